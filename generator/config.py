@@ -278,6 +278,14 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
     )
 
     legend_reader = root.child("legend")
+    if isinstance(legend_reader.data, str):
+        # A legend shared by several territories lives in its own file (one definition).
+        legend_path = (config_base / legend_reader.data).resolve()
+        try:
+            legend_data = yaml.safe_load(legend_path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise legend_reader.fail(f"cannot read legend file {legend_path}: {error}") from None
+        legend_reader = _Reader(legend_path, legend_data, "legend")
     if not isinstance(legend_reader.data, list) or not legend_reader.data:
         raise legend_reader.fail("expected a non-empty list of legend items")
     legend = tuple(

@@ -1,0 +1,81 @@
+"""Select the features of each legend item: attribute filter, geometry checks, territory clip."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+
+from .config import LegendItem
+from .errors import UserError
+from .read import Layer
+from .validate import LayerReport, clean_geometries
+
+
+@dataclass(frozen=True)
+class ItemFeatures:
+    """The features of one legend item, in Lambert-93, valid, of the item's geometry kind."""
+
+    item: LegendItem
+    geometries: np.ndarray
+    ids: list[str]
+    attributes: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+
+def select_features(
+    item: LegendItem, layer: Layer, territory: shapely.Geometry, report: LayerReport
+) -> ItemFeatures:
+    """Apply the item's filter, repair geometries, drop what lies outside, clip what crosses."""
+    fields = set(layer.attributes[0]) if layer.attributes else set()
+    for name in [*(item.filter.fields if item.filter else ()), item.id_field]:
+        if name and layer.attributes and name not in fields:
+            raise UserError(
+                f"{layer.source}: legend item {item.id!r} uses field {name!r}, which the layer "
+                f"does not have (fields: {', '.join(sorted(fields))}); fix the filter or id_field"
+            )
+    chosen = [i for i, row in enumerate(layer.attributes) if not item.filter or item.filter.matches(row)]
+    attributes = [layer.attributes[i] for i in chosen]
+    ids = [_identifier(item, row, i) for i, row in zip(chosen, attributes, strict=True)]
+    geometries, kept = clean_geometries(layer.geometries[chosen], item.geometry, ids, report)
+    ids = [i for i, k in zip(ids, kept, strict=True) if k]
+    attributes = [a for a, k in zip(attributes, kept, strict=True) if k]
+
+    shapely.prepare(territory)
+    inside = shapely.intersects(territory, geometries)
+    report.outside += int((~inside).sum())
+    crossing = inside & ~shapely.contains(territory, geometries)
+    if crossing.any():
+        clipped = shapely.intersection(geometries[crossing], territory)
+        geometries = geometries.copy()
+        geometries[crossing] = [_keep_kind(g, item) for g in clipped]
+        report.clipped += int(crossing.sum())
+    inside &= ~shapely.is_empty(geometries)
+    if len(geometries) and not inside.any():
+        report.warn("no feature lies inside the territory")
+    elif not len(geometries):
+        report.warn("no feature matches this legend item; it shows 0 everywhere")
+    return ItemFeatures(
+        item=item,
+        geometries=geometries[inside],
+        ids=[i for i, k in zip(ids, inside, strict=True) if k],
+        attributes=[a for a, k in zip(attributes, inside, strict=True) if k],
+    )
+
+
+def _identifier(item: LegendItem, row: dict[str, Any], index: int) -> str:
+    value = row.get(item.id_field) if item.id_field else None
+    return str(value) if value not in (None, "") else f"{item.id}-{index + 1}"
+
+
+def _keep_kind(geometry: shapely.Geometry, item: LegendItem) -> shapely.Geometry:
+    """An intersection may add lower-dimension bits (a polygon touching the edge): drop them."""
+    dimension = {"point": 0, "line": 1, "polygon": 2}[item.geometry]
+    parts = [p for p in shapely.get_parts(geometry) if shapely.get_dimensions(p) == dimension]
+    if not parts:
+        return shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")
+    return parts[0] if len(parts) == 1 else shapely.union_all(parts)

@@ -1,0 +1,101 @@
+"""Per-commune figures for each legend item, computed in Lambert-93 (EPSG:2154) metres.
+
+The area of an item is the area of the union of its features inside the commune, so overlapping
+features are not counted twice; a line's length is its length inside the commune.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import shapely
+
+from .features import ItemFeatures
+from .territory import Commune
+
+
+@dataclass(frozen=True)
+class Element:
+    """One feature concerning a commune, with its measure inside the commune."""
+
+    id: str
+    attributes: dict[str, Any]
+    area_ha: float | None = None
+    length_km: float | None = None
+
+
+@dataclass(frozen=True)
+class ItemFigures:
+    item_id: str
+    label: str
+    geometry: str
+    count: int
+    area_ha: float | None = None
+    share_pct: float | None = None
+    length_km: float | None = None
+    elements: list[Element] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as published by the JSON API: only the measures of the item's kind."""
+        figures: dict[str, Any] = {"label": self.label, "count": self.count}
+        if self.geometry == "polygon":
+            figures |= {"area_ha": self.area_ha, "share_pct": self.share_pct}
+        elif self.geometry == "line":
+            figures["length_km"] = self.length_km
+        return figures
+
+
+class ItemIndex:
+    """A spatial index over one item's features, so each commune only looks at its neighbours."""
+
+    def __init__(self, features: ItemFeatures):
+        self.features = features
+        self.tree = shapely.STRtree(features.geometries)
+
+    def figures_for(self, commune: Commune) -> ItemFigures:
+        item = self.features.item
+        candidates = np.sort(self.tree.query(commune.geometry, predicate="intersects"))
+        pieces = shapely.intersection(self.features.geometries[candidates], commune.geometry)
+        if item.geometry == "polygon":
+            measures = shapely.area(pieces)
+        elif item.geometry == "line":
+            measures = shapely.length(pieces)
+        else:
+            measures = np.ones(len(pieces))
+        # A polygon that only touches the border shares no area with the commune.
+        concerned = measures > 0
+        elements = [
+            Element(
+                id=self.features.ids[index],
+                attributes=self.features.attributes[index],
+                area_ha=_round(measure / 10_000, 4) if item.geometry == "polygon" else None,
+                length_km=_round(measure / 1_000, 4) if item.geometry == "line" else None,
+            )
+            for index, measure in zip(candidates[concerned], measures[concerned], strict=True)
+        ]
+        elements.sort(key=lambda element: element.id)
+        figures = ItemFigures(
+            item_id=item.id, label=item.label, geometry=item.geometry, count=len(elements),
+            elements=elements,
+        )  # fmt: skip
+        if item.geometry == "polygon":
+            union = shapely.union_all(pieces[concerned]) if concerned.any() else None
+            area = union.area if union is not None else 0.0
+            share = 100 * area / commune.geometry.area if commune.geometry.area else 0.0
+            return replace(figures, area_ha=_round(area / 10_000, 2), share_pct=_round(share, 2))
+        if item.geometry == "line":
+            union = shapely.union_all(pieces[concerned]) if concerned.any() else None
+            length = union.length if union is not None else 0.0
+            return replace(figures, length_km=_round(length / 1_000, 3))
+        return figures
+
+
+def commune_figures(commune: Commune, indexes: list[ItemIndex]) -> list[ItemFigures]:
+    """Figures of every legend item for one commune, in legend order."""
+    return [index.figures_for(commune) for index in indexes]
+
+
+def _round(value: float, digits: int) -> float:
+    return round(float(value), digits) + 0.0  # + 0.0 turns -0.0 into 0.0

@@ -1,0 +1,95 @@
+"""Read a vector layer (GeoPackage, Shapefile, GeoJSON…) into shapely geometries in Lambert-93.
+
+All I/O with GDAL goes through :func:`read_layer`; the rest of the pipeline sees plain arrays.
+pyogrio honours a Shapefile's ``.cpg`` (e.g. CP1252) when decoding attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import shapely
+from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj import CRS, Transformer
+
+from .errors import UserError
+
+LAMBERT_93 = CRS.from_epsg(2154)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Features of one layer: geometries (EPSG:2154) and one attribute dict per feature."""
+
+    source: str
+    geometries: np.ndarray
+    attributes: list[dict[str, Any]]
+    crs: str
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+
+def read_layer(path: Path, layer: str | None = None) -> Layer:
+    """Read every feature of ``layer`` in ``path`` and reproject it to Lambert-93."""
+    where = f"{path}" + (f", layer {layer!r}" if layer else "")
+    if not path.exists():
+        raise UserError(f"{where}: file not found; check the path in the config and DATA_DIR")
+    if layer is not None:
+        try:
+            names = [name for name, _ in pyogrio.list_layers(path)]
+        except (DataSourceError, DataLayerError) as error:
+            raise UserError(f"{where}: cannot open the file ({error})") from None
+        if layer not in names:
+            raise UserError(
+                f"{where}: layer not found; the file has {', '.join(map(repr, names))}"
+            )
+    try:
+        meta, _, wkb, columns = pyogrio.raw.read(path, layer=layer)
+    except (DataSourceError, DataLayerError, OSError) as error:
+        raise UserError(f"{where}: cannot read the file ({error})") from None
+    if not meta.get("crs"):
+        raise UserError(
+            f"{where}: no coordinate reference system declared (a Shapefile needs its .prj); "
+            "add it, e.g. with ogr2ogr -a_srs EPSG:2154"
+        )
+    crs = CRS.from_user_input(meta["crs"])
+    geometries = shapely.from_wkb(wkb) if wkb is not None else np.array([], dtype=object)
+    geometries = _to_lambert_93(geometries, crs)
+    names = list(meta["fields"])
+    attributes = [
+        {name: _plain(column[index]) for name, column in zip(names, columns, strict=True)}
+        for index in range(len(geometries))
+    ]
+    return Layer(source=where, geometries=geometries, attributes=attributes, crs=crs.to_string())
+
+
+def _to_lambert_93(geometries: np.ndarray, crs: CRS) -> np.ndarray:
+    if crs == LAMBERT_93:
+        return geometries
+    transformer = Transformer.from_crs(crs, LAMBERT_93, always_xy=True)
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometries, project)
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy scalars into Python ones, so JSON and templates see str/int/float/None."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if not isinstance(value, str | int | float | bool):
+        return str(value)
+    return value

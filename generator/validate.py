@@ -1,0 +1,108 @@
+"""Check and repair geometries, and keep a report of everything done to them.
+
+Nothing is dropped silently: every removed, repaired or clipped feature is counted in the
+:class:`ValidationReport`, which the build prints and publishes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+
+from .config import GeometryKind
+
+_KIND_TYPES: dict[str, tuple[int, ...]] = {
+    # shapely type ids: 0 Point, 1 LineString, 2 LinearRing, 3 Polygon, 4-6 Multi*, 7 Collection
+    "point": (0,),
+    "line": (1, 2),
+    "polygon": (3,),
+}
+
+
+@dataclass
+class LayerReport:
+    """What happened to the features of one layer (or legend item) during the build."""
+
+    name: str
+    source: str
+    read: int = 0
+    kept: int = 0
+    repaired: int = 0
+    empty: int = 0
+    wrong_type: int = 0
+    outside: int = 0
+    clipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+@dataclass
+class ValidationReport:
+    layers: list[LayerReport] = field(default_factory=list)
+
+    def add(self, name: str, source: str) -> LayerReport:
+        report = LayerReport(name=name, source=source)
+        self.layers.append(report)
+        return report
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{layer.name}: {w}" for layer in self.layers for w in layer.warnings]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"layers": [asdict(layer) for layer in self.layers]}
+
+
+def clean_geometries(
+    geometries: np.ndarray, kind: GeometryKind, labels: list[str], report: LayerReport
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (cleaned geometries, mask of the kept input features).
+
+    Invalid geometries are repaired with ``make_valid``; only the parts of the expected kind are
+    kept (a repaired polygon may gain stray lines); null and empty geometries are removed.
+    ``labels`` names each feature in the messages (its identifier or its index).
+    """
+    report.read += len(geometries)
+    cleaned = np.empty(len(geometries), dtype=object)
+    keep = np.zeros(len(geometries), dtype=bool)
+    valid = shapely.is_valid(geometries)
+    for index, geometry in enumerate(geometries):
+        if geometry is None or shapely.is_empty(geometry):
+            report.empty += 1
+            report.warn(f"feature {labels[index]}: no geometry, ignored")
+            continue
+        if not valid[index]:
+            reason = shapely.is_valid_reason(geometry)
+            geometry = shapely.make_valid(geometry)
+            report.repaired += 1
+            report.warn(f"feature {labels[index]}: invalid geometry ({reason}), repaired")
+        parts = shapely.get_parts(geometry)
+        while any(shapely.get_type_id(parts) == 7):  # nested collections after make_valid
+            parts = shapely.get_parts(parts)
+        wanted = parts[np.isin(shapely.get_type_id(parts), _KIND_TYPES[kind])]
+        wanted = wanted[~shapely.is_empty(wanted)]
+        if len(wanted) == 0:
+            report.wrong_type += 1
+            report.warn(
+                f"feature {labels[index]}: geometry {geometry.geom_type} is not a {kind}, ignored"
+            )
+            continue
+        cleaned[index] = _collect(wanted, kind)
+        keep[index] = True
+    report.kept += int(keep.sum())
+    return cleaned[keep], keep
+
+
+def _collect(parts: np.ndarray, kind: GeometryKind) -> shapely.Geometry:
+    if len(parts) == 1:
+        return parts[0]
+    if kind == "polygon":
+        return shapely.multipolygons(parts)
+    if kind == "line":
+        return shapely.multilinestrings([shapely.LineString(part.coords) for part in parts])
+    return shapely.multipoints(parts)

@@ -142,7 +142,11 @@ class _Reader:
 
     def number(self, key: str, default: float, low: float, high: float) -> float:
         value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
             raise self.child(key).fail(f"expected a number between {low} and {high}, got {value!r}")
         return float(value)
 
@@ -185,7 +189,17 @@ def _style(reader: _Reader, geometry: str) -> Style:
 
 def _legend_item(reader: _Reader, data_base: Path) -> LegendItem:
     reader.mapping(
-        {"id", "label", "description", "source", "filter", "geometry", "id_field", "fields", "style"}
+        {
+            "id",
+            "label",
+            "description",
+            "source",
+            "filter",
+            "geometry",
+            "id_field",
+            "fields",
+            "style",
+        }
     )
     item_id = reader.text("id")
     assert item_id is not None
@@ -229,7 +243,9 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{path}: config file not found; pass CONFIG=path/to/territory.yml") from None
+        raise UserError(
+            f"{path}: config file not found; pass CONFIG=path/to/territory.yml"
+        ) from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise UserError(f"{path}: not valid YAML: {error}") from None
     config_base = path.parent.resolve()
@@ -322,8 +338,9 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         producer=root.text("producer", default="") or "",
         communes=communes,
         legend=legend,
-        tiles=Tiles(name=tiles_reader.text("name", default=slug) or slug, minzoom=minzoom,
-                    maxzoom=maxzoom),
+        tiles=Tiles(
+            name=tiles_reader.text("name", default=slug) or slug, minzoom=minzoom, maxzoom=maxzoom
+        ),
         explanatory_text=explanatory_text,
         config_path=path.resolve(),
         site_url=root.text("site_url", required=False),

@@ -38,7 +38,9 @@ def select_features(
                 f"{layer.source}: legend item {item.id!r} uses field {name!r}, which the layer "
                 f"does not have (fields: {', '.join(sorted(fields))}); fix the filter or id_field"
             )
-    chosen = [i for i, row in enumerate(layer.attributes) if not item.filter or item.filter.matches(row)]
+    chosen = [
+        i for i, row in enumerate(layer.attributes) if not item.filter or item.filter.matches(row)
+    ]
     attributes = [layer.attributes[i] for i in chosen]
     ids = [_identifier(item, row, i) for i, row in zip(chosen, attributes, strict=True)]
     geometries, kept = clean_geometries(layer.geometries[chosen], item.geometry, ids, report)

@@ -14,11 +14,10 @@ import numpy as np
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
+from .crs import LAMBERT_93, reproject
 from .errors import UserError
-
-LAMBERT_93 = CRS.from_epsg(2154)
 
 
 @dataclass(frozen=True)
@@ -45,9 +44,7 @@ def read_layer(path: Path, layer: str | None = None) -> Layer:
         except (DataSourceError, DataLayerError) as error:
             raise UserError(f"{where}: cannot open the file ({error})") from None
         if layer not in names:
-            raise UserError(
-                f"{where}: layer not found; the file has {', '.join(map(repr, names))}"
-            )
+            raise UserError(f"{where}: layer not found; the file has {', '.join(map(repr, names))}")
     try:
         meta, _, wkb, columns = pyogrio.raw.read(path, layer=layer)
     except (DataSourceError, DataLayerError, OSError) as error:
@@ -59,25 +56,13 @@ def read_layer(path: Path, layer: str | None = None) -> Layer:
         )
     crs = CRS.from_user_input(meta["crs"])
     geometries = shapely.from_wkb(wkb) if wkb is not None else np.array([], dtype=object)
-    geometries = _to_lambert_93(geometries, crs)
+    geometries = reproject(geometries, crs, LAMBERT_93)
     names = list(meta["fields"])
     attributes = [
         {name: _plain(column[index]) for name, column in zip(names, columns, strict=True)}
         for index in range(len(geometries))
     ]
     return Layer(source=where, geometries=geometries, attributes=attributes, crs=crs.to_string())
-
-
-def _to_lambert_93(geometries: np.ndarray, crs: CRS) -> np.ndarray:
-    if crs == LAMBERT_93:
-        return geometries
-    transformer = Transformer.from_crs(crs, LAMBERT_93, always_xy=True)
-
-    def project(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geometries, project)
 
 
 def _plain(value: Any) -> Any:

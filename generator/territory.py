@@ -78,14 +78,18 @@ def communes_from_layer(layer: Layer, config: CommunesConfig, report: LayerRepor
     geometries, kept = clean_geometries(layer.geometries, "polygon", labels, report)
     communes = []
     for geometry, attributes in zip(geometries, np.asarray(layer.attributes)[kept], strict=True):
-        raw_postcodes = str(attributes.get(config.postcodes_field) or "") if config.postcodes_field else ""
+        raw_postcodes = (
+            str(attributes.get(config.postcodes_field) or "") if config.postcodes_field else ""
+        )
         name = str(attributes[config.name_field]).strip()
         communes.append(
             Commune(
                 insee=str(attributes[config.insee_field]).strip(),
                 name=name,
                 slug=slugify(name),
-                postcodes=tuple(p.strip() for p in re.split(r"[;,\s]+", raw_postcodes) if p.strip()),
+                postcodes=tuple(
+                    p.strip() for p in re.split(r"[;,\s]+", raw_postcodes) if p.strip()
+                ),
                 geometry=geometry,
             )
         )

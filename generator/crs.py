@@ -1,0 +1,37 @@
+"""Coordinate reference systems: Lambert-93 for measures, WGS84 for the web, Web Mercator for tiles."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+LAMBERT_93 = CRS.from_epsg(2154)
+WGS84 = CRS.from_epsg(4326)
+WEB_MERCATOR = CRS.from_epsg(3857)
+
+
+@cache
+def _transformer(source: CRS, target: CRS) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def reproject(geometries: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
+    """Reproject an array of shapely geometries (2D; a Z coordinate is dropped)."""
+    if source == target:
+        return shapely.force_2d(geometries)
+    transformer = _transformer(source, target)
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geometries, project)
+
+
+def wgs84_bounds(geometry: shapely.Geometry) -> tuple[float, float, float, float]:
+    """(west, south, east, north) in degrees, rounded to about 10 cm."""
+    projected = reproject(np.array([geometry], dtype=object), LAMBERT_93, WGS84)[0]
+    return tuple(round(v, 6) for v in projected.bounds)  # type: ignore[return-value]

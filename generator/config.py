@@ -236,8 +236,9 @@ def _legend_item(reader: _Reader, data_base: Path) -> LegendItem:
 def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
     """Read and validate a territory config.
 
-    Data paths are relative to ``data_dir`` when given, otherwise to the config file's folder;
-    text paths are always relative to the config file's folder.
+    Data paths are relative to ``data_dir`` when given, otherwise to the config's own
+    ``data_dir`` key (itself relative to the config file), otherwise to the config file's folder.
+    Text and legend file paths are always relative to the config file's folder.
     """
     path = Path(path)
     try:
@@ -249,12 +250,17 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise UserError(f"{path}: not valid YAML: {error}") from None
     config_base = path.parent.resolve()
-    data_base = Path(data_dir).resolve() if data_dir else config_base
     root = _Reader(path, raw)
+    default_data_dir = root.text("data_dir", required=False) if isinstance(raw, dict) else None
+    if data_dir:
+        data_base = Path(data_dir).resolve()
+    else:
+        data_base = (config_base / default_data_dir).resolve() if default_data_dir else config_base
     root.mapping(
         {
             "name", "slug", "fictitious", "data_date", "sources", "licence", "producer",
             "communes", "legend", "tiles", "explanatory_text", "site_url", "fictitious_marker",
+            "data_dir",
         }
     )  # fmt: skip
     slug = root.text("slug")

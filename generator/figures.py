@@ -13,7 +13,6 @@ import numpy as np
 import shapely
 
 from .features import ItemFeatures
-from .territory import Commune
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,11 @@ class ItemIndex:
         self.features = features
         self.tree = shapely.STRtree(features.geometries)
 
-    def figures_for(self, commune: Commune) -> ItemFigures:
+    def figures_for(self, area: shapely.Geometry) -> ItemFigures:
+        """Figures of this item inside ``area`` (a commune, or the whole territory)."""
         item = self.features.item
-        candidates = np.sort(self.tree.query(commune.geometry, predicate="intersects"))
-        pieces = shapely.intersection(self.features.geometries[candidates], commune.geometry)
+        candidates = np.sort(self.tree.query(area, predicate="intersects"))
+        pieces = shapely.intersection(self.features.geometries[candidates], area)
         if item.geometry == "polygon":
             measures = shapely.area(pieces)
         elif item.geometry == "line":
@@ -82,9 +82,9 @@ class ItemIndex:
         )  # fmt: skip
         if item.geometry == "polygon":
             union = shapely.union_all(pieces[concerned]) if concerned.any() else None
-            area = union.area if union is not None else 0.0
-            share = 100 * area / commune.geometry.area if commune.geometry.area else 0.0
-            return replace(figures, area_ha=_round(area / 10_000, 2), share_pct=_round(share, 2))
+            covered = union.area if union is not None else 0.0
+            share = 100 * covered / area.area if area.area else 0.0
+            return replace(figures, area_ha=_round(covered / 10_000, 2), share_pct=_round(share, 2))
         if item.geometry == "line":
             union = shapely.union_all(pieces[concerned]) if concerned.any() else None
             length = union.length if union is not None else 0.0
@@ -92,9 +92,9 @@ class ItemIndex:
         return figures
 
 
-def commune_figures(commune: Commune, indexes: list[ItemIndex]) -> list[ItemFigures]:
-    """Figures of every legend item for one commune, in legend order."""
-    return [index.figures_for(commune) for index in indexes]
+def area_figures(area: shapely.Geometry, indexes: list[ItemIndex]) -> list[ItemFigures]:
+    """Figures of every legend item inside ``area``, in legend order."""
+    return [index.figures_for(area) for index in indexes]
 
 
 def _round(value: float, digits: int) -> float:

@@ -1,0 +1,234 @@
+"""The pipeline: read → validate → compute → render (tiles, style, pages, API) → publish."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from tqdm import tqdm
+
+from .api import write_api, write_json
+from .config import Config, build_date, load_config
+from .crs import LAMBERT_93, WEB_MERCATOR, reproject, wgs84_bounds
+from .features import ItemFeatures, select_features
+from .figures import ItemFigures, ItemIndex, area_figures
+from .pages import CommuneView, environment, french_date, render_redirect, write_pages
+from .publish import (
+    copy_narrative_pages,
+    copy_vendor_assets,
+    link_tree,
+    mkdocs_build,
+    replace_site,
+    staging_folder,
+)
+from .read import Layer, read_layer
+from .style import COMMUNES_LAYER, map_style
+from .territory import Commune, communes_from_layer
+from .tiles import TileLayer, TileStats, build_tiles
+from .validate import ValidationReport
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Territory:
+    """Everything computed from the inputs, before anything is rendered."""
+
+    config: Config
+    communes: list[Commune]
+    features: list[ItemFeatures]
+    report: ValidationReport
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    site_dir: Path
+    communes: int
+    tiles: TileStats
+    report: ValidationReport
+    seconds: float
+
+
+def log(message: str, quiet: bool) -> None:
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def load_territory(config: Config) -> Territory:
+    """Read and validate the communes and every legend item's features (Lambert-93)."""
+    report = ValidationReport()
+    source = config.communes.source
+    communes_layer = read_layer(source.path, source.layer)
+    communes = communes_from_layer(
+        communes_layer, config.communes, report.add("communes", communes_layer.source)
+    )
+    outline = shapely.union_all([commune.geometry for commune in communes])
+    layers: dict[tuple[Path, str | None], Layer] = {}
+    features = []
+    for item in config.legend:
+        key = (item.source.path, item.source.layer)
+        if key not in layers:
+            layers[key] = read_layer(*key)
+        layer = layers[key]
+        features.append(select_features(item, layer, outline, report.add(item.id, layer.source)))
+    if _marked_fictitious(config, layers.values()) and not config.fictitious:
+        config = dataclasses.replace(config, fictitious=True)
+    return Territory(config=config, communes=communes, features=features, report=report)
+
+
+def _marked_fictitious(config: Config, layers: Any) -> bool:
+    """True when any feature carries the config's fictitious marker (e.g. ID_SRCE = FICTIF)."""
+    marker = config.fictitious_marker
+    return bool(marker) and any(
+        all(str(row.get(key)) == value for key, value in marker.items())
+        for layer in layers
+        for row in layer.attributes
+    )
+
+
+def tile_layers(territory: Territory) -> list[TileLayer]:
+    """The MVT layers: the communes, then one layer per legend item, in Web Mercator."""
+    communes = territory.communes
+    layers = [
+        TileLayer(
+            name=COMMUNES_LAYER,
+            geometries=reproject(
+                np.array([c.geometry for c in communes], dtype=object), LAMBERT_93, WEB_MERCATOR
+            ),
+            properties=[{"insee": c.insee, "nom": c.name} for c in communes],
+        )
+    ]
+    for features in territory.features:
+        item = features.item
+        properties = []
+        for identifier, attributes in zip(features.ids, features.attributes, strict=True):
+            public = {
+                field: attributes[field]
+                for field in item.fields
+                if isinstance(attributes.get(field), str | int | float)
+                and not isinstance(attributes.get(field), bool)
+            }
+            properties.append({"id": identifier, **public})
+        layers.append(
+            TileLayer(
+                name=item.id,
+                geometries=reproject(features.geometries, LAMBERT_93, WEB_MERCATOR),
+                properties=properties,
+            )
+        )
+    return layers
+
+
+def render_tiles(
+    territory: Territory, tiles_dir: Path, workers: int | None, quiet: bool
+) -> TileStats:
+    config = territory.config
+    return build_tiles(
+        tile_layers(territory),
+        minzoom=config.tiles.minzoom,
+        maxzoom=config.tiles.maxzoom,
+        directory=tiles_dir,
+        pmtiles_path=tiles_dir / f"{config.tiles.name}.pmtiles",
+        name=config.name,
+        description=f"Trame verte et bleue — {config.name}",
+        attribution=" · ".join(config.sources),
+        workers=workers,
+        progress=not quiet,
+    )
+
+
+def build_tiles_only(
+    config_path: Path, data_dir: Path | None, tiles_dir: Path | None = None,
+    workers: int | None = None, quiet: bool = False,
+) -> TileStats:  # fmt: skip
+    """The tile step alone, into ``tiles/<slug>/`` by default."""
+    config = load_config(config_path, data_dir)
+    territory = load_territory(config)
+    target = tiles_dir or PROJECT_ROOT / "tiles" / config.slug
+    return _fresh_tiles(territory, target, workers, quiet)
+
+
+def _fresh_tiles(territory: Territory, target: Path, workers: int | None, quiet: bool) -> TileStats:
+    with staging_folder(target) as staging:
+        stats = render_tiles(territory, staging, workers, quiet)
+        replace_site(staging, target)
+    return stats
+
+
+def build_site(
+    config: Path, data_dir: Path | None = None, output: Path | None = None, *,
+    workers: int | None = None, quiet: bool = False, tiles_dir: Path | None = None,
+) -> BuildResult:  # fmt: skip
+    """Build the whole site into ``output`` (default ``site/``), replacing it only on success."""
+    started = time.perf_counter()
+    loaded = load_config(config, data_dir)
+    output = (output or PROJECT_ROOT / "site").resolve()
+    log(f"Lecture des données de « {loaded.name} »…", quiet)
+    territory = load_territory(loaded)
+    config = territory.config
+    for warning in territory.report.warnings:
+        log(f"  attention : {warning}", quiet)
+
+    log(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…", quiet)
+    tiles_target = tiles_dir or PROJECT_ROOT / "tiles" / config.slug
+    stats = _fresh_tiles(territory, tiles_target, workers, quiet)
+
+    log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
+    indexes = [ItemIndex(features) for features in territory.features]
+    views = [
+        CommuneView(
+            commune=c, figures=area_figures(c.geometry, indexes), bbox=wgs84_bounds(c.geometry)
+        )
+        for c in tqdm(territory.communes, disable=quiet, unit="commune", leave=False)
+    ]
+    outline = shapely.union_all([c.geometry for c in territory.communes])
+    territory_figures: list[ItemFigures] = area_figures(outline, indexes)
+    bbox = wgs84_bounds(outline)
+
+    with staging_folder(output) as staging:
+        docs_dir = staging / "docs"
+        site_dir = staging / "site"
+        copy_narrative_pages(docs_dir)
+        write_pages(docs_dir, config, views, bbox, territory_figures)
+        log("Site statique (MkDocs)…", quiet)
+        mkdocs_build(docs_dir, site_dir, config.name, _extra(config), quiet, config.site_url)
+        env = environment()
+        for view in views:
+            redirect = site_dir / "communes" / view.commune.insee / "index.html"
+            redirect.parent.mkdir(parents=True, exist_ok=True)
+            redirect.write_text(render_redirect(env, view.commune), encoding="utf-8")
+        write_api(site_dir / "api", config, views)
+        write_json(site_dir / "api" / "style.json", map_style(config, bbox))
+        write_json(site_dir / "api" / "validation.json", territory.report.as_dict())
+        link_tree(tiles_target, site_dir / "tiles")
+        copy_vendor_assets(site_dir)
+        final = staging / "final"
+        site_dir.rename(final)
+        replace_site(final, output)
+    seconds = time.perf_counter() - started
+    log(
+        f"Site construit dans {output} : {len(views)} communes, {stats.total_tiles} tuiles, "
+        f"{seconds:.1f} s.",
+        quiet,
+    )
+    return BuildResult(output, len(views), stats, territory.report, seconds)
+
+
+def _extra(config: Config) -> dict[str, Any]:
+    return {
+        "trame": {
+            "territory": config.name,
+            "fictitious": config.fictitious,
+            "data_date": french_date(config),
+            "build_date": build_date(config).strftime("%d/%m/%Y"),
+            "sources": list(config.sources),
+            "licence": config.licence,
+            "producer": config.producer,
+        }
+    }

@@ -1,0 +1,214 @@
+"""Render the generated Markdown pages (home, commune list, one page per commune) for MkDocs.
+
+Data-derived text only ever reaches the pages through Jinja2 with autoescaping, inside raw HTML
+blocks that Markdown leaves alone, so a name like ``*Saint_Amand*`` or ``<script>`` shows as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from .config import Config, LegendItem
+from .figures import ItemFigures
+from .style import legend_symbol
+from .territory import Commune
+
+NARROW_NBSP = "\u202f"
+
+
+@dataclass(frozen=True)
+class CommuneView:
+    """Everything a commune page shows, computed before rendering."""
+
+    commune: Commune
+    figures: list[ItemFigures]
+    bbox: tuple[float, float, float, float]
+
+
+def environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("generator", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def french_number(value: float, digits: int = 1) -> str:
+    """1234.5 -> '1 234,5' (narrow no-break space for thousands, comma for decimals)."""
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", NARROW_NBSP).replace(".", ",")
+
+
+def french_date(config: Config) -> str:
+    return config.data_date.strftime("%d/%m/%Y")
+
+
+def measure(figures: ItemFigures) -> str:
+    """The item's headline figure in French: an area, a length or nothing (points)."""
+    if figures.geometry == "polygon":
+        return f"{french_number(figures.area_ha or 0)} ha"
+    if figures.geometry == "line":
+        return f"{french_number(figures.length_km or 0, 2)} km"
+    return ""
+
+
+def sentence(figures: ItemFigures) -> str:
+    """One plain French sentence per legend item, the text alternative of the map."""
+    if figures.count == 0:
+        return f"{figures.label} : aucun élément sur la commune."
+    count = f"{figures.count} élément{'s' if figures.count > 1 else ''}"
+    if figures.geometry == "polygon":
+        share = french_number(figures.share_pct or 0)
+        return f"{figures.label} : {count}, {measure(figures)}, soit {share} % de la commune."
+    if figures.geometry == "line":
+        return f"{figures.label} : {count}, {measure(figures)} dans la commune."
+    return f"{figures.label} : {count}."
+
+
+def _legend_rows(config: Config, figures: list[ItemFigures] | None) -> list[dict[str, Any]]:
+    by_id = {f.item_id: f for f in figures or []}
+    rows = []
+    for item in config.legend:
+        item_figures = by_id.get(item.id)
+        figure = ""
+        if item_figures is not None:
+            figure = measure(item_figures) or str(item_figures.count)
+            if item_figures.geometry != "point":
+                figure = f"{item_figures.count} · {figure}"
+        rows.append(
+            {"item": item, "symbol": legend_symbol(item.style, item.geometry), "figure": figure}
+        )
+    return rows
+
+
+def _element_rows(config: Config, figures: list[ItemFigures]) -> list[dict[str, str]]:
+    rows = []
+    for item_figures in figures:
+        item: LegendItem = config.item(item_figures.item_id)
+        for element in item_figures.elements:
+            details = " ; ".join(
+                f"{label} : {element.attributes[field]}"
+                for field, label in item.fields.items()
+                if field != item.id_field and element.attributes.get(field) not in (None, "")
+            )
+            if element.area_ha is not None:
+                value = f"{french_number(element.area_ha, 2)} ha"
+            elif element.length_km is not None:
+                value = f"{french_number(element.length_km, 2)} km"
+            else:
+                value = "1 point"
+            rows.append(
+                {"id": element.id, "label": item.label, "details": details, "measure": value}
+            )
+    return rows
+
+
+def _front_matter(**values: Any) -> Markup:
+    return Markup(yaml.safe_dump(values, allow_unicode=True, sort_keys=True))
+
+
+def _explanatory_text(config: Config) -> Markup:
+    # The operator's own Markdown (trusted, like the theme): MkDocs renders it.
+    return Markup(config.explanatory_text.read_text(encoding="utf-8").strip())
+
+
+def _common(config: Config) -> dict[str, Any]:
+    return {
+        "config": config,
+        "data_date": french_date(config),
+        "commune_symbol": legend_symbol(config.communes.style, "line"),
+        "explanatory_text": _explanatory_text(config),
+    }
+
+
+def render_commune(env: Environment, config: Config, view: CommuneView) -> str:
+    commune = view.commune
+    title = f"{commune.name} — trame verte et bleue"
+    return env.get_template("commune.md.j2").render(
+        **_common(config),
+        front_matter=_front_matter(
+            title=title,
+            description=f"Trame verte et bleue sur la commune de {commune.name} ({commune.insee}).",
+        ),
+        title=title,
+        commune=commune,
+        area=french_number(commune.area_ha),
+        root="../../",
+        insee=commune.insee,
+        bbox=view.bbox,
+        legend_id=commune.insee,
+        map_label=f"Carte interactive de la trame verte et bleue à {commune.name}",
+        legend=_legend_rows(config, view.figures),
+        sentences=[sentence(f) for f in view.figures],
+        elements=_element_rows(config, view.figures),
+    )
+
+
+def render_index(
+    env: Environment,
+    config: Config,
+    communes: list[Commune],
+    bbox: tuple[float, float, float, float],
+    figures: list[ItemFigures],
+) -> str:
+    title = f"La trame verte et bleue — {config.name}"
+    return env.get_template("index.md.j2").render(
+        **_common(config),
+        front_matter=_front_matter(title=title, description=title),
+        title=title,
+        communes=sorted(communes, key=lambda c: (c.slug, c.insee)),
+        root="./",
+        insee="",
+        bbox=bbox,
+        legend_id="territoire",
+        map_label=f"Carte interactive de la trame verte et bleue du territoire {config.name}",
+        legend=_legend_rows(config, figures),
+    )
+
+
+def render_commune_list(env: Environment, config: Config, communes: list[Commune]) -> str:
+    title = "Les communes"
+    return env.get_template("communes.md.j2").render(
+        config=config,
+        front_matter=_front_matter(
+            title=title, description=f"Communes du territoire {config.name}"
+        ),
+        title=title,
+        communes=sorted(communes, key=lambda c: (c.slug, c.insee)),
+        root="../",
+    )
+
+
+def render_redirect(env: Environment, commune: Commune) -> str:
+    return env.get_template("redirect.html.j2").render(commune=commune)
+
+
+def write_pages(
+    docs_dir: Path,
+    config: Config,
+    views: list[CommuneView],
+    bbox: tuple[float, float, float, float],
+    territory_figures: list[ItemFigures],
+) -> None:
+    """Write index.md, communes/index.md and communes/<insee>-<slug>.md into ``docs_dir``."""
+    env = environment()
+    communes = [view.commune for view in views]
+    (docs_dir / "communes").mkdir(parents=True, exist_ok=True)
+    (docs_dir / "index.md").write_text(
+        render_index(env, config, communes, bbox, territory_figures), encoding="utf-8"
+    )
+    (docs_dir / "communes" / "index.md").write_text(
+        render_commune_list(env, config, communes), encoding="utf-8"
+    )
+    for view in views:
+        page = docs_dir / "communes" / f"{view.commune.insee}-{view.commune.slug}.md"
+        page.write_text(render_commune(env, config, view), encoding="utf-8")

@@ -1,0 +1,110 @@
+"""Publish: MkDocs builds the pages into a staging folder that replaces the site only on success."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MKDOCS_CONFIG = PROJECT_ROOT / "mkdocs.yml"
+PAGES_DIR = PROJECT_ROOT / "site_src" / "pages"
+MAPLIBRE_DIST = PROJECT_ROOT / "node_modules" / "maplibre-gl" / "dist"
+MAPLIBRE_FILES = (
+    "maplibre-gl.mjs",
+    "maplibre-gl-worker.mjs",
+    "maplibre-gl-shared.mjs",
+    "maplibre-gl.css",
+)
+NAV = [
+    {"Accueil": "index.md"},
+    {"Communes": "communes/index.md"},
+    {"Méthode et données": "methode.md"},
+    {"À propos": "a-propos.md"},
+]
+
+
+@contextlib.contextmanager
+def staging_folder(output: Path) -> Iterator[Path]:
+    """A fresh folder beside ``output`` (same file system, so the final rename is atomic).
+
+    Whatever is left in it is removed at the end: on failure, the previous site stays exactly
+    as it was.
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def replace_site(staging: Path, output: Path) -> None:
+    """Swap the finished ``staging`` folder into ``output``; the old site is removed after."""
+    previous = None
+    if output.exists():
+        previous = output.with_name(f".{output.name}.previous-{os.getpid()}")
+        output.rename(previous)
+    staging.rename(output)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def copy_narrative_pages(docs_dir: Path) -> None:
+    shutil.copytree(PAGES_DIR, docs_dir, dirs_exist_ok=True)
+
+
+def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str, Any],
+                 quiet: bool = False, site_url: str | None = None) -> None:  # fmt: skip
+    """Run MkDocs (strict) on ``docs_dir``; the nav holds only the narrative pages."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    logger = logging.getLogger("mkdocs")
+    level = logger.level
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    try:
+        options: dict[str, Any] = {
+            "config_file": str(MKDOCS_CONFIG), "site_name": site_name, "docs_dir": str(docs_dir),
+            "site_dir": str(site_dir), "extra": extra, "nav": NAV, "strict": True,
+        }  # fmt: skip
+        if site_url:
+            options["site_url"] = site_url
+        build(load_config(**options))
+    except MkDocsException as error:
+        raise UserError(f"MkDocs could not build the site: {error}") from None
+    finally:
+        logger.setLevel(level)
+
+
+def copy_vendor_assets(site_dir: Path) -> None:
+    """Serve MapLibre GL JS from the site itself (no CDN), from the npm lock's copy."""
+    if not MAPLIBRE_DIST.is_dir():
+        raise UserError(
+            f"{MAPLIBRE_DIST} not found: install the JavaScript dependencies with `npm ci` "
+            "(`make build` does it)"
+        )
+    target = site_dir / "assets" / "vendor" / "maplibre-gl"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in MAPLIBRE_FILES:
+        shutil.copyfile(MAPLIBRE_DIST / name, target / name)
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Put a copy of ``source`` at ``target`` using hard links where the file system allows."""
+
+    def link_or_copy(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copyfile(src, dst)
+
+    shutil.copytree(source, target, copy_function=link_or_copy, dirs_exist_ok=True)

@@ -1,0 +1,85 @@
+import numpy as np
+import pyogrio.raw
+import pytest
+import shapely
+
+from generator.errors import UserError
+from generator.read import read_layer
+
+
+def write(path, geometries, fields, crs, layer=None, **options):
+    pyogrio.raw.write(
+        path,
+        geometry=shapely.to_wkb(np.array(geometries, dtype=object)),
+        field_data=[np.array(values, dtype=object) for values in fields.values()],
+        fields=list(fields),
+        geometry_type=geometries[0].geom_type,
+        crs=crs,
+        layer=layer,
+        **options,
+    )
+
+
+def test_geojson_in_wgs84_is_reprojected_to_lambert_93(tmp_path):
+    path = tmp_path / "points.geojson"
+    # Valenciennes town hall, about (3.5235, 50.3578) in WGS84
+    write(path, [shapely.Point(3.5235, 50.3578)], {"nom": ["Valenciennes"]}, "EPSG:4326")
+    layer = read_layer(path)
+    x, y = layer.geometries[0].x, layer.geometries[0].y
+    # Independent reference from the IGN converter's order of magnitude: x ≈ 737 km, y ≈ 7 030 km
+    assert 735_000 < x < 740_000 and 7_028_000 < y < 7_033_000
+    assert layer.attributes == [{"nom": "Valenciennes"}]
+    assert layer.crs == "EPSG:4326"
+
+
+def test_geopackage_layer_in_lambert_93_is_kept_as_is(tmp_path):
+    path = tmp_path / "data.gpkg"
+    square = shapely.box(700_000, 7_000_000, 701_000, 7_001_000)
+    write(path, [square], {"ID": ["A"]}, "EPSG:2154", layer="reservoirs")
+    layer = read_layer(path, "reservoirs")
+    assert shapely.equals_exact(layer.geometries[0].normalize(), square.normalize(), 1e-6)
+
+
+def test_shapefile_cp1252_attributes_are_decoded(tmp_path):
+    path = tmp_path / "obstacles.shp"
+    write(
+        path, [shapely.Point(700_000, 7_000_000)], {"NATURE": ["Écluse à sas"]}, "EPSG:2154",
+        encoding="cp1252",
+    )  # fmt: skip
+    assert (tmp_path / "obstacles.cpg").read_text().strip().upper() in ("CP1252", "1252")
+    assert read_layer(path).attributes[0]["NATURE"] == "Écluse à sas"
+
+
+def test_3d_coordinates_are_dropped(tmp_path):
+    path = tmp_path / "lines.geojson"
+    write(
+        path, [shapely.LineString([(3.5, 50.3, 12.0), (3.6, 50.4, 15.0)])], {"a": [1]}, "EPSG:4326"
+    )
+    assert not shapely.has_z(read_layer(path).geometries[0])
+
+
+def test_missing_file_names_it(tmp_path):
+    with pytest.raises(UserError, match="missing.gpkg.*file not found"):
+        read_layer(tmp_path / "missing.gpkg", "x")
+
+
+def test_missing_layer_lists_the_layers(tmp_path):
+    path = tmp_path / "data.gpkg"
+    write(path, [shapely.Point(700_000, 7_000_000)], {"a": [1]}, "EPSG:2154", layer="obstacles")
+    with pytest.raises(UserError, match="layer not found; the file has 'obstacles'"):
+        read_layer(path, "reservoirs")
+
+
+def test_shapefile_without_prj_is_refused(tmp_path):
+    path = tmp_path / "noprj.shp"
+    write(path, [shapely.Point(700_000, 7_000_000)], {"a": [1]}, "EPSG:2154")
+    (tmp_path / "noprj.prj").unlink()
+    with pytest.raises(UserError, match="no coordinate reference system"):
+        read_layer(path)
+
+
+def test_garbage_behind_a_known_extension(tmp_path):
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(b"this is not a geopackage")
+    with pytest.raises(UserError, match="broken.gpkg"):
+        read_layer(path, "x")

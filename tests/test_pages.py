@@ -1,0 +1,80 @@
+"""Page rendering: French figures, and data that reaches the page as text, never as markup."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import shapely
+
+from generator.config import Communes, Config, LegendItem, Source, Style, Tiles
+from generator.figures import Element, ItemFigures
+from generator.pages import CommuneView, environment, french_number, render_commune, sentence
+from generator.territory import Commune
+
+EVIL = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>*_x_*'
+
+
+def config(tmp_path: Path) -> Config:
+    text = tmp_path / "texte.md"
+    text.write_text("### Le SRCE\n\nTexte explicatif.", encoding="utf-8")
+    item = LegendItem(
+        id="reservoirs", label="Réservoir <b>", description="", source=Source(path=tmp_path),
+        geometry="polygon", style=Style(color="#2e7d32"), id_field="ID",
+        fields={"ID": "Identifiant", "NOM": "Nom"},
+    )  # fmt: skip
+    return Config(
+        name=EVIL, slug="t", fictitious=True, data_date=dt.date(2016, 9, 30), sources=(EVIL,),
+        licence="Licence Ouverte", communes=Communes(Source(path=tmp_path), "code", "nom"),
+        legend=(item,), tiles=Tiles(name="t"), explanatory_text=text, config_path=tmp_path,
+    )  # fmt: skip
+
+
+def test_french_number():
+    assert french_number(1234.56) == "1\u202f234,6"
+    assert french_number(9, 1) == "9,0"
+    assert french_number(0.125, 2) == "0,12"
+
+
+def test_sentences():
+    polygons = ItemFigures("r", "Réservoirs", "polygon", 3, area_ha=124.5, share_pct=9.0)
+    assert sentence(polygons) == "Réservoirs : 3 éléments, 124,5 ha, soit 9,0 % de la commune."
+    lines = ItemFigures("c", "Corridors", "line", 1, length_km=2.265)
+    assert sentence(lines) == "Corridors : 1 élément, 2,27 km dans la commune."
+    assert sentence(ItemFigures("o", "Obstacles", "point", 0)) == (
+        "Obstacles : aucun élément sur la commune."
+    )
+
+
+def test_data_reaches_the_page_as_escaped_text(tmp_path):
+    commune = Commune(
+        insee="59606", name=EVIL, slug="evil", postcodes=("59300",),
+        geometry=shapely.box(0, 0, 1000, 1000),
+    )  # fmt: skip
+    element = Element(id=EVIL, attributes={"ID": EVIL, "NOM": EVIL}, area_ha=1.0)
+    figures = [
+        ItemFigures("reservoirs", "Réservoir <b>", "polygon", 1, 1.0, 1.0, elements=[element])
+    ]
+    page = render_commune(
+        environment(), config(tmp_path), CommuneView(commune, figures, (0, 0, 1, 1))
+    )
+    front_matter, body = page.split("---\n", 2)[1:]
+    assert "<script>" not in body and "<img" not in body and "<b>" not in body
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body
+    assert "Réservoir &lt;b&gt;" in body
+    assert "### Le SRCE" in body  # the operator's Markdown text is kept for MkDocs
+    assert 'data-insee="59606"' in body and 'data-root="../../"' in body
+    import yaml
+
+    assert yaml.safe_load(front_matter)["title"].startswith(EVIL)
+
+
+@pytest.mark.parametrize("value", [EVIL])
+def test_markdown_does_not_reinterpret_escaped_names(tmp_path, value):
+    """MkDocs' Markdown must leave the raw HTML blocks (and so the escaped names) untouched."""
+    import markdown
+
+    commune = Commune("59606", value, "evil", (), shapely.box(0, 0, 10, 10))
+    page = render_commune(environment(), config(tmp_path), CommuneView(commune, [], (0, 0, 1, 1)))
+    html = markdown.markdown(page.split("---\n", 2)[2], extensions=["attr_list", "tables"])
+    assert "<script>" not in html and "<img" not in html
+    assert "*_x_*" in html  # not turned into emphasis

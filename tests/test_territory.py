@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import shapely
+
+from generator.config import Communes, Source
+from generator.errors import UserError
+from generator.read import Layer
+from generator.territory import communes_from_layer, slugify
+from generator.validate import LayerReport
+
+CONFIG = Communes(source=Source(path=None), insee_field="code", name_field="nom",  # type: ignore[arg-type]
+                  postcodes_field="cp")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Valenciennes", "valenciennes"),
+        ("Condé-sur-l'Escaut", "conde-sur-l-escaut"),
+        ("Saint-Saulve", "saint-saulve"),
+        ("Œuilly", "oeuilly"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("a/b\x00c", "a-b-c"),
+        ("<script>", "script"),
+        ("!!!", "commune"),
+        ("x" * 300, "x" * 60),
+    ],
+)
+def test_slugify_makes_one_safe_path_segment(name, slug):
+    assert slugify(name) == slug
+
+
+def layer(rows):
+    boxes = [
+        shapely.box(700_000 + i * 1000, 7_000_000, 701_000 + i * 1000, 7_001_000)
+        for i in range(len(rows))
+    ]
+    return Layer(
+        source="communes.geojson",
+        geometries=np.array(boxes, dtype=object),
+        attributes=rows,
+        crs="EPSG:2154",
+    )
+
+
+def test_communes_are_sorted_with_postcodes():
+    communes = communes_from_layer(
+        layer([{"code": "59606", "nom": "Valenciennes", "cp": "59300"}, {"code": "59014", "nom": "Anzin", "cp": "59410;59411"}]),
+        CONFIG, LayerReport("communes", "x"),
+    )  # fmt: skip
+    assert [c.insee for c in communes] == ["59014", "59606"]
+    assert communes[0].postcodes == ("59410", "59411")
+    assert communes[1].path == "communes/59606-valenciennes/"
+    assert communes[1].area_ha == pytest.approx(100)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            [{"code": "59606", "nom": "A", "cp": ""}, {"code": "59606", "nom": "B", "cp": ""}],
+            "share the INSEE code 59606",
+        ),
+        ([{"code": None, "nom": "A", "cp": ""}], "INSEE code '' in field 'code' is missing"),
+        ([{"code": "../x", "nom": "A", "cp": ""}], "malformed"),
+        ([{"code": "59606", "nom": " ", "cp": ""}], "has no name"),
+        ([{"insee": "59606", "nom": "A", "cp": ""}], "field 'code' not found"),
+    ],
+)
+def test_bad_communes_are_refused(rows, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(")):
+        communes_from_layer(layer(rows), CONFIG, LayerReport("communes", "x"))

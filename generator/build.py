@@ -202,7 +202,7 @@ def build_site(
         for view in views:
             redirect = site_dir / "communes" / view.commune.insee / "index.html"
             redirect.parent.mkdir(parents=True, exist_ok=True)
-            redirect.write_text(render_redirect(env, view.commune), encoding="utf-8")
+            redirect.write_text(render_redirect(env, config, view.commune), encoding="utf-8")
         write_api(site_dir / "api", config, views)
         write_json(site_dir / "api" / "style.json", map_style(config, bbox))
         write_json(site_dir / "api" / "validation.json", territory.report.as_dict())

@@ -188,8 +188,10 @@ def render_commune_list(env: Environment, config: Config, communes: list[Commune
     )
 
 
-def render_redirect(env: Environment, commune: Commune) -> str:
-    return env.get_template("redirect.html.j2").render(commune=commune)
+def render_redirect(env: Environment, config: Config, commune: Commune) -> str:
+    return env.get_template("redirect.html.j2").render(
+        commune=commune, fictitious=config.fictitious
+    )
 
 
 def write_pages(

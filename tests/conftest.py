@@ -15,3 +15,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA}; these tests need ../shared/data")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo territory, built once for the whole test session."""
+    from generator.build import build_site
+
+    root = tmp_path_factory.mktemp("demo")
+    site = root / "site"
+    build_site(
+        PROJECT / "layers" / "demo.yml", None, site, quiet=True, workers=1, tiles_dir=root / "tiles"
+    )
+    return site

@@ -1,0 +1,135 @@
+"""Integration: build the demo and Valenciennes Métropole sites and check what is published."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import mapbox_vector_tile
+import pytest
+
+from generator.build import build_site
+
+ITEM_IDS = [
+    "reservoirs-a-preserver",
+    "reservoirs-a-renaturer",
+    "corridors-ecologiques",
+    "corridors-a-renaturer",
+    "obstacles-ponctuels",
+    "obstacles-lineaires",
+]
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def check_site(site: Path, expected_communes: int | None = None) -> list[dict]:
+    communes = json.loads((site / "api" / "communes.json").read_text(encoding="utf-8"))
+    if expected_communes is not None:
+        assert len(communes) == expected_communes
+    assert (site / "index.html").is_file() and (site / "404.html").is_file()
+    for summary in communes:
+        assert set(summary) == {"insee", "nom", "codes_postaux", "url", "bbox"}
+        assert re.fullmatch(r"communes/[0-9AB]{5}-[a-z0-9-]+/", summary["url"])
+        page = site / summary["url"] / "index.html"
+        assert page.is_file(), page
+        west, south, east, north = summary["bbox"]
+        assert -180 < west < east < 180 and -90 < south < north < 90
+        redirect = (site / "communes" / summary["insee"] / "index.html").read_text()
+        assert f'url=../{summary["url"].split("/")[1]}/' in redirect
+        detail = json.loads((site / "api" / "communes" / f"{summary['insee']}.json").read_text())
+        assert list(detail["items"]) == ITEM_IDS
+        assert detail["url"] == summary["url"] and detail["area_ha"] > 0
+    return communes
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def test_demo_site_has_every_output(demo_site):
+    communes = check_site(demo_site)
+    assert len(communes) >= 10
+    names = " ".join(c["nom"] for c in communes)
+    assert "'" in names and re.search(r"[éèêàçœÉ]", names)
+    assert any((demo_site / "tiles").glob("*.pmtiles"))
+    assert any((demo_site / "tiles").glob("*/*/*.pbf"))
+    style = json.loads((demo_site / "api" / "style.json").read_text())
+    items_in_style = {layer.get("metadata", {}).get("trame:item") for layer in style["layers"]}
+    assert set(ITEM_IDS) <= items_in_style
+    for name in ("maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"):
+        assert (demo_site / "assets" / "vendor" / "maplibre-gl" / name).is_file()
+
+
+def test_demo_covers_every_legend_item(demo_site):
+    totals = dict.fromkeys(ITEM_IDS, 0)
+    for detail_path in (demo_site / "api" / "communes").glob("*.json"):
+        for item_id, figures in json.loads(detail_path.read_text())["items"].items():
+            totals[item_id] += figures["count"]
+    assert all(count > 0 for count in totals.values()), totals
+
+
+def test_every_page_says_the_data_is_fictitious(demo_site):
+    for page in html_pages(demo_site):
+        assert "fictive" in page.read_text(encoding="utf-8").lower(), page
+
+
+def test_no_page_refers_to_a_third_party_host(demo_site):
+    for page in html_pages(demo_site):
+        text = page.read_text(encoding="utf-8")
+        for url in re.findall(r"""(?:src|href)=["']?(https?:)?//([^/"' >]+)""", text):
+            pytest.fail(f"{page} refers to {url}")
+
+
+def test_commune_pages_do_not_list_every_commune_in_their_navigation(demo_site):
+    communes = json.loads((demo_site / "api" / "communes.json").read_text())
+    page = (demo_site / communes[0]["url"] / "index.html").read_text(encoding="utf-8")
+    other_links = [c for c in communes[1:] if f'{c["insee"]}-' in page]
+    assert not other_links
+
+
+def test_tiles_decode_with_the_legend_layers(demo_site):
+    layers: set[str] = set()
+    for tile in (demo_site / "tiles").glob("1[0-4]/*/*.pbf"):
+        data = tile.read_bytes()
+        assert data[:2] != b"\x1f\x8b"  # directory tiles are not gzipped
+        layers |= set(mapbox_vector_tile.decode(data))
+    assert {"communes", *ITEM_IDS} <= layers
+
+
+def test_a_failing_build_leaves_the_previous_site_untouched(demo_site, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("previous build", encoding="utf-8")
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        (PROJECT / "layers" / "demo.yml").read_text(encoding="utf-8")
+        + "\nunknown_key: true\n",
+        encoding="utf-8",
+    )
+    from generator.errors import UserError
+
+    with pytest.raises(UserError):
+        build_site(broken, PROJECT / "layers" / "demo", site, quiet=True, workers=1)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert (site / "index.html").read_text() == "previous build"
+
+
+@pytest.mark.shared
+def test_valenciennes_metropole_site(shared_data, tmp_path):
+    site = tmp_path / "site"
+    build_site(
+        PROJECT / "layers" / "valenciennes-metropole.yml",
+        shared_data / "valenciennes-metropole",
+        site,
+        quiet=True,
+        workers=2,
+        tiles_dir=tmp_path / "tiles",
+    )
+    check_site(site, expected_communes=35)
+    valenciennes = json.loads((site / "api" / "communes" / "59606.json").read_text())
+    assert valenciennes["nom"] == "Valenciennes"
+    assert valenciennes["url"] == "communes/59606-valenciennes/"
+    assert (site / "communes" / "59606-valenciennes" / "index.html").is_file()
+    assert "fictive" in (site / "index.html").read_text(encoding="utf-8").lower()
+    archive = next((site / "tiles").glob("*.pmtiles")).read_bytes()
+    assert archive[:7] == b"PMTiles"

@@ -43,7 +43,8 @@ def make_demo() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def config() -> Config:
-    return load_config(DEMO_CONFIG, DEMO_DIR)
+    # No DATA_DIR: the config's own data_dir must lead to layers/demo, as `make build` relies on.
+    return load_config(DEMO_CONFIG)
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +152,14 @@ def test_every_legend_item_has_features_in_the_territory(
         kinds = {g.geom_type.removeprefix("Multi") for g in chosen}
         expected = {"polygon": "Polygon", "line": "LineString", "point": "Point"}[item.geometry]
         assert kinds == {expected}, item.id
+
+
+def test_config_finds_the_demo_data(config: Config):
+    assert config.communes.source.path == DEMO_DIR / "communes.geojson"
+    assert {item.source.path for item in config.legend} == {DEMO_DIR / "srce_fictif.gpkg"}
+    explicit = load_config(DEMO_CONFIG, DEMO_DIR)  # as with DATA_DIR=layers/demo
+    assert explicit.communes.source == config.communes.source
+    assert [item.source for item in explicit.legend] == [item.source for item in config.legend]
 
 
 def test_every_feature_is_marked_fictitious(config: Config):

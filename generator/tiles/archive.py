@@ -1,0 +1,118 @@
+"""Where tiles go: ``{z}/{x}/{y}.pbf`` files and one PMTiles v3 archive, behind one small seam.
+
+Both outputs are built aside and swapped in at the end, so a failed build leaves the previous
+tiles in place and a finished one never mixes old and new tiles. The tile directory belongs to
+the tile engine: it is replaced whole, and refused if it holds anything but tiles.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+
+from pmtiles.tile import Compression, TileType, zxy_to_tileid
+from pmtiles.writer import Writer
+
+from .grid import HALF_WORLD, Bounds, lonlat
+
+
+def pmtiles_header(bounds: Bounds, minzoom: int, maxzoom: int) -> dict:
+    """Header fields the writer does not fill: bounds (E7, rounded outwards) and centre."""
+    minx, miny, maxx, maxy = bounds
+    (west, south), (east, north) = lonlat(minx, miny), lonlat(maxx, maxy)
+    span = max(maxx - minx, maxy - miny, 1e-9)
+    center_zoom = min(max(int(math.log2(2 * HALF_WORLD / span)), minzoom), maxzoom)
+    center_lon, center_lat = lonlat((minx + maxx) / 2, (miny + maxy) / 2)
+    return {
+        "tile_type": TileType.MVT,
+        "tile_compression": Compression.GZIP,
+        "min_zoom": minzoom,
+        "max_zoom": maxzoom,
+        "min_lon_e7": math.floor(west * 1e7),
+        "min_lat_e7": math.floor(south * 1e7),
+        "max_lon_e7": math.ceil(east * 1e7),
+        "max_lat_e7": math.ceil(north * 1e7),
+        "center_zoom": center_zoom,
+        "center_lon_e7": round(center_lon * 1e7),
+        "center_lat_e7": round(center_lat * 1e7),
+    }
+
+
+def _is_tile_tree(path: Path) -> bool:
+    """True if ``path`` only holds ``{z}/{x}/{y}.pbf`` (so replacing it loses nothing else)."""
+    for root, dirs, files in os.walk(path):
+        depth = len(Path(root).relative_to(path).parts)
+        if any(not d.isdigit() for d in dirs) or depth > 2 or (dirs and depth == 2):
+            return False
+        if any(depth != 2 or not f.endswith(".pbf") for f in files):
+            return False
+    return True
+
+
+class TileArchive:
+    """Collects tiles as they come (any order) and writes both outputs.
+
+    Raw tiles go to files in a staging directory, written by a few threads (creating a small
+    file costs more wall time than encoding the tile on some disks); gzipped ones wait in
+    memory until :meth:`finish`, because PMTiles wants them in ascending tile id.
+    """
+
+    def __init__(self, directory: Path, pmtiles_path: Path) -> None:
+        self.directory = Path(directory)
+        self.pmtiles_path = Path(pmtiles_path)
+        self.staging = self.directory.with_name(f".{self.directory.name}.partial")
+        self.gzipped: dict[int, bytes] = {}
+        self._writer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tile-writer")
+        self._writes: list[Future] = []
+
+    def __enter__(self) -> TileArchive:
+        if self.directory.exists() and not _is_tile_tree(self.directory):
+            raise FileExistsError(f"{self.directory} holds files other than tiles; not replacing")
+        shutil.rmtree(self.staging, ignore_errors=True)  # left over by a crashed build
+        self.staging.mkdir(parents=True)
+        return self
+
+    def add(self, z: int, x: int, y: int, data: bytes, gzipped: bytes) -> None:
+        self._writes.append(self._writer.submit(self._write, f"{z}/{x}", f"{y}.pbf", data))
+        self.gzipped[zxy_to_tileid(z, x, y)] = gzipped
+
+    def _write(self, folder: str, name: str, data: bytes) -> None:
+        path = os.path.join(self.staging, folder)
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, name), "wb") as f:
+            f.write(data)
+
+    def finish(self, header: dict, metadata: dict) -> None:
+        """Write the PMTiles archive, then swap both outputs into place."""
+        if not self.gzipped:
+            raise ValueError("no tile has any feature: nothing to write")
+        for write in self._writes:
+            write.result()  # re-raises a failed write
+        self.pmtiles_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.pmtiles_path.with_name(f".{self.pmtiles_path.name}.partial")
+        with partial.open("wb") as f:
+            writer = Writer(f)
+            for tile_id in sorted(self.gzipped):
+                writer.write_tile(tile_id, self.gzipped[tile_id])
+            writer.finalize(header, metadata)
+        old = self.directory.with_name(f".{self.directory.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.directory.exists():
+            self.directory.rename(old)
+        self.staging.rename(self.directory)
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(partial, self.pmtiles_path)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._writer.shutdown(wait=True, cancel_futures=True)
+        if kind is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)

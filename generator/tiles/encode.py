@@ -1,0 +1,238 @@
+"""MVT v2 encoding of one tile, from geometries already in integer tile units.
+
+Why not ``mapbox_vector_tile.encode``: it walks every coordinate in Python and re-checks winding
+and validity, which made it most of the build time. Here the geometry commands of a whole layer
+are computed with numpy and the few protobuf messages are written by hand. The output is the
+same bytes ``mapbox_vector_tile.encode(..., y_coord_down=True, check_winding_order=False)`` gives
+for the same input (the tests check this), so that library stays the reference.
+
+Input contract (the job of :mod:`generator.tiles.shape`): coordinates are integers in tile units
+with y down, polygons are valid with exterior rings of positive area (MVT v2 winding).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import shapely
+
+from .grid import EXTENT
+
+POINT, LINE, POLYGON = "point", "line", "polygon"
+_GEOM_TYPE = {POINT: 1, LINE: 2, POLYGON: 3}
+_MOVE_TO_ONE, _CLOSE_PATH = (1 << 3) | 1, (1 << 3) | 7
+
+Value = str | int | float
+Properties = tuple[tuple[str, Value], ...]
+"""A feature's properties as (key, value) pairs, sorted by key so the bytes never depend on the
+order a caller built its dict in."""
+
+
+@dataclass(frozen=True)
+class LayerFeatures:
+    """The features of one layer in one tile, ready to encode."""
+
+    name: str
+    kind: str
+    geometries: np.ndarray
+    properties: Sequence[Properties]
+    ids: Sequence[int] | None = None
+
+
+def varint(n: int) -> bytes:
+    """Protobuf base-128 varint of a non-negative int."""
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Varint-encode an array of uint64 at once; also give each value's byte offset (plus end)."""
+    nbytes = np.ones(len(values), dtype=np.int64)
+    for k in range(1, 10):
+        nbytes += values >= np.uint64(1 << (7 * k))
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(nbytes, out=offsets[1:])
+    out = np.empty(int(offsets[-1]), dtype=np.uint8)
+    for k in range(int(nbytes.max(initial=0))):
+        sel = nbytes > k
+        byte = (values[sel] >> np.uint64(7 * k)) & np.uint64(0x7F)
+        byte |= np.where(nbytes[sel] > k + 1, np.uint64(0x80), np.uint64(0))
+        out[offsets[:-1][sel] + k] = byte.astype(np.uint8)
+    return out.tobytes(), offsets
+
+
+def _flatten(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates, the path ("arc") of each coordinate and the feature of each arc.
+
+    A point feature is one arc (one MoveTo with all its points); a line part or a polygon ring
+    is one arc. Closing points of rings and repeated consecutive points are dropped, as MVT asks.
+    """
+    if kind == POINT:
+        coords, arc = shapely.get_coordinates(geoms, return_index=True)
+        return coords, arc, np.arange(len(geoms))
+    parts, part_feature = shapely.get_parts(geoms, return_index=True)
+    if kind == POLYGON:
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, arc = shapely.get_coordinates(rings, return_index=True)
+        last = np.ones(len(arc), dtype=bool)
+        last[:-1] = arc[1:] != arc[:-1]
+        coords, arc, arc_feature = coords[~last], arc[~last], part_feature[ring_part]
+    else:
+        coords, arc = shapely.get_coordinates(parts, return_index=True)
+        arc_feature = part_feature
+    keep = np.ones(len(arc), dtype=bool)
+    keep[1:] = (arc[1:] != arc[:-1]) | (coords[1:] != coords[:-1]).any(axis=1)
+    coords, arc = coords[keep], arc[keep]
+    # Degenerate paths would be invalid MVT; shape.py never produces them, but do not emit them.
+    counts = np.bincount(arc, minlength=len(arc_feature))
+    good = counts >= (3 if kind == POLYGON else 2)
+    if not good.all():
+        keep = good[arc]
+        coords, arc = coords[keep], np.cumsum(good)[arc[keep]] - 1
+        arc_feature = arc_feature[good]
+    return coords, arc, arc_feature
+
+
+def geometry_commands(geoms: np.ndarray, kind: str) -> list[bytes]:
+    """The encoded geometry field of every feature, in one vectorised pass.
+
+    An empty ``bytes`` marks a feature whose geometry vanished (it is then not written).
+    """
+    coords, arc, arc_feature = _flatten(geoms, kind)
+    xy = coords.astype(np.int64)
+    n_arcs = len(arc_feature)
+    counts = np.bincount(arc, minlength=n_arcs)
+    first = np.zeros(n_arcs, dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    # Deltas: the cursor carries over from one arc to the next and restarts at 0,0 per feature.
+    feature_of = arc_feature[arc]
+    delta = xy.copy()
+    delta[1:] -= xy[:-1]
+    starts = np.ones(len(xy), dtype=bool)
+    starts[1:] = feature_of[1:] != feature_of[:-1]
+    delta[starts] = xy[starts]
+    zigzag = ((delta << 1) ^ (delta >> 63)).astype(np.uint64)
+
+    k = np.arange(len(xy)) - first[arc]  # index of a point within its arc
+    if kind == POINT:
+        lengths = 1 + 2 * counts
+        pos_extra = np.zeros(len(xy), dtype=np.int64)
+    else:
+        lengths = 2 * counts + 2 + (kind == POLYGON)
+        pos_extra = (k >= 1).astype(np.int64)  # the LineTo command sits after the first point
+    arc_start = np.zeros(n_arcs + 1, dtype=np.int64)
+    np.cumsum(lengths, out=arc_start[1:])
+    stream = np.empty(int(arc_start[-1]), dtype=np.uint64)
+    head = arc_start[:-1]
+    if kind == POINT:
+        stream[head] = ((counts << 3) | 1).astype(np.uint64)
+    else:
+        stream[head] = _MOVE_TO_ONE
+        stream[head + 3] = (((counts - 1) << 3) | 2).astype(np.uint64)
+        if kind == POLYGON:
+            stream[arc_start[1:] - 1] = _CLOSE_PATH
+    pos = head[arc] + 1 + 2 * k + pos_extra
+    stream[pos] = zigzag[:, 0]
+    stream[pos + 1] = zigzag[:, 1]
+
+    blob, byte_offsets = _varints(stream)
+    feature_first_arc = np.searchsorted(arc_feature, np.arange(len(geoms) + 1))
+    bounds = byte_offsets[arc_start[feature_first_arc]].tolist()
+    return [blob[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _value_field(typed: tuple[type, Value]) -> bytes:
+    """A layer's ``values`` entry (field 4, a Value message). Cached: values repeat across
+    tiles. Keyed by (type, value) because 1, 1.0 and True are equal as dict keys."""
+    value = typed[1]
+    if isinstance(value, bool):
+        message = b"\x38" + (b"\x01" if value else b"\x00")
+    elif isinstance(value, int):
+        message = b"\x20" + varint(value & 0xFFFFFFFFFFFFFFFF)  # int64, two's complement
+    elif isinstance(value, float):
+        message = b"\x19" + struct.pack("<d", value)
+    else:
+        message = _field(b"\x0a", value.encode())
+    return _field(b"\x22", message)
+
+
+@lru_cache(maxsize=1 << 12)
+def _key_field(key: str) -> bytes:
+    """A layer's ``keys`` entry (field 3)."""
+    return _field(b"\x1a", key.encode())
+
+
+def _field(tag: bytes, payload: bytes) -> bytes:
+    n = len(payload)
+    return tag + (_SMALL[n] if n < 0x80 else varint(n)) + payload
+
+
+_SMALL = [bytes((i,)) for i in range(128)]
+
+
+def encode_layer(
+    name: str,
+    kind: str,
+    geometries: Sequence[bytes],
+    properties: Sequence[Properties],
+    ids: Sequence[int] | None = None,
+) -> tuple[bytes, int]:
+    """One Layer message from encoded geometries (see :func:`geometry_commands`) and the number
+    of features it holds; features whose geometry vanished are skipped. Keys and values get
+    table indices in first-seen order, as mapbox_vector_tile does."""
+    type_field = b"\x18" + _SMALL[_GEOM_TYPE[kind]]
+    keys: dict[str, int] = {}
+    values: dict[tuple[type, Value], int] = {}
+    out = [_field(b"\x0a", name.encode())]
+    for i, geometry in enumerate(geometries):
+        if not geometry:
+            continue
+        tags = []
+        for key, value in properties[i]:
+            k = keys.get(key)
+            if k is None:
+                k = keys[key] = len(keys)
+            typed = (type(value), value)
+            v = values.get(typed)
+            if v is None:
+                v = values[typed] = len(values)
+            tags += (k, v)
+        feature = b"" if ids is None else b"\x08" + varint(int(ids[i]))
+        if tags:
+            packed = bytes(tags) if max(tags) < 0x80 else b"".join(map(varint, tags))
+            feature += _field(b"\x12", packed)
+        out.append(_field(b"\x12", feature + type_field + _field(b"\x22", geometry)))
+    n_features = len(out) - 1
+    out.extend(map(_key_field, keys))
+    out.extend(map(_value_field, values))
+    out.append(b"\x28" + varint(EXTENT) + b"\x78\x02")  # extent, version 2
+    return b"".join(out), n_features
+
+
+def tile_message(layers: Sequence[bytes]) -> bytes:
+    """The Tile message holding the given Layer messages."""
+    return b"".join(_field(b"\x1a", layer) for layer in layers)
+
+
+def encode_tile(layers: Sequence[LayerFeatures]) -> tuple[bytes, dict[str, int]]:
+    """The tile's bytes and its feature count per layer; layers left empty are not written.
+    Convenience for one tile; the pyramid encodes whole blocks through the functions above."""
+    messages, counts = [], {}
+    for layer in layers:
+        geometries = geometry_commands(layer.geometries, layer.kind)
+        data, n = encode_layer(layer.name, layer.kind, geometries, layer.properties, layer.ids)
+        if n:
+            messages.append(data)
+            counts[layer.name] = n
+    return tile_message(messages), counts

@@ -1,0 +1,172 @@
+"""What goes into the tile engine (TileLayer) and what comes out of it besides files (TileStats)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from .encode import POINT, POLYGON, Properties
+from .shape import TYPE_IDS
+
+FIELD_TYPES = {str: "String", bool: "Boolean", int: "Number", float: "Number"}
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """One MVT layer: shapely geometries in EPSG:3857 metres, all of one kind, and their
+    properties (plain scalars: the MVT encoder would silently drop None, lists or dicts)."""
+
+    name: str
+    geometries: np.ndarray
+    properties: list[dict[str, str | int | float]]
+    feature_ids: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class PreparedLayer:
+    """A TileLayer checked and reduced to what the workers need: no empty geometries, valid
+    polygons, properties as sorted (key, value) tuples so the tile bytes are deterministic."""
+
+    name: str
+    kind: str
+    geometries: np.ndarray
+    properties: list[Properties]
+    ids: np.ndarray | None
+    fields: dict[str, str]
+
+
+def _kind(name: str, geoms: np.ndarray) -> str:
+    types = set(np.unique(shapely.get_type_id(geoms)).tolist())
+    for kind, ids in TYPE_IDS.items():
+        if types <= set(ids):
+            return kind
+    raise ValueError(f"layer {name!r} mixes geometry types {sorted(types)}; one kind per layer")
+
+
+def prepare_layer(layer: TileLayer) -> PreparedLayer:
+    """Check a layer and keep its non-empty features (empty ones could never be drawn)."""
+    geoms = np.asarray(layer.geometries, dtype=object)
+    if not layer.name or geoms.ndim != 1 or len(layer.properties) != len(geoms):
+        raise ValueError(f"layer {layer.name!r}: need a name and one properties dict per geometry")
+    ids = None if layer.feature_ids is None else np.asarray(layer.feature_ids)
+    if ids is not None and (len(ids) != len(geoms) or (len(ids) and ids.min() < 0)):
+        raise ValueError(f"layer {layer.name!r}: feature_ids must be one non-negative int each")
+    fields: dict[str, str] = {}
+    for i, props in enumerate(layer.properties):
+        for key, value in props.items():
+            if not isinstance(key, str) or type(value) not in FIELD_TYPES:
+                raise TypeError(
+                    f"layer {layer.name!r}, feature {i}: property {key!r}={value!r} is not a "
+                    "str, int, float or bool (MVT would drop it silently)"
+                )
+            kind = FIELD_TYPES[type(value)]
+            fields[key] = kind if fields.get(key, kind) == kind else "Mixed"
+    keep = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
+    geoms = geoms[keep]
+    kind = _kind(layer.name, geoms) if len(geoms) else POINT
+    if kind == POLYGON:
+        bad = ~shapely.is_valid(geoms)
+        if bad.any():  # clipping assumes valid input; repair rather than emit broken tiles
+            geoms = geoms.copy()
+            geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    props = [tuple(sorted(layer.properties[i].items())) for i in keep]
+    return PreparedLayer(
+        layer.name,
+        kind,
+        geoms,
+        props,
+        None if ids is None else ids[keep].astype(np.uint64),
+        dict(sorted(fields.items())),
+    )
+
+
+@dataclass(frozen=True)
+class ZoomStats:
+    """Tiles of one zoom level; sizes are of the uncompressed .pbf."""
+
+    zoom: int
+    tiles: int
+    features: int
+    bytes: int
+    max_bytes: int
+    p50_bytes: int
+    p95_bytes: int
+
+
+@dataclass(frozen=True)
+class TileStats:
+    """What a build prints and a benchmark reports."""
+
+    zooms: tuple[ZoomStats, ...]
+    tiles: int
+    bytes: int
+    gzip_bytes: int
+    max_tile_bytes: int
+    max_tile: tuple[int, int, int] | None
+    seconds: float
+    tasks: int
+
+    def summary(self) -> str:
+        """A small table, one line per zoom, then totals."""
+        lines = ["zoom  tiles  features      bytes    p50    p95    max"]
+        lines += [
+            f"{s.zoom:4d} {s.tiles:6d} {s.features:9d} {s.bytes:10d} "
+            f"{s.p50_bytes:6d} {s.p95_bytes:6d} {s.max_bytes:6d}"
+            for s in self.zooms
+        ]
+        lines.append(
+            f"{self.tiles} tiles, {self.bytes} bytes ({self.gzip_bytes} gzipped), largest "
+            f"{self.max_tile_bytes} bytes at {self.max_tile}, {self.tasks} tasks, "
+            f"{self.seconds:.2f} s"
+        )
+        return "\n".join(lines)
+
+
+@dataclass
+class StatsCollector:
+    """Accumulates tile sizes as results arrive (in any order)."""
+
+    sizes: dict[int, list[int]] = field(default_factory=dict)
+    features: dict[int, int] = field(default_factory=dict)
+    gzip_bytes: int = 0
+    max_tile: tuple[int, int, int] | None = None
+    max_bytes: int = 0
+
+    def add(self, z: int, x: int, y: int, raw: int, gz: int, features: int) -> None:
+        self.sizes.setdefault(z, []).append(raw)
+        self.features[z] = self.features.get(z, 0) + features
+        self.gzip_bytes += gz
+        tile = (z, x, y)
+        if raw > self.max_bytes or (
+            raw == self.max_bytes and self.max_tile and tile < self.max_tile
+        ):
+            self.max_bytes, self.max_tile = raw, tile
+
+    def result(self, seconds: float, tasks: int, zooms: Sequence[int]) -> TileStats:
+        per_zoom = []
+        for z in zooms:
+            sizes = np.asarray(self.sizes.get(z, [0]))
+            per_zoom.append(
+                ZoomStats(
+                    z,
+                    len(self.sizes.get(z, [])),
+                    self.features.get(z, 0),
+                    int(sizes.sum()),
+                    int(sizes.max()),
+                    int(np.percentile(sizes, 50)),
+                    int(np.percentile(sizes, 95)),
+                )
+            )
+        return TileStats(
+            tuple(per_zoom),
+            sum(s.tiles for s in per_zoom),
+            sum(s.bytes for s in per_zoom),
+            self.gzip_bytes,
+            self.max_bytes,
+            self.max_tile,
+            seconds,
+            tasks,
+        )

@@ -1,0 +1,178 @@
+"""The units of parallel work, as plain picklable functions and dataclasses, so any
+``concurrent.futures`` executor (processes here, Dask later) can run them.
+
+- :class:`BlockTask`: the tiles of one block (up to 8 x 8 tiles of one zoom), with features
+  already simplified for the zoom and clipped to the block. Used for the coarse zooms.
+- :class:`SubtreeTask`: every tile under one tile R of the split zoom, down to maxzoom, with
+  R's features clipped once at full resolution; the worker simplifies them zoom by zoom.
+
+Tiles are clipped from their block's clip (children from their parent), and every later step
+runs once over all (tile, feature) pairs of a block, not per tile.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from .encode import Properties, encode_layer, geometry_commands, tile_message
+from .grid import BUFFER, Bounds, tile_bounds, tiles_bounds
+from .shape import keep_kind, simplify_for_zoom, snap_to_tiles
+
+BLOCK_SHIFT = 3
+"""A block is a tile BLOCK_SHIFT zooms up from the tiles it groups: up to 8 x 8 tiles."""
+
+
+@dataclass(frozen=True)
+class LayerChunk:
+    """The part of one layer a task needs: geometries in metres, clipped to the task's area."""
+
+    name: str
+    kind: str
+    geometries: np.ndarray
+    properties: list[Properties]
+    ids: np.ndarray | None
+
+    def clip(self, area: Bounds, geometries: np.ndarray | None = None) -> LayerChunk:
+        """This chunk clipped to ``area`` (using ``geometries`` instead of its own if given,
+        e.g. a simplified version), keeping only the features that intersect it."""
+        geoms = self.geometries if geometries is None else geometries
+        b = shapely.bounds(geoms)
+        minx, miny, maxx, maxy = area
+        near = np.flatnonzero(
+            (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
+        )
+        clipped = shapely.clip_by_rect(geoms[near], *area)
+        keep = near[~shapely.is_empty(clipped)]
+        return LayerChunk(
+            self.name,
+            self.kind,
+            clipped[~shapely.is_empty(clipped)],
+            [self.properties[i] for i in keep],
+            None if self.ids is None else self.ids[keep],
+        )
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """Tiles ``x0..x1`` by ``y0..y1`` (inclusive) of zoom ``zoom`` and the features they need."""
+
+    zoom: int
+    tiles: tuple[int, int, int, int]
+    layers: tuple[LayerChunk, ...]
+
+
+@dataclass(frozen=True)
+class SubtreeTask:
+    """Zooms ``first..last`` of the tiles under tile ``root`` (z, x, y), with the features of
+    ``root`` clipped to it plus the buffer of its zoom (which covers the finer zooms' buffers)."""
+
+    root: tuple[int, int, int]
+    first: int
+    last: int
+    layers: tuple[LayerChunk, ...]
+
+
+@dataclass(frozen=True)
+class RenderedTile:
+    """One non-empty tile: raw MVT bytes (for z/x/y.pbf) and gzipped (for PMTiles)."""
+
+    z: int
+    x: int
+    y: int
+    data: bytes
+    gzipped: bytes
+    features: int
+
+
+def _layer_in_tiles(
+    chunk: LayerChunk, z: int, boxes: np.ndarray, corners: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+    """(tile number, feature number, encoded geometry) of each feature present in each tile,
+    ordered by tile then feature. ``boxes``: buffered tile bounds; ``corners``: (minx, maxy)."""
+    b = shapely.bounds(chunk.geometries)
+    near = (
+        (b[None, :, 0] <= boxes[:, None, 2])
+        & (b[None, :, 2] >= boxes[:, None, 0])
+        & (b[None, :, 1] <= boxes[:, None, 3])
+        & (b[None, :, 3] >= boxes[:, None, 1])
+    )
+    tile_no, feature = np.nonzero(near)
+    starts = np.searchsorted(tile_no, np.arange(len(boxes) + 1))
+    clipped = np.empty(len(feature), dtype=object)
+    for t in np.flatnonzero(np.diff(starts)):  # clip_by_rect wants scalar bounds: one call a tile
+        part = slice(starts[t], starts[t + 1])
+        clipped[part] = shapely.clip_by_rect(chunk.geometries[feature[part]], *boxes[t])
+    clipped = keep_kind(clipped, chunk.kind)
+    present = ~shapely.is_empty(clipped)
+    tile_no, feature, clipped = tile_no[present], feature[present], clipped[present]
+    snapped = snap_to_tiles(clipped, chunk.kind, z, corners[tile_no])
+    return tile_no, feature, geometry_commands(snapped, chunk.kind)
+
+
+def render_block(task: BlockTask) -> list[RenderedTile]:
+    """Render the block's tiles, skipping empty ones. A plain function, so it pickles."""
+    z, (x0, y0, x1, y1) = task.zoom, task.tiles
+    tiles = np.array([(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)])
+    boxes = tiles_bounds(z, tiles, BUFFER)
+    corners = tiles_bounds(z, tiles)[:, [0, 3]]
+    per_tile: list[list[bytes]] = [[] for _ in tiles]
+    features = np.zeros(len(tiles), dtype=int)
+    for chunk in task.layers:
+        if not len(chunk.geometries):
+            continue
+        tile_no, feature, geometries = _layer_in_tiles(chunk, z, boxes, corners)
+        starts = np.searchsorted(tile_no, np.arange(len(tiles) + 1)).tolist()
+        for t in np.flatnonzero(np.diff(starts)):
+            a, b = starts[t], starts[t + 1]
+            index = feature[a:b]
+            data, n = encode_layer(
+                chunk.name,
+                chunk.kind,
+                geometries[a:b],
+                [chunk.properties[i] for i in index],
+                None if chunk.ids is None else chunk.ids[index],
+            )
+            if n:
+                per_tile[t].append(data)
+                features[t] += n
+    out = []
+    for t in np.flatnonzero(features):
+        data = tile_message(per_tile[t])
+        gz = gzip.compress(data, compresslevel=6, mtime=0)
+        x, y = tiles[t].tolist()
+        out.append(RenderedTile(z, x, y, data, gz, int(features[t])))
+    return out
+
+
+def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
+    """Simplify from the finest zoom up (each zoom from the previous result), then render each
+    zoom block by block. A plain function, so it pickles."""
+    r, rx, ry = task.root
+    simplified = {}
+    geoms = [chunk.geometries for chunk in task.layers]
+    for z in range(task.last, task.first - 1, -1):
+        geoms = [simplify_for_zoom(g, c.kind, z) for g, c in zip(geoms, task.layers, strict=True)]
+        simplified[z] = geoms
+    out = []
+    for z in range(task.first, task.last + 1):
+        b = max(z - BLOCK_SHIFT, r)
+        shift = z - b
+        for bx in range(rx << (b - r), (rx + 1) << (b - r)):
+            for by in range(ry << (b - r), (ry + 1) << (b - r)):
+                area = tile_bounds(b, bx, by, BUFFER << shift)
+                chunks = tuple(
+                    c.clip(area, g) for c, g in zip(task.layers, simplified[z], strict=True)
+                )
+                if any(len(c.geometries) for c in chunks):
+                    tiles = (
+                        bx << shift,
+                        by << shift,
+                        ((bx + 1) << shift) - 1,
+                        ((by + 1) << shift) - 1,
+                    )
+                    out.extend(render_block(BlockTask(z, tiles, chunks)))
+    return out

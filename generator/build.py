@@ -23,6 +23,7 @@ from .publish import (
     copy_narrative_pages,
     copy_vendor_assets,
     link_tree,
+    link_tree_file,
     mkdocs_build,
     replace_site,
     staging_folder,
@@ -34,6 +35,9 @@ from .tiles import TileLayer, TileStats, build_tiles
 from .validate import ValidationReport
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+XYZ_FOLDER = "xyz"
+"""``tiles/<slug>/xyz/{z}/{x}/{y}.pbf`` beside ``tiles/<slug>/<name>.pmtiles``; both end up in
+the site's ``tiles/`` folder."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ def render_tiles(
         tile_layers(territory),
         minzoom=config.tiles.minzoom,
         maxzoom=config.tiles.maxzoom,
-        directory=tiles_dir,
+        directory=tiles_dir / XYZ_FOLDER,
         pmtiles_path=tiles_dir / f"{config.tiles.name}.pmtiles",
         name=config.name,
         description=f"Trame verte et bleue — {config.name}",
@@ -206,14 +210,16 @@ def build_site(
         write_api(site_dir / "api", config, views)
         write_json(site_dir / "api" / "style.json", map_style(config, bbox))
         write_json(site_dir / "api" / "validation.json", territory.report.as_dict())
-        link_tree(tiles_target, site_dir / "tiles")
+        link_tree(tiles_target / XYZ_FOLDER, site_dir / "tiles")
+        for archive in tiles_target.glob("*.pmtiles"):
+            link_tree_file(archive, site_dir / "tiles" / archive.name)
         copy_vendor_assets(site_dir)
         final = staging / "final"
         site_dir.rename(final)
         replace_site(final, output)
     seconds = time.perf_counter() - started
     log(
-        f"Site construit dans {output} : {len(views)} communes, {stats.total_tiles} tuiles, "
+        f"Site construit dans {output} : {len(views)} communes, {stats.tiles} tuiles, "
         f"{seconds:.1f} s.",
         quiet,
     )

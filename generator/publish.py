@@ -98,13 +98,14 @@ def copy_vendor_assets(site_dir: Path) -> None:
         shutil.copyfile(MAPLIBRE_DIST / name, target / name)
 
 
+def link_tree_file(source: Path | str, target: Path | str) -> None:
+    """Hard-link a file (no copy of the tiles' bytes) or copy it across file systems."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def link_tree(source: Path, target: Path) -> None:
     """Put a copy of ``source`` at ``target`` using hard links where the file system allows."""
-
-    def link_or_copy(src: str, dst: str) -> None:
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copyfile(src, dst)
-
-    shutil.copytree(source, target, copy_function=link_or_copy, dirs_exist_ok=True)
+    shutil.copytree(source, target, copy_function=link_tree_file, dirs_exist_ok=True)

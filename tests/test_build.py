@@ -35,7 +35,7 @@ def check_site(site: Path, expected_communes: int | None = None) -> list[dict]:
         west, south, east, north = summary["bbox"]
         assert -180 < west < east < 180 and -90 < south < north < 90
         redirect = (site / "communes" / summary["insee"] / "index.html").read_text()
-        assert f'url=../{summary["url"].split("/")[1]}/' in redirect
+        assert f"url=../{summary['url'].split('/')[1]}/" in redirect
         detail = json.loads((site / "api" / "communes" / f"{summary['insee']}.json").read_text())
         assert sorted(detail["items"]) == sorted(ITEM_IDS)
         assert detail["url"] == summary["url"] and detail["area_ha"] > 0
@@ -83,7 +83,7 @@ def test_no_page_refers_to_a_third_party_host(demo_site):
 def test_commune_pages_do_not_list_every_commune_in_their_navigation(demo_site):
     communes = json.loads((demo_site / "api" / "communes.json").read_text())
     page = (demo_site / communes[0]["url"] / "index.html").read_text(encoding="utf-8")
-    other_links = [c for c in communes[1:] if f'{c["insee"]}-' in page]
+    other_links = [c for c in communes[1:] if f"{c['insee']}-" in page]
     assert not other_links
 
 
@@ -102,8 +102,7 @@ def test_a_failing_build_leaves_the_previous_site_untouched(demo_site, tmp_path)
     (site / "index.html").write_text("previous build", encoding="utf-8")
     broken = tmp_path / "broken.yml"
     broken.write_text(
-        (PROJECT / "layers" / "demo.yml").read_text(encoding="utf-8")
-        + "\nunknown_key: true\n",
+        (PROJECT / "layers" / "demo.yml").read_text(encoding="utf-8") + "\nunknown_key: true\n",
         encoding="utf-8",
     )
     from generator.errors import UserError

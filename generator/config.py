@@ -68,7 +68,7 @@ class Communes:
     insee_field: str
     name_field: str
     postcodes_field: str | None = None
-    style: Style = Style(color="#4a4a4a", outline="#4a4a4a", opacity=0.0, width=1.0)
+    style: Style = Style(color="#4a4a4a", width=1.0, opacity=1.0)
 
 
 @dataclass(frozen=True)

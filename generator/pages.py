@@ -81,9 +81,8 @@ def _legend_rows(config: Config, figures: list[ItemFigures] | None) -> list[dict
         item_figures = by_id.get(item.id)
         figure = ""
         if item_figures is not None:
+            # Points are counted; areas and lengths say more than a count of polygons or lines.
             figure = measure(item_figures) or str(item_figures.count)
-            if item_figures.geometry != "point":
-                figure = f"{item_figures.count} · {figure}"
         rows.append(
             {"item": item, "symbol": legend_symbol(item.style, item.geometry), "figure": figure}
         )

@@ -24,6 +24,7 @@ from .publish import (
     copy_vendor_assets,
     link_tree,
     link_tree_file,
+    manifest,
     mkdocs_build,
     replace_site,
     staging_folder,
@@ -201,7 +202,8 @@ def build_site(
         copy_narrative_pages(docs_dir)
         write_pages(docs_dir, config, views, bbox, territory_figures)
         log("Site statique (MkDocs)…", quiet)
-        mkdocs_build(docs_dir, site_dir, config.name, _extra(config), quiet, config.site_url)
+        epoch = int(build_date(config).timestamp())
+        mkdocs_build(docs_dir, site_dir, config.name, _extra(config), epoch, quiet, config.site_url)
         env = environment()
         for view in views:
             redirect = site_dir / "communes" / view.commune.insee / "index.html"
@@ -214,6 +216,10 @@ def build_site(
         for archive in tiles_target.glob("*.pmtiles"):
             link_tree_file(archive, site_dir / "tiles" / archive.name)
         copy_vendor_assets(site_dir)
+        write_json(
+            site_dir / "manifest.json",
+            manifest(site_dir, _inputs(config), config.config_path.parent),
+        )
         final = staging / "final"
         site_dir.rename(final)
         replace_site(final, output)
@@ -224,6 +230,17 @@ def build_site(
         quiet,
     )
     return BuildResult(output, len(views), stats, territory.report, seconds)
+
+
+def _inputs(config: Config) -> list[Path]:
+    """The files a build reads: config, texts, data (with a Shapefile's sidecar files)."""
+    sources = [config.communes.source, *(item.source for item in config.legend)]
+    paths = [config.config_path, config.explanatory_text]
+    if config.legend_path:
+        paths.append(config.legend_path)
+    for source in sources:
+        paths += [p for p in source.path.parent.glob(f"{source.path.stem}.*") if p.is_file()]
+    return paths
 
 
 def _extra(config: Config) -> dict[str, Any]:

@@ -91,6 +91,7 @@ class Config:
     tiles: Tiles
     explanatory_text: Path
     config_path: Path
+    legend_path: Path | None = None
     producer: str = ""
     site_url: str | None = None
     fictitious_marker: dict[str, str] = field(default_factory=dict)
@@ -300,6 +301,7 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
     )
 
     legend_reader = root.child("legend")
+    legend_path = None
     if isinstance(legend_reader.data, str):
         # A legend shared by several territories lives in its own file (one definition).
         legend_path = (config_base / legend_reader.data).resolve()
@@ -349,6 +351,7 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         ),
         explanatory_text=explanatory_text,
         config_path=path.resolve(),
+        legend_path=legend_path,
         site_url=root.text("site_url", required=False),
         fictitious_marker={str(k): str(v) for k, v in marker.items()},
     )

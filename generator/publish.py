@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -62,8 +63,13 @@ def copy_narrative_pages(docs_dir: Path) -> None:
 
 
 def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str, Any],
-                 quiet: bool = False, site_url: str | None = None) -> None:  # fmt: skip
-    """Run MkDocs (strict) on ``docs_dir``; the nav holds only the narrative pages."""
+                 source_date_epoch: int, quiet: bool = False,
+                 site_url: str | None = None) -> None:  # fmt: skip
+    """Run MkDocs (strict) on ``docs_dir``; the nav holds only the narrative pages.
+
+    MkDocs stamps the sitemap with SOURCE_DATE_EPOCH when set: we set it to the build date so
+    that two builds of the same inputs are byte-identical, whatever the day.
+    """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -71,6 +77,8 @@ def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str
     logger = logging.getLogger("mkdocs")
     level = logger.level
     logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
     try:
         options: dict[str, Any] = {
             "config_file": str(MKDOCS_CONFIG), "site_name": site_name, "docs_dir": str(docs_dir),
@@ -83,6 +91,33 @@ def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str
         raise UserError(f"MkDocs could not build the site: {error}") from None
     finally:
         logger.setLevel(level)
+        if previous_epoch is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest(site_dir: Path, inputs: list[Path], inputs_base: Path) -> dict[str, Any]:
+    """Every published file and every input with its SHA-256, in a stable order.
+
+    Inputs are named relative to ``inputs_base`` (the config's folder) so that the manifest
+    does not depend on where the checkout lives.
+    """
+    files = sorted(p for p in site_dir.rglob("*") if p.is_file() and p.name != "manifest.json")
+    return {
+        "files": {p.relative_to(site_dir).as_posix(): sha256(p) for p in files},
+        "inputs": {
+            Path(os.path.relpath(p, inputs_base)).as_posix(): sha256(p) for p in sorted(set(inputs))
+        },
+    }
 
 
 def copy_vendor_assets(site_dir: Path) -> None:

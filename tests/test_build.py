@@ -132,3 +132,20 @@ def test_valenciennes_metropole_site(shared_data, tmp_path):
     assert "fictive" in (site / "index.html").read_text(encoding="utf-8").lower()
     archive = next((site / "tiles").glob("*.pmtiles")).read_bytes()
     assert archive[:7] == b"PMTiles"
+
+
+def test_two_builds_are_byte_identical_and_the_manifest_tells_the_truth(demo_site, tmp_path):
+    from generator.publish import sha256
+
+    again = tmp_path / "again"
+    build_site(PROJECT / "layers" / "demo.yml", None, again, quiet=True, workers=2,
+               tiles_dir=tmp_path / "tiles")  # fmt: skip
+    first = {p.relative_to(demo_site): p.read_bytes() for p in demo_site.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+    manifest = json.loads((again / "manifest.json").read_text())
+    assert len(manifest["files"]) == len(second) - 1
+    for name, digest in manifest["files"].items():
+        assert sha256(again / name) == digest
+    assert {"demo.yml", "demo/communes.geojson", "demo/srce_fictif.gpkg"} <= set(manifest["inputs"])

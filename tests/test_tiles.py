@@ -96,8 +96,11 @@ def demo_layers() -> list[TileLayer]:
         feature_ids=np.arange(len(polygons)) + 100,
     )
     line = LineString([(cx - 12_000 + 400 * i, cy + 3000 * math.sin(i / 5)) for i in range(60)])
+    tiny_line = LineString([(cx + 4000, cy + 4000), (cx + 4001, cy + 4000)])  # 1 m long
     corridors = TileLayer(
-        "corridors", np.array([line], dtype=object), [{"type": "fonctionnel", "large": True}]
+        "corridors",
+        np.array([line, tiny_line], dtype=object),
+        [{"type": "fonctionnel", "large": True}, {"type": "court", "large": False}],
     )
     px, py = xy(*POINT_LONLAT)
     points = TileLayer(
@@ -293,6 +296,69 @@ def test_thin_polygon_stays_along_its_whole_length(built):
             if (z, t.x, t.y) in got:
                 assert tile_box.distance(sliver) < 2 * unit
         assert got
+
+
+def line_pieces(tiles: dict, z: int, kind: str) -> list:
+    """Decoded lines of the corridors layer with property type=kind, back in metres and cut
+    to their tile's own (unbuffered) square."""
+    pieces = []
+    for (tz, x, y), data in tiles.items():
+        layer = decode(data).get("corridors") if tz == z else None
+        for feature in layer["features"] if layer else []:
+            if feature["properties"]["type"] == kind:
+                b = mercantile.xy_bounds(x, y, z)
+                k = (b.right - b.left) / EXTENT
+                local = shape(feature["geometry"])
+                local = shapely.affinity.affine_transform(local, [k, 0, 0, -k, b.left, b.top])
+                pieces.append(local.intersection(box(b.left, b.bottom, b.right, b.top)))
+    return pieces
+
+
+def test_lines_are_cut_at_tile_edges_and_never_vanish(built):
+    _, _, tiles = built
+    line = demo_layers()[1].geometries[0]
+    for z in range(MINZOOM, MAXZOOM + 1):
+        unit = 2 * math.pi * 6378137 / 2**z / EXTENT
+        pieces = line_pieces(tiles, z, "fonctionnel")
+        assert abs(sum(p.length for p in pieces) - line.length) < 60 * unit  # ~1 unit per vertex
+        assert shapely.union_all(pieces).hausdorff_distance(line) < 2 * unit
+        short = line_pieces(tiles, z, "court")
+        assert short and all(p.length > 0 for p in short), z  # a 1 m line stays a visible stub
+
+
+def test_invalid_input_is_repaired_and_mixed_kinds_are_refused(tmp_path):
+    bowtie = Polygon([(0, 0), (1000, 1000), (1000, 0), (0, 1000)])
+    out = tmp_path / "t"
+    build_tiles(
+        [
+            TileLayer("bowtie", np.array([bowtie], dtype=object), [{"n": 1}]),
+            TileLayer("empty", np.array([], dtype=object), []),
+        ],
+        minzoom=10,
+        maxzoom=12,
+        directory=out,
+        pmtiles_path=tmp_path / "t.pmtiles",
+        name="x",
+        workers=1,
+        progress=False,
+    )
+    features = [f for data in read_dir(out).values() for f in decode(data)["bowtie"]["features"]]
+    assert features and all(shape(f["geometry"]).is_valid for f in features)
+    with open(tmp_path / "t.pmtiles", "rb") as f:
+        layers = Reader(MmapSource(f)).metadata()["vector_layers"]
+    assert [layer["id"] for layer in layers] == ["bowtie", "empty"]
+    mixed = TileLayer("mixed", np.array([Point(0, 0), bowtie], dtype=object), [{}, {}])
+    with pytest.raises(ValueError, match="mixes geometry types"):
+        build_tiles(
+            [mixed],
+            minzoom=0,
+            maxzoom=1,
+            directory=out,
+            pmtiles_path=tmp_path / "m.pmtiles",
+            name="x",
+            workers=1,
+            progress=False,
+        )
 
 
 def test_pmtiles_holds_the_same_tiles_and_metadata(built):

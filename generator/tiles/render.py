@@ -36,11 +36,14 @@ class LayerChunk:
     properties: list[Properties]
     ids: np.ndarray | None
 
-    def clip(self, area: Bounds, geometries: np.ndarray | None = None) -> LayerChunk:
+    def clip(
+        self, area: Bounds, geometries: np.ndarray | None = None, bounds: np.ndarray | None = None
+    ) -> LayerChunk:
         """This chunk clipped to ``area`` (using ``geometries`` instead of its own if given,
-        e.g. a simplified version), keeping only the features that intersect it."""
+        e.g. a simplified version), keeping only the features that intersect it. ``bounds``:
+        the geometries' bounds, if already known."""
         geoms = self.geometries if geometries is None else geometries
-        b = shapely.bounds(geoms)
+        b = shapely.bounds(geoms) if bounds is None else bounds
         minx, miny, maxx, maxy = area
         near = np.flatnonzero(
             (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
@@ -161,11 +164,13 @@ def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
     for z in range(task.first, task.last + 1):
         b = max(z - BLOCK_SHIFT, r)
         shift = z - b
+        bounds = [shapely.bounds(g) for g in simplified[z]]
         for bx in range(rx << (b - r), (rx + 1) << (b - r)):
             for by in range(ry << (b - r), (ry + 1) << (b - r)):
                 area = tile_bounds(b, bx, by, BUFFER << shift)
                 chunks = tuple(
-                    c.clip(area, g) for c, g in zip(task.layers, simplified[z], strict=True)
+                    c.clip(area, g, gb)
+                    for c, g, gb in zip(task.layers, simplified[z], bounds, strict=True)
                 )
                 if any(len(c.geometries) for c in chunks):
                     tiles = (

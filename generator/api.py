@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
+
 from .config import Config
+from .crs import LAMBERT_93, WGS84, reproject
 from .pages import CommuneView, french_date
+
+CSV_COLUMNS = (
+    "insee", "commune", "item", "libelle", "nombre", "surface_ha", "part_pct", "longueur_km",
+    "date_donnees", "licence",
+)  # fmt: skip
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -17,15 +28,81 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(text + "\n", encoding="utf-8")
 
 
+def _wgs84(geometries: list[shapely.Geometry]) -> np.ndarray:
+    """Lambert-93 to WGS84, rounded to 1e-6 degree (about 10 cm): enough, and smaller files."""
+    projected = reproject(np.array(geometries, dtype=object), LAMBERT_93, WGS84)
+    return shapely.transform(projected, lambda coords: np.round(coords, 6))
+
+
 def commune_summary(view: CommuneView) -> dict[str, Any]:
     commune = view.commune
+    label = _wgs84([shapely.point_on_surface(commune.geometry)])[0]
     return {
         "insee": commune.insee,
         "nom": commune.name,
         "codes_postaux": list(commune.postcodes),
         "url": commune.path,
         "bbox": list(view.bbox),
+        "label": [label.x, label.y],
     }
+
+
+def search_index(views: list[CommuneView]) -> list[dict[str, Any]]:
+    """What the search box needs, and nothing more: it is loaded on every page."""
+    return [
+        {"insee": v.commune.insee, "nom": v.commune.name, "cp": list(v.commune.postcodes),
+         "url": v.commune.path}
+        for v in views
+    ]  # fmt: skip
+
+
+def commune_geojson(config: Config, view: CommuneView) -> dict[str, Any]:
+    """The elements concerning a commune, cut to the commune, in WGS84 (RFC 7946)."""
+    rows = [(figures, element) for figures in view.figures for element in figures.elements]
+    geometries = _wgs84([element.geometry for _, element in rows])
+    features = []
+    for (figures, element), geometry in zip(rows, geometries, strict=True):
+        measures = {"surface_ha": element.area_ha, "longueur_km": element.length_km}
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": element.id, "item": figures.item_id, "libelle": figures.label,
+                    **{k: v for k, v in measures.items() if v is not None},
+                    **element.attributes,
+                },
+                "geometry": json.loads(shapely.to_geojson(geometry)),
+            }
+        )  # fmt: skip
+    return {
+        "type": "FeatureCollection",
+        "name": f"{view.commune.insee} {view.commune.name}",
+        "licence": config.licence,
+        "date_donnees": config.data_date.isoformat(),
+        "fictif": config.fictitious,
+        "sources": list(config.sources),
+        "features": features,
+    }
+
+
+def commune_csv(config: Config, view: CommuneView) -> str:
+    """One row per legend item: the figures of the commune, with the data's date and licence."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for figures in view.figures:
+        writer.writerow(
+            [
+                view.commune.insee, view.commune.name, figures.item_id, figures.label,
+                figures.count, _blank(figures.area_ha), _blank(figures.share_pct),
+                _blank(figures.length_km), config.data_date.isoformat(), config.licence,
+            ]
+        )  # fmt: skip
+    return buffer.getvalue()
+
+
+def _blank(value: float | None) -> str:
+    return "" if value is None else f"{value}"
 
 
 def commune_detail(config: Config, view: CommuneView) -> dict[str, Any]:
@@ -60,9 +137,12 @@ def commune_detail(config: Config, view: CommuneView) -> dict[str, Any]:
 
 
 def write_api(api_dir: Path, config: Config, views: list[CommuneView]) -> None:
-    """``communes.json`` lists the communes; ``communes/<insee>.json`` details each one."""
+    """``communes.json`` lists the communes, ``recherche.json`` feeds the search box, and
+    ``communes/<insee>.{json,geojson,csv}`` detail each commune."""
     write_json(api_dir / "communes.json", [commune_summary(view) for view in views])
+    write_json(api_dir / "recherche.json", search_index(views))
     for view in views:
-        write_json(
-            api_dir / "communes" / f"{view.commune.insee}.json", commune_detail(config, view)
-        )
+        base = api_dir / "communes" / view.commune.insee
+        write_json(base.with_suffix(".json"), commune_detail(config, view))
+        write_json(base.with_suffix(".geojson"), commune_geojson(config, view))
+        base.with_suffix(".csv").write_text(commune_csv(config, view), encoding="utf-8")

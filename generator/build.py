@@ -30,6 +30,7 @@ from .publish import (
     staging_folder,
 )
 from .read import Layer, read_layer
+from .staticmap import commune_svg
 from .style import COMMUNES_LAYER, map_style
 from .territory import Commune, communes_from_layer
 from .tiles import TileLayer, TileStats, build_tiles
@@ -209,6 +210,9 @@ def build_site(
             redirect = site_dir / "communes" / view.commune.insee / "index.html"
             redirect.parent.mkdir(parents=True, exist_ok=True)
             redirect.write_text(render_redirect(env, config, view.commune), encoding="utf-8")
+        for view in tqdm(views, disable=quiet, unit="carte", leave=False):
+            svg = commune_svg(config, view.commune, territory.communes, territory.features)
+            (site_dir / view.commune.path / "carte.svg").write_text(svg, encoding="utf-8")
         write_api(site_dir / "api", config, views)
         write_json(site_dir / "api" / "style.json", map_style(config, bbox))
         write_json(site_dir / "api" / "validation.json", territory.report.as_dict())

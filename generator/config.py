@@ -21,6 +21,7 @@ from .filters import Filter, parse_filter
 GeometryKind = Literal["polygon", "line", "point"]
 GEOMETRY_KINDS: tuple[GeometryKind, ...] = ("polygon", "line", "point")
 _ITEM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+BASEMAPS = ("none", "ign-plan", "ign-ortho")
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 
@@ -94,6 +95,8 @@ class Config:
     legend_path: Path | None = None
     producer: str = ""
     site_url: str | None = None
+    basemap: str = "none"
+    """``none`` (default: no request to any other host), ``ign-plan`` or ``ign-ortho``."""
     fictitious_marker: dict[str, str] = field(default_factory=dict)
     """Attribute values that mark a feature as fictitious, e.g. {"ID_SRCE": "FICTIF"}."""
 
@@ -261,7 +264,7 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         {
             "name", "slug", "fictitious", "data_date", "sources", "licence", "producer",
             "communes", "legend", "tiles", "explanatory_text", "site_url", "fictitious_marker",
-            "data_dir",
+            "data_dir", "basemap",
         }
     )  # fmt: skip
     slug = root.text("slug")
@@ -330,6 +333,10 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
     if minzoom > maxzoom:
         raise tiles_reader.fail(f"minzoom {minzoom} is above maxzoom {maxzoom}")
 
+    basemap = root.text("basemap", default="none") or "none"
+    if basemap not in BASEMAPS:
+        raise root.child("basemap").fail(f"expected one of {', '.join(BASEMAPS)}, got {basemap!r}")
+
     text_path = root.text("explanatory_text")
     assert text_path is not None
     explanatory_text = (config_base / text_path).resolve()
@@ -352,6 +359,7 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         explanatory_text=explanatory_text,
         config_path=path.resolve(),
         legend_path=legend_path,
+        basemap=basemap,
         site_url=root.text("site_url", required=False),
         fictitious_marker={str(k): str(v) for k, v in marker.items()},
     )

@@ -23,6 +23,8 @@ class Element:
     attributes: dict[str, Any]
     area_ha: float | None = None
     length_km: float | None = None
+    geometry: shapely.Geometry | None = field(default=None, compare=False, repr=False)
+    """The part of the feature inside the commune (Lambert-93), for downloads and maps."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,11 @@ class ItemIndex:
                 attributes=self.features.attributes[index],
                 area_ha=_round(measure / 10_000, 4) if item.geometry == "polygon" else None,
                 length_km=_round(measure / 1_000, 4) if item.geometry == "line" else None,
+                geometry=piece,
             )
-            for index, measure in zip(candidates[concerned], measures[concerned], strict=True)
+            for index, measure, piece in zip(
+                candidates[concerned], measures[concerned], pieces[concerned], strict=True
+            )
         ]
         elements.sort(key=lambda element: element.id)
         figures = ItemFigures(

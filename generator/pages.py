@@ -16,10 +16,12 @@ from markupsafe import Markup
 
 from .config import Config, LegendItem
 from .figures import ItemFigures
+from .staticmap import LEGEND_WIDTH, MAP_HEIGHT, MAP_WIDTH
 from .style import legend_symbol
 from .territory import Commune
 
 NARROW_NBSP = "\u202f"
+STATIC_MAP_SIZE = (MAP_WIDTH + LEGEND_WIDTH, MAP_HEIGHT)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ def render_commune(env: Environment, config: Config, view: CommuneView) -> str:
         bbox=view.bbox,
         legend_id=commune.insee,
         map_label=f"Carte interactive de la trame verte et bleue à {commune.name}",
+        static_map_size=STATIC_MAP_SIZE,
         legend=_legend_rows(config, view.figures),
         sentences=[sentence(f) for f in view.figures],
         elements=_element_rows(config, view.figures),

@@ -15,27 +15,53 @@ ROOT_PLACEHOLDER = "{root}"
 against its worker script, not the page (see docs/field-notes)."""
 
 HIGHLIGHT = "#000091"
+_GEOPLATEFORME_WMTS = (
+    "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&STYLE=normal"
+    "&TILEMATRIXSET=PM&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+)
+BASEMAP_SOURCES: dict[str, dict[str, Any]] = {
+    # Opt-in only: with the default basemap "none" the site requests no other host.
+    "ign-plan": {
+        "tiles": [
+            _GEOPLATEFORME_WMTS + "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&FORMAT=image/png"
+        ],
+        "attribution": "Fond de plan : IGN, Plan IGN (Géoplateforme)",
+    },
+    "ign-ortho": {
+        "tiles": [_GEOPLATEFORME_WMTS + "&LAYER=ORTHOIMAGERY.ORTHOPHOTOS&FORMAT=image/jpeg"],
+        "attribution": "Fond de plan : IGN, photographies aériennes (Géoplateforme)",
+    },
+}
 MASK = "#ffffff"
 
 
 def item_layers(item: LegendItem) -> list[dict[str, Any]]:
-    """MapLibre layers drawing one legend item; every layer id starts with the item id."""
+    """MapLibre layers drawing one legend item; every layer id starts with the item id.
+
+    The first layer also carries the item's label and French field labels (for the popups),
+    so the browser reads them from the same definition as the colours.
+    """
+    layers = _paint_layers(item)
+    layers[0]["metadata"] = {
+        "trame:item": item.id, "trame:label": item.label, "trame:fields": dict(item.fields),
+        "trame:geometry": item.geometry,
+    }  # fmt: skip
+    return layers
+
+
+def _paint_layers(item: LegendItem) -> list[dict[str, Any]]:
     style = item.style
-    common = {"source": SOURCE, "source-layer": item.id, "metadata": {"trame:item": item.id}}
+
+    def layer(suffix: str, kind: str, paint: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": item.id + suffix, "type": kind, "source": SOURCE, "source-layer": item.id,
+            "metadata": {"trame:item": item.id}, "paint": paint,
+        }  # fmt: skip
+
     if item.geometry == "polygon":
-        layers = [
-            {
-                "id": item.id, "type": "fill", **common,
-                "paint": {"fill-color": style.color, "fill-opacity": style.opacity},
-            },
-        ]  # fmt: skip
+        layers = [layer("", "fill", {"fill-color": style.color, "fill-opacity": style.opacity})]
         if style.outline:
-            layers.append(
-                {
-                    "id": f"{item.id}-contour", "type": "line", **common,
-                    "paint": {"line-color": style.outline, "line-width": 1},
-                }
-            )  # fmt: skip
+            layers.append(layer("-contour", "line", {"line-color": style.outline, "line-width": 1}))
         return layers
     if item.geometry == "line":
         paint: dict[str, Any] = {
@@ -43,18 +69,18 @@ def item_layers(item: LegendItem) -> list[dict[str, Any]]:
         }  # fmt: skip
         if style.dash:
             paint["line-dasharray"] = list(style.dash)
-        return [{"id": item.id, "type": "line", **common, "paint": paint}]
+        return [layer("", "line", paint)]
     return [
-        {
-            "id": item.id, "type": "circle", **common,
-            "paint": {
+        layer(
+            "", "circle",
+            {
                 "circle-color": style.color,
                 "circle-radius": style.radius,
                 "circle-opacity": style.opacity,
                 "circle-stroke-color": style.outline or style.color,
                 "circle-stroke-width": 1.5 if style.outline else 0,
             },
-        }
+        )
     ]  # fmt: skip
 
 
@@ -87,10 +113,17 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
             "paint": {"line-color": HIGHLIGHT, "line-width": 3.5},
         },
     ]  # fmt: skip
+    sources: dict[str, Any] = {}
+    if config.basemap != "none":
+        basemap = BASEMAP_SOURCES[config.basemap]
+        sources["fond-de-plan"] = {"type": "raster", "tileSize": 256, "maxzoom": 19, **basemap}
+        layers.insert(1, {"id": "fond-de-plan", "type": "raster", "source": "fond-de-plan"})
+        layers[2]["paint"]["fill-opacity"] = 0.35  # let the basemap show through the communes
     return {
         "version": 8,
         "name": config.name,
         "sources": {
+            **sources,
             SOURCE: {
                 "type": "vector",
                 "tiles": [f"{ROOT_PLACEHOLDER}tiles/{{z}}/{{x}}/{{y}}.pbf"],
@@ -98,7 +131,7 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
                 "maxzoom": config.tiles.maxzoom,
                 "bounds": list(bounds),
                 "attribution": " · ".join(config.sources),
-            }
+            },
         },
         "layers": layers,
     }

@@ -28,10 +28,19 @@ def check_site(site: Path, expected_communes: int | None = None) -> list[dict]:
         assert len(communes) == expected_communes
     assert (site / "index.html").is_file() and (site / "404.html").is_file()
     for summary in communes:
-        assert set(summary) == {"insee", "nom", "codes_postaux", "url", "bbox"}
+        assert set(summary) == {"insee", "nom", "codes_postaux", "url", "bbox", "label"}
         assert re.fullmatch(r"communes/[0-9AB]{5}-[a-z0-9-]+/", summary["url"])
         page = site / summary["url"] / "index.html"
         assert page.is_file(), page
+        svg = (site / summary["url"] / "carte.svg").read_text(encoding="utf-8")
+        assert svg.startswith("<svg") and "<script" not in svg
+        assert 'src="carte.svg"' in page.read_text(encoding="utf-8")
+        geojson = json.loads(
+            (site / "api" / "communes" / f"{summary['insee']}.geojson").read_text()
+        )
+        assert geojson["type"] == "FeatureCollection"
+        csv_lines = (site / "api" / "communes" / f"{summary['insee']}.csv").read_text().splitlines()
+        assert len(csv_lines) == 1 + len(ITEM_IDS)
         west, south, east, north = summary["bbox"]
         assert -180 < west < east < 180 and -90 < south < north < 90
         redirect = (site / "communes" / summary["insee"] / "index.html").read_text()

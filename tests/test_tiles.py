@@ -413,13 +413,27 @@ def test_two_runs_and_process_pools_give_identical_bytes(built, tmp_path):
         assert (tmp_path / run / "demo.pmtiles").read_bytes() == archive, run
 
 
-def test_rebuild_replaces_stale_tiles_but_refuses_foreign_directories(tmp_path, capsys):
+def test_a_dask_cluster_plugs_in_as_an_executor(built, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    out, _, tiles = built
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        build(tmp_path, executor=client.get_executor(), workers=2)
+    assert read_dir(tmp_path / "tiles") == tiles
+    assert (tmp_path / "demo.pmtiles").read_bytes() == (out / "demo.pmtiles").read_bytes()
+
+
+def test_rebuild_replaces_stale_tiles_but_refuses_foreign_directories(tmp_path, capfd):
     stale = tmp_path / "tiles" / "20" / "1" / "1.pbf"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
     build(tmp_path)
     assert not stale.exists() and read_dir(tmp_path / "tiles")
-    assert capsys.readouterr() == ("", ""), "progress=False prints nothing"
+    assert capfd.readouterr() == ("", ""), "progress=False prints nothing, even from workers"
     (tmp_path / "tiles" / "index.html").write_text("not a tile")
     with pytest.raises(FileExistsError):
         build(tmp_path)

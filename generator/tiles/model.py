@@ -62,6 +62,8 @@ def prepare_layer(layer: TileLayer) -> PreparedLayer:
                     f"layer {layer.name!r}, feature {i}: property {key!r}={value!r} is not a "
                     "str, int, float or bool (MVT would drop it silently)"
                 )
+            if type(value) is int and not -(2**63) <= value < 2**63:
+                raise TypeError(f"layer {layer.name!r}, feature {i}: {key!r} exceeds int64")
             kind = FIELD_TYPES[type(value)]
             fields[key] = kind if fields.get(key, kind) == kind else "Mixed"
     keep = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))

@@ -127,22 +127,26 @@ def _jobs(
 
 
 def _run(jobs: Iterator[Job], executor: cf.Executor | None, workers: int) -> Iterator[list]:
-    """Results of the jobs in completion order, with a bounded number of tasks in flight so
+    """Results of the jobs in completion order, with at most ``4 * workers`` tasks in flight so
     memory stays flat whatever the executor. ``workers == 1`` and no executor: in process."""
     if executor is None and workers == 1:
         yield from (function(task) for function, task in jobs)
         return
     own = executor is None
     pool = cf.ProcessPoolExecutor(max_workers=workers) if own else executor
+    pending: set[cf.Future] = set()
     try:
-        pending: set[cf.Future] = set()
         for function, task in jobs:
             pending.add(pool.submit(function, task))
             if len(pending) >= 4 * workers:
                 done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
                 yield from (future.result() for future in done)
-        yield from (future.result() for future in cf.as_completed(pending))
+        while pending:
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            yield from (future.result() for future in done)
     finally:
+        for future in pending:  # after a failure: do not leave work queued on a shared pool
+            future.cancel()
         if own:
             pool.shutdown(cancel_futures=True)
 
@@ -164,8 +168,11 @@ def build_tiles(
     """Write every non-empty tile of zooms ``minzoom..maxzoom`` to ``directory/{z}/{x}/{y}.pbf``
     (plain MVT) and, gzipped, to the PMTiles archive ``pmtiles_path``; return tile statistics.
 
-    Work runs on ``executor`` if given, else on a process pool of ``workers`` processes
-    (default: all cores); ``workers=1`` runs in this process.
+    Work runs on ``executor`` if given (any ``concurrent.futures.Executor``, e.g. a Dask
+    client's ``get_executor()``; ``workers`` then only sizes how many tasks are kept in flight,
+    so pass the cluster's worker count), else on a process pool of ``workers`` processes
+    (default: all cores); ``workers=1`` runs in this process. The output does not depend on
+    the executor or the number of workers.
     """
     if not 0 <= minzoom <= maxzoom <= 24:
         raise ValueError(f"need 0 <= minzoom <= maxzoom <= 24, got {minzoom}..{maxzoom}")

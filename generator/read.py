@@ -16,7 +16,7 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
-from .crs import LAMBERT_93, reproject
+from .crs import LAMBERT_93, WGS84, reproject
 from .errors import UserError
 
 
@@ -56,6 +56,7 @@ def read_layer(path: Path, layer: str | None = None) -> Layer:
         )
     crs = CRS.from_user_input(meta["crs"])
     geometries = shapely.from_wkb(wkb) if wkb is not None else np.array([], dtype=object)
+    check_coordinates(where, geometries, crs)
     geometries = reproject(geometries, crs, LAMBERT_93)
     names = list(meta["fields"])
     attributes = [
@@ -63,6 +64,38 @@ def read_layer(path: Path, layer: str | None = None) -> Layer:
         for index in range(len(geometries))
     ]
     return Layer(source=where, geometries=geometries, attributes=attributes, crs=crs.to_string())
+
+
+def check_coordinates(where: str, geometries: np.ndarray, crs: CRS) -> None:
+    """Refuse coordinates that cannot be in the declared CRS (the usual missing-CRS symptom)."""
+    present = geometries[~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)]
+    if not len(present):
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(present)
+    if crs.is_geographic and (max(abs(minx), abs(maxx)) > 360 or max(abs(miny), abs(maxy)) > 90):
+        raise UserError(
+            f"{where}: coordinates such as ({minx:.0f}, {miny:.0f}) are metres, not degrees, but "
+            f'the file declares {crs.to_string()} (a GeoJSON without "crs" is read as WGS84); '
+            "declare the real CRS, e.g. ogr2ogr -a_srs EPSG:2154 out.gpkg in.geojson"
+        )
+    area = crs.area_of_use
+    if area is None:
+        return
+    west, south, east, north = reproject(
+        np.array([shapely.box(minx, miny, maxx, maxy)], dtype=object), crs, WGS84
+    )[0].bounds
+    margin = 1.0  # degrees: an area of use is drawn loosely, real data may overhang a little
+    outside = (
+        east < area.west - margin or west > area.east + margin
+        or north < area.south - margin or south > area.north + margin
+        or not all(np.isfinite([west, south, east, north]))
+    )  # fmt: skip
+    if outside:
+        raise UserError(
+            f"{where}: the features lie outside the area where {crs.to_string()} is used "
+            f"({area.name}); the declared CRS is probably wrong: check the .prj or the "
+            "file's CRS"
+        )
 
 
 def _plain(value: Any) -> Any:

@@ -95,4 +95,25 @@ def communes_from_layer(layer: Layer, config: CommunesConfig, report: LayerRepor
         )
     if not communes:
         raise UserError(f"{layer.source}: no commune with a usable geometry")
-    return sorted(communes, key=lambda commune: commune.insee)
+    communes.sort(key=lambda commune: commune.insee)
+    for first, second, hectares in overlaps(communes):
+        report.warn(
+            f"communes {first.insee} {first.name} and {second.insee} {second.name} overlap "
+            f"over {hectares:.2f} ha: their figures count that area twice; fix the contours"
+        )
+    return communes
+
+
+def overlaps(communes: list[Commune], min_m2: float = 1.0) -> list[tuple[Commune, Commune, float]]:
+    """Pairs of communes sharing more than ``min_m2`` of area (a shared border has none)."""
+    geometries = np.array([c.geometry for c in communes], dtype=object)
+    tree = shapely.STRtree(geometries)
+    left, right = tree.query(geometries, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    areas = shapely.area(shapely.intersection(geometries[left], geometries[right]))
+    return [
+        (communes[i], communes[j], area / 10_000)
+        for i, j, area in zip(left, right, areas, strict=True)
+        if area > min_m2
+    ]

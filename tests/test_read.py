@@ -83,3 +83,32 @@ def test_garbage_behind_a_known_extension(tmp_path):
     path.write_bytes(b"this is not a geopackage")
     with pytest.raises(UserError, match="broken.gpkg"):
         read_layer(path, "x")
+
+
+def test_geojson_with_metres_but_no_crs_is_refused(tmp_path):
+    path = tmp_path / "projected.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},'
+        ' "geometry": {"type": "Point", "coordinates": [720000, 7030000]}}]}',
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError, match="are metres, not degrees.*ogr2ogr -a_srs"):
+        read_layer(path)
+
+
+def test_crs_declared_but_coordinates_outside_its_area(tmp_path):
+    path = tmp_path / "elsewhere.gpkg"
+    # Lambert-93 coordinates in a file that claims to be in the Réunion's UTM 40S
+    write(path, [shapely.Point(720_000, 7_030_000)], {"a": [1]}, "EPSG:2975", layer="x")
+    with pytest.raises(UserError, match="outside the area where EPSG:2975 is used"):
+        read_layer(path, "x")
+
+
+def test_empty_layer_reads_as_no_feature(tmp_path):
+    path = tmp_path / "data.gpkg"
+    write(path, [shapely.Point(720_000, 7_030_000)], {"a": [1]}, "EPSG:2154", layer="full")
+    pyogrio.raw.write(
+        path, geometry=np.array([], dtype=object), field_data=[np.array([], dtype=object)],
+        fields=["a"], geometry_type="Point", crs="EPSG:2154", layer="empty", append=False,
+    )  # fmt: skip
+    assert len(read_layer(path, "empty")) == 0

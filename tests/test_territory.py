@@ -70,3 +70,26 @@ def test_communes_are_sorted_with_postcodes():
 def test_bad_communes_are_refused(rows, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(")):
         communes_from_layer(layer(rows), CONFIG, LayerReport("communes", "x"))
+
+
+def test_overlapping_communes_are_reported():
+    overlapping = layer(
+        [{"code": "59001", "nom": "A", "cp": ""}, {"code": "59002", "nom": "B", "cp": ""}]
+    )
+    overlapping.geometries[1] = shapely.box(700_500, 7_000_000, 701_500, 7_001_000)  # half on A
+    report = LayerReport("communes", "x")
+    communes_from_layer(overlapping, CONFIG, report)
+    assert report.warnings == [
+        "communes 59001 A and 59002 B overlap over 50.00 ha: their figures count that area "
+        "twice; fix the contours"
+    ]
+
+
+def test_adjacent_communes_do_not_overlap():
+    report = LayerReport("communes", "x")
+    communes_from_layer(
+        layer([{"code": "59001", "nom": "A", "cp": ""}, {"code": "59002", "nom": "B", "cp": ""}]),
+        CONFIG,
+        report,
+    )
+    assert report.warnings == []

@@ -72,14 +72,14 @@ def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
 
 
 def _flatten(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coordinates, the path ("arc") of each coordinate and the feature of each arc.
+    """Integer coordinates, the path ("arc") of each coordinate and the feature of each arc.
 
     A point feature is one arc (one MoveTo with all its points); a line part or a polygon ring
     is one arc. Closing points of rings and repeated consecutive points are dropped, as MVT asks.
     """
     if kind == POINT:
         coords, arc = shapely.get_coordinates(geoms, return_index=True)
-        return coords, arc, np.arange(len(geoms))
+        return np.rint(coords).astype(np.int64), arc, np.arange(len(geoms))
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
     if kind == POLYGON:
         rings, ring_part = shapely.get_rings(parts, return_index=True)
@@ -90,13 +90,20 @@ def _flatten(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.n
     else:
         coords, arc = shapely.get_coordinates(parts, return_index=True)
         arc_feature = part_feature
+    coords = np.rint(coords).astype(np.int64)
     keep = np.ones(len(arc), dtype=bool)
     keep[1:] = (arc[1:] != arc[:-1]) | (coords[1:] != coords[:-1]).any(axis=1)
     coords, arc = coords[keep], arc[keep]
-    # Degenerate paths would be invalid MVT; shape.py never produces them, but do not emit them.
+    # Degenerate paths would be invalid MVT; shape.py never produces them, but never emit them
+    # (and drop a polygon whose exterior is degenerate with its holes, or they would turn
+    # into exteriors).
     counts = np.bincount(arc, minlength=len(arc_feature))
     good = counts >= (3 if kind == POLYGON else 2)
     if not good.all():
+        if kind == POLYGON:
+            exterior = np.ones(len(ring_part), dtype=bool)
+            exterior[1:] = ring_part[1:] != ring_part[:-1]
+            good &= ~np.isin(ring_part, ring_part[exterior & ~good])
         keep = good[arc]
         coords, arc = coords[keep], np.cumsum(good)[arc[keep]] - 1
         arc_feature = arc_feature[good]
@@ -108,8 +115,7 @@ def geometry_commands(geoms: np.ndarray, kind: str) -> list[bytes]:
 
     An empty ``bytes`` marks a feature whose geometry vanished (it is then not written).
     """
-    coords, arc, arc_feature = _flatten(geoms, kind)
-    xy = coords.astype(np.int64)
+    xy, arc, arc_feature = _flatten(geoms, kind)
     n_arcs = len(arc_feature)
     counts = np.bincount(arc, minlength=n_arcs)
     first = np.zeros(n_arcs, dtype=np.int64)

@@ -201,7 +201,7 @@ def build_site(
         docs_dir = staging / "docs"
         site_dir = staging / "site"
         copy_narrative_pages(docs_dir)
-        write_pages(docs_dir, config, views, bbox, territory_figures)
+        write_pages(docs_dir, config, views, bbox, territory_figures, territory.report)
         log("Site statique (MkDocs)…", quiet)
         epoch = int(build_date(config).timestamp())
         mkdocs_build(docs_dir, site_dir, config.name, _extra(config), epoch, quiet, config.site_url)

@@ -19,6 +19,7 @@ from .figures import ItemFigures
 from .staticmap import LEGEND_WIDTH, MAP_HEIGHT, MAP_WIDTH
 from .style import legend_symbol
 from .territory import Commune
+from .validate import ValidationReport
 
 NARROW_NBSP = "\u202f"
 STATIC_MAP_SIZE = (MAP_WIDTH + LEGEND_WIDTH, MAP_HEIGHT)
@@ -190,6 +191,18 @@ def render_commune_list(env: Environment, config: Config, communes: list[Commune
     )
 
 
+def render_processing_report(env: Environment, config: Config, report: ValidationReport) -> str:
+    """The public page saying what the build did to the data (read, repaired, clipped…)."""
+    title = "Traitement des données"
+    labels = {item.id: item.label for item in config.legend} | {"communes": "Communes"}
+    return env.get_template("traitement.md.j2").render(
+        front_matter=_front_matter(title=title, description=f"{title} — {config.name}"),
+        title=title,
+        layers=[{"label": labels.get(r.name, r.name), "report": r} for r in report.layers],
+        warnings=[f"{labels.get(r.name, r.name)} : {w}" for r in report.layers for w in r.warnings],
+    )
+
+
 def render_redirect(env: Environment, config: Config, commune: Commune) -> str:
     return env.get_template("redirect.html.j2").render(
         commune=commune, fictitious=config.fictitious
@@ -202,9 +215,13 @@ def write_pages(
     views: list[CommuneView],
     bbox: tuple[float, float, float, float],
     territory_figures: list[ItemFigures],
+    report: ValidationReport,
 ) -> None:
-    """Write index.md, communes/index.md and communes/<insee>-<slug>.md into ``docs_dir``."""
+    """Write index.md, traitement.md, communes/index.md and communes/<insee>-<slug>.md."""
     env = environment()
+    (docs_dir / "traitement.md").write_text(
+        render_processing_report(env, config, report), encoding="utf-8"
+    )
     communes = [view.commune for view in views]
     (docs_dir / "communes").mkdir(parents=True, exist_ok=True)
     (docs_dir / "index.md").write_text(

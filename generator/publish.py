@@ -28,6 +28,7 @@ NAV = [
     {"Accueil": "index.md"},
     {"Communes": "communes/index.md"},
     {"Méthode et données": "methode.md"},
+    {"Traitement des données": "traitement.md"},
     {"À propos": "a-propos.md"},
 ]
 

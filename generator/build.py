@@ -30,7 +30,7 @@ from .publish import (
     staging_folder,
 )
 from .read import Layer, read_layer
-from .staticmap import commune_svg
+from .staticmap import StaticMaps
 from .style import COMMUNES_LAYER, map_style
 from .territory import Commune, communes_from_layer
 from .tiles import TileLayer, TileStats, build_tiles
@@ -210,8 +210,9 @@ def build_site(
             redirect = site_dir / "communes" / view.commune.insee / "index.html"
             redirect.parent.mkdir(parents=True, exist_ok=True)
             redirect.write_text(render_redirect(env, config, view.commune), encoding="utf-8")
+        static_maps = StaticMaps(config, territory.communes, territory.features)
         for view in tqdm(views, disable=quiet, unit="carte", leave=False):
-            svg = commune_svg(config, view.commune, territory.communes, territory.features)
+            svg = static_maps.svg(view.commune)
             (site_dir / view.commune.path / "carte.svg").write_text(svg, encoding="utf-8")
         write_api(site_dir / "api", config, views)
         write_json(site_dir / "api" / "style.json", map_style(config, bbox))

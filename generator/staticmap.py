@@ -34,22 +34,23 @@ def _transform(bounds: tuple[float, float, float, float]):
     def to_pixels(coords: np.ndarray) -> np.ndarray:
         x = (coords[:, 0] - cx) / scale + MAP_WIDTH / 2
         y = (cy - coords[:, 1]) / scale + MAP_HEIGHT / 2
-        return np.round(np.column_stack([x, y]), 1)
+        return np.column_stack([x, y])
 
     return to_pixels, scale
 
 
 def _path(geometry: shapely.Geometry) -> str:
-    """SVG path data of a (multi)polygon or (multi)line already in pixels."""
+    """SVG path data of a (multi)polygon or (multi)line already in pixels (whole pixels: the
+    map is drawn at its display size, and integers keep the file small and fast to write)."""
     commands = []
     for part in shapely.get_parts(geometry):
         rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
         for ring in rings:
-            coords = np.asarray(ring.coords)
+            coords = np.rint(shapely.get_coordinates(ring)).astype(np.int32)
             if len(coords) < 2:
                 continue
-            points = " ".join(f"{x:g} {y:g}" for x, y in coords)
-            commands.append(f"M{points}" + ("Z" if part.geom_type == "Polygon" else ""))
+            close = "Z" if part.geom_type == "Polygon" else ""
+            commands.append(f"M{' '.join(map(str, coords.ravel().tolist()))}{close}")
     return "".join(commands)
 
 
@@ -77,11 +78,28 @@ def _shape(geometry: shapely.Geometry, kind: str, style: Style) -> str:
     )
 
 
+class Indexed:
+    """Geometries with a spatial index, so each map only clips what its window touches."""
+
+    def __init__(self, geometries: Iterable[shapely.Geometry]):
+        self.geometries = np.array(list(geometries), dtype=object)
+        self.tree = shapely.STRtree(self.geometries)
+
+    def within(self, window: shapely.Geometry) -> np.ndarray:
+        return self.geometries[np.sort(self.tree.query(window))]
+
+
 def _prepare(
-    geometries: Iterable[shapely.Geometry], window: shapely.Geometry, to_pixels, tolerance: float
-):
+    geometries: Indexed | Iterable[shapely.Geometry],
+    window: shapely.Geometry,
+    to_pixels,
+    tolerance: float,
+) -> np.ndarray:
     """Clip to the window, simplify below half a pixel, and move to pixel coordinates."""
-    array = np.array(list(geometries), dtype=object)
+    if isinstance(geometries, Indexed):
+        array = geometries.within(window)
+    else:
+        array = np.array(list(geometries), dtype=object)
     if not len(array):
         return array
     array = shapely.intersection(array, window)
@@ -143,9 +161,22 @@ def _legend(config: Config, commune_style: Style) -> str:
     return "".join(lines)
 
 
-def commune_svg(config: Config, commune: Commune, communes: list[Commune],
-                features: list[ItemFeatures]) -> str:  # fmt: skip
+class StaticMaps:
+    """Everything the static maps of one territory share: the indexed communes and features."""
+
+    def __init__(self, config: Config, communes: list[Commune], features: list[ItemFeatures]):
+        self.config = config
+        self.communes = Indexed(c.geometry for c in communes)
+        self.boundaries = Indexed(c.geometry.boundary for c in communes)
+        self.items = [(f.item, Indexed(f.geometries)) for f in features]
+
+    def svg(self, commune: Commune) -> str:
+        return commune_svg(self, commune)
+
+
+def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     """The whole SVG document for one commune."""
+    config = maps.config
     minx, miny, maxx, maxy = commune.geometry.bounds
     to_pixels, metres_per_pixel = _transform((minx, miny, maxx, maxy))
     half_w, half_h = MAP_WIDTH / 2 * metres_per_pixel, MAP_HEIGHT / 2 * metres_per_pixel
@@ -154,11 +185,10 @@ def commune_svg(config: Config, commune: Commune, communes: list[Commune],
     tolerance = metres_per_pixel / 2
     body = ['<rect width="100%" height="100%" fill="#ffffff"/>',
             f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="#f6f6f2"/>']  # fmt: skip
-    for geometry in _prepare((c.geometry for c in communes), window, to_pixels, tolerance):
+    for geometry in _prepare(maps.communes, window, to_pixels, tolerance):
         body.append(f'<path d="{_path(geometry)}" fill="#ffffff" stroke="none"/>')
-    for item_features in reversed(features):  # first legend item on top, as on the web map
-        item = item_features.item
-        for geometry in _prepare(item_features.geometries, window, to_pixels, tolerance):
+    for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map
+        for geometry in _prepare(indexed, window, to_pixels, tolerance):
             body.append(_shape(geometry, item.geometry, item.style))
     outside = window.difference(commune.geometry)
     for geometry in _prepare([outside], window, to_pixels, tolerance):
@@ -166,7 +196,7 @@ def commune_svg(config: Config, commune: Commune, communes: list[Commune],
             f'<path d="{_path(geometry)}" fill="#ffffff" fill-opacity="0.55" fill-rule="evenodd"/>'
         )
     communes_style = config.communes.style
-    for geometry in _prepare((c.geometry.boundary for c in communes), window, to_pixels, tolerance):
+    for geometry in _prepare(maps.boundaries, window, to_pixels, tolerance):
         body.append(_shape(geometry, "line", communes_style))
     for geometry in _prepare([commune.geometry.boundary], window, to_pixels, tolerance):
         body.append(

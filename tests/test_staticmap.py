@@ -5,7 +5,7 @@ import shapely
 
 from generator.config import LegendItem
 from generator.features import ItemFeatures
-from generator.staticmap import MAP_HEIGHT, MAP_WIDTH, commune_svg
+from generator.staticmap import MAP_HEIGHT, MAP_WIDTH, StaticMaps
 from generator.territory import Commune
 from tests.test_pages import EVIL, config
 
@@ -23,7 +23,7 @@ def test_static_map_is_valid_svg_with_escaped_text_legend_scale_and_north(tmp_pa
     item: LegendItem = cfg.legend[0]
     reservoir = shapely.box(701_000, 7_000_500, 703_000, 7_001_000)
     features = [ItemFeatures(item, np.array([reservoir], dtype=object), ["R1"], [{"ID": "R1"}])]
-    svg = commune_svg(cfg, commune, [commune, neighbour], features)
+    svg = StaticMaps(cfg, [commune, neighbour], features).svg(commune)
     root = ET.fromstring(svg)  # well-formed XML, so the escaped name did not break it
     assert "<script" not in svg and "onerror=alert" not in svg.replace("onerror=alert(1)&gt;", "")
     assert root.find(f"{SVG}title").text.endswith(EVIL)

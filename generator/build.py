@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import sys
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ import shapely
 from tqdm import tqdm
 
 from .api import write_api, write_json
+from .cache import fingerprint, read_key, write_key
 from .config import Config, build_date, load_config
 from .crs import LAMBERT_93, WEB_MERCATOR, reproject, wgs84_bounds
 from .features import ItemFeatures, select_features
@@ -56,9 +60,16 @@ class Territory:
 class BuildResult:
     site_dir: Path
     communes: int
-    tiles: TileStats
-    report: ValidationReport
+    tiles: TileStats | None
+    """None when the tiles were already up to date."""
+    report: ValidationReport | None
+    """None when the whole site was already up to date (nothing was read)."""
     seconds: float
+    cached: bool = False
+
+
+SITE_CODE = ("generator", "site_src", "mkdocs.yml", "package-lock.json")
+"""What the site's bytes depend on besides the inputs: a change here rebuilds."""
 
 
 def log(message: str, quiet: bool) -> None:
@@ -132,8 +143,9 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
 
 
 def render_tiles(
-    territory: Territory, tiles_dir: Path, workers: int | None, quiet: bool
-) -> TileStats:
+    territory: Territory, tiles_dir: Path, workers: int | None, quiet: bool,
+    executor: Executor | None = None,
+) -> TileStats:  # fmt: skip
     config = territory.config
     return build_tiles(
         tile_layers(territory),
@@ -145,45 +157,88 @@ def render_tiles(
         description=f"Trame verte et bleue — {config.name}",
         attribution=" · ".join(config.sources),
         workers=workers,
+        executor=executor,
         progress=not quiet,
     )
 
 
 def build_tiles_only(
     config_path: Path, data_dir: Path | None, tiles_dir: Path | None = None,
-    workers: int | None = None, quiet: bool = False,
+    workers: int | None = None, quiet: bool = False, executor: Executor | None = None,
 ) -> TileStats:  # fmt: skip
-    """The tile step alone, into ``tiles/<slug>/`` by default."""
+    """The tile step alone, into ``tiles/<slug>/`` by default (always rebuilt)."""
     config = load_config(config_path, data_dir)
     territory = load_territory(config)
     target = tiles_dir or PROJECT_ROOT / "tiles" / config.slug
-    return _fresh_tiles(territory, target, workers, quiet)
+    return _fresh_tiles(territory, target, workers, quiet, executor, _tiles_key(config))
 
 
-def _fresh_tiles(territory: Territory, target: Path, workers: int | None, quiet: bool) -> TileStats:
+def _tiles_key(config: Config) -> str:
+    """Tiles depend on the data, the config and legend, and the code; not on the texts."""
+    inputs = [p for p in _inputs(config) if p != config.explanatory_text]
+    return fingerprint(inputs, code=("generator",))
+
+
+def _fresh_tiles(
+    territory: Territory, target: Path, workers: int | None, quiet: bool,
+    executor: Executor | None, key: str,
+) -> TileStats:  # fmt: skip
     with staging_folder(target) as staging:
-        stats = render_tiles(territory, staging, workers, quiet)
+        stats = render_tiles(territory, staging, workers, quiet, executor)
+        write_key(staging, key)
         replace_site(staging, target)
     return stats
 
 
+def _site_is_current(output: Path, key: str) -> int | None:
+    """The number of communes of ``output`` if it was built with ``key`` and is complete."""
+    try:
+        published = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+        communes = json.loads((output / "api" / "communes.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if published.get("build_key") != key:
+        return None
+    if not all((output / name).is_file() for name in published.get("files", {})):
+        return None
+    return len(communes)
+
+
 def build_site(
     config: Path, data_dir: Path | None = None, output: Path | None = None, *,
-    workers: int | None = None, quiet: bool = False, tiles_dir: Path | None = None,
+    workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
+    tiles_dir: Path | None = None, force: bool = False,
 ) -> BuildResult:  # fmt: skip
-    """Build the whole site into ``output`` (default ``site/``), replacing it only on success."""
+    """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
+
+    Nothing is redone when the inputs, the config and the code are byte for byte those of the
+    site already there (``force`` rebuilds anyway); the tiles are kept when only texts or
+    templates changed.
+    """
     started = time.perf_counter()
     loaded = load_config(config, data_dir)
     output = (output or PROJECT_ROOT / "site").resolve()
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    site_key = fingerprint(_inputs(loaded), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch}")
+    communes = None if force else _site_is_current(output, site_key)
+    if communes is not None:
+        seconds = time.perf_counter() - started
+        log(f"Rien n'a changé : {output} est à jour ({seconds:.1f} s).", quiet)
+        return BuildResult(output, communes, None, None, seconds, cached=True)
     log(f"Lecture des données de « {loaded.name} »…", quiet)
     territory = load_territory(loaded)
     config = territory.config
     for warning in territory.report.warnings:
         log(f"  attention : {warning}", quiet)
 
-    log(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…", quiet)
     tiles_target = tiles_dir or PROJECT_ROOT / "tiles" / config.slug
-    stats = _fresh_tiles(territory, tiles_target, workers, quiet)
+    tiles_key = _tiles_key(loaded)
+    stats = None
+    if force or read_key(tiles_target) != tiles_key:
+        log(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…", quiet)
+        stats = _fresh_tiles(territory, tiles_target, workers, quiet, executor, tiles_key)
+    else:
+        log(f"Tuiles à jour dans {tiles_target}.", quiet)
 
     log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
     indexes = [ItemIndex(features) for features in territory.features]
@@ -221,19 +276,14 @@ def build_site(
         for archive in tiles_target.glob("*.pmtiles"):
             link_tree_file(archive, site_dir / "tiles" / archive.name)
         copy_vendor_assets(site_dir)
-        write_json(
-            site_dir / "manifest.json",
-            manifest(site_dir, _inputs(config), config.config_path.parent),
-        )
+        published = manifest(site_dir, _inputs(config), config.config_path.parent)
+        write_json(site_dir / "manifest.json", {**published, "build_key": site_key})
         final = staging / "final"
         site_dir.rename(final)
         replace_site(final, output)
     seconds = time.perf_counter() - started
-    log(
-        f"Site construit dans {output} : {len(views)} communes, {stats.tiles} tuiles, "
-        f"{seconds:.1f} s.",
-        quiet,
-    )
+    tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
+    log(f"Site construit dans {output} : {len(views)} communes, {tiles}, {seconds:.1f} s.", quiet)
     return BuildResult(output, len(views), stats, territory.report, seconds)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,14 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         PROJECT / "layers" / "demo.yml", None, site, quiet=True, workers=1, tiles_dir=root / "tiles"
     )
     return site
+
+
+@pytest.fixture
+def territory(tmp_path: Path) -> Path:
+    """A copy of the demo config, legend, text and data in a temporary folder, to edit."""
+    layers = tmp_path / "layers"
+    shutil.copytree(PROJECT / "layers" / "demo", layers / "demo")
+    shutil.copytree(PROJECT / "layers" / "legendes", layers / "legendes")
+    shutil.copytree(PROJECT / "layers" / "textes", layers / "textes")
+    shutil.copy(PROJECT / "layers" / "demo.yml", layers / "demo.yml")
+    return layers / "demo.yml"

@@ -4,7 +4,6 @@ report for repairable ones. Each case edits a copy of the demo territory."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +15,6 @@ from generator.build import build_site
 from generator.cli import main
 
 PROJECT = Path(__file__).resolve().parent.parent
-DEMO = PROJECT / "layers" / "demo"
-
-
-@pytest.fixture
-def territory(tmp_path: Path) -> Path:
-    """A copy of the demo config, legend, text and data in a temporary folder."""
-    layers = tmp_path / "layers"
-    shutil.copytree(DEMO, layers / "demo")
-    shutil.copytree(PROJECT / "layers" / "legendes", layers / "legendes")
-    shutil.copytree(PROJECT / "layers" / "textes", layers / "textes")
-    shutil.copy(PROJECT / "layers" / "demo.yml", layers / "demo.yml")
-    return layers / "demo.yml"
 
 
 def rewrite_layer(gpkg: Path, layer: str, edit) -> None:

@@ -1,0 +1,38 @@
+"""Rebuilding: nothing is redone when nothing changed; tiles are kept when only texts change."""
+
+import json
+
+from generator.build import build_site
+
+
+def test_unchanged_inputs_skip_the_build_and_changes_are_seen(territory, tmp_path):
+    site, tiles = tmp_path / "site", tmp_path / "tiles"
+    first = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    assert not first.cached and first.tiles is not None
+    manifest_before = (site / "manifest.json").read_bytes()
+
+    again = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    assert again.cached and again.communes == first.communes
+    assert (site / "manifest.json").read_bytes() == manifest_before
+
+    text = territory.parent / "textes" / "srce-tvb-nord-pas-de-calais.md"
+    text.write_text(text.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n", encoding="utf-8")
+    text_changed = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    assert not text_changed.cached and text_changed.tiles is None  # tiles reused
+    assert "Une phrase ajoutée." in (site / "index.html").read_text(encoding="utf-8")
+
+    config = territory.read_text(encoding="utf-8").replace("maxzoom: 14", "maxzoom: 12")
+    territory.write_text(config, encoding="utf-8")
+    zoom_changed = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    assert zoom_changed.tiles is not None and max(z.zoom for z in zoom_changed.tiles.zooms) == 12
+    assert not (site / "tiles" / "13").exists()
+
+
+def test_a_deleted_output_file_forces_a_rebuild(territory, tmp_path):
+    site, tiles = tmp_path / "site", tmp_path / "tiles"
+    build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    communes = json.loads((site / "api" / "communes.json").read_text())
+    (site / communes[0]["url"] / "index.html").unlink()
+    rebuilt = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    assert not rebuilt.cached
+    assert (site / communes[0]["url"] / "index.html").is_file()

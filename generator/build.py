@@ -35,7 +35,7 @@ from .publish import (
 )
 from .read import Layer, read_layer
 from .staticmap import StaticMaps
-from .style import COMMUNES_LAYER, map_style
+from .style import COMMUNES_LAYER, content_security_policy, map_style
 from .territory import Commune, communes_from_layer
 from .tiles import TileLayer, TileStats, build_tiles
 from .validate import ValidationReport
@@ -308,5 +308,6 @@ def _extra(config: Config) -> dict[str, Any]:
             "sources": list(config.sources),
             "licence": config.licence,
             "producer": config.producer,
+            "csp": content_security_policy(config),
         }
     }

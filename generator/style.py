@@ -35,6 +35,17 @@ BASEMAP_SOURCES: dict[str, dict[str, Any]] = {
 MASK = "#ffffff"
 
 
+def content_security_policy(config: Config) -> str:
+    """Pages may load only from the site itself, plus the basemap's host when one is chosen."""
+    extra = " https://data.geopf.fr" if config.basemap != "none" else ""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob:{extra}; connect-src 'self'{extra}; "
+        "worker-src 'self' blob:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    )
+
+
 def item_layers(item: LegendItem) -> list[dict[str, Any]]:
     """MapLibre layers drawing one legend item; every layer id starts with the item id.
 

@@ -58,3 +58,31 @@ lock:
 
 clean:
 	rm -rf site tiles .trame-cache
+
+# Publish (see README, "Publier"): exactly one of TARGET (rsync: folder or user@host:/path),
+# S3_BUCKET (or TRAME_S3_BUCKET) or GIT_REMOTE. SSH options: TRAME_SSH='ssh -p 2222 -i key'.
+TARGET ?=
+KEEP ?= 5
+S3_BUCKET ?=
+S3_PREFIX ?=
+S3_ENDPOINT ?=
+GIT_REMOTE ?=
+GIT_BRANCH ?= gh-pages
+FORCE ?=
+URL ?=
+
+DEPLOY_OPTIONS = --site $(OUTPUT) --keep $(KEEP) $(if $(TARGET),--target '$(TARGET)') \
+	$(if $(S3_BUCKET),--s3-bucket '$(S3_BUCKET)') $(if $(S3_PREFIX),--s3-prefix '$(S3_PREFIX)') \
+	$(if $(S3_ENDPOINT),--s3-endpoint '$(S3_ENDPOINT)') $(if $(FORCE),--force) \
+	$(if $(GIT_REMOTE),--git-remote '$(GIT_REMOTE)' --git-branch '$(GIT_BRANCH)')
+
+.PHONY: deploy rollback check-deploy
+
+deploy: setup
+	$(BIN)/trame deploy $(DEPLOY_OPTIONS)
+
+rollback: setup
+	$(BIN)/trame rollback $(if $(TARGET),--target '$(TARGET)')
+
+check-deploy: setup
+	$(BIN)/trame check-deploy $(if $(URL),--url '$(URL)')

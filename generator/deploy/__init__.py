@@ -1,0 +1,89 @@
+"""Publish a built site: rsync (a folder or an SSH host), S3-compatible storage, or a git branch.
+
+Every target starts from `load_site`, so that nothing is sent when the build is missing or
+incomplete: a host only ever receives a whole, finished build, and when anything goes wrong
+before the switch the live site stays as it was. `check` then probes the live site the way a
+browser would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ..errors import UserError
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class BuiltSite:
+    """A finished build: its folder, every file with its SHA-256, and the build's own digest."""
+
+    root: Path
+    files: dict[str, str]  # site-relative POSIX path -> SHA-256, manifest.json included
+    digest: str  # SHA-256 of manifest.json: names the build (release folders, commit messages)
+
+
+def load_site(site: Path) -> BuiltSite:
+    """Check that ``site`` holds a complete build and read its manifest.
+
+    The manifest (written last by the build) is the list of what to publish; a file it names
+    that is missing means an interrupted or hand-edited build, which is never published.
+    """
+    manifest_path = site / MANIFEST
+    if not (site / "index.html").is_file() or not manifest_path.is_file():
+        raise UserError(
+            f"{site}: no built site here (index.html or manifest.json is missing); "
+            "run `make build` first"
+        )
+    raw = manifest_path.read_bytes()
+    try:
+        files = json.loads(raw)["files"]
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise UserError(
+            f"{manifest_path} is not a Trame manifest; run `make build` again"
+        ) from None
+    for name in files:
+        parts = PurePosixPath(name).parts
+        if not parts or name.startswith("/") or ".." in parts:
+            raise UserError(f"{manifest_path} names {name!r}, outside the site; rebuild it")
+    missing = sorted(name for name in files if not (site / name).is_file())
+    if missing:
+        raise UserError(
+            f"{site}: {len(missing)} file(s) listed in manifest.json are missing (first: "
+            f"{missing[0]}); the build is incomplete, run `make build` again"
+        )
+    digest = hashlib.sha256(raw).hexdigest()
+    return BuiltSite(site, {**files, MANIFEST: digest}, digest)
+
+
+def run_tool(
+    argv: Sequence[str], *, package: str, timeout: float | None = None, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """Run an external tool (rsync, ssh, git) and capture its output; never raises on exit code.
+
+    A missing binary becomes a `UserError` naming the Debian package to install.
+    """
+    try:
+        return subprocess.run(  # type: ignore[call-overload, no-any-return]
+            list(argv), capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+        )
+    except FileNotFoundError:
+        raise UserError(
+            f"`{argv[0]}` not found: install it (Debian: apt-get install {package})"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise UserError(f"`{argv[0]}` did not finish within {timeout:.0f} s; try again") from None
+
+
+def last_line(text: str) -> str:
+    """The most telling line of a tool's error output (the last non-empty one)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no error message"

@@ -1,0 +1,299 @@
+"""Probe a deployed site the way a visitor's browser would, and say in sentences what it gets.
+
+A host can break a static site in ways a file listing never shows: no HTTP Range (the PMTiles
+archive is unreadable), compression added to ``.pmtiles`` (its byte offsets point into gzip
+data), ``.mjs`` served as ``application/octet-stream`` (browsers refuse module scripts without a
+JavaScript type), tiles with a generic type, a 404 answered with 200. Each check is one request,
+one finding, one sentence; notes never fail the check.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import uuid
+import zlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.parse import urljoin, urlsplit
+from urllib.request import Request, urlopen
+
+from ..errors import UserError
+from .policy import JAVASCRIPT_TYPES, VECTOR_TILE_TYPES, media_type
+
+BROWSER_ENCODINGS = "gzip, deflate, br"  # what browsers accept: reveals hosts that compress
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    ok: bool
+    sentence: str
+    note: bool = False  # informative only, never a failure
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes  # decoded when the host compressed it
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, "")
+
+
+class Unreachable(Exception):
+    """No HTTP answer at all (DNS, refused connection, TLS, timeout)."""
+
+
+def fetch(
+    url: str, headers: dict[str, str] | None = None, limit: int = 20 << 20, timeout: float = 10.0
+) -> Answer:
+    """GET ``url`` following redirects; 4xx and 5xx are answers too. Reads at most ``limit``."""
+    request = Request(url, headers={"User-Agent": "trame-check-deploy", **(headers or {})})
+    try:
+        with urlopen(request, timeout=timeout) as response:
+            status, raw, body = response.status, response.headers, response.read(limit)
+    except HTTPError as error:
+        status, raw, body = error.code, error.headers, error.read(limit)
+    except (URLError, OSError) as error:
+        raise Unreachable(str(getattr(error, "reason", error))) from None
+    lowered = {k.lower(): v for k, v in raw.items()}
+    encoding = lowered.get("content-encoding", "").strip().lower()
+    try:
+        if encoding in {"gzip", "x-gzip"}:
+            body = gzip.decompress(body)
+        elif encoding == "deflate":
+            body = zlib.decompress(body)
+    except (OSError, EOFError, zlib.error):
+        pass  # truncated by `limit` or not really compressed: the checks look at the headers
+    return Answer(status, lowered, body)
+
+
+def base_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise UserError(f"{url!r} is not a site address; give URL=https://host/path/")
+    return url.strip() if url.strip().endswith("/") else url.strip() + "/"
+
+
+def page(name: str, url: str, answer: Answer) -> Finding:
+    ctype = media_type(answer.header("content-type"))
+    ok = answer.status == 200 and ctype == "text/html"
+    return Finding(
+        name,
+        ok,
+        f"The {name} {url} answers {answer.status} with {ctype or 'no type'}"
+        + ("." if ok else ", where a browser needs 200 with text/html."),
+    )
+
+
+def json_body(answer: Answer) -> Any:
+    try:
+        return json.loads(answer.body) if answer.status == 200 else None
+    except ValueError:
+        return None
+
+
+def api(name: str, url: str, answer: Answer, expected: type) -> tuple[Finding, Any]:
+    data = json_body(answer)
+    ctype = media_type(answer.header("content-type"))
+    ok = isinstance(data, expected) and ctype in {"application/json", "application/geo+json"}
+    why = (
+        f"answers {answer.status} with {ctype or 'no type'}"
+        if not ok
+        else f"answers 200 with {ctype}"
+    )
+    if answer.status == 200 and not isinstance(data, expected):
+        why += " but its body is not the expected JSON"
+    return Finding(name, ok, f"The JSON API {url} {why}."), data if ok else None
+
+
+def tile(url: str, answer: Answer) -> Finding:
+    ctype = media_type(answer.header("content-type"))
+    problems = []
+    if answer.status != 200:
+        problems.append(f"answers {answer.status}")
+    if ctype not in VECTOR_TILE_TYPES:
+        problems.append(f"has the type {ctype or 'none'} instead of application/x-protobuf")
+    if answer.body[:2] == b"\x1f\x8b":
+        problems.append("is gzip data without a Content-Encoding header (the map cannot read it)")
+    if answer.status == 200 and not answer.body:
+        problems.append("is empty")
+    if problems:
+        return Finding("tile", False, f"The vector tile {url} " + " and ".join(problems) + ".")
+    return Finding("tile", True, f"The vector tile {url} answers 200 with {ctype}.")
+
+
+def pmtiles(url: str, answer: Answer) -> Finding:
+    """The first 127 bytes (the PMTiles header), asked with a Range like a PMTiles reader does."""
+    encoding = answer.header("content-encoding").strip().lower()
+    problems = []
+    if answer.status == 200:
+        problems.append(
+            "answers a Range request with 200 and the whole file: the host does not "
+            "support HTTP Range, which PMTiles needs"
+        )
+    elif answer.status != 206:
+        problems.append(f"answers a Range request with {answer.status}")
+    if encoding and encoding != "identity":
+        problems.append(
+            f"comes with Content-Encoding: {encoding}, so byte ranges point into "
+            "compressed data; turn compression off for .pmtiles"
+        )
+    elif answer.status == 206 and not answer.body.startswith(b"PMTiles"):
+        problems.append("does not start with a PMTiles header")
+    if problems:
+        return Finding(
+            "PMTiles archive", False, f"The PMTiles archive {url} " + "; it ".join(problems) + "."
+        )
+    return Finding(
+        "PMTiles archive",
+        True,
+        f"The PMTiles archive {url} answers a Range request with 206 and no Content-Encoding.",
+    )
+
+
+def typed(name: str, url: str, answer: Answer, accepted: frozenset[str], why: str) -> Finding:
+    ctype = media_type(answer.header("content-type"))
+    ok = answer.status == 200 and ctype in accepted
+    sentence = f"The {name} {url} answers {answer.status} with {ctype or 'no type'}"
+    return Finding(name, ok, sentence + ("." if ok else f": {why}."))
+
+
+def not_found(url: str, answer: Answer, own_page: bytes | None) -> list[Finding]:
+    ctype = media_type(answer.header("content-type"))
+    ok = answer.status == 404 and ctype == "text/html"
+    findings = [
+        Finding(
+            "404 page",
+            ok,
+            f"A missing page ({url}) answers {answer.status} with "
+            f"{ctype or 'no type'}"
+            + ("." if ok else ", where it should be 404 with an HTML page."),
+        )
+    ]
+    if ok and own_page is not None and answer.body != own_page:
+        findings.append(
+            Finding(
+                "404 page",
+                True,
+                "The 404 answer is not the site's own 404.html; "
+                "point the host's error page at /404.html.",
+                note=True,
+            )
+        )
+    return findings
+
+
+def targets(home: bytes, manifest: Any) -> dict[str, str | None]:
+    """Which tile, archive, module and stylesheet to ask for: from manifest.json, else guesses."""
+    files = sorted(manifest.get("files", {})) if isinstance(manifest, dict) else []
+    tiles = sorted(
+        (p for p in files if re.fullmatch(r"tiles/\d+/\d+/\d+\.pbf", p)),
+        key=lambda p: [int(n) for n in re.findall(r"\d+", p)],
+    )
+    text = home.decode("utf-8", "replace")
+    module = re.search(r"""["']([^"'\s]+\.mjs)["']""", text)
+    css = re.search(r"""<link[^>]+href=["']([^"']+\.css)["']""", text)
+    return {
+        "tile": tiles[0] if tiles else ("tiles/0/0/0.pbf" if not files else None),
+        "pmtiles": next((p for p in files if p.endswith(".pmtiles")), None),
+        "module": module.group(1) if module else None,
+        "css": css.group(1) if css else None,
+    }
+
+
+def check_site(url: str, timeout: float = 10.0) -> list[Finding]:
+    """Every finding for the site at ``url``, in the order a visit would meet them."""
+    base = base_url(url)
+
+    def get(path: str, **kwargs: Any) -> tuple[str, Answer]:
+        full = urljoin(base, path)
+        return full, fetch(full, timeout=timeout, **kwargs)
+
+    try:
+        home = fetch(base, {"Accept-Encoding": "gzip"}, timeout=timeout)
+    except Unreachable as error:
+        return [
+            Finding(
+                "site",
+                False,
+                f"The site {base} cannot be reached ({error}); check the URL and that the server is up.",
+            )
+        ]
+    findings = [page("home page", base, home)]
+    _, manifest_answer = get("manifest.json")
+    manifest = json_body(manifest_answer)
+    if manifest is None:
+        findings.append(
+            Finding(
+                "manifest",
+                True,
+                "manifest.json is not published: the tile to ask for is guessed.",
+                note=True,
+            )
+        )
+    found = targets(home.body, manifest)
+    finding, communes = api("JSON API", *get("api/communes.json"), list)
+    findings.append(finding)
+    if communes:
+        first = communes[0] if isinstance(communes[0], dict) else {}
+        if first.get("url"):
+            findings.append(page("commune page", *get(str(first["url"]))))
+        if first.get("insee"):
+            findings.append(api("JSON API", *get(f"api/communes/{first['insee']}.json"), dict)[0])
+    findings.append(api("JSON API", *get("api/style.json"), dict)[0])
+    if found["tile"]:
+        tile_url, tile_answer = get(found["tile"], headers={"Accept-Encoding": "gzip"})
+        findings.append(tile(tile_url, tile_answer))
+        if not tile_answer.header("access-control-allow-origin"):
+            findings.append(
+                Finding(
+                    "tile",
+                    True,
+                    "Tiles carry no Access-Control-Allow-Origin "
+                    "header: fine for this site, other sites cannot use them.",
+                    note=True,
+                )
+            )
+    if found["pmtiles"]:
+        headers = {"Range": "bytes=0-126", "Accept-Encoding": BROWSER_ENCODINGS}
+        findings.append(pmtiles(*get(found["pmtiles"], headers=headers, limit=1 << 16)))
+    if found["module"]:
+        findings.append(
+            typed(
+                "map script",
+                *get(found["module"]),
+                JAVASCRIPT_TYPES,
+                "browsers refuse to run a module script without a JavaScript type",
+            )
+        )
+    if found["css"]:
+        findings.append(
+            typed(
+                "stylesheet",
+                *get(found["css"]),
+                frozenset({"text/css"}),
+                "browsers ignore a stylesheet that is not text/css",
+            )
+        )
+    missing_url, missing = get(f"communes/trame-check-{uuid.uuid4().hex[:12]}/")
+    _, own = get("404.html")
+    findings += not_found(missing_url, missing, own.body if own.status == 200 else None)
+    return findings
+
+
+def report(findings: list[Finding]) -> tuple[str, bool]:
+    """The text for the terminal and whether every check passed."""
+    lines = [f"{'note' if f.note else 'ok  ' if f.ok else 'FAIL'}  {f.sentence}" for f in findings]
+    checks = [f for f in findings if not f.note]
+    failed = [f for f in checks if not f.ok]
+    if failed:
+        names = ", ".join(dict.fromkeys(f.name for f in failed))
+        lines.append(f"{len(failed)} of {len(checks)} checks failed: {names}.")
+    else:
+        lines.append(f"All {len(checks)} checks passed: a browser gets the site as built.")
+    return "\n".join(lines), not failed

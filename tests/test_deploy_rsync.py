@@ -1,0 +1,375 @@
+"""rsync deploys: to a folder served by a real nginx (README's snippet), and over a real sshd.
+
+Both servers are Debian's binaries, started here on 127.0.0.1 with their own config in a
+temporary folder, and stopped at the end. The tests skip, saying why, when a binary is missing.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import getpass
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from generator.deploy.check import check_site
+from generator.deploy.policy import cache_control, content_type
+from generator.deploy.rsync import deploy_rsync, rollback_rsync
+from generator.errors import UserError
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+MIME_TYPES = Path("/etc/nginx/mime.types")
+
+
+def need(*binaries: str) -> None:
+    for binary in binaries:
+        if not (shutil.which(binary) or Path(binary).is_file()):
+            pytest.skip(
+                f"{binary} not installed (Debian: apt-get install nginx openssh-server rsync)"
+            )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited: {log.read_text(errors='replace') if log.exists() else ''}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    pytest.fail(f"nothing listens on 127.0.0.1:{port} after 10 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def variant(site: Path, folder: Path, marker: str) -> Path:
+    """A copy of ``site`` whose pages differ (a comment), with a manifest that matches."""
+    shutil.copytree(site, folder)
+    for page in folder.rglob("index.html"):
+        page.write_text(page.read_text(encoding="utf-8") + f"<!-- {marker} -->\n", encoding="utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] = {
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in manifest["files"]
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def readme_nginx_snippet() -> str:
+    match = re.search(r"```nginx\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert match, "README.md has no nginx snippet"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def sites(demo_site: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("variants")
+    return variant(demo_site, root / "a", "build A"), variant(demo_site, root / "b", "build B")
+
+
+@pytest.fixture(scope="module")
+def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """Debian's nginx serving ``<www>/current`` with the README's server block; (port, www)."""
+    need(NGINX, "rsync")
+    if not MIME_TYPES.is_file():
+        pytest.skip(f"{MIME_TYPES} missing (Debian package nginx-common)")
+    tmp = tmp_path_factory.mktemp("nginx")
+    www, port = tmp / "www", free_port()
+    www.mkdir()
+    server = readme_nginx_snippet()
+    server = server.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    server = server.replace("root /var/www/tvb/current;", f"root {www}/current;")
+    assert str(port) in server and str(www) in server
+    temp = "\n".join(
+        f"    {kind}_temp_path {tmp}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )  # fmt: skip
+    user = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
+    (tmp / "nginx.conf").write_text(
+        f"""{user}
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include {MIME_TYPES};
+    default_type application/octet-stream;
+    access_log off;
+{temp}
+    # A host that compresses everything: the snippet must keep .pmtiles as they are.
+    gzip on;
+    gzip_types *;
+{server}
+}}
+""",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, tmp / "error.log")
+        yield port, www
+    finally:
+        stop(process)
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def live_release(www: Path) -> str:
+    return os.readlink(www / "current").removeprefix("releases/")
+
+
+def test_deploy_switch_rollback_behind_nginx(nginx: tuple[int, Path], sites: tuple[Path, Path]) -> None:  # fmt: skip
+    """Deploys A, then B, A, B while a client keeps asking: every answer is a whole build."""
+    port, www = nginx
+    site_a, site_b = sites
+    homes = {(site_a / "index.html").read_bytes(): "A", (site_b / "index.html").read_bytes(): "B"}
+    first = deploy_rsync(site_a, str(www), keep=3, log=lambda _: None)
+    assert get(port, "/")[2] == (site_a / "index.html").read_bytes()
+
+    paths = ["/", "/communes/00001-haute-fresnoye/", "/communes/", "/api/communes.json",
+             "/tiles/0/0/0.pbf", "/assets/trame/carte.mjs"]  # fmt: skip
+    seen: dict[str, int] = {}
+    failures: list[str] = []
+    done = threading.Event()
+
+    def visitor() -> None:  # bounded in count and time
+        deadline = time.monotonic() + 30
+        for n in range(20_000):
+            if done.is_set() or time.monotonic() > deadline:
+                return
+            path = paths[n % len(paths)]
+            status, _, body = get(port, path)
+            if status != 200:
+                failures.append(f"{path}: {status}")
+            if path == "/":
+                build = homes.get(body, "a mix")
+                seen[build] = seen.get(build, 0) + 1
+
+    thread = threading.Thread(target=visitor)
+    thread.start()
+    try:
+        releases = [deploy_rsync(site, str(www), keep=3, log=lambda _: None)
+                    for site in (site_b, site_a, site_b)]  # fmt: skip
+    finally:
+        done.set()
+        thread.join(timeout=35)
+    assert not failures, failures[:5]
+    assert set(seen) <= {"A", "B"} and seen.get("B"), seen
+    assert sum(seen.values()) >= 10, f"too few requests during the deploys: {seen}"
+
+    # keep=3: the first release is gone, the live one is the last; unchanged files are hard links
+    kept = sorted(p.name for p in (www / "releases").iterdir())
+    assert kept == releases and first not in kept and live_release(www) == releases[-1]
+    tile = "tiles/0/0/0.pbf"
+    assert len({(www / "releases" / r / tile).stat().st_ino for r in kept}) == 1
+
+    assert rollback_rsync(str(www), log=lambda _: None) == releases[1]
+    assert get(port, "/")[2] == (site_a / "index.html").read_bytes()
+    assert main(["rollback", "--target", str(www)]) == 0
+    assert live_release(www) == releases[0]
+    assert get(port, "/")[2] == (site_b / "index.html").read_bytes()
+    assert main(["rollback", "--target", str(www)]) == 2  # the oldest kept: nothing before it
+    assert live_release(www) == releases[0]
+
+
+def test_nginx_snippet_serves_the_policy_and_check_deploy_passes(
+    nginx: tuple[int, Path], sites: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    port, www = nginx
+    if not (www / "current").exists():
+        deploy_rsync(sites[0], str(www), log=lambda _: None)
+    findings = check_site(f"http://127.0.0.1:{port}/")
+    assert [f.sentence for f in findings if not f.ok] == []
+    assert {f.name for f in findings} >= {"home page", "tile", "PMTiles archive", "404 page"}
+    assert not any(f.note and f.name == "tile" for f in findings), "tiles should carry CORS"
+    assert main(["check-deploy", "--url", f"http://127.0.0.1:{port}/"]) == 0
+    assert "checks passed" in capsys.readouterr().out
+
+    for path in ["index.html", "communes/00001-haute-fresnoye/index.html", "api/communes.json",
+                 "tiles/0/0/0.pbf", "tiles/demo.pmtiles", "assets/trame/carte.mjs",
+                 "assets/trame/trame.css"]:  # fmt: skip
+        status, headers, _ = get(port, "/" + path.removesuffix("index.html"))
+        assert status == 200, path
+        assert headers["content-type"].lower() == content_type(path).lower(), path
+        assert headers["cache-control"] == cache_control(path), path
+    status, headers, body = get(port, "/tiles/demo.pmtiles", {"Range": "bytes=0-126", "Accept-Encoding": "gzip"})  # fmt: skip
+    assert status == 206 and body[:7] == b"PMTiles" and "content-encoding" not in headers
+    assert headers["access-control-allow-origin"] == "*"
+    status, headers, body = get(port, "/communes/nowhere/")
+    assert status == 404 and body == (www / "current" / "404.html").read_bytes()
+
+
+def test_deploy_failures_leave_the_live_site_alone(
+    nginx: tuple[int, Path], sites: tuple[Path, Path], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    port, www = nginx
+    if not (www / "current").exists():
+        deploy_rsync(sites[0], str(www), log=lambda _: None)
+    live, releases = live_release(www), sorted(os.listdir(www / "releases"))
+    home = get(port, "/")[2]
+
+    def untouched() -> None:
+        assert live_release(www) == live and sorted(os.listdir(www / "releases")) == releases
+        status, _, body = get(port, "/")
+        assert (status, body) == (200, home)
+
+    # no build
+    assert main(["deploy", "--site", str(tmp_path / "nothing"), "--target", str(www)]) == 2
+    assert "run `make build` first" in capsys.readouterr().err
+    untouched()
+    # an incomplete build: a file the manifest lists is missing
+    broken = shutil.copytree(sites[1], tmp_path / "broken")
+    (broken / "tiles" / "0" / "0" / "0.pbf").unlink()
+    with pytest.raises(UserError, match="incomplete"):
+        deploy_rsync(broken, str(www))
+    untouched()
+    # no destination, or two
+    assert main(["deploy", "--site", str(sites[1])]) == 2
+    assert "say where to deploy" in capsys.readouterr().err
+    assert main(["deploy", "--site", str(sites[1]), "--target", str(www), "--git-remote", "x"]) == 2
+    # a folder whose parent does not exist
+    with pytest.raises(UserError, match="does its parent exist"):
+        deploy_rsync(sites[1], str(tmp_path / "no" / "such" / "www"))
+    assert not (tmp_path / "no").exists()
+    # rsync fails half-way: the partial release is removed, `current` is not switched
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "rsync").write_text(
+        '#!/bin/sh\nfor a; do dest=$a; done\nmkdir -p "$dest" && echo half > "$dest/index.html"\n'
+        'echo "rsync: write failed: No space left on device (28)" >&2\nexit 11\n'
+    )
+    (fake / "rsync").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(UserError, match="No space left on device.*live site was not changed"):
+        deploy_rsync(sites[1], str(www))
+    untouched()
+    # `current` is a real folder (a hand-made site): not replaced
+    other = tmp_path / "handmade"
+    (other / "current").mkdir(parents=True)
+    with pytest.raises(UserError, match="real folder"):
+        deploy_rsync(sites[1], str(other))
+    assert os.listdir(other / "current") == []
+    # nothing deployed there yet
+    with pytest.raises(UserError, match="nothing deployed"):
+        rollback_rsync(str(tmp_path / "never"))
+
+
+# --- over SSH ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Path]]:
+    """Debian's sshd on 127.0.0.1 with a throwaway host key and client key: (user, port, tmp)."""
+    need(SSHD, "ssh", "ssh-keygen", "rsync")
+    tmp = tmp_path_factory.mktemp("sshd")
+    if os.geteuid() == 0:  # sshd wants its privilege separation folder (systemd makes it)
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    for name in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / name)], check=True)  # fmt: skip
+    shutil.copyfile(tmp / "client_key.pub", tmp / "authorized_keys")
+    port = free_port()
+    (tmp / "sshd_config").write_text(
+        f"""Port {port}
+ListenAddress 127.0.0.1
+HostKey {tmp}/host_key
+PidFile {tmp}/sshd.pid
+AuthorizedKeysFile {tmp}/authorized_keys
+StrictModes no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin prohibit-password
+LogLevel ERROR
+"""
+    )
+    process = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(tmp / "sshd_config")],
+        stdout=subprocess.DEVNULL, stderr=(tmp / "sshd.log").open("wb"),
+    )  # fmt: skip
+    try:
+        wait_for_port(port, process, tmp / "sshd.log")
+        yield getpass.getuser(), port, tmp
+    finally:
+        stop(process)
+
+
+def ssh_command(port: int, key: Path) -> str:
+    """No user config, no known_hosts: the host key is a throwaway one."""
+    return (
+        f"ssh -F /dev/null -p {port} -i {key} -o IdentitiesOnly=yes "
+        "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+    )
+
+
+def test_deploy_and_rollback_over_ssh(sshd: tuple[str, int, Path], sites: tuple[Path, Path]) -> None:  # fmt: skip
+    user, port, tmp = sshd
+    ssh = ssh_command(port, tmp / "client_key")
+    www = tmp / "remote" / "tvb"
+    www.parent.mkdir()
+    target = f"{user}@127.0.0.1:{www}"
+    first = deploy_rsync(sites[0], target, ssh=ssh, log=lambda _: None)
+    assert main(["deploy", "--site", str(sites[1]), "--target", target, "--ssh", ssh]) == 0
+    second = live_release(www)
+    assert second != first
+    comparison = filecmp.dircmp(sites[1], www / "current")
+    assert not comparison.left_only and not comparison.right_only and not comparison.diff_files
+    assert filecmp.cmp(sites[1] / "tiles/demo.pmtiles", www / "current/tiles/demo.pmtiles", shallow=False)  # fmt: skip
+    assert rollback_rsync(target, ssh=ssh, log=lambda _: None) == first
+    assert live_release(www) == first
+    assert (www / "current" / "index.html").read_bytes() == (sites[0] / "index.html").read_bytes()
+
+
+def test_ssh_failures_are_clear(sshd: tuple[str, int, Path], sites: tuple[Path, Path]) -> None:
+    user, port, tmp = sshd
+    started = time.monotonic()
+    with pytest.raises(UserError, match=r"cannot reach \S*127\.0\.0\.1 over SSH.*Connection refused"):
+        deploy_rsync(sites[0], f"{user}@127.0.0.1:{tmp}/x", ssh=ssh_command(free_port(), tmp / "client_key"))  # fmt: skip
+    assert time.monotonic() - started < 15
+    wrong_key = tmp / "wrong_key"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(wrong_key)], check=True
+    )
+    with pytest.raises(UserError, match="Permission denied.*ssh-add"):
+        deploy_rsync(sites[0], f"{user}@127.0.0.1:{tmp}/y", ssh=ssh_command(port, wrong_key))
+    assert not (tmp / "x").exists() and not (tmp / "y").exists()

@@ -363,7 +363,9 @@ def test_deploy_and_rollback_over_ssh(sshd: tuple[str, int, Path], sites: tuple[
 def test_ssh_failures_are_clear(sshd: tuple[str, int, Path], sites: tuple[Path, Path]) -> None:
     user, port, tmp = sshd
     started = time.monotonic()
-    with pytest.raises(UserError, match=r"cannot reach \S*127\.0\.0\.1 over SSH.*Connection refused"):
+    with pytest.raises(
+        UserError, match=r"cannot reach \S*127\.0\.0\.1 over SSH.*Connection refused"
+    ):
         deploy_rsync(sites[0], f"{user}@127.0.0.1:{tmp}/x", ssh=ssh_command(free_port(), tmp / "client_key"))  # fmt: skip
     assert time.monotonic() - started < 15
     wrong_key = tmp / "wrong_key"

@@ -83,7 +83,15 @@ def run_tool(
         raise UserError(f"`{argv[0]}` did not finish within {timeout:.0f} s; try again") from None
 
 
-def last_line(text: str) -> str:
-    """The most telling line of a tool's error output (the last non-empty one)."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no error message"
+# Lines of rsync's, ssh's and git's error output that never say what went wrong.
+NOISE = (
+    "Please make sure", "and the repository exists", "fatal: Could not read from remote",
+    "rsync error:", "hint:", "To ", "error: failed to push", "Warning:", "** WARNING",
+)  # fmt: skip
+
+
+def tool_message(text: str) -> str:
+    """The most telling line of a tool's error output: the first one that is not noise."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    useful = [line for line in lines if not line.startswith(NOISE)]
+    return (useful or lines or ["no error message"])[0]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import UserError
-from . import last_line, load_site, run_tool
+from . import load_site, run_tool, tool_message
 
 
 def git_env() -> dict[str, str]:
@@ -42,7 +42,7 @@ class Git:
         done = run_tool([*self.base, *args], package="git", input=stdin, env=self.env)
         if done.returncode != 0:
             raise UserError(
-                f"git remote {self.remote}: could not {what or args[0]} ({last_line(done.stderr)})"
+                f"git remote {self.remote}: could not {what or args[0]} ({tool_message(done.stderr)})"
             )
         return done.stdout.strip()
 
@@ -71,7 +71,7 @@ def deploy_git(
         init = run_tool(["git", "init", "-q", str(repo)], package="git")
         if init.returncode != 0:
             raise UserError(
-                f"git: could not create a temporary repository ({last_line(init.stderr)})"
+                f"git: could not create a temporary repository ({tool_message(init.stderr)})"
             )
         git = Git(repo, built.root.resolve(), remote)
         heads = git(

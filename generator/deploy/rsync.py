@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import UserError
-from . import last_line, load_site, run_tool
+from . import load_site, run_tool, tool_message
 
 RELEASE = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$")
 SSH_DEFAULTS = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=10")
@@ -131,13 +131,13 @@ def run_script(target: Target, script: str, ssh: str | None, what: str) -> str:
         done = run_tool(argv, package="openssh-client", timeout=120)
         if done.returncode == 255:
             raise UserError(
-                f"{target}: cannot reach {target.host} over SSH ({last_line(done.stderr)}); "
+                f"{target}: cannot reach {target.host} over SSH ({tool_message(done.stderr)}); "
                 "check TARGET, that the host is up, and your key (ssh-add, or TRAME_SSH='ssh -i key')"
             )
     else:
         done = run_tool(["sh", "-c", script], package="dash", timeout=120)
     if done.returncode != 0:
-        raise UserError(f"{target}: could not {what} ({last_line(done.stderr)})")
+        raise UserError(f"{target}: could not {what} ({tool_message(done.stderr)})")
     return done.stdout
 
 
@@ -183,7 +183,7 @@ def deploy_rsync(
                 where, remove_script(where.path, [release]), ssh, "remove the partial upload"
             )
         raise UserError(
-            f"{where}: rsync failed ({last_line(done.stderr)}); the live site was not changed"
+            f"{where}: rsync failed ({tool_message(done.stderr)}); the live site was not changed"
         )
     pruned = to_prune([*state.releases, release], keep, release)
     script = switch_script(where.path, release, pruned)

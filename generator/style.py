@@ -50,12 +50,13 @@ def item_layers(item: LegendItem) -> list[dict[str, Any]]:
     """MapLibre layers drawing one legend item; every layer id starts with the item id.
 
     The first layer also carries the item's label and French field labels (for the popups),
-    so the browser reads them from the same definition as the colours.
+    so the browser reads them from the same definition as the colours. The labels are a list of
+    [field, label] pairs: the API's JSON sorts object keys, a list keeps the configured order.
     """
     layers = _paint_layers(item)
     layers[0]["metadata"] = {
-        "trame:item": item.id, "trame:label": item.label, "trame:fields": dict(item.fields),
-        "trame:geometry": item.geometry,
+        "trame:item": item.id, "trame:label": item.label, "trame:geometry": item.geometry,
+        "trame:fields": [[field, label] for field, label in item.fields.items()],
     }  # fmt: skip
     return layers
 

@@ -21,7 +21,7 @@ def test_every_legend_item_is_drawn_with_its_own_colour_and_labels():
         assert layers and all(layer["id"].startswith(item.id) for layer in layers)
         paint = json.dumps(layers[0]["paint"])
         assert item.style.color in paint
-        assert layers[0]["metadata"]["trame:fields"] == item.fields
+        assert layers[0]["metadata"]["trame:fields"] == [list(pair) for pair in item.fields.items()]
         assert layers[0]["metadata"]["trame:label"] == item.label
         assert item.style.color in legend_symbol(item.style, item.geometry)
 

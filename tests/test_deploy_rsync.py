@@ -7,6 +7,7 @@ temporary folder, and stopped at the end. The tests skip, saying why, when a bin
 from __future__ import annotations
 
 import filecmp
+import functools
 import getpass
 import hashlib
 import http.client
@@ -26,7 +27,17 @@ import pytest
 from generator.cli import main
 from generator.deploy.check import check_site
 from generator.deploy.policy import cache_control, content_type
-from generator.deploy.rsync import deploy_rsync, rollback_rsync
+from generator.deploy.rsync import (
+    State,
+    Target,
+    deploy_rsync,
+    parse_state,
+    parse_target,
+    rollback_rsync,
+    state_script,
+    switch_script,
+    to_prune,
+)
 from generator.errors import UserError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -375,3 +386,37 @@ def test_ssh_failures_are_clear(sshd: tuple[str, int, Path], sites: tuple[Path, 
     with pytest.raises(UserError, match="Permission denied.*ssh-add"):
         deploy_rsync(sites[0], f"{user}@127.0.0.1:{tmp}/y", ssh=ssh_command(port, wrong_key))
     assert not (tmp / "x").exists() and not (tmp / "y").exists()
+
+
+# --- the pieces -------------------------------------------------------------------------------
+
+
+def test_targets_prune_and_scripts_on_relative_paths(tmp_path: Path) -> None:
+    """A remote path without a leading slash starts in the home folder: the scripts, run from
+    there as ssh would, must never `cd` twice."""
+    assert parse_target("deploy@web1:/var/www/tvb/") == Target("deploy@web1", "/var/www/tvb")
+    assert parse_target("web1:~/tvb") == Target("web1", "tvb")
+    assert parse_target("./a:b") == Target(None, str(Path("a:b").absolute()))
+    for bad in ("web1:", "web1:~/", "", "/"):
+        with pytest.raises(UserError):
+            parse_target(bad)
+    names = ["r1", "r2", "r3", "r4"]
+    assert to_prune(names, 2, "r4") == ["r1", "r2"]
+    assert to_prune(names, 2, "r1") == ["r2"]  # rolled back to r1: it stays
+    assert to_prune(names, 5, "r4") == []
+
+    release = "20250102-101500-123456-3f9a1c2b"
+    run = functools.partial(subprocess.run, cwd=tmp_path, capture_output=True, text=True)
+    assert run(["sh", "-c", state_script("www/tvb", create=True)]).returncode == 1  # no www
+    (tmp_path / "www").mkdir()
+    assert run(["sh", "-c", state_script("www/tvb", create=True)]).returncode == 0
+    (tmp_path / "www/tvb/releases" / release).mkdir()
+    done = run(["sh", "-c", switch_script("www/tvb", release)])
+    assert done.returncode == 1 and "incomplete" in done.stderr  # no index.html: not switched
+    (tmp_path / "www/tvb/releases" / release / "index.html").write_text("ok")
+    (tmp_path / "www/tvb/releases/old").mkdir()
+    done = run(["sh", "-c", switch_script("www/tvb", release, ["old"])])
+    assert done.returncode == 0, done.stderr
+    state = parse_state(run(["sh", "-c", state_script("www/tvb", create=False)]).stdout)
+    assert state == State(release, False, (release,))
+    assert not (tmp_path / "www/tvb/releases/old").exists()

@@ -55,9 +55,10 @@ def parse_target(text: str) -> Target:
     text = text.strip()
     head, colon, tail = text.partition(":")
     if colon and head and "/" not in head:
-        if not tail.strip("/"):
+        path = tail.removeprefix("~/").rstrip("/")  # relative paths start in the home folder
+        if not path or path == "~":
             raise UserError(f"{text}: give the folder after the colon, e.g. {head}:/var/www/tvb")
-        return Target(head, tail.rstrip("/"))
+        return Target(head, path)
     if not text or not text.strip("/"):
         raise UserError("say where to deploy: TARGET=/var/www/tvb or TARGET=user@host:/var/www/tvb")
     return Target(None, str(Path(text).expanduser().absolute()))
@@ -75,8 +76,8 @@ def release_name(now: datetime, digest: str) -> str:
 
 
 def state_script(path: str, create: bool) -> str:
-    q = shlex.quote(path)
-    make = f"[ -d {q} ] || mkdir -- {q}\ncd -- {q}\nmkdir -p releases\n" if create else ""
+    q, releases = shlex.quote(path), shlex.quote(f"{path}/releases")
+    make = f"[ -d {q} ] || mkdir -- {q}\nmkdir -p -- {releases}\n" if create else ""
     return f"""set -e
 {make}cd -- {q}
 if [ -L current ]; then printf 'link %s\\n' "$(readlink current)"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 
 from .errors import UserError
@@ -19,7 +22,10 @@ def _territory_options(parser: argparse.ArgumentParser) -> None:
         "--data-dir", type=Path, default=None,
         help="folder the config's data paths are relative to (default: the config's folder)",
     )  # fmt: skip
-    parser.add_argument("--workers", type=int, default=None, help="processes for the tiles")
+    parser.add_argument(
+        "--workers", default=None,
+        help="tile workers: a number of local processes, or dask://host:8786 for a Dask cluster",
+    )  # fmt: skip
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
 
@@ -30,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="build the whole static site")
     _territory_options(build)
     build.add_argument("--output", type=Path, default=Path("site"), help="site folder")
+    build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
 
     tiles = commands.add_parser("tiles", help="build the vector tiles only")
     _territory_options(tiles)
@@ -37,6 +44,7 @@ def parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="read and check the data, print the report")
     _territory_options(validate)
+    validate.add_argument("--report", type=Path, default=None, help="also write the report (JSON)")
 
     serve = commands.add_parser("serve", help="serve the built site (answers HTTP Range)")
     serve.add_argument("--site", type=Path, default=Path("site"))
@@ -67,26 +75,55 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+@contextlib.contextmanager
+def tile_workers(spec: str | None) -> Iterator[tuple[int | None, Executor | None]]:
+    """``--workers``: a number of local processes, or a Dask scheduler (dask://host:port) whose
+    standard ``concurrent.futures`` executor the tile step uses unchanged."""
+    if spec is None or spec.isdigit():
+        yield (int(spec) if spec else None), None
+        return
+    if not spec.startswith("dask://"):
+        raise UserError(f"--workers {spec!r}: give a number of processes or dask://host:port")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--workers dask://…: install the `distributed` package") from None
+    address = "tcp://" + spec.removeprefix("dask://")
+    try:
+        client = Client(address, timeout="10s")
+    except OSError as error:
+        raise UserError(f"--workers {spec}: cannot reach the Dask scheduler ({error})") from None
+    with client:
+        workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        yield max(workers, 1), client.get_executor()
+
+
 def run(arguments: argparse.Namespace) -> int:
     if arguments.command == "build":
         from .build import build_site
 
-        build_site(
-            arguments.config, arguments.data_dir, arguments.output,
-            workers=arguments.workers, quiet=arguments.quiet,
-        )  # fmt: skip
+        with tile_workers(arguments.workers) as (workers, executor):
+            build_site(
+                arguments.config, arguments.data_dir, arguments.output, workers=workers,
+                executor=executor, quiet=arguments.quiet, force=arguments.force,
+            )  # fmt: skip
     elif arguments.command == "tiles":
         from .build import build_tiles_only
 
-        build_tiles_only(
-            arguments.config, arguments.data_dir, arguments.output,
-            workers=arguments.workers, quiet=arguments.quiet,
-        )  # fmt: skip
+        with tile_workers(arguments.workers) as (workers, executor):
+            build_tiles_only(
+                arguments.config, arguments.data_dir, arguments.output, workers=workers,
+                quiet=arguments.quiet, executor=executor,
+            )  # fmt: skip
     elif arguments.command == "validate":
         from .build import load_territory
         from .config import load_config
 
         territory = load_territory(load_config(arguments.config, arguments.data_dir))
+        if arguments.report:
+            from .api import write_json
+
+            write_json(arguments.report, territory.report.as_dict())
         for layer in territory.report.layers:
             print(
                 f"{layer.name}: {layer.read} lus, {layer.kept} gardés, {layer.repaired} réparés, "

@@ -30,7 +30,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 build: setup
-	$(BIN)/trame build $(TRAME_OPTIONS) --output $(OUTPUT)
+	$(BIN)/trame build $(TRAME_OPTIONS) --output $(OUTPUT) $(if $(FORCE),--force)
 
 tiles: setup
 	$(BIN)/trame tiles $(TRAME_OPTIONS)

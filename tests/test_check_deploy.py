@@ -7,6 +7,7 @@ import gzip
 import io
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from generator.cli import main
 from generator.deploy.check import Finding, check_site, report
-from generator.serve import SiteHandler, make_server
+from generator.serve import SiteHandler, SiteServer, make_server
 
 
 class Quiet(SimpleHTTPRequestHandler):
@@ -79,6 +80,17 @@ class Misconfigured(SiteHandler):
         return super().send_head()
 
 
+class Slow(SiteHandler):
+    """The archive never comes (an overloaded host, a proxy that buffers ranges)."""
+
+    quiet = True
+
+    def send_head(self) -> Any:
+        if self.path.endswith(".pmtiles"):
+            time.sleep(2)
+        return super().send_head()
+
+
 @pytest.fixture(scope="module")
 def serve(demo_site: Path) -> Iterator[Callable[[type | None], str]]:
     """Start a server on a free port for the demo site with a given handler; its URL."""
@@ -89,8 +101,7 @@ def serve(demo_site: Path) -> Iterator[Callable[[type | None], str]]:
             httpd = make_server(demo_site, "127.0.0.1", 0, quiet=True)
         else:
             factory = functools.partial(handler, directory=str(demo_site))
-            httpd = ThreadingHTTPServer(("127.0.0.1", 0), factory)
-        httpd.daemon_threads = True
+            httpd = SiteServer(("127.0.0.1", 0), factory)  # quiet about dropped connections
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         servers.append(httpd)
         return f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -148,6 +159,14 @@ def test_other_host_mistakes_are_named(serve: Callable[[type | None], str]) -> N
     assert "application/octet-stream" in problems["tile"]
     assert "refuse to run a module script" in problems["map script"]
     assert "answers 200" in problems["404 page"]
+
+
+def test_a_request_that_times_out_is_that_checks_failure(
+    serve: Callable[[type | None], str],
+) -> None:
+    problems = failed(check_site(serve(Slow), timeout=0.5))
+    assert problems == {"PMTiles archive": problems["PMTiles archive"]}
+    assert "cannot be fetched (timed out)" in problems["PMTiles archive"]
 
 
 def test_unreachable_site_and_bad_url(capsys: pytest.CaptureFixture[str]) -> None:

@@ -39,9 +39,16 @@ class Answer:
     status: int
     headers: dict[str, str]  # lower-case names
     body: bytes  # decoded when the host compressed it
+    error: str = ""  # why there is no answer at all (status 0)
 
     def header(self, name: str) -> str:
         return self.headers.get(name, "")
+
+    def said(self, ctype: str | None = None) -> str:
+        """`answers 200 with text/html`, or `cannot be fetched (timed out)`."""
+        if self.status == 0:
+            return f"cannot be fetched ({self.error})"
+        return f"answers {self.status}" + ("" if ctype is None else f" with {ctype or 'no type'}")
 
 
 class Unreachable(Exception):
@@ -85,7 +92,7 @@ def page(name: str, url: str, answer: Answer) -> Finding:
     return Finding(
         name,
         ok,
-        f"The {name} {url} answers {answer.status} with {ctype or 'no type'}"
+        f"The {name} {url} {answer.said(ctype)}"
         + ("." if ok else ", where a browser needs 200 with text/html."),
     )
 
@@ -101,11 +108,7 @@ def api(name: str, url: str, answer: Answer, expected: type) -> tuple[Finding, A
     data = json_body(answer)
     ctype = media_type(answer.header("content-type"))
     ok = isinstance(data, expected) and ctype in {"application/json", "application/geo+json"}
-    why = (
-        f"answers {answer.status} with {ctype or 'no type'}"
-        if not ok
-        else f"answers 200 with {ctype}"
-    )
+    why = answer.said(ctype)
     if answer.status == 200 and not isinstance(data, expected):
         why += " but its body is not the expected JSON"
     return Finding(name, ok, f"The JSON API {url} {why}."), data if ok else None
@@ -115,7 +118,7 @@ def tile(url: str, answer: Answer) -> Finding:
     ctype = media_type(answer.header("content-type"))
     problems = []
     if answer.status != 200:
-        problems.append(f"answers {answer.status}")
+        problems.append(answer.said())
     if ctype not in VECTOR_TILE_TYPES:
         problems.append(f"has the type {ctype or 'none'} instead of application/x-protobuf")
     if answer.body[:2] == b"\x1f\x8b":
@@ -137,7 +140,7 @@ def pmtiles(url: str, answer: Answer) -> Finding:
             "support HTTP Range, which PMTiles needs"
         )
     elif answer.status != 206:
-        problems.append(f"answers a Range request with {answer.status}")
+        problems.append(f"{answer.said()} to a Range request")
     if encoding and encoding != "identity":
         problems.append(
             f"comes with Content-Encoding: {encoding}, so byte ranges point into "
@@ -159,7 +162,7 @@ def pmtiles(url: str, answer: Answer) -> Finding:
 def typed(name: str, url: str, answer: Answer, accepted: frozenset[str], why: str) -> Finding:
     ctype = media_type(answer.header("content-type"))
     ok = answer.status == 200 and ctype in accepted
-    sentence = f"The {name} {url} answers {answer.status} with {ctype or 'no type'}"
+    sentence = f"The {name} {url} {answer.said(ctype)}"
     return Finding(name, ok, sentence + ("." if ok else f": {why}."))
 
 
@@ -170,8 +173,7 @@ def not_found(url: str, answer: Answer, own_page: bytes | None) -> list[Finding]
         Finding(
             "404 page",
             ok,
-            f"A missing page ({url}) answers {answer.status} with "
-            f"{ctype or 'no type'}"
+            f"A missing page ({url}) {answer.said(ctype)}"
             + ("." if ok else ", where it should be 404 with an HTML page."),
         )
     ]
@@ -212,7 +214,10 @@ def check_site(url: str, timeout: float = 10.0) -> list[Finding]:
 
     def get(path: str, **kwargs: Any) -> tuple[str, Answer]:
         full = urljoin(base, path)
-        return full, fetch(full, timeout=timeout, **kwargs)
+        try:
+            return full, fetch(full, timeout=timeout, **kwargs)
+        except Unreachable as error:  # one request failing is that check's failure
+            return full, Answer(0, {}, b"", str(error))
 
     try:
         home = fetch(base, {"Accept-Encoding": "gzip"}, timeout=timeout)

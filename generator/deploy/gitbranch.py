@@ -38,8 +38,12 @@ class Git:
         self.remote = remote
         self.env = git_env()
 
-    def __call__(self, *args: str, stdin: str | None = None, what: str = "") -> str:
-        done = run_tool([*self.base, *args], package="git", input=stdin, env=self.env)
+    def __call__(
+        self, *args: str, stdin: str | None = None, what: str = "", timeout: float | None = None
+    ) -> str:
+        done = run_tool(
+            [*self.base, *args], package="git", input=stdin, env=self.env, timeout=timeout
+        )
         if done.returncode != 0:
             raise UserError(
                 f"git remote {self.remote}: could not {what or args[0]} ({tool_message(done.stderr)})"
@@ -74,24 +78,18 @@ def deploy_git(
                 f"git: could not create a temporary repository ({tool_message(init.stderr)})"
             )
         git = Git(repo, built.root.resolve(), remote)
-        heads = git(
-            "ls-remote",
-            "--heads",
-            "--",
-            remote,
-            ref,
-            what="reach it; check GIT_REMOTE and your access",
-        )
+        reach = "reach it; check GIT_REMOTE and your access"
+        heads = git("ls-remote", "--heads", "--", remote, ref, what=reach, timeout=120)
         tip = heads.split()[0] if heads else None
         if tip:
             git("fetch", "-q", "--depth=1", "--", remote, ref, what=f"fetch {branch}")
-        git("add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul", stdin="\0".join(
-            sorted(built.files)), what="add the site's files")  # fmt: skip
+        files = "\0".join(sorted(built.files))  # exactly the build: the manifest's list
+        git("add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=files)
         blob = git("hash-object", "-w", "--stdin", stdin="", what="write .nojekyll")
         git("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll")
         if tip and "CNAME" not in built.files:  # the custom domain set on the branch survives
-            cname = run_tool([*git.base, "rev-parse", "-q", "--verify", f"{tip}:CNAME"],
-                             package="git", env=git.env)  # fmt: skip
+            verify = [*git.base, "rev-parse", "-q", "--verify", f"{tip}:CNAME"]
+            cname = run_tool(verify, package="git", env=git.env)
             if cname.returncode == 0:
                 git("update-index", "--add", "--cacheinfo", f"100644,{cname.stdout.strip()},CNAME")
         tree = git("write-tree")
@@ -101,7 +99,7 @@ def deploy_git(
         git.env.update(identity(git.env))
         message = f"Publish the site (build {built.digest[:12]}, {len(built.files)} files)"
         commit = git("commit-tree", tree, *(["-p", tip] if tip else []), "-m", message)
-        git("push", "-q", "--", remote, f"{commit}:{ref}",
-            what=f"push {branch} (if it moved meanwhile, deploy again)")  # fmt: skip
+        moved = f"push {branch} (if it moved meanwhile, deploy again)"
+        git("push", "-q", "--", remote, f"{commit}:{ref}", what=moved)
     log(f"Publié : {remote} {branch} -> {commit[:12]}")
     return commit

@@ -30,6 +30,7 @@ NAV = [
     {"Méthode et données": "methode.md"},
     {"Traitement des données": "traitement.md"},
     {"À propos": "a-propos.md"},
+    {"Accessibilité": "accessibilite.md"},
 ]
 
 

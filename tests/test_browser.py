@@ -1,175 +1,65 @@
 """The built demo site in a real browser (Debian's Chromium, headless, WebGL on SwiftShader).
 
 The map must draw features read from the site's own tiles, with no console or map error and
-no request to any other host than the local server; the page must fit a 375 px screen and read
-fine without JavaScript.
+no request to any other host than the local server (every visit blocks and records them); the
+legend toggles the items, the table of elements and clicks show their attributes, neighbours
+open their page, the view is a permalink, the search finds communes, the page prints on one
+sheet, fits a 375 px screen and reads fine without JavaScript.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from navigateur import (
+    LOCAL_HOST,
+    PHONE,
+    assert_clean,
+    base_url,
+    chromium,
+    commune_detail,
+    communes,
+    rendered,
+    richest_commune,
+    site,
+    valenciennes_url,
+    visit,
+    wait_for_map,
+)
 
 pytestmark = pytest.mark.browser
-
-PROJECT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-LOCAL_HOST = "127.0.0.1"
-MAP_READY = "document.querySelector('.trame-carte')?.dataset.etat === 'prete'"
-MAP_TIMEOUT_MS = 20_000
+__all__ = ["base_url", "chromium", "site", "valenciennes_url", "visit"]  # fixtures, re-exported
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo territory, built once for the session by the real pipeline."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package")
-    from generator.build import build_site
-
-    root = tmp_path_factory.mktemp("navigateur")
-    output = root / "site"
-    build_site(
-        config=PROJECT / "layers" / "demo.yml",
-        data_dir=PROJECT / "layers" / "demo",
-        output=output,
-        quiet=True,
-        tiles_dir=root / "tiles",
-    )
-    return output
+def style(site: Path) -> dict[str, Any]:
+    return json.loads((site / "api" / "style.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="session")
-def base_url(site: Path) -> Iterator[str]:
-    from generator.serve import make_server
+def item_labels(site: Path) -> dict[str, dict[str, Any]]:
+    """item id -> {label, fields: {FIELD: Libellé}} from the style's metadata."""
+    labels = {}
+    for layer in style(site)["layers"]:
+        meta = layer.get("metadata") or {}
+        if "trame:label" in meta:
+            labels[meta["trame:item"]] = {
+                "label": meta["trame:label"], "fields": dict(meta["trame:fields"]),
+            }  # fmt: skip
+    return labels
 
-    httpd = make_server(site, LOCAL_HOST, 0, quiet=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://{LOCAL_HOST}:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
 
-
-@pytest.fixture(scope="session")
-def chromium(site: Path) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+def layer_visibility(page: Any, item: str) -> set[str]:
+    return set(
+        page.evaluate(
+            """(item) => window.trameCarte.getStyle().layers
+                .filter((l) => (l.metadata || {})['trame:item'] === item)
+                .map((l) => window.trameCarte.getLayoutProperty(l.id, 'visibility') || 'visible')""",
+            item,
         )
-        yield browser
-        browser.close()
-
-
-@dataclass
-class Visit:
-    """One page in a fresh browser context, with everything that went wrong on the way."""
-
-    page: Any
-    response: Any = None
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def visit(chromium: Any, base_url: str) -> Iterator[Any]:
-    contexts: list[Any] = []
-
-    def open_page(
-        path: str, width: int = 1280, height: int = 800, javascript: bool = True
-    ) -> Visit:
-        context = chromium.new_context(
-            viewport={"width": width, "height": height}, java_script_enabled=javascript
-        )
-        contexts.append(context)
-        page = context.new_page()
-        record = Visit(page)
-
-        def route(request_route: Any) -> None:
-            url = request_route.request.url
-            if urlsplit(url).hostname == LOCAL_HOST:
-                request_route.continue_()
-            else:
-                record.blocked.append(url)
-                request_route.abort()
-
-        context.route("**/*", route)
-        page.on("request", lambda request: record.requests.append(request.url))
-        page.on(
-            "console",
-            lambda message: (
-                record.console_errors.append(message.text) if message.type == "error" else None
-            ),
-        )
-        page.on("pageerror", lambda error: record.page_errors.append(str(error)))
-        record.response = page.goto(base_url + path)
-        return record
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-def communes(site: Path) -> list[dict[str, Any]]:
-    return json.loads((site / "api" / "communes.json").read_text(encoding="utf-8"))
-
-
-def richest_commune(site: Path) -> tuple[dict[str, Any], set[str]]:
-    """The commune with the most legend items present, and those items' ids."""
-
-    def items(commune: dict[str, Any]) -> set[str]:
-        detail = site / "api" / "communes" / f"{commune['insee']}.json"
-        data = json.loads(detail.read_text(encoding="utf-8"))
-        return {element["item"] for element in data.get("elements", [])}
-
-    return max(((c, items(c)) for c in communes(site)), key=lambda pair: len(pair[1]))
-
-
-def wait_for_map(record: Visit) -> float:
-    """Seconds from now until the map's first `idle` event."""
-    started = time.perf_counter()
-    record.page.wait_for_function(MAP_READY, timeout=MAP_TIMEOUT_MS)
-    return time.perf_counter() - started
-
-
-def assert_clean(record: Visit) -> None:
-    page = record.page
-    assert page.evaluate("window.trameErreurs") == [], "map error events"
-    assert record.console_errors == [], "console errors"
-    assert record.page_errors == [], "uncaught exceptions"
-    assert record.blocked == [], "requests to hosts other than the local server"
-
-
-def rendered(page: Any, layers: list[str] | None = None) -> list[dict[str, Any]]:
-    """Rendered features as {layer, item, insee} (optionally only in the given layers)."""
-    return page.evaluate(
-        """(layers) => window.trameCarte
-            .queryRenderedFeatures(layers ? {layers} : undefined)
-            .map((f) => ({layer: f.layer.id, item: (f.layer.metadata || {})['trame:item'] || null,
-                          insee: f.properties.insee ?? null}))""",
-        layers,
     )
 
 
@@ -196,6 +86,9 @@ def test_commune_page_draws_its_items_from_local_tiles(visit: Any, site: Path) -
     tiles = [url for url in record.requests if urlsplit(url).path.endswith(".pbf")]
     assert tiles, "tiles are requested from the site itself"
     assert all(url.startswith(f"http://{LOCAL_HOST}:") for url in tiles)
+    # the static map painted first, and is hidden once the interactive one is ready
+    assert page.locator("figure.trame-carte-statique img").evaluate("i => i.complete")
+    assert not page.locator("figure.trame-carte-statique").is_visible()
     assert_clean(record)
 
 
@@ -211,18 +104,237 @@ def test_home_page_map_shows_the_territory_without_selection(visit: Any) -> None
     assert_clean(record)
 
 
-def test_commune_page_fits_a_small_phone(visit: Any, site: Path) -> None:
-    commune = communes(site)[0]
-    record = visit(commune["url"], width=375, height=667)
+def test_legend_symbols_are_drawn_from_the_map_style(visit: Any, site: Path) -> None:
+    record = visit(communes(site)[0]["url"])
+    page = record.page
+    paints: dict[str, str] = {}
+    for layer in style(site)["layers"]:
+        item = (layer.get("metadata") or {}).get("trame:item")
+        if item:
+            paints[item] = paints.get(item, "") + json.dumps(layer.get("paint", {})).lower()
+    symbols = page.eval_on_selector_all(
+        ".trame-legende li[data-item]",
+        """l => l.map(li => [li.dataset.item,
+                [...li.querySelectorAll('svg [fill], svg [stroke]')]
+                  .flatMap(e => [e.getAttribute('fill'), e.getAttribute('stroke')])
+                  .filter(c => c && c.startsWith('#'))])""",
+    )
+    assert {item for item, _ in symbols} == set(paints) | {"communes"}
+    for item, colours in symbols:
+        if item != "communes":
+            assert colours and all(c.lower() in paints[item] for c in colours), item
+
+
+def test_legend_toggles_each_item_by_mouse_and_keyboard(visit: Any, site: Path) -> None:
+    commune, items = richest_commune(site)
+    record = visit(commune["url"])
     wait_for_map(record)
     page = record.page
+    item = sorted(items)[0]
+    box = page.locator(f".trame-legende li[data-item='{item}'] input[type=checkbox]")
+    assert box.is_checked()
+
+    page.locator(f".trame-legende li[data-item='{item}'] label").click()  # mouse
+    assert not box.is_checked()
+    page.wait_for_function("window.trameCarte.loaded()")
+    assert layer_visibility(page, item) == {"none"}
+    page.evaluate("window.trameCarte.triggerRepaint()")
+    page.wait_for_timeout(100)
+    assert item not in {f["item"] for f in rendered(page)}
+
+    box.focus()
+    page.keyboard.press("Space")  # keyboard
+    assert box.is_checked()
+    assert layer_visibility(page, item) == {"visible"}
+
+    contour = page.locator(".trame-legende li[data-item='communes'] input")
+    contour.click()
+    assert (
+        page.evaluate("window.trameCarte.getLayoutProperty('communes-contour', 'visibility')")
+        == "none"
+    )
+    assert_clean(record)
+
+
+def test_element_chosen_in_the_table_shows_with_its_french_labels(visit: Any, site: Path) -> None:
+    commune, _ = richest_commune(site)
+    detail = commune_detail(site, commune["insee"])
+    labels = item_labels(site)
+    record = visit(commune["url"])
+    wait_for_map(record)
+    page = record.page
+    element = detail["elements"][0]
+    button = page.locator("table.trame-elements tbody th button").first
+    assert button.inner_text() == element["id"]
+
+    button.focus()
+    page.keyboard.press("Enter")
+    popup = page.locator(".maplibregl-popup")
+    popup.wait_for()
+    fields = labels[element["item"]]["fields"]
+    assert popup.locator(".trame-fiche__titre").inner_text() == labels[element["item"]]["label"]
+    shown = dict(
+        zip(
+            popup.locator("dt").all_inner_texts(),
+            popup.locator("dd").all_inner_texts(),
+            strict=True,
+        )
+    )
+    expected = {
+        label: str(element["attributes"][name])
+        for name, label in fields.items()
+        if element["attributes"].get(name) not in (None, "")
+    }
+    assert shown == expected, "configured French labels, values as text"
+    assert list(shown) == [label for label in fields.values() if label in expected], "order"
+    assert popup.locator("dd *").count() == 0, "values are text, never HTML"
+    highlight = page.evaluate(
+        "(item) => JSON.stringify(window.trameCarte.getFilter(item + '-surbrillance'))",
+        element["item"],
+    )
+    assert element["id"] in highlight, "the element is outlined on the map"
+    assert page.evaluate(
+        "document.querySelector('.maplibregl-popup').contains(document.activeElement)"
+    )
+
+    page.keyboard.press("Escape")
+    assert popup.count() == 0
+    assert page.evaluate("document.activeElement.textContent") == element["id"], "focus returns"
+    assert_clean(record)
+
+
+def test_clicking_an_element_on_the_map_shows_its_attributes(visit: Any, site: Path) -> None:
+    labels = item_labels(site)
+    points = [i for i, d in labels.items() if "ponctuel" in i]
+    commune = next(
+        c
+        for c in communes(site)
+        if any(e["item"] in points for e in commune_detail(site, c["insee"])["elements"])
+    )
+    element = next(
+        e for e in commune_detail(site, commune["insee"])["elements"] if e["item"] in points
+    )
+    record = visit(commune["url"])
+    wait_for_map(record)
+    page = record.page
+    page.locator("table.trame-elements button", has_text=element["id"]).click()
+    page.locator(".maplibregl-popup").wait_for()
+    page.wait_for_function("!window.trameCarte.isMoving()")
+    page.keyboard.press("Escape")  # focus goes back to the table: bring the map back into view
+    page.locator(".trame-carte").scroll_into_view_if_needed()
+    # the obstacle is a point: the popup was anchored on it; click right there on the canvas
+    x, y = page.evaluate(
+        """(id) => {
+            const f = window.trameCarte.querySourceFeatures('trame', {sourceLayer: 'obstacles-ponctuels',
+                filter: ['==', ['get', 'id'], id]})[0];
+            const p = window.trameCarte.project(f.geometry.coordinates);
+            const r = window.trameCarte.getCanvas().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y];
+        }""",
+        element["id"],
+    )
+    page.mouse.click(x, y)
+    popup = page.locator(".maplibregl-popup")
+    popup.wait_for()
+    assert element["id"] in popup.inner_text()
+    assert labels[element["item"]]["label"] in popup.inner_text()
+    assert_clean(record)
+
+
+def test_clicking_a_neighbour_opens_its_page(visit: Any, site: Path) -> None:
+    commune, _ = richest_commune(site)
+    record = visit(commune["url"])
+    wait_for_map(record)
+    page = record.page
+    target = page.evaluate(
+        """(insee) => {
+            const map = window.trameCarte, canvas = map.getCanvas();
+            const w = canvas.clientWidth, h = canvas.clientHeight;
+            const items = map.getStyle().layers.filter((l) => (l.metadata || {})['trame:item'])
+              .map((l) => l.id);
+            for (let y = 40; y < h - 40; y += 15) for (let x = 40; x < w - 60; x += 15) {
+                const [c] = map.queryRenderedFeatures([x, y], {layers: ['communes-fond']});
+                if (!c || c.properties.insee === insee) continue;
+                if (map.queryRenderedFeatures([[x - 6, y - 6], [x + 6, y + 6]], {layers: items}).length)
+                    continue;
+                const r = canvas.getBoundingClientRect();
+                return {x: r.left + x, y: r.top + y, insee: c.properties.insee};
+            }
+            return null;
+        }""",
+        commune["insee"],
+    )
+    assert target, "a neighbouring commune is visible around the commune"
+    neighbour = next(c for c in communes(site) if c["insee"] == target["insee"])
+    page.mouse.click(target["x"], target["y"])
+    page.wait_for_url(re.compile(re.escape(neighbour["url"]) + "$"))
+    assert neighbour["nom"] in page.locator("h1").inner_text()
+    assert_clean(record)
+
+
+def test_commune_names_are_html_labels_without_glyphs(visit: Any, site: Path) -> None:
+    commune, _ = richest_commune(site)
+    record = visit(commune["url"])
+    wait_for_map(record)
+    page = record.page
+    label = page.locator(".trame-etiquette--courante")
+    assert label.inner_text() == commune["nom"]
+    assert label.is_visible()
+    assert page.locator(".trame-etiquettes").get_attribute("aria-hidden") == "true"
+    assert "glyphs" not in style(site)
+    assert all(layer["type"] != "symbol" for layer in style(site)["layers"])
+    assert not any(re.search(r"glyph|font|\.pbf.*range", u) for u in record.requests)
+    assert_clean(record)
+
+
+def test_map_controls_in_french_and_permalink_reopens_the_view(visit: Any, site: Path) -> None:
+    commune, _ = richest_commune(site)
+    record = visit(commune["url"])
+    wait_for_map(record)
+    page = record.page
+    for label in ("Zoomer", "Dézoomer", "Afficher la carte en plein écran"):
+        assert page.get_by_role("button", name=label, exact=True).is_visible(), label
+    assert re.search(r"\d+\s*(m|km)", page.locator(".maplibregl-ctrl-scale").inner_text())
+
+    page.evaluate(
+        """(b) => window.trameCarte.jumpTo({center: [(b[0] + b[2]) / 2 + 0.003, (b[1] + b[3]) / 2],
+                                            zoom: 14.25})""",
+        commune["bbox"],
+    )
+    page.wait_for_function("location.hash.startsWith('#carte=14.25/')")
+    hash_ = page.evaluate("location.hash")
+    link = page.get_by_role("link", name="Lien vers cette vue")
+    assert link.get_attribute("href") == hash_
+    center = page.evaluate("window.trameCarte.getCenter().toArray()")
+
+    again = visit(commune["url"] + hash_)
+    wait_for_map(again)
+    assert again.page.evaluate("window.trameCarte.getZoom()") == pytest.approx(14.25, abs=0.01)
+    reopened = again.page.evaluate("window.trameCarte.getCenter().toArray()")
+    assert reopened == pytest.approx(center, abs=1e-4)
+    assert_clean(record)
+    assert_clean(again)
+
+
+def test_commune_page_fits_a_small_phone(visit: Any, site: Path) -> None:
+    commune = communes(site)[0]
+    record = visit(commune["url"], **PHONE)
+    page = record.page
     assert page.evaluate("document.documentElement.scrollWidth") <= 375, "no horizontal scroll"
+    # on a phone the static map comes first and MapLibre is not even downloaded until asked for
+    assert page.locator("figure.trame-carte-statique img").is_visible()
+    page.wait_for_load_state("networkidle")
+    assert not any("maplibre-gl.mjs" in url for url in record.requests)
+    page.get_by_role("button", name="Afficher la carte interactive").click()
+    wait_for_map(record)
     box = page.locator(".trame-carte").bounding_box()
     assert box is not None
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375
     assert box["width"] >= 300 and box["height"] >= 250
     assert page.locator(".trame-carte canvas").is_visible()
+    assert not page.locator("figure.trame-carte-statique").is_visible()
     assert len(rendered(page)) > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert_clean(record)
 
 
@@ -254,7 +366,7 @@ def test_skip_link_comes_first(visit: Any) -> None:
 
 def test_page_without_javascript_keeps_legend_and_text(visit: Any, site: Path) -> None:
     commune, _ = richest_commune(site)
-    record = visit(commune["url"], width=375, height=667, javascript=False)
+    record = visit(commune["url"], **PHONE, javascript=False)
     page = record.page
     assert commune["nom"] in page.locator("h1").inner_text()
     legend = page.locator(".trame-legende li")
@@ -264,6 +376,10 @@ def test_page_without_javascript_keeps_legend_and_text(visit: Any, site: Path) -
     assert page.locator("main table").is_visible()
     assert "Données fictives de démonstration" in page.get_by_role("note").inner_text()
     assert not page.locator(".trame-carte").is_visible(), "no empty map box without JavaScript"
+    static = page.locator("figure.trame-carte-statique img")
+    assert static.is_visible() and static.evaluate("i => i.naturalWidth") > 0
+    assert not page.locator("#recherche-commune").is_visible()
+    assert page.get_by_role("link", name="Trouver une commune dans la liste").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert not any(urlsplit(url).path.endswith(".pbf") for url in record.requests)
     assert record.blocked == []
@@ -276,3 +392,107 @@ def test_missing_page_gets_the_site_404(visit: Any) -> None:
     assert page.locator("h1").inner_text() == "Page introuvable"
     assert page.evaluate("getComputedStyle(document.body).margin") == "0px", "theme CSS loaded"
     assert record.blocked == []
+
+
+# --- Search ------------------------------------------------------------------------------------
+
+
+def suggestions(page: Any, text: str) -> list[str]:
+    field = page.locator("#recherche-commune")
+    field.fill(text)
+    page.wait_for_function(
+        "(t) => document.querySelector('#recherche-commune').value === t", arg=text
+    )
+    page.wait_for_timeout(50)
+    if page.locator("#recherche-resultats").is_hidden():
+        return []
+    return page.locator("#recherche-resultats .recherche__nom").all_inner_texts()
+
+
+def test_search_by_name_code_and_postcode_with_the_keyboard(visit: Any, site: Path) -> None:
+    by_name = {c["nom"]: c for c in communes(site)}
+    queremont, epinoy = by_name["Quérémont"], by_name["L'Épinoy-sur-Rhonelle"]
+    record = visit("a-propos/")
+    page = record.page
+    page.locator("#recherche-commune").focus()
+    assert suggestions(page, "quer")[0] == "Quérémont"
+    assert suggestions(page, "QUÉR")[0] == "Quérémont", "case and accents do not matter"
+    assert suggestions(page, "Queremont") == ["Quérémont"]
+    assert suggestions(page, queremont["insee"]) == ["Quérémont"], "INSEE code"
+    assert suggestions(page, epinoy["codes_postaux"][-1]) == [epinoy["nom"]], "postal code"
+    assert epinoy["nom"] in suggestions(page, "epinoy"), "a later word of the name"
+    assert suggestions(page, "zzz") == []
+    assert page.locator("[data-recherche-statut]").inner_text() == "Aucune commune trouvée."
+
+    suggestions(page, "sa")
+    field = page.locator("#recherche-commune")
+    assert field.get_attribute("aria-expanded") == "true"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    active = field.get_attribute("aria-activedescendant")
+    option = page.locator(f"#{active}")
+    assert option.get_attribute("aria-selected") == "true"
+    chosen = option.locator(".recherche__nom").inner_text()
+    page.keyboard.press("Escape")
+    assert field.get_attribute("aria-expanded") == "false"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(re.escape(by_name[chosen]["url"]) + "$"))
+    assert chosen in page.locator("h1").inner_text()
+    assert_clean(record)
+
+
+def test_search_finds_valenciennes_communes(visit: Any, valenciennes_url: str) -> None:
+    record = visit("", base=valenciennes_url)
+    page = record.page
+    page.locator("#recherche-commune").focus()
+    assert suggestions(page, "valenc")[0] == "Valenciennes"
+    for text in ("Condé", "conde", "CONDE-SUR"):
+        assert suggestions(page, text)[0] == "Condé-sur-l'Escaut", text
+    assert "Valenciennes" in suggestions(page, "59300")
+    assert suggestions(page, "59606") == ["Valenciennes"]
+    assert suggestions(page, "st saulve") == ["Saint-Saulve"], "st for saint"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"communes/\d{5}-saint-saulve/$"))
+    assert_clean(record)
+
+
+# --- Print -------------------------------------------------------------------------------------
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+def test_commune_page_prints_on_one_sheet(visit: Any, site: Path, tmp_path: Path) -> None:
+    commune, _ = richest_commune(site)
+    record = visit(commune["url"])
+    wait_for_map(record)
+    page = record.page
+    page.emulate_media(media="print")
+    visible = [
+        ".entete__site", "h1", ".bandeau-fictif", "figure.trame-carte-statique img",
+        ".trame-phrases", ".trame-sources", ".trame-adresse",
+    ]  # fmt: skip
+    for selector in visible:
+        assert page.locator(selector).first.is_visible(), selector
+    for selector in (".trame-carte", ".navigation", ".recherche", "table.trame-elements", ".pied"):
+        assert not page.locator(selector).first.is_visible(), selector
+    address = page.locator(".trame-adresse").inner_text()
+    assert address.endswith(record.page.url.split("#")[0]), "the sheet names its page"
+    assert "Date des données" in page.locator(".trame-sources").inner_text()
+
+    a4 = page.pdf(format="A4", landscape=True, print_background=True)
+    a3 = page.pdf(format="A3", landscape=True, print_background=True)
+    (tmp_path / "a4.pdf").write_bytes(a4)
+    (tmp_path / "a3.pdf").write_bytes(a3)
+    assert pdf_pages(a4) == 1, f"A4 landscape: one sheet (see {tmp_path / 'a4.pdf'})"
+    assert pdf_pages(a3) == 1, f"A3 landscape: one sheet (see {tmp_path / 'a3.pdf'})"
+    # @page asks for landscape whatever the paper: the browser's own size is used as is
+    css_default = page.pdf(prefer_css_page_size=True, width="210mm", height="297mm")
+    width, height = (
+        float(v)
+        for v in re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", css_default).groups()
+    )
+    assert width > height, "landscape"

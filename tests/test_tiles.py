@@ -21,7 +21,7 @@ from shapely.geometry import LineString, Point, Polygon, box, shape
 
 from generator.tiles import TileLayer, TileStats, build_tiles
 from generator.tiles.encode import LayerFeatures, encode_tile
-from generator.tiles.render import BlockTask, LayerChunk, render_block
+from generator.tiles.render import PIXEL, BlockTask, LayerChunk, render_block
 from generator.tiles.shape import simplify_for_zoom
 
 MINZOOM, MAXZOOM = 5, 12
@@ -269,10 +269,86 @@ def test_polygon_crossing_tile_borders_is_in_exactly_the_tiles_it_touches(built)
     assert shapely.union_all(pieces).symmetric_difference(polygon).area < polygon.area * 0.01
 
 
-def test_tiny_polygon_is_never_dropped(built):
-    _, _, tiles = built
+def test_tiny_polygon_is_never_dropped_silently(built):
+    """A 1 m square is in its tile at the last zoom and wherever it has its pixel to itself;
+    where thinning leaves it out, a feature of its layer fills that pixel and it is counted."""
+    _, stats, tiles = built
     found = features_with_id(tiles, "communes", 131)
-    assert {z for z, _, _ in found} == set(range(MINZOOM, MAXZOOM + 1))
+    square = demo_layers()[0].geometries[31]
+    thinned = {(layer, z) for layer, z, _ in stats.thinned}
+    for z in range(MINZOOM, MAXZOOM + 1):
+        t = mercantile.tile(*mercantile.lnglat(square.centroid.x, square.centroid.y), z)
+        if (z, t.x, t.y) in found:
+            continue
+        assert z < MAXZOOM and ("communes", z) in thinned, z
+        b = mercantile.xy_bounds(t)
+        k = (b.right - b.left) / EXTENT
+        px, py = (square.centroid.x - b.left) / k // PIXEL, (b.top - square.centroid.y) / k // PIXEL
+        pixel = box(px * PIXEL, py * PIXEL, (px + 1) * PIXEL, (py + 1) * PIXEL).buffer(1)
+        features = decode(tiles[(z, t.x, t.y)])["communes"]["features"]
+        assert any(shape(f["geometry"]).intersects(pixel) for f in features), z
+    assert {z for z, _, _ in found} >= set(range(MAXZOOM - 4, MAXZOOM + 1))
+
+
+def dust_layers() -> list[TileLayer]:
+    """400 points and 150 squares of 3 to 40 m in a 3 km square, and one 2 km polygon."""
+    cx, cy = xy(LON, LAT)
+    rng = np.random.default_rng(3)
+    points = rng.uniform(-1500, 1500, (400, 2)) + (cx, cy)
+    corners = rng.uniform(-1500, 1500, (150, 2)) + (cx, cy)
+    sides = rng.uniform(3, 40, 150)
+    squares = list(shapely.box(*corners.T, *(corners + sides[:, None]).T))
+    squares.append(box(cx - 1000, cy - 1000, cx + 1000, cy + 1000))
+    return [
+        TileLayer(
+            "points",
+            shapely.points(points),
+            [{"n": i} for i in range(400)],
+            feature_ids=np.arange(400),
+        ),
+        TileLayer(
+            "squares",
+            np.array(squares, dtype=object),
+            [{"n": i} for i in range(151)],
+            feature_ids=np.arange(151),
+        ),
+    ]
+
+
+def test_thinning_keeps_every_pixel_and_counts_what_it_leaves_out(tmp_path):
+    runs = {}
+    for thin in (True, False):
+        out = tmp_path / str(thin)
+        stats = build_tiles(
+            dust_layers(), minzoom=4, maxzoom=13, directory=out, pmtiles_path=tmp_path / f"{thin}.pmtiles",
+            name="dust", workers=1, progress=False, thin=thin,
+        )  # fmt: skip
+        runs[thin] = stats, read_dir(out)
+    (thin_stats, thinned), (full_stats, full) = runs[True], runs[False]
+    assert thinned.keys() == full.keys()
+    assert full_stats.thinned == () and all(s.thinned == 0 for s in full_stats.zooms)
+    assert {k: v for k, v in thinned.items() if k[0] == 13} == {
+        k: v for k, v in full.items() if k[0] == 13
+    }, "nothing is thinned at the last zoom"
+    by_zoom = {s.zoom: s for s in thin_stats.zooms}
+    assert by_zoom[4].thinned > 400 and by_zoom[13].thinned == 0
+    assert by_zoom[4].max_bytes * 5 < {s.zoom: s for s in full_stats.zooms}[4].max_bytes
+    left_out = dict.fromkeys(range(4, 14), 0)
+    for (z, x, y), data in full.items():
+        ours = decode(thinned[(z, x, y)])
+        for name, layer in decode(data).items():
+            kept = {f["id"]: shape(f["geometry"]) for f in ours[name]["features"]}
+            left_out[z] += len(layer["features"]) - len(kept)
+            if name == "squares" and any(f["id"] == 150 for f in layer["features"]):
+                assert 150 in kept, "the 2 km square is never thinned"
+            others = np.array(list(kept.values()), dtype=object)
+            for f in layer["features"]:  # whatever is left out has a kept feature in its pixel
+                if f["id"] not in kept:
+                    g = shape(f["geometry"])
+                    assert shapely.distance(g, others).min() <= PIXEL * 1.5 + 1
+    assert left_out == {s.zoom: s.thinned for s in thin_stats.zooms}
+    per_layer = {z: sum(n for _, zz, n in thin_stats.thinned if zz == z) for z in range(4, 14)}
+    assert per_layer == left_out
 
 
 def test_thin_polygon_stays_along_its_whole_length(built):
@@ -296,6 +372,65 @@ def test_thin_polygon_stays_along_its_whole_length(built):
             if (z, t.x, t.y) in got:
                 assert tile_box.distance(sliver) < 2 * unit
         assert got
+
+
+def neighbours(coverage: bool) -> TileLayer:
+    """Two 20 km squares side by side, sharing a 400-vertex wiggly border."""
+    cx, cy = xy(LON, LAT)
+    t = np.linspace(0, 20_000, 400)
+    wiggle = 700 * np.sin(t / 900) + 250 * np.sin(t / 130) + 60 * np.cos(t / 23)
+    border = np.column_stack([cx + wiggle, cy + t])
+    west = Polygon([(cx - 20_000, cy), *border, (cx - 20_000, cy + 20_000)])
+    east = Polygon([*border, (cx + 20_000, cy + 20_000), (cx + 20_000, cy)])
+    return TileLayer(
+        "communes",
+        np.array([west, east], dtype=object),
+        [{"nom": "Ouest"}, {"nom": "Est"}],
+        feature_ids=np.array([1, 2]),
+        coverage=coverage,
+    )
+
+
+def gaps_and_overlaps(tiles: dict) -> tuple[float, float]:
+    """Worst gap and overlap (tile units squared) between the two squares in any tile: the two
+    decoded polygons, cut to their tile, against the snapped outline of both."""
+    cx, cy = xy(LON, LAT)
+    worst_gap = worst_overlap = 0.0
+    for (z, x, y), data in tiles.items():
+        b = mercantile.xy_bounds(x, y, z)
+        k = (b.right - b.left) / EXTENT
+        tile = box(0, 0, EXTENT, EXTENT)
+        found = {f["id"]: shape(f["geometry"]) for f in decode(data)["communes"]["features"]}
+        west, east = (found.get(i, Polygon()).intersection(tile) for i in (1, 2))
+        outline = box(
+            round((cx - 20_000 - b.left) / k), round((b.top - cy - 20_000) / k),
+            round((cx + 20_000 - b.left) / k), round((b.top - cy) / k),
+        ).intersection(tile)  # fmt: skip
+        worst_overlap = max(worst_overlap, west.intersection(east).area)
+        worst_gap = max(worst_gap, outline.difference(west.union(east)).area)
+    return worst_gap, worst_overlap
+
+
+@pytest.mark.parametrize("subtrees", [32, 1], ids=["coarse-zoom-blocks", "subtree-tasks"])
+def test_coverage_keeps_shared_borders_without_gaps_or_overlaps(tmp_path, monkeypatch, subtrees):
+    """Simplified once for both neighbours, then snapped: the border is the same in both
+    polygons, at every zoom, in the coarse-zoom tasks and in the subtree tasks (one subtree
+    task per tile of zoom 6 when SUBTREES is 1). Without the flag, each polygon is simplified
+    on its own and gaps and overlaps open along the border."""
+    monkeypatch.setattr("generator.tiles.pyramid.SUBTREES", subtrees)
+    results = {}
+    for coverage in (True, False):
+        out = tmp_path / str(coverage)
+        build_tiles(
+            [neighbours(coverage)], minzoom=4, maxzoom=12, directory=out,
+            pmtiles_path=tmp_path / f"{coverage}.pmtiles", name="x", workers=1, progress=False,
+        )  # fmt: skip
+        tiles = read_dir(out)
+        assert {z for z, _, _ in tiles} == set(range(4, 13))
+        results[coverage] = gaps_and_overlaps(tiles)
+    assert results[True] == (0.0, 0.0)
+    gap, overlap = results[False]
+    assert gap + overlap > 10, "the test case must break plain simplification"
 
 
 def line_pieces(tiles: dict, z: int, kind: str) -> list:

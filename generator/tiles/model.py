@@ -17,18 +17,27 @@ FIELD_TYPES = {str: "String", bool: "Boolean", int: "Number", float: "Number"}
 @dataclass(frozen=True)
 class TileLayer:
     """One MVT layer: shapely geometries in EPSG:3857 metres, all of one kind, and their
-    properties (plain scalars: the MVT encoder would silently drop None, lists or dicts)."""
+    properties (plain scalars: the MVT encoder would silently drop None, lists or dicts).
+
+    ``coverage=True`` declares a polygon coverage (polygons that tile an area without
+    overlapping, neighbours sharing identical border vertices, e.g. communes): its borders are
+    then simplified once per zoom for both neighbours (``shapely.coverage_simplify``), so no
+    gap or overlap opens between them at any zoom. The input is checked; a layer that is not a
+    valid coverage is still simplified that way and a note in :class:`TileStats` says so.
+    """
 
     name: str
     geometries: np.ndarray
     properties: list[dict[str, str | int | float]]
     feature_ids: np.ndarray | None = None
+    coverage: bool = False
 
 
 @dataclass(frozen=True)
 class PreparedLayer:
     """A TileLayer checked and reduced to what the workers need: no empty geometries, valid
-    polygons, properties as sorted (key, value) tuples so the tile bytes are deterministic."""
+    polygons, properties as sorted (key, value) tuples so the tile bytes are deterministic,
+    and each feature's bounds (metres, before any simplification or clipping)."""
 
     name: str
     kind: str
@@ -36,6 +45,9 @@ class PreparedLayer:
     properties: list[Properties]
     ids: np.ndarray | None
     fields: dict[str, str]
+    coverage: bool = False
+    extents: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _kind(name: str, geoms: np.ndarray) -> str:
@@ -74,6 +86,18 @@ def prepare_layer(layer: TileLayer) -> PreparedLayer:
         if bad.any():  # clipping assumes valid input; repair rather than emit broken tiles
             geoms = geoms.copy()
             geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    notes = []
+    if layer.coverage:
+        if kind != POLYGON:
+            raise ValueError(f"layer {layer.name!r}: coverage=True needs polygons")
+        if len(geoms) and not shapely.coverage_is_valid(geoms):
+            edges = shapely.coverage_invalid_edges(geoms)
+            notes.append(
+                f"layer {layer.name!r}: not a valid polygon coverage ("
+                f"{int((~shapely.is_empty(edges)).sum())} polygons overlap a neighbour or do "
+                "not share its border vertices); simplified as a coverage anyway, so gaps or "
+                "overlaps may remain there"
+            )
     props = [tuple(sorted(layer.properties[i].items())) for i in keep]
     return PreparedLayer(
         layer.name,
@@ -82,12 +106,18 @@ def prepare_layer(layer: TileLayer) -> PreparedLayer:
         props,
         None if ids is None else ids[keep].astype(np.uint64),
         dict(sorted(fields.items())),
+        layer.coverage,
+        shapely.bounds(geoms).reshape(-1, 4),
+        tuple(notes),
     )
 
 
 @dataclass(frozen=True)
 class ZoomStats:
-    """Tiles of one zoom level; sizes are of the uncompressed .pbf."""
+    """Tiles of one zoom level; sizes are of the uncompressed .pbf, ``gzip_*`` of the gzipped
+    tile as PMTiles stores it (and as a server sends it compressed). ``thinned``: features left
+    out of a tile because a larger feature of the same layer already fills the same pixel
+    (see :mod:`generator.tiles.render`); counted per (tile, feature) like ``features``."""
 
     zoom: int
     tiles: int
@@ -96,6 +126,11 @@ class ZoomStats:
     max_bytes: int
     p50_bytes: int
     p95_bytes: int
+    gzip_bytes: int = 0
+    gzip_p50_bytes: int = 0
+    gzip_p95_bytes: int = 0
+    gzip_max_bytes: int = 0
+    thinned: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,20 +145,35 @@ class TileStats:
     max_tile: tuple[int, int, int] | None
     seconds: float
     tasks: int
+    p95_bytes: int = 0
+    thinned: tuple[tuple[str, int, int], ...] = ()
+    """(layer, zoom, features thinned), for every layer and zoom that lost any."""
+    notes: tuple[str, ...] = ()
+    """Things the caller should tell the user (e.g. a coverage layer that is not one)."""
 
     def summary(self) -> str:
-        """A small table, one line per zoom, then totals."""
-        lines = ["zoom  tiles  features      bytes    p50    p95    max"]
+        """A small table, one line per zoom, then totals and what was thinned."""
+        lines = [
+            "zoom  tiles  features  thinned      bytes    p50    p95    max  gzip p95  gzip max"
+        ]
         lines += [
-            f"{s.zoom:4d} {s.tiles:6d} {s.features:9d} {s.bytes:10d} "
-            f"{s.p50_bytes:6d} {s.p95_bytes:6d} {s.max_bytes:6d}"
+            f"{s.zoom:4d} {s.tiles:6d} {s.features:9d} {s.thinned:8d} {s.bytes:10d} "
+            f"{s.p50_bytes:6d} {s.p95_bytes:6d} {s.max_bytes:6d} {s.gzip_p95_bytes:9d} "
+            f"{s.gzip_max_bytes:9d}"
             for s in self.zooms
         ]
         lines.append(
-            f"{self.tiles} tiles, {self.bytes} bytes ({self.gzip_bytes} gzipped), largest "
-            f"{self.max_tile_bytes} bytes at {self.max_tile}, {self.tasks} tasks, "
-            f"{self.seconds:.2f} s"
+            f"{self.tiles} tiles, {self.bytes} bytes ({self.gzip_bytes} gzipped), p95 "
+            f"{self.p95_bytes} bytes, largest {self.max_tile_bytes} bytes at {self.max_tile}, "
+            f"{self.tasks} tasks, {self.seconds:.2f} s"
         )
+        lines += [f"note: {note}" for note in self.notes]
+        if self.thinned:
+            per_layer: dict[str, list[str]] = {}
+            for layer, zoom, n in self.thinned:
+                per_layer.setdefault(layer, []).append(f"z{zoom}: {n}")
+            lines.append("thinned (sub-pixel features sharing a pixel with a larger one):")
+            lines += [f"  {layer}: {', '.join(z)}" for layer, z in per_layer.items()]
         return "\n".join(lines)
 
 
@@ -132,14 +182,28 @@ class StatsCollector:
     """Accumulates tile sizes as results arrive (in any order)."""
 
     sizes: dict[int, list[int]] = field(default_factory=dict)
+    gzip_sizes: dict[int, list[int]] = field(default_factory=dict)
     features: dict[int, int] = field(default_factory=dict)
+    thinned: dict[tuple[str, int], int] = field(default_factory=dict)
     gzip_bytes: int = 0
     max_tile: tuple[int, int, int] | None = None
     max_bytes: int = 0
 
-    def add(self, z: int, x: int, y: int, raw: int, gz: int, features: int) -> None:
+    def add(
+        self,
+        z: int,
+        x: int,
+        y: int,
+        raw: int,
+        gz: int,
+        features: int,
+        thinned: Sequence[tuple[str, int]] = (),
+    ) -> None:
         self.sizes.setdefault(z, []).append(raw)
+        self.gzip_sizes.setdefault(z, []).append(gz)
         self.features[z] = self.features.get(z, 0) + features
+        for layer, n in thinned:
+            self.thinned[layer, z] = self.thinned.get((layer, z), 0) + n
         self.gzip_bytes += gz
         tile = (z, x, y)
         if raw > self.max_bytes or (
@@ -147,10 +211,18 @@ class StatsCollector:
         ):
             self.max_bytes, self.max_tile = raw, tile
 
-    def result(self, seconds: float, tasks: int, zooms: Sequence[int]) -> TileStats:
+    def result(
+        self,
+        seconds: float,
+        tasks: int,
+        zooms: Sequence[int],
+        layers: Sequence[str] = (),
+        notes: Sequence[str] = (),
+    ) -> TileStats:
         per_zoom = []
         for z in zooms:
             sizes = np.asarray(self.sizes.get(z, [0]))
+            gz = np.asarray(self.gzip_sizes.get(z, [0]))
             per_zoom.append(
                 ZoomStats(
                     z,
@@ -160,8 +232,19 @@ class StatsCollector:
                     int(sizes.max()),
                     int(np.percentile(sizes, 50)),
                     int(np.percentile(sizes, 95)),
+                    int(gz.sum()),
+                    int(np.percentile(gz, 50)),
+                    int(np.percentile(gz, 95)),
+                    int(gz.max()),
+                    sum(n for (_, zoom), n in self.thinned.items() if zoom == z),
                 )
             )
+        every = [size for z in zooms for size in self.sizes.get(z, [])] or [0]
+        order = {name: i for i, name in enumerate(layers)}
+        thinned = sorted(
+            ((layer, z, n) for (layer, z), n in self.thinned.items() if n),
+            key=lambda t: (order.get(t[0], len(order)), t[0], t[1]),
+        )
         return TileStats(
             tuple(per_zoom),
             sum(s.tiles for s in per_zoom),
@@ -171,4 +254,7 @@ class StatsCollector:
             self.max_tile,
             seconds,
             tasks,
+            int(np.percentile(every, 95)),
+            tuple(thinned),
+            tuple(notes),
         )

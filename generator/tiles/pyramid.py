@@ -87,8 +87,10 @@ def _chunks(
     geoms: Sequence[np.ndarray],
     indices: Sequence[np.ndarray],
     area: tuple[float, float, float, float],
+    whole_coverages: bool = False,
 ) -> tuple[LayerChunk, ...]:
-    """The features ``indices`` of each layer (geometries from ``geoms``) clipped to ``area``."""
+    """The features ``indices`` of each layer (geometries from ``geoms``) clipped to ``area``
+    (coverage layers only selected, if ``whole_coverages``: the task will simplify them)."""
     return tuple(
         LayerChunk(
             layer.name,
@@ -96,13 +98,20 @@ def _chunks(
             g[index],
             [layer.properties[i] for i in index],
             None if layer.ids is None else layer.ids[index],
-        ).clip(area)
+            layer.extents[index],
+            layer.coverage,
+        ).clip(area, whole=whole_coverages and layer.coverage)
         for layer, g, index in zip(layers, geoms, indices, strict=True)
     )
 
 
 def _jobs(
-    layers: Sequence[PreparedLayer], levels: dict[int, Occupied], minzoom: int, maxzoom: int, r: int
+    layers: Sequence[PreparedLayer],
+    levels: dict[int, Occupied],
+    minzoom: int,
+    maxzoom: int,
+    r: int,
+    thin: bool,
 ) -> Iterator[Job]:
     """Subtree tasks first, biggest first (they are the bulk of the work), then the block tasks
     of the coarse zooms, simplified here zoom after zoom from fine to coarse (a cascade, as the
@@ -110,20 +119,23 @@ def _jobs(
     originals = [layer.geometries for layer in layers]
     subtrees = []
     for x, y, indices in levels[r]:
-        chunks = _chunks(layers, originals, indices, tile_bounds(r, x, y, BUFFER))
+        chunks = _chunks(layers, originals, indices, tile_bounds(r, x, y, BUFFER), True)
         size = sum(int(shapely.get_num_coordinates(c.geometries).sum()) for c in chunks)
         subtrees.append((-size, x, y, chunks))
     for _, x, y, chunks in sorted(subtrees, key=lambda s: s[:3]):
-        yield render_subtree, SubtreeTask((r, x, y), max(r, minzoom), maxzoom, chunks)
+        yield render_subtree, SubtreeTask((r, x, y), max(r, minzoom), maxzoom, chunks, thin)
     geoms = originals
     for z in range(r - 1, minzoom - 1, -1):
-        geoms = [simplify_for_zoom(g, la.kind, z) for g, la in zip(geoms, layers, strict=True)]
+        geoms = [
+            simplify_for_zoom(g, la.kind, z, la.coverage)
+            for g, la in zip(geoms, layers, strict=True)
+        ]
         b = max(z - BLOCK_SHIFT, 0)
         shift = z - b
         for bx, by, indices in levels[b]:
             chunks = _chunks(layers, geoms, indices, tile_bounds(b, bx, by, BUFFER << shift))
             tiles = (bx << shift, by << shift, ((bx + 1) << shift) - 1, ((by + 1) << shift) - 1)
-            yield render_block, BlockTask(z, tiles, chunks)
+            yield render_block, BlockTask(z, tiles, chunks, thin and z < maxzoom)
 
 
 def _run(jobs: Iterator[Job], executor: cf.Executor | None, workers: int) -> Iterator[list]:
@@ -164,6 +176,7 @@ def build_tiles(
     executor: cf.Executor | None = None,
     workers: int | None = None,
     progress: bool = True,
+    thin: bool = True,
 ) -> TileStats:
     """Write every non-empty tile of zooms ``minzoom..maxzoom`` to ``directory/{z}/{x}/{y}.pbf``
     (plain MVT) and, gzipped, to the PMTiles archive ``pmtiles_path``; return tile statistics.
@@ -173,6 +186,10 @@ def build_tiles(
     so pass the cluster's worker count), else on a process pool of ``workers`` processes
     (default: all cores); ``workers=1`` runs in this process. The output does not depend on
     the executor or the number of workers.
+
+    ``thin``: at every zoom but ``maxzoom``, leave out of a tile the sub-pixel features that
+    share their pixel with a larger one of the same layer (counted in the statistics; see
+    :mod:`generator.tiles.render`). ``False`` keeps every feature in every tile it touches.
     """
     if not 0 <= minzoom <= maxzoom <= 24:
         raise ValueError(f"need 0 <= minzoom <= maxzoom <= 24, got {minzoom}..{maxzoom}")
@@ -204,11 +221,18 @@ def build_tiles(
         TileArchive(directory, pmtiles_path) as archive,
         tqdm(total=n_tasks, unit="task", desc=f"tiles {name}", disable=not progress) as bar,
     ):
-        for tiles in _run(_jobs(prepared, levels, minzoom, maxzoom, r), executor, workers):
+        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin)
+        for tiles in _run(jobs, executor, workers):
             for t in tiles:
                 archive.add(t.z, t.x, t.y, t.data, t.gzipped)
-                stats.add(t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features)
+                stats.add(t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned)
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)
-    return stats.result(time.perf_counter() - started, n_tasks, range(minzoom, maxzoom + 1))
+    return stats.result(
+        time.perf_counter() - started,
+        n_tasks,
+        range(minzoom, maxzoom + 1),
+        names,
+        [note for layer in prepared for note in layer.notes],
+    )

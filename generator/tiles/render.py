@@ -8,6 +8,13 @@
 
 Tiles are clipped from their block's clip (children from their parent), and every later step
 runs once over all (tile, feature) pairs of a block, not per tile.
+
+Thinning (every zoom but the last): a feature smaller than a screen pixel (its whole extent
+fits in ``PIXEL`` tile units, a CSS pixel of a 512 px tile as MapLibre draws them) is left out
+of a tile when a larger or earlier feature of the same layer, also that small, already fills
+the same pixel of that tile. The map shows the same pixels, tiles of a dense territory stay
+small at low zooms, every feature is in its own tiles at the last zoom (and at every zoom where
+it is alone in its pixel), and every feature left out is counted in the statistics.
 """
 
 from __future__ import annotations
@@ -19,11 +26,14 @@ import numpy as np
 import shapely
 
 from .encode import Properties, encode_layer, geometry_commands, tile_message
-from .grid import BUFFER, Bounds, tile_bounds, tiles_bounds
+from .grid import BUFFER, EXTENT, Bounds, tile_bounds, tile_size, tiles_bounds
 from .shape import keep_kind, simplify_for_zoom, snap_to_tiles
 
 BLOCK_SHIFT = 3
 """A block is a tile BLOCK_SHIFT zooms up from the tiles it groups: up to 8 x 8 tiles."""
+
+PIXEL = EXTENT // 512
+"""Tile units per CSS pixel: MapLibre draws a vector tile 512 pixels wide."""
 
 
 @dataclass(frozen=True)
@@ -35,27 +45,44 @@ class LayerChunk:
     geometries: np.ndarray
     properties: list[Properties]
     ids: np.ndarray | None
+    extents: np.ndarray | None = None
+    """Each feature's whole bounds in metres (before simplification and clipping); None:
+    take the bounds of ``geometries``."""
+    coverage: bool = False
 
     def clip(
-        self, area: Bounds, geometries: np.ndarray | None = None, bounds: np.ndarray | None = None
+        self,
+        area: Bounds,
+        geometries: np.ndarray | None = None,
+        bounds: np.ndarray | None = None,
+        whole: bool = False,
     ) -> LayerChunk:
         """This chunk clipped to ``area`` (using ``geometries`` instead of its own if given,
         e.g. a simplified version), keeping only the features that intersect it. ``bounds``:
-        the geometries' bounds, if already known."""
+        the geometries' bounds, if already known. ``whole``: select the features, do not cut
+        them (a coverage to simplify must keep its shared borders identical, and two polygons
+        cut along one line may not get bit-identical cut points)."""
         geoms = self.geometries if geometries is None else geometries
         b = shapely.bounds(geoms) if bounds is None else bounds
         minx, miny, maxx, maxy = area
         near = np.flatnonzero(
             (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
         )
-        clipped = shapely.clip_by_rect(geoms[near], *area)
-        keep = near[~shapely.is_empty(clipped)]
+        if whole:
+            keep = near[shapely.intersects(geoms[near], shapely.box(*area))]
+            clipped = geoms[keep]
+        else:
+            clipped = shapely.clip_by_rect(geoms[near], *area)
+            present = ~shapely.is_empty(clipped)
+            keep, clipped = near[present], clipped[present]
         return LayerChunk(
             self.name,
             self.kind,
-            clipped[~shapely.is_empty(clipped)],
+            clipped,
             [self.properties[i] for i in keep],
             None if self.ids is None else self.ids[keep],
+            None if self.extents is None else self.extents[keep],
+            self.coverage,
         )
 
 
@@ -66,6 +93,7 @@ class BlockTask:
     zoom: int
     tiles: tuple[int, int, int, int]
     layers: tuple[LayerChunk, ...]
+    thin: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,6 +105,8 @@ class SubtreeTask:
     first: int
     last: int
     layers: tuple[LayerChunk, ...]
+    thin: bool = True
+    """Thin every zoom but ``last`` (the caller's maxzoom)."""
 
 
 @dataclass(frozen=True)
@@ -89,13 +119,40 @@ class RenderedTile:
     data: bytes
     gzipped: bytes
     features: int
+    thinned: tuple[tuple[str, int], ...] = ()
+    """(layer, features thinned out of this tile), for layers that lost any."""
+
+
+def _thin(
+    chunk: LayerChunk, z: int, tile_no: np.ndarray, feature: np.ndarray, corners: np.ndarray
+) -> np.ndarray:
+    """Which (tile, feature) pairs to keep: all but the sub-pixel features that share their
+    pixel of the tile with a larger (then earlier) sub-pixel feature of the layer."""
+    keep = np.ones(len(feature), dtype=bool)
+    pixel = PIXEL * tile_size(z) / EXTENT
+    e = (shapely.bounds(chunk.geometries) if chunk.extents is None else chunk.extents)[feature]
+    width, height = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
+    dust = np.flatnonzero((width <= pixel) & (height <= pixel))
+    if len(dust) < 2:
+        return keep
+    origin = corners[tile_no[dust]]
+    cx = np.floor(((e[dust, 0] + e[dust, 2]) / 2 - origin[:, 0]) / pixel).astype(np.int64)
+    cy = np.floor((origin[:, 1] - (e[dust, 1] + e[dust, 3]) / 2) / pixel).astype(np.int64)
+    size = np.maximum(width[dust], height[dust])
+    order = np.lexsort((feature[dust], -size, cy, cx, tile_no[dust]))
+    t, cx, cy = tile_no[dust][order], cx[order], cy[order]
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = (t[1:] == t[:-1]) & (cx[1:] == cx[:-1]) & (cy[1:] == cy[:-1])
+    keep[dust[order][same]] = False
+    return keep
 
 
 def _layer_in_tiles(
-    chunk: LayerChunk, z: int, boxes: np.ndarray, corners: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+    chunk: LayerChunk, z: int, boxes: np.ndarray, corners: np.ndarray, thin: bool
+) -> tuple[np.ndarray, np.ndarray, list[bytes], np.ndarray]:
     """(tile number, feature number, encoded geometry) of each feature present in each tile,
-    ordered by tile then feature. ``boxes``: buffered tile bounds; ``corners``: (minx, maxy)."""
+    ordered by tile then feature, and the number of features thinned out of each tile.
+    ``boxes``: buffered tile bounds; ``corners``: (minx, maxy)."""
     b = shapely.bounds(chunk.geometries)
     near = (
         (b[None, :, 0] <= boxes[:, None, 2])
@@ -112,8 +169,14 @@ def _layer_in_tiles(
     clipped = keep_kind(clipped, chunk.kind)
     present = ~shapely.is_empty(clipped)
     tile_no, feature, clipped = tile_no[present], feature[present], clipped[present]
+    thinned = np.zeros(len(boxes), dtype=np.int64)
+    if thin:
+        keep = _thin(chunk, z, tile_no, feature, corners)
+        if not keep.all():
+            thinned = np.bincount(tile_no[~keep], minlength=len(boxes))
+            tile_no, feature, clipped = tile_no[keep], feature[keep], clipped[keep]
     snapped = snap_to_tiles(clipped, chunk.kind, z, corners[tile_no])
-    return tile_no, feature, geometry_commands(snapped, chunk.kind)
+    return tile_no, feature, geometry_commands(snapped, chunk.kind), thinned
 
 
 def render_block(task: BlockTask) -> list[RenderedTile]:
@@ -124,10 +187,13 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
     corners = tiles_bounds(z, tiles)[:, [0, 3]]
     per_tile: list[list[bytes]] = [[] for _ in tiles]
     features = np.zeros(len(tiles), dtype=int)
+    thinned: list[list[tuple[str, int]]] = [[] for _ in tiles]
     for chunk in task.layers:
         if not len(chunk.geometries):
             continue
-        tile_no, feature, geometries = _layer_in_tiles(chunk, z, boxes, corners)
+        tile_no, feature, geometries, lost = _layer_in_tiles(chunk, z, boxes, corners, task.thin)
+        for t in np.flatnonzero(lost):
+            thinned[t].append((chunk.name, int(lost[t])))
         starts = np.searchsorted(tile_no, np.arange(len(tiles) + 1)).tolist()
         for t in np.flatnonzero(np.diff(starts)):
             a, b = starts[t], starts[t + 1]
@@ -147,7 +213,7 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
         data = tile_message(per_tile[t])
         gz = gzip.compress(data, compresslevel=6, mtime=0)
         x, y = tiles[t].tolist()
-        out.append(RenderedTile(z, x, y, data, gz, int(features[t])))
+        out.append(RenderedTile(z, x, y, data, gz, int(features[t]), tuple(thinned[t])))
     return out
 
 
@@ -158,13 +224,17 @@ def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
     simplified = {}
     geoms = [chunk.geometries for chunk in task.layers]
     for z in range(task.last, task.first - 1, -1):
-        geoms = [simplify_for_zoom(g, c.kind, z) for g, c in zip(geoms, task.layers, strict=True)]
+        geoms = [
+            simplify_for_zoom(g, c.kind, z, c.coverage)
+            for g, c in zip(geoms, task.layers, strict=True)
+        ]
         simplified[z] = geoms
     out = []
     for z in range(task.first, task.last + 1):
         b = max(z - BLOCK_SHIFT, r)
         shift = z - b
         bounds = [shapely.bounds(g) for g in simplified[z]]
+        thin = task.thin and z < task.last
         for bx in range(rx << (b - r), (rx + 1) << (b - r)):
             for by in range(ry << (b - r), (ry + 1) << (b - r)):
                 area = tile_bounds(b, bx, by, BUFFER << shift)
@@ -179,5 +249,5 @@ def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
                         ((bx + 1) << shift) - 1,
                         ((by + 1) << shift) - 1,
                     )
-                    out.extend(render_block(BlockTask(z, tiles, chunks)))
+                    out.extend(render_block(BlockTask(z, tiles, chunks, thin)))
     return out

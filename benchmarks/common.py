@@ -1,0 +1,135 @@
+"""Helpers shared by the benchmark scripts: where the data is, and how a child process is timed.
+
+Each measured run is a fresh child process. Wall time is taken around it; memory two ways:
+``max RSS`` is what the kernel reports for the child (``wait4``: the largest single process of
+its tree, workers included once reaped), ``peak PSS`` is the sum over the whole process tree,
+sampled every 20 ms (PSS shares copy-on-write pages between forked workers, so it is the
+machine memory the run really needed; sampling can miss a spike shorter than 20 ms).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+PYTHON = sys.executable
+BIN = Path(sys.executable).parent
+
+
+def need(path: Path) -> Path:
+    """``path`` if it exists; else say what is missing and stop (exit 0: a skip, not a failure)."""
+    if not path.exists():
+        print(f"skipped: {path} not found; this benchmark reads ../shared/data (see its README)")
+        raise SystemExit(0)
+    return path
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    wall: float
+    max_rss_mb: float
+    peak_pss_mb: float
+    user: float
+    system: float
+    stdout: str
+
+
+def _tree_pss(process: psutil.Process) -> float:
+    total = 0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    for member in members:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            total += member.memory_full_info().pss
+    return total / 2**20
+
+
+def measure(name: str, command: Sequence[str | os.PathLike], env: dict | None = None) -> Run:
+    """Run ``command`` in a fresh process from the project root; raise if it fails."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [str(c) for c in command],
+        cwd=PROJECT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peak = 0.0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        process = psutil.Process(child.pid)
+        while not stop.is_set():
+            peak = max(peak, _tree_pss(process))
+            stop.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.append(child.stdout.read()), daemon=True)
+    errors: list[str] = []
+    err_reader = threading.Thread(target=lambda: errors.append(child.stderr.read()), daemon=True)
+    reader.start()
+    err_reader.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    reader.join()
+    err_reader.join()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise RuntimeError(f"{name}: exit code {child.returncode}\n{''.join(errors)[-3000:]}")
+    return Run(
+        name,
+        wall,
+        usage.ru_maxrss / 1024,
+        peak,
+        usage.ru_utime,
+        usage.ru_stime,
+        "".join(output),
+    )
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table, right-aligned columns, first column left-aligned."""
+    cells = [[str(h) for h in header]] + [
+        [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row] for row in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    for row in cells:
+        lines.append(
+            "  ".join(
+                cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+                for i, cell in enumerate(row)
+            )
+        )
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def load_avg() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"

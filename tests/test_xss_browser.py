@@ -63,6 +63,25 @@ def hostile_site(territory: Path, tmp_path: Path) -> Path:
 
 
 def test_hostile_names_and_attributes_never_run(hostile_site: Path) -> None:
+    # Another module's session-wide Playwright may own this thread's event loop: run ours in a
+    # thread of its own, and re-raise what it found here.
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            open_hostile_pages(hostile_site)
+        except BaseException as error:  # noqa: BLE001 - handed back to the test's thread
+            failures.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the browser did not finish in 120 s"
+    if failures:
+        raise failures[0]
+
+
+def open_hostile_pages(hostile_site: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     from generator.serve import make_server

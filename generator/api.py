@@ -119,11 +119,7 @@ def commune_detail(config: Config, view: CommuneView) -> dict[str, Any]:
         for element in figures.elements
     ]
     return {
-        "insee": commune.insee,
-        "nom": commune.name,
-        "codes_postaux": list(commune.postcodes),
-        "url": commune.path,
-        "bbox": list(view.bbox),
+        **commune_summary(view),
         "area_ha": round(commune.area_ha, 2),
         "items": {figures.item_id: figures.as_dict() for figures in view.figures},
         "elements": elements,

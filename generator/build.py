@@ -119,6 +119,7 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
                 np.array([c.geometry for c in communes], dtype=object), LAMBERT_93, WEB_MERCATOR
             ),
             properties=[{"insee": c.insee, "nom": c.name} for c in communes],
+            coverage=True,  # neighbours share their borders: simplify them once, no gaps
         )
     ]
     for features in territory.features:

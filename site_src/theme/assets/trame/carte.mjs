@@ -307,6 +307,15 @@ async function creerCarte(el, options) {
   // Start the tile worker now: it loads while the map sets up WebGL, not after.
   maplibregl.prewarm?.();
   const items = decrireItems(style, insee);
+  // The highlight layers are part of the style from the start: adding layers later would make
+  // the worker parse the tiles again.
+  for (const [item, d] of items) {
+    if (item === 'communes' || !d.sourceLayer) continue;
+    for (const couche of couchesDeSurbrillance(item, d)) {
+      style.layers.push(couche);
+      d.couches.push(couche.id);
+    }
+  }
   for (const [item, visible] of visibles) {
     if (visible) continue;
     for (const couche of style.layers || []) {
@@ -330,6 +339,7 @@ async function creerCarte(el, options) {
       customAttribution: [...(site.sources || []).map(echapper), 'MapLibre'],
     },
     cooperativeGestures: true,
+    fadeDuration: 0,
     dragRotate: false,
     pitchWithRotate: false,
     touchPitch: false,
@@ -352,13 +362,6 @@ async function creerCarte(el, options) {
     const attribution = el.querySelector('.maplibregl-ctrl-attrib');
     attribution?.removeAttribute('open');
     attribution?.classList.remove('maplibregl-compact-show');
-    for (const [item, d] of itemsDessines) {
-      for (const couche of couchesDeSurbrillance(item, d)) {
-        if (visibles.get(item) === false) couche.layout = { visibility: 'none' };
-        map.addLayer(couche);
-        d.couches.push(couche.id);
-      }
-    }
   });
   map.once('idle', () => {
     el.dataset.etat = 'prete';
@@ -626,7 +629,9 @@ function amenager(el, site, rang) {
   if (tableau) amenagerTableau(tableau, demarrer);
 
   if (matchMedia(GRAND_ECRAN).matches) {
-    apresPremierRendu().then(demarrer);
+    // main.html imports this module after the first paint; otherwise wait for it here.
+    if (performance.getEntriesByType('paint').length) demarrer();
+    else apresPremierRendu().then(demarrer);
     return;
   }
   // Phones: the static map stays; the interactive one comes on request.

@@ -356,7 +356,9 @@ async function creerCarte(el, options) {
   const itemsDessines = [...items].filter(([item, d]) => item !== 'communes' && d.sourceLayer);
   const couchesCliquables = itemsDessines.flatMap(([, d]) => d.couches);
 
+  let chargee = false; // the style's layers can be queried
   map.once('load', () => {
+    chargee = true;
     performance.mark('trame:load');
     // The sources are long and also printed in the page: start with the attribution folded.
     const attribution = el.querySelector('.maplibregl-ctrl-attrib');
@@ -415,20 +417,24 @@ async function creerCarte(el, options) {
   const bulle = new maplibregl.Popup({ closeButton: false, closeOnClick: false, offset: 12 });
   const liens = communes.then((liste) => new Map(liste.map((c) => [c.insee, c])));
   const survolables = ['communes-fond', ...couchesCliquables];
+  // Hovering: a pointer over what can be clicked, and the name of a neighbour (its page opens).
   map.on('mousemove', (e) => {
-    const sous = map.queryRenderedFeatures(e.point, { layers: survolables.filter((c) => map.getLayer(c)) });
+    if (!chargee) return;
+    const sous = map.queryRenderedFeatures(e.point, { layers: survolables });
     const commune = sous.find((f) => f.layer.id === 'communes-fond')?.properties;
-    const element_ = sous.some((f) => f.layer.id !== 'communes-fond');
+    const surElement = sous.some((f) => f.layer.id !== 'communes-fond');
     const voisine = commune && commune.insee !== insee;
-    map.getCanvas().style.cursor = element_ || voisine ? 'pointer' : '';
-    if (voisine && commune.nom && !element_) {
+    map.getCanvas().style.cursor = surElement || voisine ? 'pointer' : '';
+    if (voisine && commune.nom && !surElement) {
       bulle.setLngLat(e.lngLat).setText(`${commune.nom} : ouvrir sa page`).addTo(map);
     } else {
       bulle.remove();
     }
   });
   map.on('mouseout', () => bulle.remove());
+  // Clicking: the attributes of the elements there (up to 5), else the neighbour's page.
   map.on('click', async (e) => {
+    if (!chargee) return;
     const { x, y } = e.point;
     const zone = [[x - 4, y - 4], [x + 4, y + 4]];
     const vus = new Set();
@@ -451,7 +457,10 @@ async function creerCarte(el, options) {
     if (cible?.url) location.href = new URL(cible.url, racine).href;
   });
 
-  communes.then((liste) => map.loaded() ? etiqueter(map, liste, insee) : map.once('load', () => etiqueter(map, liste, insee)));
+  communes.then((liste) => {
+    if (map.loaded()) etiqueter(map, liste, insee);
+    else map.once('load', () => etiqueter(map, liste, insee));
+  });
 
   function trouver(itemsPossibles, id) {
     for (const item of itemsPossibles) {

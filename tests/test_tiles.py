@@ -374,6 +374,42 @@ def test_thin_polygon_stays_along_its_whole_length(built):
         assert got
 
 
+def test_a_tile_over_budget_is_made_coarser_and_reported(tmp_path, monkeypatch):
+    """With a 6 KB budget, the dense low-zoom tiles are made again with coarser tolerances and
+    thinning grid until they fit; the last zoom is never thinned, so a tile there that does
+    not fit is named in the notes instead."""
+    monkeypatch.setattr("generator.tiles.render.MAX_TILE_BYTES", 6_000)
+    monkeypatch.setattr("generator.tiles.pyramid.MAX_TILE_BYTES", 6_000)
+    out = tmp_path / "t"
+    stats = build_tiles(
+        dust_layers(), minzoom=4, maxzoom=13, directory=out, pmtiles_path=tmp_path / "t.pmtiles",
+        name="dust", workers=1, progress=False,
+    )  # fmt: skip
+    tiles = read_dir(out)
+    assert all(len(data) <= 6_000 for (z, _, _), data in tiles.items() if z < 13)
+    assert sum(s.coarser for s in stats.zooms) > 0 and stats.zooms[-1].coarser == 0
+    over = [k for k, data in tiles.items() if len(data) > 6_000]
+    assert over and all(z == 13 for z, _, _ in over)
+    assert all(any(f"tile {z}/{x}/{y} is" in note for note in stats.notes) for z, x, y in over)
+    assert "over the size budget" in stats.summary()
+    for data in tiles.values():  # the 2 km square is never thinned
+        squares = decode(data).get("squares", {"features": []})["features"]
+        assert any(f["id"] == 150 for f in squares) or not squares
+
+
+def test_coverage_needs_polygons_and_a_broken_coverage_is_reported(tmp_path):
+    kwargs = dict(minzoom=8, maxzoom=9, directory=tmp_path / "t", name="x", workers=1)
+    kwargs |= dict(pmtiles_path=tmp_path / "t.pmtiles", progress=False)
+    line = TileLayer("l", np.array([LineString([(0, 0), (1, 1)])]), [{}], coverage=True)
+    with pytest.raises(ValueError, match="coverage=True needs polygons"):
+        build_tiles([line], **kwargs)
+    overlapping = TileLayer(
+        "c", np.array([box(0, 0, 2000, 2000), box(1000, 0, 3000, 2000)]), [{}, {}], coverage=True
+    )
+    stats = build_tiles([overlapping], **kwargs)
+    assert any("not a valid polygon coverage" in note for note in stats.notes)
+
+
 def neighbours(coverage: bool) -> TileLayer:
     """Two 20 km squares side by side, sharing a 400-vertex wiggly border."""
     cx, cy = xy(LON, LAT)

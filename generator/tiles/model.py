@@ -131,6 +131,8 @@ class ZoomStats:
     gzip_p95_bytes: int = 0
     gzip_max_bytes: int = 0
     thinned: int = 0
+    coarser: int = 0
+    """Tiles made coarser to fit the size budget (see generator.tiles.render.render_block)."""
 
 
 @dataclass(frozen=True)
@@ -154,12 +156,13 @@ class TileStats:
     def summary(self) -> str:
         """A small table, one line per zoom, then totals and what was thinned."""
         lines = [
-            "zoom  tiles  features  thinned      bytes    p50    p95    max  gzip p95  gzip max"
+            "zoom  tiles  features  thinned coarser      bytes    p50    p95     max  gzip p95"
+            "  gzip max"
         ]
         lines += [
-            f"{s.zoom:4d} {s.tiles:6d} {s.features:9d} {s.thinned:8d} {s.bytes:10d} "
-            f"{s.p50_bytes:6d} {s.p95_bytes:6d} {s.max_bytes:6d} {s.gzip_p95_bytes:9d} "
-            f"{s.gzip_max_bytes:9d}"
+            f"{s.zoom:4d} {s.tiles:6d} {s.features:9d} {s.thinned:8d} {s.coarser:7d} "
+            f"{s.bytes:10d} {s.p50_bytes:6d} {s.p95_bytes:6d} {s.max_bytes:7d} "
+            f"{s.gzip_p95_bytes:9d} {s.gzip_max_bytes:9d}"
             for s in self.zooms
         ]
         lines.append(
@@ -185,6 +188,8 @@ class StatsCollector:
     gzip_sizes: dict[int, list[int]] = field(default_factory=dict)
     features: dict[int, int] = field(default_factory=dict)
     thinned: dict[tuple[str, int], int] = field(default_factory=dict)
+    coarser: dict[int, int] = field(default_factory=dict)
+    over_budget: list[tuple[int, int, int, int]] = field(default_factory=list)
     gzip_bytes: int = 0
     max_tile: tuple[int, int, int] | None = None
     max_bytes: int = 0
@@ -198,8 +203,16 @@ class StatsCollector:
         gz: int,
         features: int,
         thinned: Sequence[tuple[str, int]] = (),
+        level: int = 0,
+        budget: int | None = None,
     ) -> None:
+        """One tile; ``level``: how much coarser it was made to fit ``budget`` bytes (a tile
+        still over ``budget`` is reported in the notes)."""
         self.sizes.setdefault(z, []).append(raw)
+        if level:
+            self.coarser[z] = self.coarser.get(z, 0) + 1
+        if budget is not None and raw > budget:
+            self.over_budget.append((z, x, y, raw))
         self.gzip_sizes.setdefault(z, []).append(gz)
         self.features[z] = self.features.get(z, 0) + features
         for layer, n in thinned:
@@ -237,8 +250,13 @@ class StatsCollector:
                     int(np.percentile(gz, 95)),
                     int(gz.max()),
                     sum(n for (_, zoom), n in self.thinned.items() if zoom == z),
+                    self.coarser.get(z, 0),
                 )
             )
+        notes = list(notes) + [
+            f"tile {z}/{x}/{y} is {raw} bytes, over the size budget even at its coarsest"
+            for z, x, y, raw in sorted(self.over_budget)
+        ]
         every = [size for z in zooms for size in self.sizes.get(z, [])] or [0]
         order = {name: i for i, name in enumerate(layers)}
         thinned = sorted(

@@ -27,6 +27,7 @@ from .grid import BUFFER, tile_bounds, tiles_bounds
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
 from .render import (
     BLOCK_SHIFT,
+    MAX_TILE_BYTES,
     BlockTask,
     LayerChunk,
     RenderedTile,
@@ -305,7 +306,10 @@ def build_tiles(
         for tiles in _run(jobs, executor, workers):
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
             for t in tiles:
-                stats.add(t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned)
+                stats.add(
+                    t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned, t.level,
+                    MAX_TILE_BYTES,
+                )  # fmt: skip
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)

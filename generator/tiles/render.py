@@ -19,6 +19,7 @@ it is alone in its pixel), and every feature left out is counted in the statisti
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 from dataclasses import dataclass
 
@@ -34,6 +35,14 @@ BLOCK_SHIFT = 3
 
 PIXEL = EXTENT // 512
 """Tile units per CSS pixel: MapLibre draws a vector tile 512 pixels wide."""
+
+MAX_TILE_BYTES = 500_000
+"""Size budget of one tile (uncompressed, as the z/x/y tree serves it; tippecanoe's default
+is 500 KB gzipped). A tile over it, below the last zoom, is made again coarser (see
+:func:`render_block`); a tile still over it is reported in the statistics."""
+
+MAX_LEVEL = 4
+"""Coarsest level tried for a tile over budget: tolerances x16, thinning grid of 16 pixels."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,8 @@ class BlockTask:
     tiles: tuple[int, int, int, int]
     layers: tuple[LayerChunk, ...]
     thin: bool = True
+    level: int = 0
+    """0, or how many times the tolerances and the thinning grid are doubled."""
 
 
 @dataclass(frozen=True)
@@ -127,15 +138,22 @@ class RenderedTile:
     features: int
     thinned: tuple[tuple[str, int], ...] = ()
     """(layer, features thinned out of this tile), for layers that lost any."""
+    level: int = 0
+    """The coarsening level this tile needed to fit MAX_TILE_BYTES (see render_block)."""
 
 
 def _thin(
-    chunk: LayerChunk, z: int, tile_no: np.ndarray, feature: np.ndarray, corners: np.ndarray
+    chunk: LayerChunk,
+    z: int,
+    tile_no: np.ndarray,
+    feature: np.ndarray,
+    corners: np.ndarray,
+    cell: int = PIXEL,
 ) -> np.ndarray:
-    """Which (tile, feature) pairs to keep: all but the sub-pixel features that share their
-    pixel of the tile with a larger (then earlier) sub-pixel feature of the layer."""
+    """Which (tile, feature) pairs to keep: all but the features smaller than ``cell`` tile
+    units that share their ``cell`` square of the tile with a larger (then earlier) one."""
     keep = np.ones(len(feature), dtype=bool)
-    pixel = PIXEL * tile_size(z) / EXTENT
+    pixel = cell * tile_size(z) / EXTENT
     e = (shapely.bounds(chunk.geometries) if chunk.extents is None else chunk.extents)[feature]
     width, height = e[:, 2] - e[:, 0], e[:, 3] - e[:, 1]
     dust = np.flatnonzero((width <= pixel) & (height <= pixel))
@@ -154,11 +172,14 @@ def _thin(
 
 
 def _layer_in_tiles(
-    chunk: LayerChunk, z: int, boxes: np.ndarray, corners: np.ndarray, thin: bool
+    chunk: LayerChunk, z: int, boxes: np.ndarray, corners: np.ndarray, thin: bool, level: int
 ) -> tuple[np.ndarray, np.ndarray, list[bytes], np.ndarray]:
     """(tile number, feature number, encoded geometry) of each feature present in each tile,
     ordered by tile then feature, and the number of features thinned out of each tile.
-    ``boxes``: buffered tile bounds; ``corners``: (minx, maxy)."""
+    ``boxes``: buffered tile bounds; ``corners``: (minx, maxy); ``level``: see BlockTask."""
+    if level:
+        geoms = simplify_for_zoom(chunk.geometries, chunk.kind, z, chunk.coverage, 2.0**level)
+        chunk = dataclasses.replace(chunk, geometries=geoms, zooms=None)
     b = shapely.bounds(chunk.geometries)
     near = (
         (b[None, :, 0] <= boxes[:, None, 2])
@@ -177,7 +198,9 @@ def _layer_in_tiles(
     tile_no, feature, clipped = tile_no[present], feature[present], clipped[present]
     thinned = np.zeros(len(boxes), dtype=np.int64)
     if thin:
-        keep = _thin(chunk, z, tile_no, feature, corners)
+        # A coverage is only thinned at the pixel: a commune left out would leave a hole.
+        cell = PIXEL if chunk.coverage else PIXEL << level
+        keep = _thin(chunk, z, tile_no, feature, corners, cell)
         if not keep.all():
             thinned = np.bincount(tile_no[~keep], minlength=len(boxes))
             tile_no, feature, clipped = tile_no[keep], feature[keep], clipped[keep]
@@ -186,7 +209,15 @@ def _layer_in_tiles(
 
 
 def render_block(task: BlockTask) -> list[RenderedTile]:
-    """Render the block's tiles, skipping empty ones. A plain function, so it pickles."""
+    """Render the block's tiles, skipping empty ones. A plain function, so it pickles.
+
+    A tile over MAX_TILE_BYTES (thinned zooms only: never the last zoom) is made again, alone,
+    one level coarser, until it fits or MAX_LEVEL is reached: each level doubles the
+    simplification tolerances (after half a unit: 1, 2, 4, 8 units, the last one a pixel) and
+    the thinning grid of every layer but a coverage (2, 4, 8, 16 pixels). So a dense tile at a
+    low zoom keeps the look of the map (nothing larger than the grid is ever left out) and
+    loses detail no screen shows, while sparser tiles are left alone.
+    """
     z, (x0, y0, x1, y1) = task.zoom, task.tiles
     tiles = np.array([(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)])
     boxes = tiles_bounds(z, tiles, BUFFER)
@@ -197,7 +228,9 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
     for chunk in task.layers:
         if not len(chunk.geometries):
             continue
-        tile_no, feature, geometries, lost = _layer_in_tiles(chunk, z, boxes, corners, task.thin)
+        tile_no, feature, geometries, lost = _layer_in_tiles(
+            chunk, z, boxes, corners, task.thin, task.level
+        )
         for t in np.flatnonzero(lost):
             thinned[t].append((chunk.name, int(lost[t])))
         starts = np.searchsorted(tile_no, np.arange(len(tiles) + 1)).tolist()
@@ -217,9 +250,14 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
     out = []
     for t in np.flatnonzero(features):
         data = tile_message(per_tile[t])
-        gz = gzip.compress(data, compresslevel=6, mtime=0)
         x, y = tiles[t].tolist()
-        out.append(RenderedTile(z, x, y, data, gz, int(features[t]), tuple(thinned[t])))
+        if len(data) > MAX_TILE_BYTES and task.thin and task.level < MAX_LEVEL:
+            alone = tuple(c.clip(tuple(boxes[t])) for c in task.layers)
+            coarser = BlockTask(z, (x, y, x, y), alone, task.thin, task.level + 1)
+            out.extend(render_block(coarser))
+            continue
+        gz = gzip.compress(data, compresslevel=6, mtime=0)
+        out.append(RenderedTile(z, x, y, data, gz, int(features[t]), tuple(thinned[t]), task.level))
     return out
 
 

@@ -29,7 +29,9 @@ than this many tile units squared: on commune borders about as many vertices go 
 Douglas-Peucker at half a unit, and the error stays far below a screen pixel (8 units)."""
 
 
-def simplify_for_zoom(geoms: np.ndarray, kind: str, z: int, coverage: bool = False) -> np.ndarray:
+def simplify_for_zoom(
+    geoms: np.ndarray, kind: str, z: int, coverage: bool = False, factor: float = 1.0
+) -> np.ndarray:
     """Douglas-Peucker at half a tile unit of zoom ``z``, meant to be applied to the result for
     zoom ``z + 1`` (a cascade: each zoom only sees the vertices the finer one kept, and the
     errors add up to less than one unit). Plain DP is far cheaper than the topology-preserving
@@ -48,10 +50,12 @@ def simplify_for_zoom(geoms: np.ndarray, kind: str, z: int, coverage: bool = Fal
     ``coverage``: ``geoms`` is a polygon coverage (see ``TileLayer.coverage``), simplified as
     a whole so each shared border is simplified once, identically for both neighbours. That
     never erases a polygon (the simplest is a triangle), so nothing is lost there either.
+
+    ``factor`` scales the tolerances (a tile over its size budget is made again coarser).
     """
     if kind == POINT or len(geoms) == 0:
         return geoms
-    unit = tile_size(z) / EXTENT
+    unit = tile_size(z) / EXTENT * factor
     if coverage and kind == POLYGON:
         tolerance = COVERAGE_TOLERANCE * unit
         if _smallest_triangle(geoms) >= tolerance**2:

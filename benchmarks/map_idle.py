@@ -15,6 +15,7 @@ Budget: median <= 1000 ms. Exit status 1 when the budget is missed.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -103,7 +104,9 @@ def main() -> int:
             httpd.server_close()
 
     columns = ["fcp", "debut", "maplibre", "carte", "load", "idle"]
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"{arguments.page}, {arguments.runs} runs, ms since navigation start")
+    print(f"(load average {load} on {os.cpu_count()} processors: other work slows every step)")
     print("  " + "".join(f"{c:>10}" for c in columns))
     for r in results:
         print("  " + "".join(f"{r[c]:10.0f}" for c in columns))

@@ -120,12 +120,14 @@ class TileArchive:
     def add_batch(self, tiles: Sequence[tuple[int, int, int, bytes, bytes]]) -> None:
         """Tiles as (z, x, y, raw bytes, gzipped bytes); the files are written in the
         background (one thread job for the whole batch)."""
-        files = []
+        files, folders = [], set()
         for z, x, y, data, gzipped in tiles:
-            files.append((os.path.join(self.staging, str(z), str(x), f"{y}.pbf"), data))
+            folder = f"{self.staging}{os.sep}{z}{os.sep}{x}"
+            folders.add(folder)
+            files.append((f"{folder}{os.sep}{y}.pbf", data))
             self.gzipped[z, x, y] = gzipped
         # Each job makes the folders it writes into (jobs of other threads may share them).
-        folders = sorted({os.path.dirname(path) for path, _ in files})
+        folders = sorted(folders)
         self._writes.append(self._writer.submit(_write_files, folders, files))
 
     def finish(self, header: dict, metadata: dict) -> None:

@@ -24,6 +24,7 @@ from .features import ItemFeatures, select_features
 from .figures import ItemFigures, ItemIndex, area_figures
 from .pages import CommuneView, environment, french_date, render_redirect, write_pages
 from .publish import (
+    add_content_security_policy,
     copy_narrative_pages,
     copy_vendor_assets,
     link_tree,
@@ -277,6 +278,7 @@ def build_site(
         for archive in tiles_target.glob("*.pmtiles"):
             link_tree_file(archive, site_dir / "tiles" / archive.name)
         copy_vendor_assets(site_dir)
+        add_content_security_policy(site_dir, content_security_policy(config))
         published = manifest(site_dir, _inputs(config), config.config_path.parent)
         write_json(site_dir / "manifest.json", {**published, "build_key": site_key})
         final = staging / "final"
@@ -309,6 +311,5 @@ def _extra(config: Config) -> dict[str, Any]:
             "sources": list(config.sources),
             "licence": config.licence,
             "producer": config.producer,
-            "csp": content_security_policy(config),
         }
     }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -97,6 +99,34 @@ def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?P<attributes>[^>]*)>(?P<code>.*?)</script>", re.DOTALL)
+_HEAD = re.compile(r"<meta charset=[^>]*>", re.IGNORECASE)
+
+
+def add_content_security_policy(site_dir: Path, policy: str) -> None:
+    """Put a CSP ``<meta>`` at the top of every page, allowing that page's own inline scripts
+    by their SHA-256 (and nothing else inline): data-derived text can never become code."""
+    for page in sorted(site_dir.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        hashes = sorted(
+            {
+                "'sha256-"
+                + base64.b64encode(hashlib.sha256(m["code"].encode()).digest()).decode()
+                + "'"
+                for m in _INLINE_SCRIPT.finditer(html)
+                if "src=" not in m["attributes"] and "application/json" not in m["attributes"]
+            }
+        )
+        page_policy = policy.replace("script-src 'self'", " ".join(["script-src 'self'", *hashes]))
+        meta = f'<meta http-equiv="Content-Security-Policy" content="{page_policy}">'
+        head = _HEAD.search(html)
+        if head:
+            html = html[: head.end()] + "\n  " + meta + html[head.end() :]
+        else:
+            html = html.replace("<head>", "<head>\n" + meta, 1)
+        page.write_text(html, encoding="utf-8")
 
 
 def sha256(path: Path) -> str:

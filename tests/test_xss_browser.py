@@ -95,7 +95,11 @@ def open_hostile_pages(hostile_site: Path) -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            page = browser.new_page()
+            page = browser.new_page()  # the site's CSP applies here (no bypass)
+            console_errors: list[str] = []
+            page.on(
+                "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
+            )
             dialogs: list[str] = []
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
             for path in ["", "communes/", "traitement/", *hostile_pages]:
@@ -111,6 +115,13 @@ def open_hostile_pages(hostile_site: Path) -> None:
                     button.click()
                 assert page.evaluate("window.__xss === undefined"), f"script ran on {path}"
             assert dialogs == []
+            # Under the pages' own Content-Security-Policy, the map still starts and nothing
+            # is refused (a refusal is reported as a console error).
+            page.goto(base + hostile_pages[0])
+            page.wait_for_selector(".trame-carte[data-etat='prete']", timeout=30_000)
+            policy = page.get_attribute("meta[http-equiv='Content-Security-Policy']", "content")
+            assert policy and "default-src 'self'" in policy and "unsafe-eval" not in policy
+            assert console_errors == []
             browser.close()
     finally:
         server.shutdown()

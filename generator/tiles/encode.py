@@ -58,7 +58,10 @@ def varint(n: int) -> bytes:
 def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Varint-encode an array of uint64 at once; also give each value's byte offset (plus end)."""
     nbytes = np.ones(len(values), dtype=np.int64)
+    top = int(values.max(initial=0))
     for k in range(1, 10):
+        if top < 1 << (7 * k):
+            break  # no value needs more bytes
         nbytes += values >= np.uint64(1 << (7 * k))
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(nbytes, out=offsets[1:])

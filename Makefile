@@ -15,7 +15,7 @@ QUIET ?=
 TRAME_OPTIONS = --config $(CONFIG) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
 	$(if $(WORKERS),--workers $(WORKERS)) $(if $(QUIET),--quiet)
 
-.PHONY: setup build tiles validate serve test lint format lock clean
+.PHONY: bench-setup setup build tiles validate serve test lint format lock clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -86,3 +86,7 @@ rollback: setup
 
 check-deploy: setup
 	$(BIN)/trame check-deploy $(if $(URL),--url '$(URL)')
+
+# Tools for the benchmarks only (Lighthouse), from their own lock: not needed to build or test.
+bench-setup: setup
+	cd benchmarks && npm ci --no-audit --no-fund --loglevel=error

@@ -1,8 +1,9 @@
 """Lighthouse scores of the home page and of a commune page, mobile preset (Lighthouse's default).
 
 Builds Valenciennes Métropole (from ../shared/data) unless --site names a built site, serves it
-locally (trame's server) and runs Lighthouse from node_modules with Debian's Chromium (headless,
-the flags of docs/field-notes), once per page by default. Prints the four category scores and
+locally (trame's server) and runs Lighthouse from benchmarks/node_modules (installed by
+`make bench-setup` from benchmarks/package-lock.json) with Debian's Chromium (headless, the flags
+of docs/field-notes), once per page by default. Prints the four category scores and
 the metrics behind the performance score; keeps each JSON report with --keep DIR.
 
     .venv/bin/python benchmarks/lighthouse.py [--runs 1] [--site DIR] [--keep DIR]
@@ -28,7 +29,7 @@ sys.path.insert(0, str(PROJECT))
 DATA = PROJECT.parent / "shared" / "data" / "valenciennes-metropole"
 CONFIG = PROJECT / "layers" / "valenciennes-metropole.yml"
 PAGES = {"accueil": "", "commune": "communes/59606-valenciennes/"}
-LIGHTHOUSE = PROJECT / "node_modules" / ".bin" / "lighthouse"
+LIGHTHOUSE = PROJECT / "benchmarks" / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/lib/chromium/chromium"
 CHROME_FLAGS = [
     "--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",

@@ -8,6 +8,9 @@ Each run is ``build_site`` (what ``make build`` runs) in a fresh process, into a
 folder and tiles folder: ``cold`` starts from empty folders, ``unchanged`` builds again into
 the same folders with the same inputs (the build cache should make it skip everything). Wall
 time, the tile step's own time, and peak memory (see common.py) of each run.
+
+Budgets (issue #6, Nord): cold under 60 s, unchanged under 10 % of cold, peak memory under
+1.5 GB; exit status 1 when one is missed.
 """
 
 from __future__ import annotations
@@ -115,6 +118,14 @@ def main() -> None:
     print()
     print(table(["median", "cold s", "unchanged s", "unchanged/cold", "peak PSS MB"], summary))
     print(load_avg())
+    met = True
+    for name, cold, warm, _, peak in summary:
+        if name == "nord":
+            met = cold < 60 and warm < 0.1 * cold and peak < 1500
+            print(
+                f"budget (Nord: cold < 60 s, unchanged < 10 %, < 1.5 GB): {'met' if met else 'MISSED'}"
+            )
+    raise SystemExit(0 if met else 1)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ p95 under 100 KB, no tile over 500 KB.
 
 Sizes are of the uncompressed .pbf files (what the z/x/y tree serves) and of the same bytes
 gzipped at level 6 (what PMTiles stores, and what a server compressing on the fly sends).
+Exit status 1 when Trame's tiles miss a budget.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def distribution(tree: Path) -> tuple[list[list], dict]:
     return rows, totals
 
 
-def report(title: str, tree: Path) -> None:
+def report(title: str, tree: Path) -> bool:
+    """Print the distribution of ``tree``; True when it is within the budgets."""
     rows, totals = distribution(tree)
     print(f"\n{title}")
     print(
@@ -75,6 +77,7 @@ def report(title: str, tree: Path) -> None:
         f"(gzipped {totals['gzip_p95']} B), max {totals['max']} B (gzipped {totals['gzip_max']} B);"
         f" {totals['over_100KB']} tiles over 100 KB, {totals['over_500KB']} over 500 KB: {verdict}"
     )
+    return verdict == "within budget"
 
 
 def trame_tiles(config: Path, data_dir: Path, out: Path) -> None:
@@ -95,14 +98,13 @@ def main() -> None:
     parser.add_argument("--tippecanoe", action="store_true", help="also tippecanoe -e")
     arguments = parser.parse_args()
     if arguments.tiles:
-        report(str(arguments.tiles), need(arguments.tiles))
-        return
+        raise SystemExit(0 if report(str(arguments.tiles), need(arguments.tiles)) else 1)
     need(arguments.data_dir)
     work = Path(tempfile.mkdtemp(prefix="trame-bench-sizes-"))
     try:
         print(f"{arguments.config.name} with {arguments.data_dir}")
         trame_tiles(arguments.config, arguments.data_dir, work / "trame")
-        report("Trame (z/x/y.pbf)", work / "trame" / "xyz")
+        met = report("Trame (z/x/y.pbf)", work / "trame" / "xyz")
         if arguments.tippecanoe:
             script = Path(__file__).with_name("tiles_vs_tippecanoe.py")
             export = [PYTHON, script, "--export", arguments.config, arguments.data_dir, work]
@@ -115,6 +117,7 @@ def main() -> None:
             report("tippecanoe -e, default settings (z/x/y.pbf)", work / "tippecanoe")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    raise SystemExit(0 if met else 1)
 
 
 if __name__ == "__main__":

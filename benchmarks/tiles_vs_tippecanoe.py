@@ -19,6 +19,8 @@ output is deleted after its run, outside the timing.
   zooms and caps tiles at 500 KB) plus ``-P`` (parallel reading of the GeoJSON-seq input).
 
 Prints each run, then medians, the ratio trame / tippecanoe and peak memory (see common.py).
+Budget (issue #6): trame at most 1.5 times tippecanoe's median wall time, against both of its
+outputs; exit status 1 when it is missed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ import tempfile
 from pathlib import Path
 
 from common import BIN, PROJECT, PYTHON, SHARED_DATA, load_avg, measure, median, need, table
+
+BUDGET_RATIO = 1.5
 
 
 def export_features(config: Path, data_dir: Path, work: Path) -> None:
@@ -167,11 +171,15 @@ def main() -> None:
         )
         ours = medians[names[0]][0]
         print()
-        for name in names[1:]:
-            print(f"ratio trame / {name}: {ours / medians[name][0]:.2f}")
+        ratios = [ours / medians[name][0] for name in names[1:]]
+        for name, ratio in zip(names[1:], ratios, strict=True):
+            print(f"ratio trame / {name}: {ratio:.2f}")
         print(load_avg())
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    met = max(ratios) <= BUDGET_RATIO
+    print(f"budget: at most {BUDGET_RATIO}x tippecanoe's wall time: {'met' if met else 'MISSED'}")
+    raise SystemExit(0 if met else 1)
 
 
 if __name__ == "__main__":

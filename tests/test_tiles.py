@@ -720,3 +720,15 @@ def test_any_polygon_clipped_and_encoded_stays_within_two_units(
             assert all(signed_area(list(h.coords)[:-1]) < 0 for h in part.interiors)
     assert decoded.difference(expected.buffer(2)).area < 1e-6
     assert expected.buffer(-2).difference(decoded).area < 1e-6
+
+
+def test_vectorised_tile_ids_are_the_pmtiles_ones():
+    from pmtiles.tile import zxy_to_tileid
+
+    from generator.tiles.archive import tile_ids
+
+    rng = np.random.default_rng(5)
+    for z in range(0, 25, 3):
+        x, y = rng.integers(0, 1 << z, (2, 50))
+        expected = [zxy_to_tileid(z, a, b) for a, b in zip(x.tolist(), y.tolist(), strict=True)]
+        assert tile_ids(z, x, y).tolist() == expected

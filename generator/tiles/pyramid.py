@@ -4,8 +4,16 @@ The driver (this module) finds the occupied tiles level by level with STRtrees a
 work at a zoom ``r``: each occupied tile of zoom ``r`` becomes a subtree task (its features
 clipped once; the worker simplifies and renders zooms ``r..maxzoom`` under it), and the few
 coarser zooms become block tasks fed with features the driver simplified (cheap there).
-Output bytes depend only on the input: features keep their input order, properties are sorted
-and gzip carries no timestamp, so any executor and any number of workers give the same files.
+Polygon coverages (``TileLayer.coverage``, the communes) are the exception: the driver
+simplifies them as a whole for every zoom and hands each task its part, so a shared border is
+simplified once and is the same on both sides, in every task and tile.
+
+Tasks are made lazily, as the executor takes them (at most ``4 * workers`` in flight), so the
+workers start at once and memory stays flat. Output bytes depend only on the input: features
+keep their input order, properties are sorted and gzip carries no timestamp, so any executor
+and any number of workers give the same files.
+
+Measured against tippecanoe and at region scale: ``benchmarks/`` and ``docs/scale.md``.
 """
 
 from __future__ import annotations

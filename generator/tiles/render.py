@@ -4,7 +4,8 @@
 - :class:`BlockTask`: the tiles of one block (up to 8 x 8 tiles of one zoom), with features
   already simplified for the zoom and clipped to the block. Used for the coarse zooms.
 - :class:`SubtreeTask`: every tile under one tile R of the split zoom, down to maxzoom, with
-  R's features clipped once at full resolution; the worker simplifies them zoom by zoom.
+  R's features clipped once at full resolution; the worker simplifies them zoom by zoom
+  (a coverage layer comes already simplified for each zoom, see ``LayerChunk.zooms``).
 
 Tiles are clipped from their block's clip (children from their parent), and every later step
 runs once over all (tile, feature) pairs of a block, not per tile.
@@ -15,6 +16,9 @@ of a tile when a larger or earlier feature of the same layer, also that small, a
 the same pixel of that tile. The map shows the same pixels, tiles of a dense territory stay
 small at low zooms, every feature is in its own tiles at the last zoom (and at every zoom where
 it is alone in its pixel), and every feature left out is counted in the statistics.
+
+Size budget (every zoom but the last): a tile over ``MAX_TILE_BYTES`` is made again, coarser
+(see :func:`render_block`); one that still does not fit is named in the statistics' notes.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from .validate import ValidationReport
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 XYZ_FOLDER = "xyz"
+TILE_REPORT = "rapport-tuiles.json"
 """``tiles/<slug>/xyz/{z}/{x}/{y}.pbf`` beside ``tiles/<slug>/<name>.pmtiles``; both end up in
 the site's ``tiles/`` folder."""
 
@@ -187,9 +188,21 @@ def _fresh_tiles(
 ) -> TileStats:  # fmt: skip
     with staging_folder(target) as staging:
         stats = render_tiles(territory, staging, workers, quiet, executor)
+        write_json(staging / TILE_REPORT, tile_report(stats))
         write_key(staging, key)
         replace_site(staging, target)
     return stats
+
+
+def tile_report(stats: TileStats) -> dict[str, Any]:
+    """What the tile step left out or made coarser, for the validation report: never silent."""
+    return {
+        "notes": list(stats.notes),
+        "thinned": [
+            {"layer": layer, "zoom": zoom, "features": count}
+            for layer, zoom, count in stats.thinned
+        ],
+    }
 
 
 def _site_is_current(output: Path, key: str) -> int | None:
@@ -236,9 +249,18 @@ def build_site(
     tiles_target = tiles_dir or PROJECT_ROOT / "tiles" / config.slug
     tiles_key = _tiles_key(loaded)
     stats = None
-    if force or read_key(tiles_target) != tiles_key:
+    if force or read_key(tiles_target) != tiles_key or not (tiles_target / TILE_REPORT).is_file():
         log(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…", quiet)
         stats = _fresh_tiles(territory, tiles_target, workers, quiet, executor, tiles_key)
+        for note in stats.notes:
+            log(f"  tuiles : {note}", quiet)
+        thinned = sum(count for _, _, count in stats.thinned)
+        if thinned:
+            log(
+                f"  tuiles : {thinned} objets plus petits qu'un pixel omis aux zooms inférieurs "
+                f"à {config.tiles.maxzoom} (détail dans api/validation.json)",
+                quiet,
+            )
     else:
         log(f"Tuiles à jour dans {tiles_target}.", quiet)
 
@@ -258,7 +280,10 @@ def build_site(
         docs_dir = staging / "docs"
         site_dir = staging / "site"
         copy_narrative_pages(docs_dir)
-        write_pages(docs_dir, config, views, bbox, territory_figures, territory.report)
+        tiles_report = json.loads((tiles_target / TILE_REPORT).read_text(encoding="utf-8"))
+        write_pages(
+            docs_dir, config, views, bbox, territory_figures, territory.report, tiles_report
+        )
         log("Site statique (MkDocs)…", quiet)
         epoch = int(build_date(config).timestamp())
         mkdocs_build(docs_dir, site_dir, config.name, _extra(config), epoch, quiet, config.site_url)
@@ -273,7 +298,10 @@ def build_site(
             (site_dir / view.commune.path / "carte.svg").write_text(svg, encoding="utf-8")
         write_api(site_dir / "api", config, views)
         write_json(site_dir / "api" / "style.json", map_style(config, bbox))
-        write_json(site_dir / "api" / "validation.json", territory.report.as_dict())
+        write_json(
+            site_dir / "api" / "validation.json",
+            territory.report.as_dict() | {"tiles": tiles_report},
+        )
         link_tree(tiles_target / XYZ_FOLDER, site_dir / "tiles")
         for archive in tiles_target.glob("*.pmtiles"):
             link_tree_file(archive, site_dir / "tiles" / archive.name)

@@ -191,7 +191,9 @@ def render_commune_list(env: Environment, config: Config, communes: list[Commune
     )
 
 
-def render_processing_report(env: Environment, config: Config, report: ValidationReport) -> str:
+def render_processing_report(
+    env: Environment, config: Config, report: ValidationReport, tiles: dict[str, Any]
+) -> str:
     """The public page saying what the build did to the data (read, repaired, clipped…)."""
     title = "Traitement des données"
     labels = {item.id: item.label for item in config.legend} | {"communes": "Communes"}
@@ -200,6 +202,9 @@ def render_processing_report(env: Environment, config: Config, report: Validatio
         title=title,
         layers=[{"label": labels.get(r.name, r.name), "report": r} for r in report.layers],
         warnings=[f"{labels.get(r.name, r.name)} : {w}" for r in report.layers for w in r.warnings],
+        tile_notes=tiles.get("notes", []),
+        thinned=sum(entry["features"] for entry in tiles.get("thinned", [])),
+        maxzoom=config.tiles.maxzoom,
     )
 
 
@@ -216,11 +221,12 @@ def write_pages(
     bbox: tuple[float, float, float, float],
     territory_figures: list[ItemFigures],
     report: ValidationReport,
+    tiles_report: dict[str, Any],
 ) -> None:
     """Write index.md, traitement.md, communes/index.md and communes/<insee>-<slug>.md."""
     env = environment()
     (docs_dir / "traitement.md").write_text(
-        render_processing_report(env, config, report), encoding="utf-8"
+        render_processing_report(env, config, report, tiles_report), encoding="utf-8"
     )
     communes = [view.commune for view in views]
     (docs_dir / "communes").mkdir(parents=True, exist_ok=True)

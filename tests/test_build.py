@@ -70,6 +70,16 @@ def test_demo_site_has_every_output(demo_site):
         assert (demo_site / "assets" / "vendor" / "maplibre-gl" / name).is_file()
 
 
+def test_what_the_tiles_left_out_is_published(demo_site):
+    report = json.loads((demo_site / "api" / "validation.json").read_text())
+    thinned = report["tiles"]["thinned"]
+    assert all(set(entry) == {"layer", "zoom", "features"} for entry in thinned)
+    assert all(entry["zoom"] < 14 for entry in thinned)  # every feature is in the last zoom
+    page = (demo_site / "traitement" / "index.html").read_text(encoding="utf-8")
+    if thinned:
+        assert f"{sum(e['features'] for e in thinned)} apparitions" in page
+
+
 def test_demo_covers_every_legend_item(demo_site):
     totals = dict.fromkeys(ITEM_IDS, 0)
     for detail_path in (demo_site / "api" / "communes").glob("*.json"):

@@ -43,6 +43,10 @@ def select_features(
     ]
     attributes = [layer.attributes[i] for i in chosen]
     ids = [_identifier(item, row, i) for i, row in zip(chosen, attributes, strict=True)]
+    for index, identifier in zip(chosen, ids, strict=True):
+        if index in layer.unclosed:
+            report.repaired += 1
+            report.warn(f"feature {identifier}: ring not closed in the file, closed")
     geometries, kept = clean_geometries(layer.geometries[chosen], item.geometry, ids, report)
     ids = [i for i, k in zip(ids, kept, strict=True) if k]
     attributes = [a for a, k in zip(attributes, kept, strict=True) if k]

@@ -28,6 +28,8 @@ class Layer:
     geometries: np.ndarray
     attributes: list[dict[str, Any]]
     crs: str
+    unclosed: frozenset[int] = frozenset()
+    """Indexes of features whose rings were not closed in the file (closed on reading)."""
 
     def __len__(self) -> int:
         return len(self.geometries)
@@ -55,7 +57,7 @@ def read_layer(path: Path, layer: str | None = None) -> Layer:
             "add it, e.g. with ogr2ogr -a_srs EPSG:2154"
         )
     crs = CRS.from_user_input(meta["crs"])
-    geometries = shapely.from_wkb(wkb) if wkb is not None else np.array([], dtype=object)
+    geometries, unclosed = _parse(wkb)
     check_coordinates(where, geometries, crs)
     geometries = reproject(geometries, crs, LAMBERT_93)
     names = list(meta["fields"])
@@ -63,7 +65,21 @@ def read_layer(path: Path, layer: str | None = None) -> Layer:
         {name: _plain(column[index]) for name, column in zip(names, columns, strict=True)}
         for index in range(len(geometries))
     ]
-    return Layer(source=where, geometries=geometries, attributes=attributes, crs=crs.to_string())
+    return Layer(
+        source=where, geometries=geometries, attributes=attributes, crs=crs.to_string(),
+        unclosed=unclosed,
+    )  # fmt: skip
+
+
+def _parse(wkb: np.ndarray | None) -> tuple[np.ndarray, frozenset[int]]:
+    """WKB to shapely; a ring left open in the file is closed, and its feature remembered."""
+    if wkb is None:
+        return np.array([], dtype=object), frozenset()
+    geometries = shapely.from_wkb(wkb, on_invalid="ignore")
+    broken = np.flatnonzero(shapely.is_missing(geometries) & np.array([w is not None for w in wkb]))
+    if len(broken):
+        geometries[broken] = shapely.from_wkb(wkb[broken], on_invalid="fix")
+    return geometries, frozenset(int(i) for i in broken)
 
 
 def check_coordinates(where: str, geometries: np.ndarray, crs: CRS) -> None:

@@ -75,6 +75,9 @@ def communes_from_layer(layer: Layer, config: CommunesConfig, report: LayerRepor
             raise UserError(f"{layer.source}: feature #{index} (INSEE {insee}) has no name")
         seen[insee] = index
         labels[index] = f"#{index} ({insee} {name})"
+    for index in sorted(layer.unclosed):
+        report.repaired += 1
+        report.warn(f"feature {labels[index]}: ring not closed in the file, closed")
     geometries, kept = clean_geometries(layer.geometries, "polygon", labels, report)
     communes = []
     for geometry, attributes in zip(geometries, np.asarray(layer.attributes)[kept], strict=True):

@@ -115,3 +115,38 @@ def test_duplicate_or_missing_insee_is_fatal(territory, capsys, insee):
     assert code == 2
     assert ("share the INSEE code 00002" if insee else "is missing or malformed") in err
     assert np.char.count(err, "\n") == 1  # one message, one line
+
+
+def test_unclosed_ring_duplicate_points_and_mixed_types_in_one_layer(tmp_path):
+    """A hand-written GeoJSON: an unclosed ring, repeated vertices, a point in a polygon layer."""
+    from generator.read import read_layer
+    from generator.validate import LayerReport, clean_geometries
+
+    x, y = 3.5, 50.35
+    features = [
+        {"type": "Polygon", "coordinates": [[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01]]]},
+        {"type": "Polygon", "coordinates": [[[x, y], [x, y], [x + 0.01, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y]]]},
+        {"type": "Point", "coordinates": [x, y]},
+    ]  # fmt: skip
+    path = tmp_path / "mixed.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {"ID": f"F{i}"}, "geometry": g}
+                    for i, g in enumerate(features)
+                ],
+            }
+        ),  # fmt: skip
+        encoding="utf-8",
+    )
+    layer = read_layer(path)
+    assert layer.unclosed == {0}
+    report = LayerReport("reservoirs", str(path))
+    cleaned, kept = clean_geometries(layer.geometries, "polygon", ["F0", "F1", "F2"], report)
+    assert list(kept) == [True, True, False]
+    assert all(shapely.is_valid(cleaned)) and all(g.area > 0 for g in cleaned)
+    assert report.wrong_type == 1 and any(
+        "F2" in w and "not a polygon" in w for w in report.warnings
+    )

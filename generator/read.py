@@ -76,7 +76,8 @@ def _parse(wkb: np.ndarray | None) -> tuple[np.ndarray, frozenset[int]]:
     if wkb is None:
         return np.array([], dtype=object), frozenset()
     geometries = shapely.from_wkb(wkb, on_invalid="ignore")
-    broken = np.flatnonzero(shapely.is_missing(geometries) & np.array([w is not None for w in wkb]))
+    present = np.array([w is not None for w in wkb], dtype=bool)
+    broken = np.flatnonzero(shapely.is_missing(geometries) & present)
     if len(broken):
         geometries[broken] = shapely.from_wkb(wkb[broken], on_invalid="fix")
     return geometries, frozenset(int(i) for i in broken)

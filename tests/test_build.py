@@ -12,7 +12,7 @@ import pytest
 
 from generator.build import build_site
 
-ITEM_IDS = [
+ITEM_IDS = [  # the legend item ids the issue asks for, in legend order
     "reservoirs-a-preserver",
     "reservoirs-a-renaturer",
     "corridors-ecologiques",

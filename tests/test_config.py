@@ -4,6 +4,7 @@ import pytest
 
 from generator.config import load_config
 from generator.errors import UserError
+from tests.test_build import ITEM_IDS
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -78,12 +79,5 @@ def test_missing_config_file(tmp_path):
 def test_shipped_configs_load():
     for name in ("valenciennes-metropole", "nord"):
         config = load_config(PROJECT / "layers" / f"{name}.yml", PROJECT / "unused")
-        assert [item.id for item in config.legend] == [
-            "reservoirs-a-preserver",
-            "reservoirs-a-renaturer",
-            "corridors-ecologiques",
-            "corridors-a-renaturer",
-            "obstacles-ponctuels",
-            "obstacles-lineaires",
-        ]
+        assert [item.id for item in config.legend] == ITEM_IDS
         assert config.fictitious

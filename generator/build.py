@@ -293,6 +293,8 @@ def build_site(
             redirect.parent.mkdir(parents=True, exist_ok=True)
             redirect.write_text(render_redirect(env, config, view.commune), encoding="utf-8")
         static_maps = StaticMaps(config, territory.communes, territory.features)
+        whole = Commune(insee="", name=config.name, slug="", postcodes=(), geometry=outline)
+        (site_dir / "carte.svg").write_text(static_maps.svg(whole), encoding="utf-8")
         for view in tqdm(views, disable=quiet, unit="carte", leave=False):
             svg = static_maps.svg(view.commune)
             (site_dir / view.commune.path / "carte.svg").write_text(svg, encoding="utf-8")

@@ -150,6 +150,7 @@ def render_commune(env: Environment, config: Config, view: CommuneView) -> str:
         legend_id=commune.insee,
         map_label=f"Carte interactive de la trame verte et bleue à {commune.name}",
         static_map_size=STATIC_MAP_SIZE,
+        static_map_place=f"à {commune.name}",
         legend=_legend_rows(config, view.figures),
         sentences=[sentence(f) for f in view.figures],
         elements=_element_rows(config, view.figures),
@@ -174,6 +175,8 @@ def render_index(
         bbox=bbox,
         legend_id="territoire",
         map_label=f"Carte interactive de la trame verte et bleue du territoire {config.name}",
+        static_map_size=STATIC_MAP_SIZE,
+        static_map_place=f"du territoire {config.name}",
         legend=_legend_rows(config, figures),
     )
 

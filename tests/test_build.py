@@ -28,6 +28,8 @@ def check_site(site: Path, expected_communes: int | None = None) -> list[dict]:
     if expected_communes is not None:
         assert len(communes) == expected_communes
     assert (site / "index.html").is_file() and (site / "404.html").is_file()
+    assert (site / "carte.svg").read_text(encoding="utf-8").startswith("<svg")  # home page map
+    assert 'src="carte.svg"' in (site / "index.html").read_text(encoding="utf-8")
     for summary in communes:
         assert set(summary) == {"insee", "nom", "codes_postaux", "url", "bbox", "label"}
         assert re.fullmatch(r"communes/[0-9AB]{5}-[a-z0-9-]+/", summary["url"])

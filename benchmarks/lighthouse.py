@@ -78,7 +78,7 @@ def main() -> int:
     arguments = parser.parse_args()
     for needed in (LIGHTHOUSE, Path(CHROMIUM)):
         if not needed.exists():
-            print(f"skipped: {needed} not found (npm ci; Debian's chromium)")
+            print(f"skipped: {needed} not found (make bench-setup; Debian's chromium)")
             return 0
     with tempfile.TemporaryDirectory(prefix="trame-lighthouse-") as temporary:
         site = arguments.site

@@ -77,9 +77,9 @@ def test_what_the_tiles_left_out_is_published(demo_site):
     thinned = report["tiles"]["thinned"]
     assert all(set(entry) == {"layer", "zoom", "features"} for entry in thinned)
     assert all(entry["zoom"] < 14 for entry in thinned)  # every feature is in the last zoom
+    assert thinned, "the demo's sub-pixel features at low zooms should be counted"
     page = (demo_site / "traitement" / "index.html").read_text(encoding="utf-8")
-    if thinned:
-        assert f"{sum(e['features'] for e in thinned)} apparitions" in page
+    assert f"{sum(e['features'] for e in thinned)} apparitions" in page
 
 
 def test_demo_covers_every_legend_item(demo_site):
@@ -90,9 +90,29 @@ def test_demo_covers_every_legend_item(demo_site):
     assert all(count > 0 for count in totals.values()), totals
 
 
+FICTITIOUS_NOTICE = "Données fictives de démonstration"
+
+
 def test_every_page_says_the_data_is_fictitious(demo_site):
     for page in html_pages(demo_site):
-        assert "fictive" in page.read_text(encoding="utf-8").lower(), page
+        assert FICTITIOUS_NOTICE in page.read_text(encoding="utf-8"), page
+
+
+@pytest.mark.parametrize(("marker", "notice"), [(True, True), (False, False)])
+def test_the_notice_follows_the_data(territory, tmp_path, marker, notice):
+    """The config says fictitious: false; the notice still shows when the features carry the
+    fictitious marker (ID_SRCE = FICTIF), and only then."""
+    config = territory.read_text(encoding="utf-8").replace("fictitious: true", "fictitious: false")
+    if not marker:
+        config = config.replace("fictitious_marker: {ID_SRCE: FICTIF}", "")
+    territory.write_text(config, encoding="utf-8")
+    site = tmp_path / "site"
+    build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tmp_path / "tiles")
+    for page in (site / "index.html", *(site / "communes").glob("*-*/index.html")):
+        assert (FICTITIOUS_NOTICE in page.read_text(encoding="utf-8")) is notice, page
+    assert (
+        json.loads((site / "api" / "communes" / "00002.json").read_text())["fictitious"] is notice
+    )
 
 
 def test_no_page_refers_to_a_third_party_host(demo_site):
@@ -151,7 +171,7 @@ def test_valenciennes_metropole_site(shared_data, tmp_path):
     assert valenciennes["nom"] == "Valenciennes"
     assert valenciennes["url"] == "communes/59606-valenciennes/"
     assert (site / "communes" / "59606-valenciennes" / "index.html").is_file()
-    assert "fictive" in (site / "index.html").read_text(encoding="utf-8").lower()
+    assert FICTITIOUS_NOTICE in (site / "index.html").read_text(encoding="utf-8")
     archive = next((site / "tiles").glob("*.pmtiles")).read_bytes()
     assert archive[:7] == b"PMTiles"
 

@@ -21,11 +21,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+from common import served_site  # noqa: E402 - after the path setup, like the others
+
 DATA = PROJECT.parent / "shared" / "data" / "valenciennes-metropole"
 CONFIG = PROJECT / "layers" / "valenciennes-metropole.yml"
 PAGES = {"accueil": "", "commune": "communes/59606-valenciennes/"}
@@ -80,35 +81,22 @@ def main() -> int:
         if not needed.exists():
             print(f"skipped: {needed} not found (make bench-setup; Debian's chromium)")
             return 0
-    with tempfile.TemporaryDirectory(prefix="trame-lighthouse-") as temporary:
-        site = arguments.site
-        if site is None:
-            if not DATA.is_dir():
-                print(f"skipped: {DATA} not found (this benchmark needs ../shared/data)")
-                return 0
-            from generator.build import build_site
-
-            site = Path(temporary) / "site"
-            build_site(CONFIG, DATA, site, quiet=True, tiles_dir=Path(temporary) / "tiles")
-        from generator.serve import make_server
-
-        httpd = make_server(site, "127.0.0.1", 0, quiet=True)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    with (
+        tempfile.TemporaryDirectory(prefix="trame-lighthouse-") as temporary,
+        served_site(arguments.site, CONFIG, DATA, Path(temporary)) as base,
+    ):
+        if base is None:
+            return 0
         reports = arguments.keep or Path(temporary) / "rapports"
         reports.mkdir(parents=True, exist_ok=True)
         worst = 100
-        try:
-            for name, path in PAGES.items():
-                for run in range(1, arguments.runs + 1):
-                    result = lighthouse(base + path, reports / f"{name}-{run}.json")
-                    scores, details = summary(result)
-                    shown = "  ".join(f"{c} {s}" for c, s in scores.items())
-                    print(f"{name} (/{path}) run {run}: {shown}\n    {details}")
-                    worst = min(worst, *scores.values())
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
+        for name, path in PAGES.items():
+            for run in range(1, arguments.runs + 1):
+                result = lighthouse(base + path, reports / f"{name}-{run}.json")
+                scores, details = summary(result)
+                shown = "  ".join(f"{c} {s}" for c, s in scores.items())
+                print(f"{name} (/{path}) run {run}: {shown}\n    {details}")
+                worst = min(worst, *scores.values())
     print("all four categories at 100 on both pages" if worst == 100 else f"lowest score: {worst}")
     return 0 if worst == 100 else 1
 

@@ -19,11 +19,12 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+from common import served_site  # noqa: E402 - after the path setup, like the others
+
 DATA = PROJECT.parent / "shared" / "data" / "valenciennes-metropole"
 CONFIG = PROJECT / "layers" / "valenciennes-metropole.yml"
 PAGE = "communes/59606-valenciennes/"
@@ -35,13 +36,6 @@ ARGS = [
 ]  # fmt: skip
 BUDGET_MS = 1000
 MARKS = ["trame:debut", "trame:maplibre", "trame:carte", "trame:load", "trame:idle"]
-
-
-def build(output: Path) -> Path:
-    from generator.build import build_site
-
-    build_site(CONFIG, DATA, output, quiet=True, tiles_dir=output.parent / "tiles")
-    return output
 
 
 def measure(base: str, page_path: str, runs: int) -> list[dict[str, float]]:
@@ -85,23 +79,13 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"skipped: Chromium not found at {CHROMIUM}")
         return 0
-    with tempfile.TemporaryDirectory(prefix="trame-idle-") as temporary:
-        site = arguments.site
-        if site is None:
-            if not DATA.is_dir():
-                print(f"skipped: {DATA} not found (this benchmark needs ../shared/data)")
-                return 0
-            site = build(Path(temporary) / "site")
-        from generator.serve import make_server
-
-        httpd = make_server(site, "127.0.0.1", 0, quiet=True)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{httpd.server_address[1]}/"
-        try:
-            results = measure(base, arguments.page, arguments.runs)
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
+    with (
+        tempfile.TemporaryDirectory(prefix="trame-idle-") as temporary,
+        served_site(arguments.site, CONFIG, DATA, Path(temporary)) as base,
+    ):
+        if base is None:
+            return 0
+        results = measure(base, arguments.page, arguments.runs)
 
     columns = ["fcp", "debut", "maplibre", "carte", "load", "idle"]
     load = " / ".join(f"{value:.1f}" for value in os.getloadavg())

@@ -47,8 +47,9 @@ def export_features(config: Path, data_dir: Path, work: Path) -> None:
     import shapely
     from pyproj import Transformer
 
-    from generator.build import load_territory, tile_layers
     from generator.config import load_config
+    from generator.territory import load_territory
+    from generator.tilestep import tile_layers
 
     layers = tile_layers(load_territory(load_config(config, data_dir)))
     to_wgs84 = Transformer.from_crs(3857, 4326, always_xy=True)

@@ -13,19 +13,16 @@ import shapely
 
 from .config import Config
 from .crs import LAMBERT_93, WGS84, reproject
-from .pages import CommuneView, french_date
+from .figures import CommuneView
+from .files import write_json
+from .french import french_date
+from .style import map_style
+from .validate import ValidationReport
 
 CSV_COLUMNS = (
     "insee", "commune", "item", "libelle", "nombre", "surface_ha", "part_pct", "longueur_km",
     "date_donnees", "licence",
 )  # fmt: skip
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Compact, key-sorted UTF-8 JSON: the same data always gives the same bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    path.write_text(text + "\n", encoding="utf-8")
 
 
 def _wgs84(geometries: list[shapely.Geometry]) -> np.ndarray:
@@ -132,9 +129,13 @@ def commune_detail(config: Config, view: CommuneView) -> dict[str, Any]:
     }
 
 
-def write_api(api_dir: Path, config: Config, views: list[CommuneView]) -> None:
-    """``communes.json`` lists the communes, ``recherche.json`` feeds the search box, and
-    ``communes/<insee>.{json,geojson,csv}`` detail each commune."""
+def write_api(
+    api_dir: Path, config: Config, views: list[CommuneView], whole: CommuneView,
+    report: ValidationReport, tiles_report: dict[str, Any],
+) -> None:  # fmt: skip
+    """``communes.json`` lists the communes, ``recherche.json`` feeds the search box,
+    ``communes/<insee>.{json,geojson,csv}`` detail each commune, ``style.json`` is the map's
+    style and ``validation.json`` what the build did to the data."""
     write_json(api_dir / "communes.json", [commune_summary(view) for view in views])
     write_json(api_dir / "recherche.json", search_index(views))
     for view in views:
@@ -142,3 +143,5 @@ def write_api(api_dir: Path, config: Config, views: list[CommuneView]) -> None:
         write_json(base.with_suffix(".json"), commune_detail(config, view))
         write_json(base.with_suffix(".geojson"), commune_geojson(config, view))
         base.with_suffix(".csv").write_text(commune_csv(config, view), encoding="utf-8")
+    write_json(api_dir / "style.json", map_style(config, whole.bbox))
+    write_json(api_dir / "validation.json", report.as_dict() | {"tiles": tiles_report})

@@ -7,12 +7,20 @@ checked-out tree hits the cache exactly when nothing that matters changed.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from .config import Config
+from .files import file_digest
+from .paths import PROJECT_ROOT
+
 KEY_FILE = "cle-de-construction.txt"
+SITE_CODE = ("generator", "site_src", "mkdocs.yml", "package-lock.json")
+"""What the site's bytes depend on besides the inputs: a change here rebuilds."""
+TILES_CODE = ("generator",)
 
 
 def _digest_files(digest: hashlib._Hash, paths: Iterable[Path], base: Path | None) -> None:
@@ -20,11 +28,7 @@ def _digest_files(digest: hashlib._Hash, paths: Iterable[Path], base: Path | Non
         name = (
             path.relative_to(base).as_posix() if base and path.is_relative_to(base) else path.name
         )
-        digest.update(name.encode() + b"\0")
-        with path.open("rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
-                digest.update(block)
-        digest.update(b"\0")
+        digest.update(name.encode() + b"\0" + file_digest(path).encode() + b"\0")
 
 
 @cache
@@ -49,6 +53,28 @@ def fingerprint(inputs: Iterable[Path], *, code: tuple[str, ...], extra: str = "
     return digest.hexdigest()
 
 
+def inputs(config: Config) -> list[Path]:
+    """The files a build reads: config, texts, data (with a Shapefile's sidecar files)."""
+    sources = [config.communes.source, *(item.source for item in config.legend)]
+    paths = [config.config_path, config.explanatory_text]
+    if config.legend_path:
+        paths.append(config.legend_path)
+    for source in sources:
+        paths += [p for p in source.path.parent.glob(f"{source.path.stem}.*") if p.is_file()]
+    return paths
+
+
+def tiles_key(config: Config) -> str:
+    """Tiles depend on the data, the config and legend, and the code; not on the texts."""
+    return fingerprint([p for p in inputs(config) if p != config.explanatory_text], code=TILES_CODE)
+
+
+def site_key(config: Config) -> str:
+    """The whole site depends on every input, the code, the theme and the build date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return fingerprint(inputs(config), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch}")
+
+
 def read_key(folder: Path) -> str | None:
     try:
         return (folder / KEY_FILE).read_text(encoding="ascii").strip()
@@ -58,3 +84,14 @@ def read_key(folder: Path) -> str | None:
 
 def write_key(folder: Path, key: str) -> None:
     (folder / KEY_FILE).write_text(key + "\n", encoding="ascii")
+
+
+def site_is_current(output: Path, key: str) -> bool:
+    """True if ``output`` was built with ``key`` and every file its manifest lists is there."""
+    try:
+        published = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return published.get("build_key") == key and all(
+        (output / name).is_file() for name in published.get("files", {})
+    )

@@ -116,12 +116,12 @@ def run(arguments: argparse.Namespace) -> int:
                 quiet=arguments.quiet, executor=executor,
             )  # fmt: skip
     elif arguments.command == "validate":
-        from .build import load_territory
         from .config import load_config
+        from .territory import load_territory
 
         territory = load_territory(load_config(arguments.config, arguments.data_dir))
         if arguments.report:
-            from .api import write_json
+            from .files import write_json
 
             write_json(arguments.report, territory.report.as_dict())
         for layer in territory.report.layers:

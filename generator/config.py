@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,6 +99,10 @@ class Config:
     """``none`` (default: no request to any other host), ``ign-plan`` or ``ign-ortho``."""
     fictitious_marker: dict[str, str] = field(default_factory=dict)
     """Attribute values that mark a feature as fictitious, e.g. {"ID_SRCE": "FICTIF"}."""
+
+    def with_fictitious(self) -> Config:
+        """The same config, its data marked fictitious (found marked in the data itself)."""
+        return replace(self, fictitious=True)
 
     def item(self, item_id: str) -> LegendItem:
         for item in self.legend:

@@ -85,3 +85,12 @@ def _keep_kind(geometry: shapely.Geometry, item: LegendItem) -> shapely.Geometry
     if not parts:
         return shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)
+
+
+def public_attributes(item: LegendItem, row: dict[str, Any]) -> dict[str, Any]:
+    """The attributes shown to the public: the item's ``fields`` that have a value, in order.
+
+    Tiles, pages, the API and the downloads all publish these and nothing else: a producer's
+    internal columns never reach the site.
+    """
+    return {field: row[field] for field in item.fields if row.get(field) is not None}

@@ -11,8 +11,12 @@ from typing import Any
 
 import numpy as np
 import shapely
+from tqdm import tqdm
 
-from .features import ItemFeatures
+from .config import GeometryKind
+from .crs import wgs84_bounds
+from .features import ItemFeatures, public_attributes
+from .territory import Commune, Territory
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class Element:
 
     id: str
     attributes: dict[str, Any]
+    """The legend item's public fields only (its ``fields``), never the producer's others."""
     area_ha: float | None = None
     length_km: float | None = None
     geometry: shapely.Geometry | None = field(default=None, compare=False, repr=False)
@@ -31,7 +36,7 @@ class Element:
 class ItemFigures:
     item_id: str
     label: str
-    geometry: str
+    kind: GeometryKind
     count: int
     area_ha: float | None = None
     share_pct: float | None = None
@@ -41,9 +46,9 @@ class ItemFigures:
     def as_dict(self) -> dict[str, Any]:
         """The figures as published by the JSON API: only the measures of the item's kind."""
         figures: dict[str, Any] = {"label": self.label, "count": self.count}
-        if self.geometry == "polygon":
+        if self.kind == "polygon":
             figures |= {"area_ha": self.area_ha, "share_pct": self.share_pct}
-        elif self.geometry == "line":
+        elif self.kind == "line":
             figures["length_km"] = self.length_km
         return figures
 
@@ -71,7 +76,7 @@ class ItemIndex:
         elements = [
             Element(
                 id=self.features.ids[index],
-                attributes=self.features.attributes[index],
+                attributes=public_attributes(item, self.features.attributes[index]),
                 area_ha=_round(measure / 10_000, 4) if item.geometry == "polygon" else None,
                 length_km=_round(measure / 1_000, 4) if item.geometry == "line" else None,
                 geometry=piece,
@@ -82,7 +87,7 @@ class ItemIndex:
         ]
         elements.sort(key=lambda element: element.id)
         figures = ItemFigures(
-            item_id=item.id, label=item.label, geometry=item.geometry, count=len(elements),
+            item_id=item.id, label=item.label, kind=item.geometry, count=len(elements),
             elements=elements,
         )  # fmt: skip
         if item.geometry == "polygon":
@@ -97,9 +102,35 @@ class ItemIndex:
         return figures
 
 
+@dataclass(frozen=True)
+class CommuneView:
+    """Everything a commune page, its API files and its maps show, computed before rendering."""
+
+    commune: Commune
+    figures: list[ItemFigures]
+    bbox: tuple[float, float, float, float]
+    """WGS84 bounds of the commune."""
+
+
 def area_figures(area: shapely.Geometry, indexes: list[ItemIndex]) -> list[ItemFigures]:
     """Figures of every legend item inside ``area``, in legend order."""
     return [index.figures_for(area) for index in indexes]
+
+
+def compute_figures(
+    territory: Territory, quiet: bool = True
+) -> tuple[list[CommuneView], CommuneView]:
+    """Every commune's figures (INSEE order), and the whole territory's as a view whose commune
+    is the territory itself."""
+    indexes = [ItemIndex(features) for features in territory.features]
+    whole = Commune(
+        insee="", name=territory.config.name, slug="", postcodes=(), geometry=territory.outline
+    )
+    views = [
+        CommuneView(c, area_figures(c.geometry, indexes), wgs84_bounds(c.geometry))
+        for c in tqdm([*territory.communes, whole], disable=quiet, unit="commune", leave=False)
+    ]
+    return views[:-1], views[-1]
 
 
 def _round(value: float, digits: int) -> float:

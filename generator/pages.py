@@ -6,7 +6,7 @@ blocks that Markdown leaves alone, so a name like ``*Saint_Amand*`` or ``<script
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +14,16 @@ import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from .config import Config, LegendItem
-from .figures import ItemFigures
+from .config import Config, LegendItem, build_date
+from .figures import CommuneView, ItemFigures
+from .french import french_date, french_number, public_value
+from .paths import PAGES_DIR
 from .staticmap import LEGEND_WIDTH, MAP_HEIGHT, MAP_WIDTH
 from .style import legend_symbol
 from .territory import Commune
 from .validate import ValidationReport
 
-NARROW_NBSP = "\u202f"
 STATIC_MAP_SIZE = (MAP_WIDTH + LEGEND_WIDTH, MAP_HEIGHT)
-
-
-@dataclass(frozen=True)
-class CommuneView:
-    """Everything a commune page shows, computed before rendering."""
-
-    commune: Commune
-    figures: list[ItemFigures]
-    bbox: tuple[float, float, float, float]
 
 
 def environment() -> Environment:
@@ -45,21 +37,11 @@ def environment() -> Environment:
     )
 
 
-def french_number(value: float, digits: int = 1) -> str:
-    """1234.5 -> '1 234,5' (narrow no-break space for thousands, comma for decimals)."""
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", NARROW_NBSP).replace(".", ",")
-
-
-def french_date(config: Config) -> str:
-    return config.data_date.strftime("%d/%m/%Y")
-
-
 def measure(figures: ItemFigures) -> str:
     """The item's headline figure in French: an area, a length or nothing (points)."""
-    if figures.geometry == "polygon":
+    if figures.kind == "polygon":
         return f"{french_number(figures.area_ha or 0)} ha"
-    if figures.geometry == "line":
+    if figures.kind == "line":
         return f"{french_number(figures.length_km or 0, 2)} km"
     return ""
 
@@ -69,10 +51,10 @@ def sentence(figures: ItemFigures) -> str:
     if figures.count == 0:
         return f"{figures.label} : aucun élément sur la commune."
     count = f"{figures.count} élément{'s' if figures.count > 1 else ''}"
-    if figures.geometry == "polygon":
+    if figures.kind == "polygon":
         share = french_number(figures.share_pct or 0)
         return f"{figures.label} : {count}, {measure(figures)}, soit {share} % de la commune."
-    if figures.geometry == "line":
+    if figures.kind == "line":
         return f"{figures.label} : {count}, {measure(figures)} dans la commune."
     return f"{figures.label} : {count}."
 
@@ -98,7 +80,7 @@ def _element_rows(config: Config, figures: list[ItemFigures]) -> list[dict[str, 
         item: LegendItem = config.item(item_figures.item_id)
         for element in item_figures.elements:
             details = " ; ".join(
-                f"{label} : {element.attributes[field]}"
+                f"{label} : {public_value(element.attributes[field])}"
                 for field, label in item.fields.items()
                 if field != item.id_field and element.attributes.get(field) not in (None, "")
             )
@@ -217,16 +199,41 @@ def render_redirect(env: Environment, config: Config, commune: Commune) -> str:
     )
 
 
+def theme_context(config: Config) -> dict[str, Any]:
+    """What the theme's templates read from MkDocs' ``extra``: the territory's words."""
+    return {
+        "trame": {
+            "territory": config.name,
+            "fictitious": config.fictitious,
+            "data_date": french_date(config),
+            "build_date": build_date(config).strftime("%d/%m/%Y"),
+            "sources": list(config.sources),
+            "licence": config.licence,
+            "producer": config.producer,
+        }
+    }
+
+
+def write_redirects(site_dir: Path, config: Config, communes: list[Commune]) -> None:
+    """``communes/<insee>/``: the short address of each commune page."""
+    env = environment()
+    for commune in communes:
+        redirect = site_dir / "communes" / commune.insee / "index.html"
+        redirect.parent.mkdir(parents=True, exist_ok=True)
+        redirect.write_text(render_redirect(env, config, commune), encoding="utf-8")
+
+
 def write_pages(
     docs_dir: Path,
     config: Config,
     views: list[CommuneView],
-    bbox: tuple[float, float, float, float],
-    territory_figures: list[ItemFigures],
+    whole: CommuneView,
     report: ValidationReport,
     tiles_report: dict[str, Any],
 ) -> None:
-    """Write index.md, traitement.md, communes/index.md and communes/<insee>-<slug>.md."""
+    """The narrative pages, then index.md, traitement.md, communes/index.md and
+    communes/<insee>-<slug>.md, for MkDocs."""
+    shutil.copytree(PAGES_DIR, docs_dir, dirs_exist_ok=True)
     env = environment()
     (docs_dir / "traitement.md").write_text(
         render_processing_report(env, config, report, tiles_report), encoding="utf-8"
@@ -234,7 +241,7 @@ def write_pages(
     communes = [view.commune for view in views]
     (docs_dir / "communes").mkdir(parents=True, exist_ok=True)
     (docs_dir / "index.md").write_text(
-        render_index(env, config, communes, bbox, territory_figures), encoding="utf-8"
+        render_index(env, config, communes, whole.bbox, whole.figures), encoding="utf-8"
     )
     (docs_dir / "communes" / "index.md").write_text(
         render_commune_list(env, config, communes), encoding="utf-8"

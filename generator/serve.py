@@ -19,28 +19,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
-TYPES: dict[str, str] = {
-    ".html": "text/html",
-    ".css": "text/css",
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".geojson": "application/geo+json",
-    ".svg": "image/svg+xml",
-    ".pbf": "application/x-protobuf",
-    ".mvt": "application/vnd.mapbox-vector-tile",
-    ".pmtiles": "application/octet-stream",
-    ".gpkg": "application/geopackage+sqlite3",
-    ".zip": "application/zip",
-    ".csv": "text/csv",
-    ".txt": "text/plain",
-    ".xml": "application/xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".webmanifest": "application/manifest+json",
-}
-TEXT_TYPES = {"application/json", "application/geo+json", "application/xml", "image/svg+xml"}
+from .mediatypes import TEXT_TYPES, TYPES
+
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -17,7 +18,7 @@ from markupsafe import escape
 from .config import Config, Style
 from .features import ItemFeatures
 from .style import HIGHLIGHT
-from .territory import Commune
+from .territory import Commune, Territory
 
 MAP_WIDTH, MAP_HEIGHT = 760, 560
 LEGEND_WIDTH = 300
@@ -213,3 +214,15 @@ def commune_svg(maps: StaticMaps, commune: Commune) -> str:
         f'<g clip-path="url(#cadre)">{"".join(body[:-1])}</g>{body[-1]}'
         f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="none" stroke="#666666"/></svg>\n'
     )
+
+
+def write_static_maps(site_dir: Path, territory: Territory, whole: Commune) -> None:
+    """``carte.svg`` of the ``whole`` territory at the site root and of each commune beside its
+    page."""
+    maps = StaticMaps(territory.config, territory.communes, territory.features)
+    site_dir.mkdir(parents=True, exist_ok=True)
+    (site_dir / "carte.svg").write_text(maps.svg(whole), encoding="utf-8")
+    for commune in territory.communes:
+        folder = site_dir / commune.path
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "carte.svg").write_text(maps.svg(commune), encoding="utf-8")

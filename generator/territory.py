@@ -1,18 +1,23 @@
-"""The territory: its communes (INSEE code, name, slug, postcodes, Lambert-93 geometry)."""
+"""The territory: its communes (INSEE code, name, slug, postcodes, Lambert-93 geometry), its
+outline, and every legend item's features, read and validated: what the compute steps start from."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shapely
 
 from .config import Communes as CommunesConfig
+from .config import Config
 from .errors import UserError
-from .read import Layer
-from .validate import LayerReport, clean_geometries
+from .features import ItemFeatures, select_features
+from .read import Layer, read_layer
+from .validate import LayerReport, ValidationReport, clean_geometries
 
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 MAX_SLUG_LENGTH = 60
@@ -120,3 +125,47 @@ def overlaps(communes: list[Commune], min_m2: float = 1.0) -> list[tuple[Commune
         for i, j, area in zip(left, right, areas, strict=True)
         if area > min_m2
     ]
+
+
+@dataclass(frozen=True)
+class Territory:
+    """Everything read and validated from the inputs, before anything is computed or rendered."""
+
+    config: Config
+    communes: list[Commune]
+    outline: shapely.Geometry
+    """The union of the communes (Lambert-93), computed once."""
+    features: list[ItemFeatures]
+    report: ValidationReport
+
+
+def load_territory(config: Config) -> Territory:
+    """Read and validate the communes and every legend item's features (Lambert-93)."""
+    report = ValidationReport()
+    source = config.communes.source
+    communes_layer = read_layer(source.path, source.layer)
+    communes = communes_from_layer(
+        communes_layer, config.communes, report.add("communes", communes_layer.source)
+    )
+    outline = shapely.union_all([commune.geometry for commune in communes])
+    layers: dict[tuple[Path, str | None], Layer] = {}
+    features = []
+    for item in config.legend:
+        key = (item.source.path, item.source.layer)
+        if key not in layers:
+            layers[key] = read_layer(*key)
+        layer = layers[key]
+        features.append(select_features(item, layer, outline, report.add(item.id, layer.source)))
+    if not config.fictitious and _marked_fictitious(config, layers.values()):
+        config = config.with_fictitious()
+    return Territory(config, communes, outline, features, report)
+
+
+def _marked_fictitious(config: Config, layers: Iterable[Layer]) -> bool:
+    """True when any feature carries the config's fictitious marker (e.g. ID_SRCE = FICTIF)."""
+    marker = config.fictitious_marker
+    return bool(marker) and any(
+        all(str(row.get(key)) == value for key, value in marker.items())
+        for layer in layers
+        for row in layer.attributes
+    )

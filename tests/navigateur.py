@@ -75,7 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         root = tmp_path_factory.mktemp("navigateur")
         output = root / "site"
         build_site(
-            config=PROJECT / "layers" / "demo.yml",
+            config_path=PROJECT / "layers" / "demo.yml",
             data_dir=PROJECT / "layers" / "demo",
             output=output,
             quiet=True,
@@ -105,7 +105,7 @@ def valenciennes_url(
 
         root = tmp_path_factory.mktemp("valenciennes")
         build_site(
-            config=PROJECT / "layers" / "valenciennes-metropole.yml", data_dir=data,
+            config_path=PROJECT / "layers" / "valenciennes-metropole.yml", data_dir=data,
             output=root / "site", quiet=True, tiles_dir=root / "tiles",
         )  # fmt: skip
         return _serve(root / "site", request)

@@ -177,7 +177,7 @@ def test_valenciennes_metropole_site(shared_data, tmp_path):
 
 
 def test_two_builds_are_byte_identical_and_the_manifest_tells_the_truth(demo_site, tmp_path):
-    from generator.publish import sha256
+    from generator.files import file_digest as sha256
 
     again = tmp_path / "again"
     build_site(PROJECT / "layers" / "demo.yml", None, again, quiet=True, workers=2,
@@ -196,9 +196,9 @@ def test_two_builds_are_byte_identical_and_the_manifest_tells_the_truth(demo_sit
 @pytest.mark.shared
 def test_shapefiles_in_cp1252_give_the_same_figures_as_the_geopackage(shared_data, tmp_path):
     """The same fictitious layers as Shapefiles (DBF in CP1252, .cpg, .prj) and as GeoPackage."""
-    from generator.build import load_territory
     from generator.config import load_config
     from generator.figures import ItemIndex, area_figures
+    from generator.territory import load_territory
 
     layers = tmp_path / "layers"
     shutil.copytree(PROJECT / "layers" / "textes", layers / "textes")
@@ -224,3 +224,27 @@ def test_shapefiles_in_cp1252_give_the_same_figures_as_the_geopackage(shared_dat
     assert from_shapefiles == figures(PROJECT / "layers" / "valenciennes-metropole.yml")
     natures = {a.get("NATURE") for c in from_shapefiles for f in c for a in f["attrs"]}
     assert any("é" in str(n) for n in natures)  # accents decoded from CP1252
+
+
+def test_the_api_and_downloads_carry_the_public_fields_only(demo_site):
+    from generator.config import load_config
+
+    config = load_config(PROJECT / "layers" / "demo.yml")
+    public = {item.id: set(item.fields) for item in config.legend}
+    seen = 0
+    for detail in sorted((demo_site / "api" / "communes").glob("*.json")):
+        for element in json.loads(detail.read_text())["elements"]:
+            assert set(element["attributes"]) <= public[element["item"]], detail.name
+            seen += 1
+        geojson = json.loads(detail.with_suffix(".geojson").read_text())
+        for feature in geojson["features"]:
+            extra = set(feature["properties"]) - {
+                "id",
+                "item",
+                "libelle",
+                "surface_ha",
+                "longueur_km",
+            }
+            assert extra <= public[feature["properties"]["item"]], detail.name
+    assert seen > 0
+    assert "ID_SRCE" not in (demo_site / "api" / "communes").joinpath(detail.name).read_text()

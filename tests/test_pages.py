@@ -7,8 +7,9 @@ import pytest
 import shapely
 
 from generator.config import Communes, Config, LegendItem, Source, Style, Tiles
-from generator.figures import Element, ItemFigures
-from generator.pages import CommuneView, environment, french_number, render_commune, sentence
+from generator.figures import CommuneView, Element, ItemFigures
+from generator.french import french_number
+from generator.pages import environment, render_commune, sentence
 from generator.territory import Commune
 
 EVIL = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>*_x_*'

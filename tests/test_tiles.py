@@ -598,17 +598,12 @@ def test_a_dask_cluster_plugs_in_as_an_executor(built, tmp_path):
     assert (tmp_path / "demo.pmtiles").read_bytes() == (out / "demo.pmtiles").read_bytes()
 
 
-def test_rebuild_replaces_stale_tiles_but_refuses_foreign_directories(tmp_path, capfd):
-    stale = tmp_path / "tiles" / "20" / "1" / "1.pbf"
-    stale.parent.mkdir(parents=True)
-    stale.write_bytes(b"old")
+def test_the_engine_writes_into_a_new_directory_only(tmp_path, capfd):
     build(tmp_path)
-    assert not stale.exists() and read_dir(tmp_path / "tiles")
+    assert read_dir(tmp_path / "tiles")
     assert capfd.readouterr() == ("", ""), "progress=False prints nothing, even from workers"
-    (tmp_path / "tiles" / "index.html").write_text("not a tile")
     with pytest.raises(FileExistsError):
-        build(tmp_path)
-    assert (tmp_path / "tiles" / "index.html").exists()
+        build(tmp_path)  # staging and swapping belong to the build's tile step
 
 
 def test_rejects_properties_mapbox_vector_tile_would_drop(tmp_path):

@@ -2,7 +2,7 @@
 
 One place for the policy, so that the S3 upload, the nginx snippet in the README (its test compares
 nginx's answers with these functions) and `check-deploy` agree. The types are the local server's
-(`generator.serve.TYPES`), so a site behaves the same under `make serve` and once deployed.
+(`generator.mediatypes.TYPES`), so a site behaves the same under `make serve` and once deployed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import mimetypes
 import re
 from pathlib import PurePosixPath
 
-from ..serve import TEXT_TYPES, TYPES
+from ..mediatypes import TEXT_TYPES, TYPES
 
 # `sitemap.xml.gz` is a gzip file, to be served as such: guessing from `.xml` would give
 # `application/xml` and tempt a host into adding `Content-Encoding: gzip`.

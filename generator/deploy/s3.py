@@ -13,7 +13,6 @@ module never reads, prints or writes them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..files import file_digest
 from . import MANIFEST, BuiltSite, load_site
 from .policy import cache_control, content_type, is_page
 
@@ -111,17 +111,13 @@ def existing_objects(client: Any, where: Settings) -> dict[str, tuple[int, str]]
     return found
 
 
-def md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def unchanged(path: Path, remote: tuple[int, str] | None) -> bool:
     """Same size and same MD5 as the object's ETag (single-part uploads, what we make)."""
-    return remote is not None and remote[0] == path.stat().st_size and remote[1] == md5(path)
+    return (
+        remote is not None
+        and remote[0] == path.stat().st_size
+        and remote[1] == file_digest(path, "md5")
+    )
 
 
 def upload_order(files: list[str]) -> list[list[str]]:

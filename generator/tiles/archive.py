@@ -1,15 +1,14 @@
 """Where tiles go: ``{z}/{x}/{y}.pbf`` files and one PMTiles v3 archive, behind one small seam.
 
-Both outputs are built aside and swapped in at the end, so a failed build leaves the previous
-tiles in place and a finished one never mixes old and new tiles. The tile directory belongs to
-the tile engine: it is replaced whole, and refused if it holds anything but tiles.
+The engine writes into a new, empty directory and refuses one that holds anything: staging the
+output and swapping it into place is the caller's job (the build's tile step does it once, for
+the tiles, the archive and the tile report together).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import shutil
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -79,21 +78,10 @@ def _write_file(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _is_tile_tree(path: Path) -> bool:
-    """True if ``path`` only holds ``{z}/{x}/{y}.pbf`` (so replacing it loses nothing else)."""
-    for root, dirs, files in os.walk(path):
-        depth = len(Path(root).relative_to(path).parts)
-        if any(not d.isdigit() for d in dirs) or depth > 2 or (dirs and depth == 2):
-            return False
-        if any(depth != 2 or not f.endswith(".pbf") for f in files):
-            return False
-    return True
-
-
 class TileArchive:
     """Collects tiles as they come (any order) and writes both outputs.
 
-    Raw tiles go to files in a staging directory, written by a few threads (creating a small
+    Raw tiles go to files in the (new) directory, written by a few threads (creating a small
     file costs more wall time than encoding the tile on some disks), a batch of tiles per
     thread job; gzipped ones wait in memory until :meth:`finish`, because PMTiles wants them
     in ascending tile id.
@@ -102,16 +90,14 @@ class TileArchive:
     def __init__(self, directory: Path, pmtiles_path: Path) -> None:
         self.directory = Path(directory)
         self.pmtiles_path = Path(pmtiles_path)
-        self.staging = self.directory.with_name(f".{self.directory.name}.partial")
         self.gzipped: dict[tuple[int, int, int], bytes] = {}
         self._writer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tile-writer")
         self._writes: list[Future] = []
 
     def __enter__(self) -> TileArchive:
-        if self.directory.exists() and not _is_tile_tree(self.directory):
-            raise FileExistsError(f"{self.directory} holds files other than tiles; not replacing")
-        shutil.rmtree(self.staging, ignore_errors=True)  # left over by a crashed build
-        self.staging.mkdir(parents=True)
+        if self.directory.exists() and any(self.directory.iterdir()):
+            raise FileExistsError(f"{self.directory} is not empty; tiles go to a new directory")
+        self.directory.mkdir(parents=True, exist_ok=True)
         return self
 
     def add(self, z: int, x: int, y: int, data: bytes, gzipped: bytes) -> None:
@@ -122,7 +108,7 @@ class TileArchive:
         background (one thread job for the whole batch)."""
         files, folders = [], set()
         for z, x, y, data, gzipped in tiles:
-            folder = f"{self.staging}{os.sep}{z}{os.sep}{x}"
+            folder = f"{self.directory}{os.sep}{z}{os.sep}{x}"
             folders.add(folder)
             files.append((f"{folder}{os.sep}{y}.pbf", data))
             self.gzipped[z, x, y] = gzipped
@@ -131,14 +117,13 @@ class TileArchive:
         self._writes.append(self._writer.submit(_write_files, folders, files))
 
     def finish(self, header: dict, metadata: dict) -> None:
-        """Write the PMTiles archive, then swap both outputs into place."""
+        """Write the PMTiles archive once every tile file is written."""
         if not self.gzipped:
             raise ValueError("no tile has any feature: nothing to write")
         for write in self._writes:
             write.result()  # re-raises a failed write
         self.pmtiles_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.pmtiles_path.with_name(f".{self.pmtiles_path.name}.partial")
-        with partial.open("wb") as f:
+        with self.pmtiles_path.open("wb") as f:
             writer = Writer(f)
             keys = np.array(list(self.gzipped), dtype=np.int64).reshape(-1, 3)
             ids = np.zeros(len(keys), dtype=np.int64)
@@ -149,13 +134,6 @@ class TileArchive:
             for i in np.argsort(ids, kind="stable").tolist():
                 writer.write_tile(int(ids[i]), data[i])
             writer.finalize(header, metadata)
-        old = self.directory.with_name(f".{self.directory.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.directory.exists():
-            self.directory.rename(old)
-        self.staging.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(partial, self.pmtiles_path)
 
     def __exit__(
         self,
@@ -164,5 +142,3 @@ class TileArchive:
         trace: TracebackType | None,
     ) -> None:
         self._writer.shutdown(wait=True, cancel_futures=True)
-        if kind is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)

@@ -1,25 +1,26 @@
-"""Publish: MkDocs builds the pages into a staging folder that replaces the site only on success."""
+"""Assemble: MkDocs turns the rendered Markdown into HTML, then everything rendered beside it
+(static maps, API, style, tiles, vendor files) joins it, the pages get their Content-Security-Policy
+and the manifest lists every file. Nothing here computes or renders content."""
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import logging
 import os
 import re
 import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .config import Config, build_date
 from .errors import UserError
+from .files import file_digest, link_file, link_tree, write_json
+from .pages import theme_context
+from .paths import MAPLIBRE_DIST, MKDOCS_CONFIG
+from .style import content_security_policy
+from .tilestep import XYZ_FOLDER
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MKDOCS_CONFIG = PROJECT_ROOT / "mkdocs.yml"
-PAGES_DIR = PROJECT_ROOT / "site_src" / "pages"
-MAPLIBRE_DIST = PROJECT_ROOT / "node_modules" / "maplibre-gl" / "dist"
 MAPLIBRE_FILES = (
     "maplibre-gl.mjs",
     "maplibre-gl-worker.mjs",
@@ -34,36 +35,6 @@ NAV = [
     {"À propos": "a-propos.md"},
     {"Accessibilité": "accessibilite.md"},
 ]
-
-
-@contextlib.contextmanager
-def staging_folder(output: Path) -> Iterator[Path]:
-    """A fresh folder beside ``output`` (same file system, so the final rename is atomic).
-
-    Whatever is left in it is removed at the end: on failure, the previous site stays exactly
-    as it was.
-    """
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def replace_site(staging: Path, output: Path) -> None:
-    """Swap the finished ``staging`` folder into ``output``; the old site is removed after."""
-    previous = None
-    if output.exists():
-        previous = output.with_name(f".{output.name}.previous-{os.getpid()}")
-        output.rename(previous)
-    staging.rename(output)
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
-
-
-def copy_narrative_pages(docs_dir: Path) -> None:
-    shutil.copytree(PAGES_DIR, docs_dir, dirs_exist_ok=True)
 
 
 def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str, Any],
@@ -129,14 +100,6 @@ def add_content_security_policy(site_dir: Path, policy: str) -> None:
         page.write_text(html, encoding="utf-8")
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def manifest(site_dir: Path, inputs: list[Path], inputs_base: Path) -> dict[str, Any]:
     """Every published file and every input with its SHA-256, in a stable order.
 
@@ -145,9 +108,10 @@ def manifest(site_dir: Path, inputs: list[Path], inputs_base: Path) -> dict[str,
     """
     files = sorted(p for p in site_dir.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
-        "files": {p.relative_to(site_dir).as_posix(): sha256(p) for p in files},
+        "files": {p.relative_to(site_dir).as_posix(): file_digest(p) for p in files},
         "inputs": {
-            Path(os.path.relpath(p, inputs_base)).as_posix(): sha256(p) for p in sorted(set(inputs))
+            Path(os.path.relpath(p, inputs_base)).as_posix(): file_digest(p)
+            for p in sorted(set(inputs))
         },
     }
 
@@ -165,14 +129,27 @@ def copy_vendor_assets(site_dir: Path) -> None:
         shutil.copyfile(MAPLIBRE_DIST / name, target / name)
 
 
-def link_tree_file(source: Path | str, target: Path | str) -> None:
-    """Hard-link a file (no copy of the tiles' bytes) or copy it across file systems."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+def assemble_site(
+    docs_dir: Path, rendered_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
+    quiet: bool = False,
+) -> None:  # fmt: skip
+    """MkDocs builds ``docs_dir`` into ``site_dir``; the rendered files, the tiles and MapLibre
+    join it (hard links where possible); every page gets its Content-Security-Policy."""
+    epoch = int(build_date(config).timestamp())
+    mkdocs_build(
+        docs_dir, site_dir, config.name, theme_context(config), epoch, quiet, config.site_url
+    )
+    link_tree(rendered_dir, site_dir)
+    link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
+    for archive in tiles_dir.glob("*.pmtiles"):
+        link_file(archive, site_dir / "tiles" / archive.name)
+    copy_vendor_assets(site_dir)
+    add_content_security_policy(site_dir, content_security_policy(config))
 
 
-def link_tree(source: Path, target: Path) -> None:
-    """Put a copy of ``source`` at ``target`` using hard links where the file system allows."""
-    shutil.copytree(source, target, copy_function=link_tree_file, dirs_exist_ok=True)
+def write_manifest(
+    site_dir: Path, inputs: list[Path], config: Config, key: str, communes: int
+) -> None:
+    """Written last: the list of what to publish, with the build's cache key."""
+    published = manifest(site_dir, inputs, config.config_path.parent)
+    write_json(site_dir / "manifest.json", {**published, "build_key": key, "communes": communes})

@@ -1,0 +1,65 @@
+"""Writing files: stable JSON, digests, staging folders swapped in whole, hard-linked copies."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Compact, key-sorted UTF-8 JSON: the same data always gives the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes (``hashlib.file_digest``, read in blocks)."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, algorithm).hexdigest()
+
+
+@contextlib.contextmanager
+def staging_folder(output: Path) -> Iterator[Path]:
+    """A fresh folder beside ``output`` (same file system, so the final rename is atomic).
+
+    Whatever is left in it is removed at the end: on failure, the previous output stays exactly
+    as it was.
+    """
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def replace_folder(finished: Path, output: Path) -> None:
+    """Swap the ``finished`` folder into ``output``; the old one is removed after."""
+    previous = None
+    if output.exists():
+        previous = output.with_name(f".{output.name}.previous-{os.getpid()}")
+        output.rename(previous)
+    finished.rename(output)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def link_file(source: Path | str, target: Path | str) -> None:
+    """Hard-link a file (no copy of its bytes) or copy it across file systems."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Put a copy of ``source`` at ``target`` using hard links where the file system allows."""
+    shutil.copytree(source, target, copy_function=link_file, dirs_exist_ok=True)

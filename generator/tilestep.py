@@ -1,0 +1,124 @@
+"""The tile step: the territory's layers in Web Mercator, tiled by the engine (:mod:`.tiles`)
+into ``tiles/<slug>/`` — ``xyz/{z}/{x}/{y}.pbf``, ``<name>.pmtiles`` and the tile report —
+staged aside and swapped in whole, reused by later builds while its cache key holds."""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .cache import read_key, tiles_key, write_key
+from .config import Config
+from .crs import LAMBERT_93, WEB_MERCATOR, reproject
+from .features import public_attributes
+from .files import replace_folder, staging_folder, write_json
+from .style import COMMUNES_LAYER
+from .territory import Territory
+from .tiles import TileLayer, TileStats, build_tiles
+
+XYZ_FOLDER = "xyz"
+TILE_REPORT = "rapport-tuiles.json"
+TILE_VALUES = (str, int, float, bool)
+"""What a tile attribute may hold (MVT's scalar types)."""
+
+
+def tile_layers(territory: Territory) -> list[TileLayer]:
+    """The MVT layers: the communes, then one layer per legend item, in Web Mercator."""
+    communes = territory.communes
+    layers = [
+        TileLayer(
+            name=COMMUNES_LAYER,
+            geometries=reproject(
+                np.array([c.geometry for c in communes], dtype=object), LAMBERT_93, WEB_MERCATOR
+            ),
+            properties=[{"insee": c.insee, "nom": c.name} for c in communes],
+            coverage=True,  # neighbours share their borders: simplify them once, no gaps
+        )
+    ]
+    for features in territory.features:
+        item = features.item
+        properties = [
+            {
+                "id": identifier,
+                **{
+                    field: value
+                    for field, value in public_attributes(item, attributes).items()
+                    if isinstance(value, TILE_VALUES)
+                },
+            }
+            for identifier, attributes in zip(features.ids, features.attributes, strict=True)
+        ]
+        layers.append(
+            TileLayer(
+                name=item.id,
+                geometries=reproject(features.geometries, LAMBERT_93, WEB_MERCATOR),
+                properties=properties,
+            )
+        )
+    return layers
+
+
+def tile_report(stats: TileStats) -> dict[str, Any]:
+    """What the tile step left out or made coarser, for the validation report: never silent."""
+    return {
+        "notes": list(stats.notes),
+        "thinned": [
+            {"layer": layer, "zoom": zoom, "features": count}
+            for layer, zoom, count in stats.thinned
+        ],
+    }
+
+
+def write_tiles(
+    territory: Territory, target: Path, *, workers: int | None = None,
+    executor: Executor | None = None, quiet: bool = False,
+) -> TileStats:  # fmt: skip
+    """Tile the territory into ``target``, replaced whole only when every tile is written."""
+    config = territory.config
+    with staging_folder(target) as staging:
+        stats = build_tiles(
+            tile_layers(territory),
+            minzoom=config.tiles.minzoom,
+            maxzoom=config.tiles.maxzoom,
+            directory=staging / XYZ_FOLDER,
+            pmtiles_path=staging / f"{config.tiles.name}.pmtiles",
+            name=config.name,
+            description=f"Trame verte et bleue — {config.name}",
+            attribution=" · ".join(config.sources),
+            workers=workers,
+            executor=executor,
+            progress=not quiet,
+        )
+        write_json(staging / TILE_REPORT, tile_report(stats))
+        write_key(staging, tiles_key(config))
+        replace_folder(staging, target)
+    return stats
+
+
+def tiles_are_current(config: Config, target: Path) -> bool:
+    """True when ``target`` holds tiles made from these exact inputs and code."""
+    return read_key(target) == tiles_key(config) and (target / TILE_REPORT).is_file()
+
+
+def read_tile_report(target: Path) -> dict[str, Any]:
+    return json.loads((target / TILE_REPORT).read_text(encoding="utf-8"))
+
+
+def log_tile_stats(stats: TileStats, maxzoom: int, quiet: bool) -> None:
+    if quiet:
+        return
+    for note in stats.notes:
+        print(f"  tuiles : {note}", file=sys.stderr, flush=True)
+    thinned = sum(count for _, _, count in stats.thinned)
+    if thinned:
+        print(
+            f"  tuiles : {thinned} objets plus petits qu'un pixel omis aux zooms inférieurs "
+            f"à {maxzoom} (détail dans api/validation.json)",
+            file=sys.stderr,
+            flush=True,
+        )

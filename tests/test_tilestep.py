@@ -1,0 +1,57 @@
+"""The build's tile step: staged aside, swapped in whole, public fields only."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator import tilestep
+from generator.config import load_config
+from generator.territory import load_territory
+from generator.tilestep import TILE_REPORT, XYZ_FOLDER, tile_layers, write_tiles
+
+
+def test_a_failing_tile_step_leaves_the_previous_tiles(territory, tmp_path, monkeypatch):
+    demo = load_territory(load_config(territory))
+    target = tmp_path / "tiles"
+    write_tiles(demo, target, workers=1, quiet=True)
+    before = sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file())
+    assert (target / TILE_REPORT).is_file() and (target / XYZ_FOLDER).is_dir()
+
+    def broken(*args, **kwargs):
+        kwargs["directory"].mkdir(parents=True)
+        (kwargs["directory"] / "half-written.pbf").write_bytes(b"x")
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(tilestep, "build_tiles", broken)
+    with pytest.raises(RuntimeError):
+        write_tiles(demo, target, workers=1, quiet=True)
+    after = sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file())
+    assert after == before
+    assert not list(tmp_path.glob(".tiles.*")), "no staging folder left behind"
+
+
+def test_tiles_carry_the_public_fields_only_booleans_included(territory):
+    demo = load_territory(load_config(territory))
+    item = demo.features[0].item
+    public = set(item.fields)
+    assert public, "the demo's first legend item declares public fields"
+    layer = next(layer for layer in tile_layers(demo) if layer.name == item.id)
+    keys = {key for properties in layer.properties for key in properties}
+    assert keys - {"id"} <= public
+    source_fields = set(demo.features[0].attributes[0])
+    assert source_fields - public, "the demo data has fields that are not public"
+    assert not keys & (source_fields - public)
+
+
+def test_a_boolean_public_field_reaches_the_tiles(territory):
+    import dataclasses
+
+    demo = load_territory(load_config(territory))
+    features = demo.features[0]
+    field = next(iter(features.item.fields))
+    attributes = [dict(row, **{field: True}) for row in features.attributes]
+    changed = dataclasses.replace(
+        demo, features=[dataclasses.replace(features, attributes=attributes)]
+    )
+    layer = next(layer for layer in tile_layers(changed) if layer.name == features.item.id)
+    assert all(properties[field] is True for properties in layer.properties)

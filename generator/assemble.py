@@ -1,24 +1,24 @@
-"""Assemble: MkDocs turns the rendered Markdown into HTML, then everything rendered beside it
-(static maps, API, style, tiles, vendor files) joins it, the pages get their Content-Security-Policy
-and the manifest lists every file. Nothing here computes or renders content."""
+"""Assemble: MkDocs turns the rendered Markdown (narrative pages, home page, commune list,
+processing report) into HTML, then everything rendered beside it (commune pages, static maps,
+API, style, tiles, vendor files) joins it, MkDocs' pages get their Content-Security-Policy and
+the manifest lists every file. Nothing here computes or renders content."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import logging
+import gzip
 import os
-import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from . import theme
 from .config import Config, build_date
 from .errors import UserError
 from .files import file_digest, link_file, link_tree, write_json
-from .pages import theme_context
-from .paths import MAPLIBRE_DIST, MKDOCS_CONFIG
-from .style import content_security_policy
+from .paths import MAPLIBRE_DIST
+from .style import content_security_policy, secure_page
+from .theme import quiet_mkdocs, source_date_epoch
 from .tilestep import XYZ_FOLDER
 
 MAPLIBRE_FILES = (
@@ -27,19 +27,9 @@ MAPLIBRE_FILES = (
     "maplibre-gl-shared.mjs",
     "maplibre-gl.css",
 )
-NAV = [
-    {"Accueil": "index.md"},
-    {"Communes": "communes/index.md"},
-    {"Méthode et données": "methode.md"},
-    {"Traitement des données": "traitement.md"},
-    {"À propos": "a-propos.md"},
-    {"Accessibilité": "accessibilite.md"},
-]
 
 
-def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str, Any],
-                 source_date_epoch: int, quiet: bool = False,
-                 site_url: str | None = None) -> None:  # fmt: skip
+def mkdocs_build(docs_dir: Path, site_dir: Path, config: Config, quiet: bool = False) -> None:
     """Run MkDocs (strict) on ``docs_dir``; the nav holds only the narrative pages.
 
     MkDocs stamps the sitemap with SOURCE_DATE_EPOCH when set: we set it to the build date so
@@ -49,66 +39,74 @@ def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    logger = logging.getLogger("mkdocs")
-    level = logger.level
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
-    previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
+    epoch = int(build_date(config).timestamp())
     try:
-        options: dict[str, Any] = {
-            "config_file": str(MKDOCS_CONFIG), "site_name": site_name, "docs_dir": str(docs_dir),
-            "site_dir": str(site_dir), "extra": extra, "nav": NAV, "strict": True,
-        }  # fmt: skip
-        if site_url:
-            options["site_url"] = site_url
-        build(load_config(**options))
+        with quiet_mkdocs(quiet), source_date_epoch(epoch):
+            options = theme.mkdocs_options(config)
+            build(load_config(**options, docs_dir=str(docs_dir), site_dir=str(site_dir)))
     except MkDocsException as error:
         raise UserError(f"MkDocs could not build the site: {error}") from None
-    finally:
-        logger.setLevel(level)
-        if previous_epoch is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
 
 
-_INLINE_SCRIPT = re.compile(r"<script(?P<attributes>[^>]*)>(?P<code>.*?)</script>", re.DOTALL)
-_HEAD = re.compile(r"<meta charset=[^>]*>", re.IGNORECASE)
+def write_sitemap(site_dir: Path, config: Config, docs_dir: Path, more: Iterable[str]) -> None:
+    """With a ``site_url``, MkDocs' sitemap lists the pages it built: write it again, with its
+    own template, listing ``more`` pages too (``src_uri`` of the pages rendered outside it)."""
+    if not config.site_url:
+        return
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files, get_files
+    from mkdocs.structure.pages import Page
+    from mkdocs.utils import get_build_timestamp
+
+    epoch = int(build_date(config).timestamp())
+    with quiet_mkdocs(), source_date_epoch(epoch):
+        mkdocs_config = load_config(
+            **theme.mkdocs_options(config), docs_dir=str(docs_dir), site_dir=str(site_dir)
+        )
+        files = get_files(mkdocs_config)
+        urls = mkdocs_config.use_directory_urls
+        for src_uri in more:
+            files.append(File(src_uri, str(docs_dir), str(site_dir), urls))
+        pages = list(files.documentation_pages())
+        for file in pages:
+            Page(None, file, mkdocs_config)
+        template = mkdocs_config.theme.get_env().get_template("sitemap.xml")
+        text = template.render(pages=Files(pages).documentation_pages(), config=mkdocs_config)
+        timestamp = get_build_timestamp(pages=[f.page for f in pages])
+    # As MkDocs writes them (mkdocs.commands.build._build_theme_template).
+    data = text.encode("utf-8")
+    (site_dir / "sitemap.xml").write_bytes(data)
+    gz_path = site_dir / "sitemap.xml.gz"
+    with (
+        gz_path.open("wb") as file,
+        gzip.GzipFile(fileobj=file, filename=str(gz_path), mode="wb", mtime=timestamp) as gz,
+    ):
+        gz.write(data)
 
 
 def add_content_security_policy(site_dir: Path, policy: str) -> None:
-    """Put a CSP ``<meta>`` at the top of every page, allowing that page's own inline scripts
-    by their SHA-256 (and nothing else inline): data-derived text can never become code."""
+    """Every page MkDocs wrote gets its Content-Security-Policy (:func:`secure_page`)."""
     for page in sorted(site_dir.rglob("*.html")):
-        html = page.read_text(encoding="utf-8")
-        hashes = sorted(
-            {
-                "'sha256-"
-                + base64.b64encode(hashlib.sha256(m["code"].encode()).digest()).decode()
-                + "'"
-                for m in _INLINE_SCRIPT.finditer(html)
-                if "src=" not in m["attributes"] and "application/json" not in m["attributes"]
-            }
-        )
-        page_policy = policy.replace("script-src 'self'", " ".join(["script-src 'self'", *hashes]))
-        meta = f'<meta http-equiv="Content-Security-Policy" content="{page_policy}">'
-        head = _HEAD.search(html)
-        if head:
-            html = html[: head.end()] + "\n  " + meta + html[head.end() :]
-        else:
-            html = html.replace("<head>", "<head>\n" + meta, 1)
-        page.write_text(html, encoding="utf-8")
+        page.write_text(secure_page(page.read_text(encoding="utf-8"), policy), encoding="utf-8")
 
 
-def manifest(site_dir: Path, inputs: list[Path], inputs_base: Path) -> dict[str, Any]:
+def manifest(
+    site_dir: Path, inputs: list[Path], inputs_base: Path, known: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Every published file and every input with its SHA-256, in a stable order.
 
     Inputs are named relative to ``inputs_base`` (the config's folder) so that the manifest
-    does not depend on where the checkout lives.
+    does not depend on where the checkout lives. ``known``: digests already computed by whoever
+    wrote those files (the per-commune tasks), not read again.
     """
-    files = sorted(p for p in site_dir.rglob("*") if p.is_file() and p.name != "manifest.json")
+    known = known or {}
+    names = sorted(
+        p.relative_to(site_dir).as_posix()
+        for p in site_dir.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    )
     return {
-        "files": {p.relative_to(site_dir).as_posix(): file_digest(p) for p in files},
+        "files": {name: known.get(name) or file_digest(site_dir / name) for name in names},
         "inputs": {
             Path(os.path.relpath(p, inputs_base)).as_posix(): file_digest(p)
             for p in sorted(set(inputs))
@@ -131,25 +129,26 @@ def copy_vendor_assets(site_dir: Path) -> None:
 
 def assemble_site(
     docs_dir: Path, rendered_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
-    quiet: bool = False,
+    quiet: bool = False, pages: Iterable[str] = (),
 ) -> None:  # fmt: skip
-    """MkDocs builds ``docs_dir`` into ``site_dir``; the rendered files, the tiles and MapLibre
-    join it (hard links where possible); every page gets its Content-Security-Policy."""
-    epoch = int(build_date(config).timestamp())
-    mkdocs_build(
-        docs_dir, site_dir, config.name, theme_context(config), epoch, quiet, config.site_url
-    )
+    """MkDocs builds ``docs_dir`` into ``site_dir`` and its pages get their
+    Content-Security-Policy; the rendered files (``pages``: the ``src_uri`` of the pages among
+    them, already secured, for the sitemap), the tiles and MapLibre join it (hard links where
+    possible)."""
+    mkdocs_build(docs_dir, site_dir, config, quiet)
+    add_content_security_policy(site_dir, content_security_policy(config))
+    write_sitemap(site_dir, config, docs_dir, pages)
     link_tree(rendered_dir, site_dir)
     link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
     for archive in tiles_dir.glob("*.pmtiles"):
         link_file(archive, site_dir / "tiles" / archive.name)
     copy_vendor_assets(site_dir)
-    add_content_security_policy(site_dir, content_security_policy(config))
 
 
 def write_manifest(
-    site_dir: Path, inputs: list[Path], config: Config, key: str, communes: int
-) -> None:
+    site_dir: Path, inputs: list[Path], config: Config, key: str, communes: int,
+    known: dict[str, str] | None = None,
+) -> None:  # fmt: skip
     """Written last: the list of what to publish, with the build's cache key."""
-    published = manifest(site_dir, inputs, config.config_path.parent)
+    published = manifest(site_dir, inputs, config.config_path.parent, known)
     write_json(site_dir / "manifest.json", {**published, "build_key": key, "communes": communes})

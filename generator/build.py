@@ -1,6 +1,7 @@
 """The build, step by step: read → validate → compute → render → assemble → swap into place.
 
 Each step is one call into the module that owns it; this file only lists them, in order.
+The tiles and the per-commune outputs run in tasks on one pool of workers (:mod:`.parallel`).
 Everything is written (rendered) before MkDocs and the rest assemble it into the site, and the
 site replaces the previous one only when every step succeeded.
 """
@@ -14,13 +15,16 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import api, assemble, pages, staticmap
+from . import api, assemble, pages, parallel, staticmap
 from .cache import inputs, site_is_current, site_key
 from .config import load_config
-from .figures import compute_figures
+from .figures import whole_territory
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
+from .percommune import render_communes
+from .style import content_security_policy
 from .territory import load_territory
+from .theme import prepare_theme
 from .tiles import TileStats
 from .tilestep import log_tile_stats, read_tile_report, tiles_are_current, write_tiles
 from .validate import ValidationReport
@@ -71,40 +75,51 @@ def build_site(
     for warning in territory.report.warnings:
         log(f"  attention : {warning}", quiet)
 
-    # Render the tiles (kept while their inputs and code do not change).
-    tiles_dir = tiles_dir or TILES_CACHE / config.slug
-    stats = None
-    if force or not tiles_are_current(config, tiles_dir):
-        log(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…", quiet)
-        stats = write_tiles(territory, tiles_dir, workers=workers, executor=executor, quiet=quiet)
-        log_tile_stats(stats, config.tiles.maxzoom, quiet)
-    else:
-        log(f"Tuiles à jour dans {tiles_dir}.", quiet)
-    tiles_report = read_tile_report(tiles_dir)
+    with parallel.pool(workers, executor) as pool:
+        # Render the tiles (kept while their inputs and code do not change).
+        tiles_dir = tiles_dir or TILES_CACHE / config.slug
+        stats = None
+        if force or not tiles_are_current(config, tiles_dir):
+            log(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…", quiet)
+            stats = write_tiles(territory, tiles_dir, pool=pool, quiet=quiet)
+            log_tile_stats(stats, config.tiles.maxzoom, quiet)
+        else:
+            log(f"Tuiles à jour dans {tiles_dir}.", quiet)
+        tiles_report = read_tile_report(tiles_dir)
 
-    # Compute the figures.
-    log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
-    views, whole = compute_figures(territory, quiet)
+        with staging_folder(output) as staging:
+            docs, rendered = staging / "docs", staging / "rendered"
+            pages.write_narrative_pages(docs)
+            theme_spec = prepare_theme(
+                config, docs, {pages.EXPLICATION: pages.explication_fragment(config)},
+                content_security_policy(config),
+            )  # fmt: skip
 
-    with staging_folder(output) as staging:
-        # Render the pages (Markdown for MkDocs) and every other file of the site.
-        docs, rendered = staging / "docs", staging / "rendered"
-        pages.write_pages(docs, config, views, whole, territory.report, tiles_report)
-        pages.write_redirects(rendered, config, territory.communes)
-        staticmap.write_static_maps(rendered, territory, whole.commune)
-        api.write_api(rendered / "api", config, views, whole, territory.report, tiles_report)
+            # Compute and render each commune (figures, page, static map, API files), in chunks.
+            log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
+            communes = render_communes(territory, rendered, theme_spec, pool, quiet)
+            whole = whole_territory(territory, communes.figures)
 
-        # Assemble: MkDocs, then the rendered files, tiles and vendor files beside its pages.
-        log("Site statique (MkDocs)…", quiet)
-        site = staging / "site"
-        assemble.assemble_site(docs, rendered, tiles_dir, site, config, quiet)
-        assemble.write_manifest(site, inputs(config), config, key, communes=len(views))
-        replace_folder(site, output)
+            # Render the pages of the whole territory (Markdown for MkDocs) and its files.
+            pages.write_pages(docs, config, territory.communes, whole, territory.report,
+                              tiles_report)  # fmt: skip
+            staticmap.write_territory_map(rendered, territory, whole.commune)
+            api.write_api(rendered / "api", config, communes.summaries, whole, territory.report,
+                          tiles_report)  # fmt: skip
+
+            # Assemble: MkDocs, then the rendered files, tiles and vendor files beside its pages.
+            log("Site statique (MkDocs)…", quiet)
+            site = staging / "site"
+            assemble.assemble_site(docs, rendered, tiles_dir, site, config, quiet, communes.pages)
+            assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
+                                    communes.digests)  # fmt: skip
+            replace_folder(site, output)
 
     seconds = time.perf_counter() - started
     tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
-    log(f"Site construit dans {output} : {len(views)} communes, {tiles}, {seconds:.1f} s.", quiet)
-    return BuildResult(output, len(views), stats, territory.report, seconds)
+    n = len(territory.communes)
+    log(f"Site construit dans {output} : {n} communes, {tiles}, {seconds:.1f} s.", quiet)
+    return BuildResult(output, n, stats, territory.report, seconds)
 
 
 def build_tiles_only(

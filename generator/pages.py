@@ -1,4 +1,6 @@
-"""Render the generated Markdown pages (home, commune list, one page per commune) for MkDocs.
+"""Render the generated pages: the home page, the commune list and the processing report in
+Markdown for MkDocs, and each commune page's body in HTML (put into the theme outside MkDocs:
+:mod:`generator.theme`).
 
 Data-derived text only ever reaches the pages through Jinja2 with autoescaping, inside raw HTML
 blocks that Markdown leaves alone, so a name like ``*Saint_Amand*`` or ``<script>`` shows as is.
@@ -7,6 +9,7 @@ blocks that Markdown leaves alone, so a name like ``*Saint_Amand*`` or ``<script
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from .config import Config, LegendItem, build_date
+from .config import Config, LegendItem
 from .figures import CommuneView, ItemFigures
 from .french import french_date, french_number, public_value
 from .paths import PAGES_DIR
@@ -110,19 +113,49 @@ def _common(config: Config) -> dict[str, Any]:
         "config": config,
         "data_date": french_date(config),
         "commune_symbol": legend_symbol(config.communes.style, "line"),
-        "explanatory_text": _explanatory_text(config),
     }
 
 
-def render_commune(env: Environment, config: Config, view: CommuneView) -> str:
+EXPLICATION = "explication"
+"""The fragment of Markdown shared by every commune page (see :func:`explication_markdown`)."""
+
+
+@dataclass(frozen=True)
+class PageBody:
+    """A page rendered outside MkDocs' build: its source path as MkDocs would name it, its
+    title and front matter, and its body (HTML), for :class:`generator.theme.ThemeRenderer`."""
+
+    src_uri: str
+    title: str
+    meta: dict[str, Any]
+    content: str
+
+
+def explication_markdown(env: Environment, config: Config) -> str:
+    """The explanatory section of the commune pages: Markdown (the operator's text), the same on
+    every commune page, rendered once by MkDocs (:func:`generator.theme.prepare_theme`)."""
+    return env.get_template("_explication.md.j2").render(explanatory_text=_explanatory_text(config))
+
+
+def explication_fragment(config: Config) -> tuple[str, str]:
+    """(where, Markdown) of the commune pages' explanatory section: MkDocs renders it once as
+    if on a commune page (same folder depth, so the same relative links)."""
+    return "communes/explication.md", explication_markdown(environment(), config)
+
+
+def commune_src_uri(commune: Commune) -> str:
+    return f"communes/{commune.insee}-{commune.slug}.md"
+
+
+def render_commune(
+    env: Environment, config: Config, view: CommuneView, explication_html: str
+) -> PageBody:
+    """The commune page's body in HTML (``explication_html``: the explanatory section, already
+    rendered), with the body MkDocs' Markdown would have given (raw HTML blocks kept as is)."""
     commune = view.commune
     title = f"{commune.name} — trame verte et bleue"
-    return env.get_template("commune.md.j2").render(
+    content = env.get_template("commune.html.j2").render(
         **_common(config),
-        front_matter=_front_matter(
-            title=title,
-            description=f"Trame verte et bleue sur la commune de {commune.name} ({commune.insee}).",
-        ),
         title=title,
         commune=commune,
         area=french_number(commune.area_ha),
@@ -136,6 +169,14 @@ def render_commune(env: Environment, config: Config, view: CommuneView) -> str:
         legend=_legend_rows(config, view.figures),
         sentences=[sentence(f) for f in view.figures],
         elements=_element_rows(config, view.figures),
+        explication_html=Markup(explication_html),
+    )
+    description = f"Trame verte et bleue sur la commune de {commune.name} ({commune.insee})."
+    return PageBody(
+        commune_src_uri(commune),
+        title,
+        {"title": title, "description": description},
+        content.strip(),
     )
 
 
@@ -149,6 +190,7 @@ def render_index(
     title = f"La trame verte et bleue — {config.name}"
     return env.get_template("index.md.j2").render(
         **_common(config),
+        explanatory_text=_explanatory_text(config),
         front_matter=_front_matter(title=title, description=title),
         title=title,
         communes=sorted(communes, key=lambda c: (c.slug, c.insee)),
@@ -199,46 +241,30 @@ def render_redirect(env: Environment, config: Config, commune: Commune) -> str:
     )
 
 
-def theme_context(config: Config) -> dict[str, Any]:
-    """What the theme's templates read from MkDocs' ``extra``: the territory's words."""
-    return {
-        "trame": {
-            "territory": config.name,
-            "fictitious": config.fictitious,
-            "data_date": french_date(config),
-            "build_date": build_date(config).strftime("%d/%m/%Y"),
-            "sources": list(config.sources),
-            "licence": config.licence,
-            "producer": config.producer,
-        }
-    }
+def redirect_path(commune: Commune) -> str:
+    """``communes/<insee>/``: the short address of each commune page (below the site root)."""
+    return f"communes/{commune.insee}/index.html"
 
 
-def write_redirects(site_dir: Path, config: Config, communes: list[Commune]) -> None:
-    """``communes/<insee>/``: the short address of each commune page."""
-    env = environment()
-    for commune in communes:
-        redirect = site_dir / "communes" / commune.insee / "index.html"
-        redirect.parent.mkdir(parents=True, exist_ok=True)
-        redirect.write_text(render_redirect(env, config, commune), encoding="utf-8")
+def write_narrative_pages(docs_dir: Path) -> None:
+    """The operator's own pages (site_src/pages), for MkDocs."""
+    shutil.copytree(PAGES_DIR, docs_dir, dirs_exist_ok=True)
 
 
 def write_pages(
     docs_dir: Path,
     config: Config,
-    views: list[CommuneView],
+    communes: list[Commune],
     whole: CommuneView,
     report: ValidationReport,
     tiles_report: dict[str, Any],
 ) -> None:
-    """The narrative pages, then index.md, traitement.md, communes/index.md and
-    communes/<insee>-<slug>.md, for MkDocs."""
-    shutil.copytree(PAGES_DIR, docs_dir, dirs_exist_ok=True)
+    """index.md, traitement.md and communes/index.md, for MkDocs (the commune pages themselves
+    are rendered outside MkDocs: :func:`render_commune`)."""
     env = environment()
     (docs_dir / "traitement.md").write_text(
         render_processing_report(env, config, report, tiles_report), encoding="utf-8"
     )
-    communes = [view.commune for view in views]
     (docs_dir / "communes").mkdir(parents=True, exist_ok=True)
     (docs_dir / "index.md").write_text(
         render_index(env, config, communes, whole.bbox, whole.figures), encoding="utf-8"
@@ -246,6 +272,3 @@ def write_pages(
     (docs_dir / "communes" / "index.md").write_text(
         render_commune_list(env, config, communes), encoding="utf-8"
     )
-    for view in views:
-        page = docs_dir / "communes" / f"{view.commune.insee}-{view.commune.slug}.md"
-        page.write_text(render_commune(env, config, view), encoding="utf-8")

@@ -175,14 +175,21 @@ class StaticMaps:
         return commune_svg(self, commune)
 
 
+def map_window(geometry: shapely.Geometry) -> tuple[shapely.Geometry, float]:
+    """The ground a commune's map shows (a Lambert-93 box around it) and its metres per pixel:
+    only what meets this box is drawn, so it is all a map's task needs."""
+    minx, miny, maxx, maxy = geometry.bounds
+    _, metres_per_pixel = _transform((minx, miny, maxx, maxy))
+    half_w, half_h = MAP_WIDTH / 2 * metres_per_pixel, MAP_HEIGHT / 2 * metres_per_pixel
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    return shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h), metres_per_pixel
+
+
 def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     """The whole SVG document for one commune."""
     config = maps.config
-    minx, miny, maxx, maxy = commune.geometry.bounds
-    to_pixels, metres_per_pixel = _transform((minx, miny, maxx, maxy))
-    half_w, half_h = MAP_WIDTH / 2 * metres_per_pixel, MAP_HEIGHT / 2 * metres_per_pixel
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    window = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    to_pixels, _ = _transform(commune.geometry.bounds)
+    window, metres_per_pixel = map_window(commune.geometry)
     tolerance = metres_per_pixel / 2
     body = ['<rect width="100%" height="100%" fill="#ffffff"/>',
             f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="#f6f6f2"/>']  # fmt: skip
@@ -216,13 +223,13 @@ def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     )
 
 
-def write_static_maps(site_dir: Path, territory: Territory, whole: Commune) -> None:
-    """``carte.svg`` of the ``whole`` territory at the site root and of each commune beside its
-    page."""
+def commune_map_path(commune: Commune) -> str:
+    return f"{commune.path}carte.svg"
+
+
+def write_territory_map(site_dir: Path, territory: Territory, whole: Commune) -> None:
+    """``carte.svg`` of the ``whole`` territory, at the site root (each commune's own map is
+    made with its page: :func:`commune_svg`)."""
     maps = StaticMaps(territory.config, territory.communes, territory.features)
     site_dir.mkdir(parents=True, exist_ok=True)
     (site_dir / "carte.svg").write_text(maps.svg(whole), encoding="utf-8")
-    for commune in territory.communes:
-        folder = site_dir / commune.path
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "carte.svg").write_text(maps.svg(commune), encoding="utf-8")

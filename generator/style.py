@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
 from markupsafe import Markup
@@ -44,6 +47,30 @@ def content_security_policy(config: Config) -> str:
         "worker-src 'self' blob:; font-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'"
     )
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?P<attributes>[^>]*)>(?P<code>.*?)</script>", re.DOTALL)
+_HEAD = re.compile(r"<meta charset=[^>]*>", re.IGNORECASE)
+
+
+def secure_page(html: str, policy: str) -> str:
+    """The page with a CSP ``<meta>`` at the top, allowing that page's own inline scripts by
+    their SHA-256 (and nothing else inline): data-derived text can never become code."""
+    hashes = sorted(
+        {
+            "'sha256-"
+            + base64.b64encode(hashlib.sha256(m["code"].encode()).digest()).decode()
+            + "'"
+            for m in _INLINE_SCRIPT.finditer(html)
+            if "src=" not in m["attributes"] and "application/json" not in m["attributes"]
+        }
+    )
+    page_policy = policy.replace("script-src 'self'", " ".join(["script-src 'self'", *hashes]))
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{page_policy}">'
+    head = _HEAD.search(html)
+    if head:
+        return html[: head.end()] + "\n  " + meta + html[head.end() :]
+    return html.replace("<head>", "<head>\n" + meta, 1)
 
 
 def item_layers(item: LegendItem) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from .config import Config
 from .crs import LAMBERT_93, WEB_MERCATOR, reproject
 from .features import public_attributes
 from .files import replace_folder, staging_folder, write_json
+from .parallel import Pool
 from .style import COMMUNES_LAYER
 from .territory import Territory
 from .tiles import TileLayer, TileStats, build_tiles
@@ -76,10 +77,13 @@ def tile_report(stats: TileStats) -> dict[str, Any]:
 
 def write_tiles(
     territory: Territory, target: Path, *, workers: int | None = None,
-    executor: Executor | None = None, quiet: bool = False,
+    executor: Executor | None = None, pool: Pool | None = None, quiet: bool = False,
 ) -> TileStats:  # fmt: skip
-    """Tile the territory into ``target``, replaced whole only when every tile is written."""
+    """Tile the territory into ``target``, replaced whole only when every tile is written.
+    The tasks run on ``pool`` (the build's), else on ``executor`` / ``workers``."""
     config = territory.config
+    if pool is not None:
+        workers, executor = pool.workers, pool.executor
     with staging_folder(target) as staging:
         stats = build_tiles(
             tile_layers(territory),

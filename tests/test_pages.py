@@ -3,13 +3,18 @@
 import datetime as dt
 from pathlib import Path
 
-import pytest
 import shapely
 
 from generator.config import Communes, Config, LegendItem, Source, Style, Tiles
 from generator.figures import CommuneView, Element, ItemFigures
 from generator.french import french_number
-from generator.pages import environment, render_commune, sentence
+from generator.pages import (
+    environment,
+    explication_markdown,
+    render_commune,
+    render_commune_list,
+    sentence,
+)
 from generator.territory import Commune
 
 EVIL = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>*_x_*'
@@ -56,26 +61,30 @@ def test_data_reaches_the_page_as_escaped_text(tmp_path):
         ItemFigures("reservoirs", "Réservoir <b>", "polygon", 1, 1.0, 1.0, elements=[element])
     ]
     page = render_commune(
-        environment(), config(tmp_path), CommuneView(commune, figures, (0, 0, 1, 1))
-    )
-    front_matter, body = page.split("---\n", 2)[1:]
+        environment(), config(tmp_path), CommuneView(commune, figures, (0, 0, 1, 1)),
+        "<h2>Explication</h2>",
+    )  # fmt: skip
+    body = page.content
     assert "<script>" not in body and "<img src=x" not in body and "<b>" not in body
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body
     assert "Réservoir &lt;b&gt;" in body
-    assert "### Le SRCE" in body  # the operator's Markdown text is kept for MkDocs
+    assert "<h2>Explication</h2>" in body  # the explanatory section, rendered once by MkDocs
     assert 'data-insee="59606"' in body and 'data-root="../../"' in body
-    import yaml
+    assert page.title.startswith(EVIL) and page.meta["title"] == page.title
+    assert page.src_uri == "communes/59606-evil.md"
 
-    assert yaml.safe_load(front_matter)["title"].startswith(EVIL)
+
+def test_the_explanatory_section_is_the_operators_markdown(tmp_path):
+    assert "### Le SRCE" in explication_markdown(environment(), config(tmp_path))
 
 
-@pytest.mark.parametrize("value", [EVIL])
-def test_markdown_does_not_reinterpret_escaped_names(tmp_path, value):
-    """MkDocs' Markdown must leave the raw HTML blocks (and so the escaped names) untouched."""
+def test_markdown_does_not_reinterpret_escaped_names(tmp_path):
+    """MkDocs' Markdown must leave the raw HTML blocks of the pages it still builds (the commune
+    list, the home page) and so the escaped names untouched."""
     import markdown
 
-    commune = Commune("59606", value, "evil", (), shapely.box(0, 0, 10, 10))
-    page = render_commune(environment(), config(tmp_path), CommuneView(commune, [], (0, 0, 1, 1)))
+    commune = Commune("59606", EVIL, "evil", (), shapely.box(0, 0, 10, 10))
+    page = render_commune_list(environment(), config(tmp_path), [commune])
     html = markdown.markdown(page.split("---\n", 2)[2], extensions=["attr_list", "tables"])
     assert "<script>" not in html and "<img src=x" not in html
     assert "*_x_*" in html  # not turned into emphasis

@@ -8,8 +8,8 @@ Polygon coverages (``TileLayer.coverage``, the communes) are the exception: the 
 simplifies them as a whole for every zoom and hands each task its part, so a shared border is
 simplified once and is the same on both sides, in every task and tile.
 
-Tasks are made lazily, as the executor takes them (at most ``4 * workers`` in flight), so the
-workers start at once and memory stays flat. Output bytes depend only on the input: features
+Tasks are made lazily, as the executor takes them (:func:`generator.parallel.map_unordered`:
+at most ``4 * workers`` in flight), so the workers start at once and memory stays flat. Output bytes depend only on the input: features
 keep their input order, properties are sorted and gzip carries no timestamp, so any executor
 and any number of workers give the same files.
 
@@ -30,6 +30,8 @@ import numpy as np
 import shapely
 from tqdm import tqdm
 
+from .. import parallel
+from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
 from .grid import BUFFER, tile_bounds, tiles_bounds
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
@@ -227,31 +229,6 @@ def _jobs(
             yield render_block, BlockTask(z, tiles, chunks, thin and z < maxzoom)
 
 
-def _run(jobs: Iterator[Job], executor: cf.Executor | None, workers: int) -> Iterator[list]:
-    """Results of the jobs in completion order, with at most ``4 * workers`` tasks in flight so
-    memory stays flat whatever the executor. ``workers == 1`` and no executor: in process."""
-    if executor is None and workers == 1:
-        yield from (function(task) for function, task in jobs)
-        return
-    own = executor is None
-    pool = cf.ProcessPoolExecutor(max_workers=workers) if own else executor
-    pending: set[cf.Future] = set()
-    try:
-        for function, task in jobs:
-            pending.add(pool.submit(function, task))
-            if len(pending) >= 4 * workers:
-                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                yield from (future.result() for future in done)
-        while pending:
-            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            yield from (future.result() for future in done)
-    finally:
-        for future in pending:  # after a failure: do not leave work queued on a shared pool
-            future.cancel()
-        if own:
-            pool.shutdown(cancel_futures=True)
-
-
 def build_tiles(
     layers: Sequence[TileLayer],
     *,
@@ -307,11 +284,12 @@ def build_tiles(
     }
     stats = StatsCollector()
     with (
+        parallel.pool(workers, executor) as workers_pool,
         TileArchive(directory, pmtiles_path) as archive,
         tqdm(total=n_tasks, unit="task", desc=f"tiles {name}", disable=not progress) as bar,
     ):
         jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin)
-        for tiles in _run(jobs, executor, workers):
+        for tiles in map_unordered(None, jobs, workers_pool):
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
             for t in tiles:
                 stats.add(

@@ -1,0 +1,262 @@
+"""The site's theme outside MkDocs' build: pages rendered straight from Jinja2 into the configured
+MkDocs theme, with the context MkDocs gives its templates.
+
+MkDocs renders one page in about 10 ms, nearly all of it Markdown parsing the page's raw HTML;
+a commune page is HTML already. So the commune pages skip MkDocs' build: a worker renders the
+page body with Jinja2 and puts it into the theme's template (``main.html``, or the page's
+``template``) through MkDocs' own objects — its config (``mkdocs.yml`` with the build's
+overrides, so whichever theme is configured), its theme environment (the ``url`` filter…), its
+navigation, ``Page`` and ``get_context`` — exactly as ``mkdocs build`` would, only without the
+Markdown step. The few Markdown parts of a commune page (the operator's explanatory text) are
+the same on every commune page: MkDocs renders them once, in the driver (:func:`prepare_theme`).
+
+MkDocs itself still builds the narrative pages, the home page, the commune list and the
+processing report (:mod:`generator.assemble`), with the same options (:func:`mkdocs_options`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Config, build_date
+from .errors import UserError
+from .paths import MKDOCS_CONFIG
+
+NAV = [
+    {"Accueil": "index.md"},
+    {"Communes": "communes/index.md"},
+    {"Méthode et données": "methode.md"},
+    {"Traitement des données": "traitement.md"},
+    {"À propos": "a-propos.md"},
+    {"Accessibilité": "accessibilite.md"},
+]
+
+
+def theme_context(config: Config) -> dict[str, Any]:
+    """What the theme's templates read from MkDocs' ``extra``: the territory's words."""
+    from .french import french_date
+
+    return {
+        "trame": {
+            "territory": config.name,
+            "fictitious": config.fictitious,
+            "data_date": french_date(config),
+            "build_date": build_date(config).strftime("%d/%m/%Y"),
+            "sources": list(config.sources),
+            "licence": config.licence,
+            "producer": config.producer,
+        }
+    }
+
+
+def mkdocs_options(config: Config) -> dict[str, Any]:
+    """The overrides of ``mkdocs.yml`` for this territory, shared by MkDocs' build and by the
+    pages rendered outside it (everything but ``docs_dir`` and ``site_dir``)."""
+    options: dict[str, Any] = {
+        "config_file": str(MKDOCS_CONFIG), "site_name": config.name,
+        "extra": theme_context(config), "nav": NAV, "strict": True,
+    }  # fmt: skip
+    if config.site_url:
+        options["site_url"] = config.site_url
+    return options
+
+
+@contextlib.contextmanager
+def source_date_epoch(epoch: int) -> Iterator[None]:
+    """SOURCE_DATE_EPOCH set while MkDocs runs (it dates the pages and the sitemap with it)."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+@contextlib.contextmanager
+def quiet_mkdocs(quiet: bool = True) -> Iterator[None]:
+    logger = logging.getLogger("mkdocs")
+    level = logger.level
+    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """Markdown rendered once by MkDocs, for every page of one folder depth."""
+
+    html: str
+    toc: Any
+    """MkDocs' ``TableOfContents`` of the fragment's headings (``page.toc``)."""
+
+
+@dataclass(frozen=True)
+class ThemeSpec:
+    """What a worker needs to render pages into the theme: small, picklable, the same for
+    every task. Built by :func:`prepare_theme` in the driver."""
+
+    options: str
+    """``mkdocs_options`` as JSON (also the key of each worker's cached renderer)."""
+    documentation: tuple[str, ...]
+    """Every page MkDocs builds (``src_uri``), for the navigation and the ``pages`` variable."""
+    epoch: int
+    fragments: dict[str, Fragment]
+    policy: str
+    """The Content-Security-Policy of every page (see :func:`generator.style.secure_page`)."""
+
+
+def _load_mkdocs_config(options: dict[str, Any], docs_dir: str, site_dir: str):
+    from mkdocs.config import load_config
+
+    try:
+        return load_config(**options, docs_dir=docs_dir, site_dir=site_dir)
+    except Exception as error:  # MkDocs' own config errors (e.g. an unknown theme)
+        raise UserError(f"{MKDOCS_CONFIG}: MkDocs cannot load its config: {error}") from None
+
+
+def prepare_theme(
+    config: Config, docs_dir: Path, fragments: dict[str, tuple[str, str]], policy: str
+) -> ThemeSpec:
+    """Render the shared Markdown ``fragments`` ({name: (page src_uri, Markdown)}) the way
+    MkDocs renders a page there (its extensions, links resolved from that page), and gather
+    what workers need. ``docs_dir`` holds the pages MkDocs will build."""
+    from mkdocs.structure.files import File, Files, get_files, set_exclusions
+    from mkdocs.structure.pages import Page
+
+    options = mkdocs_options(config)
+    epoch = int(build_date(config).timestamp())
+    with (
+        tempfile.TemporaryDirectory() as site_dir,
+        quiet_mkdocs(),
+        source_date_epoch(epoch),
+        _warnings_are_errors() as warnings,
+    ):
+        mkdocs_config = _load_mkdocs_config(options, str(docs_dir), site_dir)
+        files = get_files(mkdocs_config)
+        for path in _nav_paths(NAV):  # generated pages not written yet
+            if files.get_file_from_path(path) is None:
+                files.append(File(path, str(docs_dir), site_dir, mkdocs_config.use_directory_urls))
+        set_exclusions(files, mkdocs_config)
+        rendered = {}
+        for name, (src_uri, text) in fragments.items():
+            page = Page(None, File(src_uri, str(docs_dir), site_dir, True), mkdocs_config)
+            page.markdown, page.meta = text, {}
+            page.render(mkdocs_config, Files([*files, page.file]))
+            rendered[name] = Fragment(page.content or "", page.toc)
+        if warnings:
+            raise UserError("MkDocs: " + " ; ".join(warnings))
+        documentation = tuple(f.src_uri for f in files.documentation_pages())
+    return ThemeSpec(json.dumps(options, sort_keys=True), documentation, epoch, rendered, policy)
+
+
+def _nav_paths(nav: Any) -> Iterator[str]:
+    if isinstance(nav, str) and nav.endswith(".md"):
+        yield nav
+    elif isinstance(nav, dict):
+        for value in nav.values():
+            yield from _nav_paths(value)
+    elif isinstance(nav, list):
+        for value in nav:
+            yield from _nav_paths(value)
+
+
+@contextlib.contextmanager
+def _warnings_are_errors() -> Iterator[list[str]]:
+    """MkDocs' strict mode for the fragments: its warnings (a broken link…) are collected."""
+    collected: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            collected.append(record.getMessage())
+
+    handler = Collect(logging.WARNING)
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    try:
+        yield collected
+    finally:
+        logger.removeHandler(handler)
+
+
+class ThemeRenderer:
+    """MkDocs' config, theme environment and navigation, loaded once per worker process."""
+
+    def __init__(self, spec: ThemeSpec):
+        from mkdocs.structure.files import File, Files, set_exclusions
+        from mkdocs.structure.nav import get_navigation
+
+        self.spec = spec
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            quiet_mkdocs(),
+            source_date_epoch(spec.epoch),
+        ):
+            # Neither folder is read or written: pages come from the tasks (they must exist).
+            docs_dir, site_dir = os.path.join(folder, "docs"), os.path.join(folder, "site")
+            os.mkdir(docs_dir)
+            self.config = _load_mkdocs_config(json.loads(spec.options), docs_dir, site_dir)
+            self.env = self.config.theme.get_env()
+            urls = self.config.use_directory_urls
+            self.files = Files([File(p, docs_dir, site_dir, urls) for p in spec.documentation])
+            set_exclusions(self.files, self.config)
+            self.nav = get_navigation(self.files, self.config)
+        self.pages = self.files.documentation_pages()
+        self._nav_pages = {page.file.src_uri: page for page in self.nav.pages}
+
+    def render(self, src_uri: str, title: str, meta: dict[str, Any], content: str, toc: Any) -> str:
+        """The whole HTML document of the page ``src_uri`` (e.g. ``communes/x.md``) whose body
+        is ``content`` (HTML), as MkDocs' ``_build_page`` would write it."""
+        from mkdocs.commands.build import get_context
+        from mkdocs.structure.files import File
+        from mkdocs.structure.pages import Page
+
+        page = self._nav_pages.get(src_uri)
+        if page is None:
+            file = File(src_uri, self.config.docs_dir, self.config.site_dir, True)
+            page = Page(title, file, self.config)
+        page.markdown, page.meta, page.content, page.toc = "", dict(meta), content, toc
+        page.update_date = _build_day(self.spec.epoch)
+        page.active = True
+        try:
+            context = get_context(self.nav, self.pages, self.config, page)
+            context = self.config.plugins.on_page_context(
+                context, page=page, config=self.config, nav=self.nav
+            )
+            template = self.env.get_template(page.meta.get("template", "main.html"))
+            output = template.render(context)
+            output = self.config.plugins.on_post_page(output, page=page, config=self.config)
+        finally:
+            page.active = False
+        # MkDocs writes ``output.encode('utf-8', errors='xmlcharrefreplace')``.
+        return output.encode("utf-8", errors="xmlcharrefreplace").decode("utf-8")
+
+
+def _build_day(epoch: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y-%m-%d")
+
+
+_RENDERERS: dict[tuple[str, tuple[str, ...]], ThemeRenderer] = {}
+
+
+def renderer(spec: ThemeSpec) -> ThemeRenderer:
+    """This process's renderer for ``spec`` (loaded on its first task, reused after)."""
+    key = (spec.options, spec.documentation)
+    if key not in _RENDERERS:
+        _RENDERERS.clear()
+        _RENDERERS[key] = ThemeRenderer(spec)
+    return _RENDERERS[key]

@@ -1,0 +1,95 @@
+"""Commune pages rendered outside MkDocs' build are the pages MkDocs would build, for the
+project's theme and for any other theme configured (same code path)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import assemble, pages, theme
+from generator.config import load_config
+from generator.figures import CommuneView, ItemIndex, area_figures
+from generator.territory import load_territory
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# A theme unlike the project's: it reads the navigation (and which item is active), the table
+# of contents, the page's metadata and URLs, the url filter and the config's extra.
+OTHER_THEME = """<!doctype html><html><head><title>{{ page.title }} · {{ config.site_name }}</title>
+<meta name="description" content="{{ page.meta.description }}"></head><body>
+<nav>{% for item in nav %}<a href="{{ item.url|url }}"{% if item.active %} aria-current="page"{% endif %}>{{ item.title }}</a>{% endfor %}</nav>
+<aside>{% for heading in page.toc %}<a href="{{ heading.url }}">{{ heading.title }}</a>{% for sub in heading.children %}<i>{{ sub.title }}</i>{% endfor %}{% endfor %}</aside>
+<p>{{ base_url }}|{{ page.url }}|{{ page.canonical_url }}|{{ page.is_homepage }}|{{ page.update_date }}|{{ 'api/style.json'|url }}|{{ config.extra.trame.territory }}</p>
+<main>{{ page.content }}</main></body></html>
+"""
+
+
+@pytest.fixture(params=["project theme", "other theme"])
+def configured_theme(request, monkeypatch, tmp_path):
+    if request.param == "other theme":
+        custom = tmp_path / "autre-theme"
+        custom.mkdir()
+        (custom / "main.html").write_text(OTHER_THEME, encoding="utf-8")
+        (custom / "404.html").write_text("introuvable", encoding="utf-8")
+        options = theme.mkdocs_options
+
+        def other(config):
+            return options(config) | {"theme": {"name": None, "custom_dir": str(custom)}}
+
+        monkeypatch.setattr(theme, "mkdocs_options", other)
+    return request.param
+
+
+def test_commune_pages_are_the_pages_mkdocs_would_build(configured_theme, tmp_path):
+    config = load_config(PROJECT / "layers" / "demo.yml")
+    territory = load_territory(config)
+    indexes = [ItemIndex(features) for features in territory.features]
+    commune = max(territory.communes, key=lambda c: len(c.name))
+    view = CommuneView(commune, area_figures(commune.geometry, indexes), (1.0, 2.0, 3.0, 4.0))
+    env = pages.environment()
+    docs = tmp_path / "docs"
+    pages.write_narrative_pages(docs)
+    for stub in ("index.md", "communes/index.md", "traitement.md"):
+        (docs / stub).parent.mkdir(parents=True, exist_ok=True)
+        (docs / stub).write_text(f"# {stub}\n", encoding="utf-8")
+
+    # Outside MkDocs: the body in HTML, its Markdown section rendered once, the theme around.
+    spec = theme.prepare_theme(
+        config, docs, {pages.EXPLICATION: pages.explication_fragment(config)}, "policy"
+    )
+    fragment = spec.fragments[pages.EXPLICATION]
+    body = pages.render_commune(env, config, view, fragment.html)
+    direct = theme.ThemeRenderer(spec).render(
+        body.src_uri, body.title, body.meta, body.content, fragment.toc
+    )
+
+    # MkDocs' own build of the same page, written as Markdown (its section left as Markdown).
+    markdown = pages.render_commune(env, config, view, pages.explication_markdown(env, config))
+    front_matter = yaml.safe_dump(body.meta, allow_unicode=True, sort_keys=True)
+    (docs / body.src_uri).write_text(f"---\n{front_matter}---\n\n{markdown.content}\n", "utf-8")
+    assemble.mkdocs_build(docs, tmp_path / "site", config, quiet=True)
+    built = (tmp_path / "site" / commune.path / "index.html").read_text(encoding="utf-8")
+
+    assert direct == built
+    assert "Méthode" in direct and commune.insee in direct and "titre-tvb" in direct
+    if configured_theme == "other theme":
+        assert '<aside><a href="#titre-tvb">La trame verte et bleue</a><i>' in direct
+        assert "<p>../..|communes/" in direct and "../../api/style.json" in direct
+
+
+def test_the_spec_is_small_and_plain(tmp_path):
+    """What every task carries: a few kilobytes, no MkDocs object but the table of contents."""
+    import pickle
+
+    config = load_config(PROJECT / "layers" / "demo.yml")
+    docs = tmp_path / "docs"
+    pages.write_narrative_pages(docs)
+    spec = theme.prepare_theme(
+        config, docs, {pages.EXPLICATION: pages.explication_fragment(config)}, "policy"
+    )
+    assert len(pickle.dumps(spec)) < 20_000
+    assert json.loads(spec.options)["site_name"] == config.name
+    assert "index.md" in spec.documentation and "methode.md" in spec.documentation

@@ -23,7 +23,8 @@ from pathlib import Path
 import psutil
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHARED_DATA = PROJECT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("TRAME_SHARED_DATA") or PROJECT.parent / "shared" / "data")
+"""``../shared/data``, or ``$TRAME_SHARED_DATA`` (e.g. from a git worktree elsewhere)."""
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent
 

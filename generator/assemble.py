@@ -114,6 +114,16 @@ def manifest(
     }
 
 
+def move_tree(source: Path, target: Path) -> None:
+    """Move every file of ``source`` to the same place below ``target`` (renames: no copy),
+    into folders that may already hold other files."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, destination)
+
+
 def copy_vendor_assets(site_dir: Path) -> None:
     """Serve MapLibre GL JS from the site itself (no CDN), from the npm lock's copy."""
     if not MAPLIBRE_DIST.is_dir():
@@ -128,17 +138,17 @@ def copy_vendor_assets(site_dir: Path) -> None:
 
 
 def assemble_site(
-    docs_dir: Path, rendered_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
+    docs_dir: Path, mkdocs_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
     quiet: bool = False, pages: Iterable[str] = (),
 ) -> None:  # fmt: skip
-    """MkDocs builds ``docs_dir`` into ``site_dir`` and its pages get their
-    Content-Security-Policy; the rendered files (``pages``: the ``src_uri`` of the pages among
-    them, already secured, for the sitemap), the tiles and MapLibre join it (hard links where
-    possible)."""
-    mkdocs_build(docs_dir, site_dir, config, quiet)
-    add_content_security_policy(site_dir, content_security_policy(config))
-    write_sitemap(site_dir, config, docs_dir, pages)
-    link_tree(rendered_dir, site_dir)
+    """MkDocs builds ``docs_dir`` into ``mkdocs_dir``, its pages get their
+    Content-Security-Policy, and its files move into ``site_dir``, where the rendered files
+    already are (``pages``: the ``src_uri`` of the pages among them, for the sitemap); the
+    tiles and MapLibre join them (hard links where possible)."""
+    mkdocs_build(docs_dir, mkdocs_dir, config, quiet)
+    add_content_security_policy(mkdocs_dir, content_security_policy(config))
+    write_sitemap(mkdocs_dir, config, docs_dir, pages)
+    move_tree(mkdocs_dir, site_dir)
     link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
     for archive in tiles_dir.glob("*.pmtiles"):
         link_file(archive, site_dir / "tiles" / archive.name)

@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import api, assemble, pages, parallel, staticmap
@@ -40,6 +40,24 @@ class BuildResult:
     """None when the whole site was already up to date (nothing was read)."""
     seconds: float
     cached: bool = False
+    stages: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each step, in order (see :class:`Stages`)."""
+
+
+class Stages:
+    """Wall time of each step of a build, for the log and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
 
 
 def log(message: str, quiet: bool) -> None:
@@ -69,11 +87,13 @@ def build_site(
         return BuildResult(output, manifest["communes"], None, None, seconds, cached=True)
 
     # Read and validate.
+    stages = Stages()
     log(f"Lecture des données de « {config.name} »…", quiet)
     territory = load_territory(config)
     config = territory.config
     for warning in territory.report.warnings:
         log(f"  attention : {warning}", quiet)
+    stages.done("lecture")
 
     with parallel.pool(workers, executor) as pool:
         # Render the tiles (kept while their inputs and code do not change).
@@ -86,9 +106,10 @@ def build_site(
         else:
             log(f"Tuiles à jour dans {tiles_dir}.", quiet)
         tiles_report = read_tile_report(tiles_dir)
+        stages.done("tuiles")
 
         with staging_folder(output) as staging:
-            docs, rendered = staging / "docs", staging / "rendered"
+            docs, site = staging / "docs", staging / "site"
             pages.write_narrative_pages(docs)
             theme_spec = prepare_theme(
                 config, docs, {pages.EXPLICATION: pages.explication_fragment(config)},
@@ -97,29 +118,33 @@ def build_site(
 
             # Compute and render each commune (figures, page, static map, API files), in chunks.
             log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
-            communes = render_communes(territory, rendered, theme_spec, pool, quiet)
+            communes = render_communes(territory, site, theme_spec, pool, quiet)
             whole = whole_territory(territory, communes.figures)
+            stages.done("communes")
 
             # Render the pages of the whole territory (Markdown for MkDocs) and its files.
             pages.write_pages(docs, config, territory.communes, whole, territory.report,
                               tiles_report)  # fmt: skip
-            staticmap.write_territory_map(rendered, territory, whole.commune)
-            api.write_api(rendered / "api", config, communes.summaries, whole, territory.report,
+            staticmap.write_territory_map(site, territory, whole.commune)
+            api.write_api(site / "api", config, communes.summaries, whole, territory.report,
                           tiles_report)  # fmt: skip
+            stages.done("territoire")
 
-            # Assemble: MkDocs, then the rendered files, tiles and vendor files beside its pages.
+            # Assemble: MkDocs' pages, the tiles and vendor files join the rendered files.
             log("Site statique (MkDocs)…", quiet)
-            site = staging / "site"
-            assemble.assemble_site(docs, rendered, tiles_dir, site, config, quiet, communes.pages)
+            assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, site, config, quiet,
+                                   communes.pages)  # fmt: skip
             assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
                                     communes.digests)  # fmt: skip
             replace_folder(site, output)
+            stages.done("assemblage")
+    stages.done("nettoyage")
 
     seconds = time.perf_counter() - started
     tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
     n = len(territory.communes)
-    log(f"Site construit dans {output} : {n} communes, {tiles}, {seconds:.1f} s.", quiet)
-    return BuildResult(output, n, stats, territory.report, seconds)
+    log(f"Site construit dans {output} : {n} communes, {tiles}, {seconds:.1f} s ({stages}).", quiet)
+    return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds)
 
 
 def build_tiles_only(

@@ -96,15 +96,18 @@ def _prepare(
     to_pixels,
     tolerance: float,
 ) -> np.ndarray:
-    """Clip to the window, simplify below half a pixel, and move to pixel coordinates."""
+    """Clip to the window, simplify below half a pixel, and move to pixel coordinates.
+
+    For drawing only: a rectangle clip (no overlay) and a plain Douglas-Peucker simplification
+    (no topology kept): what either may bend is under half a pixel."""
     if isinstance(geometries, Indexed):
         array = geometries.within(window)
     else:
         array = np.array(list(geometries), dtype=object)
     if not len(array):
         return array
-    array = shapely.intersection(array, window)
-    array = shapely.simplify(array, tolerance, preserve_topology=True)
+    array = shapely.clip_by_rect(array, *window.bounds)
+    array = shapely.simplify(array, tolerance, preserve_topology=False)
     array = array[~shapely.is_empty(array)]
     return shapely.transform(array, to_pixels)
 

@@ -26,7 +26,7 @@ from .style import content_security_policy
 from .territory import load_territory
 from .theme import prepare_theme
 from .tiles import TileStats
-from .tilestep import log_tile_stats, read_tile_report, tiles_are_current, write_tiles
+from .tilestep import update_tiles, write_tiles
 from .validate import ValidationReport
 
 
@@ -95,49 +95,45 @@ def build_site(
         log(f"  attention : {warning}", quiet)
     stages.done("lecture")
 
-    with parallel.pool(workers, executor) as pool:
-        # Render the tiles (kept while their inputs and code do not change).
-        tiles_dir = tiles_dir or TILES_CACHE / config.slug
-        stats = None
-        if force or not tiles_are_current(config, tiles_dir):
-            log(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…", quiet)
-            stats = write_tiles(territory, tiles_dir, pool=pool, quiet=quiet)
-            log_tile_stats(stats, config.tiles.maxzoom, quiet)
-        else:
-            log(f"Tuiles à jour dans {tiles_dir}.", quiet)
-        tiles_report = read_tile_report(tiles_dir)
-        stages.done("tuiles")
+    tiles_dir = tiles_dir or TILES_CACHE / config.slug
+    with (
+        parallel.pool(workers, executor) as pool,
+        # The tiles (kept while their inputs and code do not change), on the same workers and
+        # at the same time as the communes: each fills the other's idle moments.
+        parallel.alongside(update_tiles, territory, tiles_dir, pool, force, quiet) as tiles,
+        staging_folder(output) as staging,
+    ):
+        docs, site = staging / "docs", staging / "site"
+        pages.write_narrative_pages(docs)
+        theme_spec = prepare_theme(
+            config, docs, {pages.EXPLICATION: pages.explication_fragment(config)},
+            content_security_policy(config),
+        )  # fmt: skip
 
-        with staging_folder(output) as staging:
-            docs, site = staging / "docs", staging / "site"
-            pages.write_narrative_pages(docs)
-            theme_spec = prepare_theme(
-                config, docs, {pages.EXPLICATION: pages.explication_fragment(config)},
-                content_security_policy(config),
-            )  # fmt: skip
+        # Compute and render each commune (figures, page, static map, API files), in chunks.
+        log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
+        communes = render_communes(territory, site, theme_spec, pool, quiet)
+        whole = whole_territory(territory, communes.figures)
+        stages.done("communes")
+        stats, tiles_report = tiles.result()
+        stages.done("tuiles (fin)")
 
-            # Compute and render each commune (figures, page, static map, API files), in chunks.
-            log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
-            communes = render_communes(territory, site, theme_spec, pool, quiet)
-            whole = whole_territory(territory, communes.figures)
-            stages.done("communes")
-
-            # Render the pages of the whole territory (Markdown for MkDocs) and its files.
-            pages.write_pages(docs, config, territory.communes, whole, territory.report,
-                              tiles_report)  # fmt: skip
-            staticmap.write_territory_map(site, territory, whole.commune)
-            api.write_api(site / "api", config, communes.summaries, whole, territory.report,
+        # Render the pages of the whole territory (Markdown for MkDocs) and its files.
+        pages.write_pages(docs, config, territory.communes, whole, territory.report,
                           tiles_report)  # fmt: skip
-            stages.done("territoire")
+        staticmap.write_territory_map(site, territory, whole.commune)
+        api.write_api(site / "api", config, communes.summaries, whole, territory.report,
+                      tiles_report)  # fmt: skip
+        stages.done("territoire")
 
-            # Assemble: MkDocs' pages, the tiles and vendor files join the rendered files.
-            log("Site statique (MkDocs)…", quiet)
-            assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, site, config, quiet,
-                                   communes.pages)  # fmt: skip
-            assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
-                                    communes.digests)  # fmt: skip
-            replace_folder(site, output)
-            stages.done("assemblage")
+        # Assemble: MkDocs' pages, the tiles and vendor files join the rendered files.
+        log("Site statique (MkDocs)…", quiet)
+        assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, site, config, quiet,
+                               communes.pages)  # fmt: skip
+        assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
+                                communes.digests)  # fmt: skip
+        replace_folder(site, output)
+        stages.done("assemblage")
     stages.done("nettoyage")
 
     seconds = time.perf_counter() - started

@@ -57,11 +57,24 @@ def pool(workers: int | None = None, executor: cf.Executor | None = None) -> Ite
         yield Pool(None, 1, local=True)
         return
     with cf.ProcessPoolExecutor(max_workers=workers) as processes:
+        # The first task starts every worker (forked from this process): now, while this
+        # process has one thread. Forked later from a thread of the build (the tiles run in
+        # one), a worker could inherit a lock another thread held, and wait for it forever.
+        processes.submit(int).result()
         try:
             yield Pool(processes, workers, local=True)
         except BaseException:
             processes.shutdown(cancel_futures=True)
             raise
+
+
+@contextlib.contextmanager
+def alongside(function: Callable[..., R], /, *args: Any) -> Iterator[cf.Future[R]]:
+    """Run ``function(*args)`` in a thread of this process while the caller goes on (both may
+    feed the same pool); its result, or its exception, is the future's. Leaving the block waits
+    for it."""
+    with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="trame") as thread:
+        yield thread.submit(function, *args)
 
 
 def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:

@@ -104,6 +104,25 @@ def write_tiles(
     return stats
 
 
+def update_tiles(
+    territory: Territory, target: Path, pool: Pool, force: bool = False, quiet: bool = False
+) -> tuple[TileStats | None, dict[str, Any]]:
+    """The build's tile step: tiles rendered into ``target`` unless those there were made from
+    these exact inputs and code (``force``: always); returns their statistics (None when
+    kept) and report."""
+    config = territory.config
+    stats = None
+    if force or not tiles_are_current(config, target):
+        if not quiet:
+            print(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        stats = write_tiles(territory, target, pool=pool, quiet=quiet)
+        log_tile_stats(stats, config.tiles.maxzoom, quiet)
+    elif not quiet:
+        print(f"Tuiles à jour dans {target}.", file=sys.stderr, flush=True)
+    return stats, read_tile_report(target)
+
+
 def tiles_are_current(config: Config, target: Path) -> bool:
     """True when ``target`` holds tiles made from these exact inputs and code."""
     return read_key(target) == tiles_key(config) and (target / TILE_REPORT).is_file()

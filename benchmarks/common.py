@@ -60,8 +60,13 @@ def _tree_pss(process: psutil.Process) -> float:
     return total / 2**20
 
 
-def measure(name: str, command: Sequence[str | os.PathLike], env: dict | None = None) -> Run:
-    """Run ``command`` in a fresh process from the project root; raise if it fails."""
+def measure(
+    name: str, command: Sequence[str | os.PathLike], env: dict | None = None,
+    interval: float = 0.02,
+) -> Run:  # fmt: skip
+    """Run ``command`` in a fresh process from the project root; raise if it fails. Memory is
+    sampled every ``interval`` seconds (reading a large process's PSS costs time: sample a
+    long run less often)."""
     started = time.perf_counter()
     child = subprocess.Popen(
         [str(c) for c in command],
@@ -79,7 +84,7 @@ def measure(name: str, command: Sequence[str | os.PathLike], env: dict | None = 
         process = psutil.Process(child.pid)
         while not stop.is_set():
             peak = max(peak, _tree_pss(process))
-            stop.wait(0.02)
+            stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

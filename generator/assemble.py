@@ -157,8 +157,12 @@ def assemble_site(
 
 def write_manifest(
     site_dir: Path, inputs: list[Path], config: Config, key: str, communes: int,
-    known: dict[str, str] | None = None,
+    known: dict[str, str] | None = None, cache: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
-    """Written last: the list of what to publish, with the build's cache key."""
+    """Written last: the list of what to publish, with the build's cache key (and ``cache``:
+    what the next build may reuse)."""
     published = manifest(site_dir, inputs, config.config_path.parent, known)
-    write_json(site_dir / "manifest.json", {**published, "build_key": key, "communes": communes})
+    write_json(
+        site_dir / "manifest.json",
+        {**published, "build_key": key, "communes": communes, **(cache or {})},
+    )

@@ -21,7 +21,7 @@ from .config import load_config
 from .figures import whole_territory
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
-from .percommune import render_communes
+from .percommune import CACHE_FIELD, render_communes
 from .style import content_security_policy
 from .territory import load_territory
 from .theme import prepare_theme
@@ -42,6 +42,8 @@ class BuildResult:
     cached: bool = False
     stages: dict[str, float] = field(default_factory=dict)
     """Wall seconds of each step, in order (see :class:`Stages`)."""
+    rendered: int | None = None
+    """Communes whose outputs were made again (the others were kept from the previous build)."""
 
 
 class Stages:
@@ -112,9 +114,12 @@ def build_site(
 
         # Compute and render each commune (figures, page, static map, API files), in chunks.
         log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
-        communes = render_communes(territory, site, theme_spec, pool, quiet)
+        communes = render_communes(territory, site, theme_spec, pool, quiet, previous=output)
         whole = whole_territory(territory, communes.figures)
         stages.done("communes")
+        if communes.rendered < len(territory.communes):
+            kept = len(territory.communes) - communes.rendered
+            log(f"  {communes.rendered} communes refaites, {kept} reprises telles quelles", quiet)
         stats, tiles_report = tiles.result()
         stages.done("tuiles (fin)")
 
@@ -131,7 +136,7 @@ def build_site(
         assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, site, config, quiet,
                                communes.pages)  # fmt: skip
         assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
-                                communes.digests)  # fmt: skip
+                                communes.digests, {CACHE_FIELD: communes.cache})  # fmt: skip
         replace_folder(site, output)
         stages.done("assemblage")
     stages.done("nettoyage")
@@ -140,7 +145,8 @@ def build_site(
     tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
     n = len(territory.communes)
     log(f"Site construit dans {output} : {n} communes, {tiles}, {seconds:.1f} s ({stages}).", quiet)
-    return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds)
+    return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds,
+                       rendered=communes.rendered)  # fmt: skip
 
 
 def build_tiles_only(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures as cf
 import contextlib
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -60,7 +61,13 @@ def pool(workers: int | None = None, executor: cf.Executor | None = None) -> Ite
         # The first task starts every worker (forked from this process): now, while this
         # process has one thread. Forked later from a thread of the build (the tiles run in
         # one), a worker could inherit a lock another thread held, and wait for it forever.
-        processes.submit(int).result()
+        # gc.freeze: the workers' garbage collector leaves the driver's objects alone, so their
+        # memory pages stay shared with the driver instead of being copied into each worker.
+        gc.freeze()
+        try:
+            processes.submit(int).result()
+        finally:
+            gc.unfreeze()
         try:
             yield Pool(processes, workers, local=True)
         except BaseException:

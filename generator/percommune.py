@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,9 @@ from tqdm import tqdm
 from . import api, pages, parallel, staticmap
 from .config import Config
 from .crs import wgs84_bounds
-from .features import ItemFeatures
+from .features import ItemFeatures, public_attributes
 from .figures import CommuneView, ItemFigures, ItemIndex, area_figures, territory_figures
-from .files import write_files
+from .files import link_file, write_files
 from .style import secure_page
 from .territory import Commune, Territory
 from .theme import ThemeSpec, renderer
@@ -87,6 +88,10 @@ class RenderedCommunes:
     digests: dict[str, str]
     """SHA-256 of every file written, by path below the site root."""
     pages: list[str]
+    cache: dict[str, Any]
+    """Each commune's key and measures, recorded in the manifest for the next build."""
+    rendered: int
+    """How many communes were rendered (the others were kept from the previous build)."""
 
 
 @functools.cache
@@ -192,19 +197,150 @@ class _Chunker:
         return Chunk(neighbours, own, features, self.shared, self.target)
 
 
+def commune_paths(commune: Commune) -> list[str]:
+    """Every file published for ``commune`` (below the site root), as :func:`commune_files`
+    names them."""
+    base = f"api/communes/{commune.insee}"
+    return [
+        f"{commune.path}index.html", staticmap.commune_map_path(commune),
+        pages.redirect_path(commune), f"{base}.json", f"{base}.geojson", f"{base}.csv",
+    ]  # fmt: skip
+
+
+def commune_keys(territory: Territory, theme: ThemeSpec) -> list[str]:
+    """A key per commune (INSEE order) of everything its outputs read: the code, the config,
+    the theme, the commune itself, and the geometries of its neighbours and the features (with
+    their public fields) that meet its map's window. Equal keys, equal outputs: an incremental
+    build reuses the files of the communes whose key did not change."""
+    from .cache import SITE_CODE, fingerprint
+
+    config = territory.config
+    settings = [config.config_path, config.explanatory_text]  # the config, as files
+    if config.legend_path:
+        settings.append(config.legend_path)
+    base = hashlib.sha256()
+    for part in (fingerprint(settings, code=SITE_CODE), f"fictitious={config.fictitious}",
+                 theme.options, repr(theme.documentation), str(theme.epoch), theme.policy,
+                 *(fragment.html for _, fragment in sorted(theme.fragments.items()))):  # fmt: skip
+        base.update(part.encode() + b"\0")
+    geometries = np.array([c.geometry for c in territory.communes], dtype=object)
+    shapes = _digests(shapely.to_wkb(geometries))
+    own = _digests(
+        [f"{c.insee}\0{c.name}\0{c.slug}\0{c.postcodes}".encode() + shapes[i].tobytes()
+         for i, c in enumerate(territory.communes)]
+    )  # fmt: skip
+    windows = np.array([staticmap.map_window(g)[0] for g in geometries], dtype=object)
+    near = [_near(shapely.STRtree(geometries), windows, shapes)]
+    for item_features in territory.features:
+        item = item_features.item
+        wkb = shapely.to_wkb(item_features.geometries)
+        records = [
+            w + json.dumps([i, public_attributes(item, a)], sort_keys=True, default=str).encode()
+            for w, i, a in zip(wkb, item_features.ids, item_features.attributes, strict=True)
+        ]
+        near.append(_near(shapely.STRtree(item_features.geometries), windows, _digests(records)))
+    digest = base.digest()
+    return [
+        hashlib.sha256(digest + own[i].tobytes() + b"".join(n[i] for n in near)).hexdigest()
+        for i in range(len(geometries))
+    ]
+
+
+def _digests(records) -> np.ndarray:
+    """SHA-256 of each record, as an (n, 32) array of bytes."""
+    out = np.zeros((len(records), 32), dtype=np.uint8)
+    for i, record in enumerate(records):
+        out[i] = np.frombuffer(hashlib.sha256(record).digest(), dtype=np.uint8)
+    return out
+
+
+def _near(tree: shapely.STRtree, windows: np.ndarray, digests: np.ndarray) -> list[bytes]:
+    """For each window, the digests of the tree's geometries meeting it, in their order."""
+    window, found = tree.query(windows)
+    order = np.lexsort((found, window))
+    window, found = window[order], found[order]
+    ends = np.searchsorted(window, np.arange(len(windows)), side="right")
+    starts = np.concatenate([[0], ends[:-1]])
+    return [digests[found[a:b]].tobytes() for a, b in zip(starts, ends, strict=True)]
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the build already there left for an incremental build."""
+
+    site: Path
+    files: dict[str, str]
+    """Its manifest's files and digests."""
+    communes: dict[str, Any]
+    """Per INSEE code: its key and measures (``CACHE_FIELD`` of the manifest)."""
+    summaries: dict[str, dict[str, Any]]
+
+
+CACHE_FIELD = "communes_cache"
+"""The manifest's record of each commune's key and measures, for the next build."""
+
+
+def read_previous(site: Path) -> Previous | None:
+    """The previous build's record, if ``site`` holds a complete one."""
+    try:
+        manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+        summaries = json.loads((site / "api" / "communes.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or CACHE_FIELD not in manifest:
+        return None
+    return Previous(
+        site, manifest.get("files", {}), manifest[CACHE_FIELD],
+        {summary["insee"]: summary for summary in summaries},
+    )  # fmt: skip
+
+
+def _reuse(previous: Previous, commune: Commune, key: str, site: Path) -> CommuneOutput | None:
+    """The commune's files linked from the previous build when its key did not change."""
+    record = previous.communes.get(commune.insee)
+    paths = commune_paths(commune)
+    if (
+        not record or record.get("key") != key or commune.insee not in previous.summaries
+        or any(path not in previous.files for path in paths)
+    ):  # fmt: skip
+        return None
+    for path in paths:
+        target = site / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        link_file(previous.site / path, target)
+    return CommuneOutput(
+        commune.insee, previous.summaries[commune.insee], record["covered"],
+        pages.commune_src_uri(commune),
+    )  # fmt: skip
+
+
 def render_communes(
     territory: Territory, rendered_dir: Path, theme: ThemeSpec, pool: parallel.Pool,
-    quiet: bool = True,
+    quiet: bool = True, previous: Path | None = None,
 ) -> RenderedCommunes:  # fmt: skip
     """Write every commune's page, static map, API files and short address below
-    ``rendered_dir``, in chunks on ``pool``; return what the rest of the site needs."""
+    ``rendered_dir``, in chunks on ``pool``; return what the rest of the site needs.
+
+    ``previous``: the site already there. The communes whose key (:func:`commune_keys`) is the
+    one recorded there keep their files (linked, not made again)."""
     shared = Shared(territory.config, theme)
     chunker = _Chunker(territory, shared, str(rendered_dir) if pool.local else None)
-    order = spatial_order(chunker.commune_geometries)
-    size = parallel.chunk_size(len(order), pool.workers)
-    chunks = parallel.chunked(order, size)
+    keys = commune_keys(territory, theme)
+    record = previous and read_previous(previous)
     outputs: dict[str, CommuneOutput] = {}
     digests: dict[str, str] = {}
+    todo = []
+    for position, (commune, key) in enumerate(zip(territory.communes, keys, strict=True)):
+        kept = record and _reuse(record, commune, key, rendered_dir)
+        if kept:
+            outputs[commune.insee] = kept
+            digests.update((path, record.files[path]) for path in commune_paths(commune))
+        else:
+            todo.append(position)
+    positions = np.array(todo, dtype=np.int64)
+    order = positions[spatial_order(chunker.commune_geometries[positions])]
+    size = parallel.chunk_size(len(order), pool.workers)
+    chunks = parallel.chunked(order, size)
     tasks = (chunker.chunk(positions) for positions in chunks)
     with tqdm(total=len(order), unit="commune", disable=quiet, leave=False) as bar:
         for result in parallel.map_ordered(render_chunk, tasks, pool):
@@ -222,4 +358,9 @@ def render_communes(
         figures,
         dict(sorted(digests.items())),
         [output.page for output in merged],
+        {
+            commune.insee: {"key": key, "covered": output.covered}
+            for commune, key, output in zip(territory.communes, keys, merged, strict=True)
+        },
+        len(order),
     )

@@ -57,6 +57,7 @@ def test_a_changed_feature_and_a_renamed_commune_rebuild_only_their_communes(ter
     build_site(territory, None, tmp_path / "cold", quiet=True, workers=1,
                       tiles_dir=tmp_path / "cold-tiles")  # fmt: skip
     assert 1 < again.rendered < 13 / 2, again.rendered  # the renamed one, the point's
+    assert 0 < again.tiles.tasks - again.tiles.reused < again.tiles.tasks / 2, again.tiles
     incremental, reference = read_tree(site), read_tree(tmp_path / "cold")
     assert sorted(incremental) == sorted(reference)
     assert [name for name in reference if incremental[name] != reference[name]] == []

@@ -66,6 +66,13 @@ def _write_files(folders: list[str], files: list[tuple[str, bytes]]) -> None:
         _write_file(path, data)
 
 
+def _link_files(folders: list[str], files: list[tuple[str, str]]) -> None:
+    for folder in folders:
+        os.makedirs(folder, exist_ok=True)
+    for source, target in files:
+        os.link(source, target)
+
+
 def _write_file(path: str, data: bytes) -> None:
     """Raw os calls: on the test VMs, Python's buffered ``open()`` cost ten times more kernel
     time per small file (3.6 s against 0.35 s for 10 000 tiles)."""
@@ -115,6 +122,20 @@ class TileArchive:
         # Each job makes the folders it writes into (jobs of other threads may share them).
         folders = sorted(folders)
         self._writes.append(self._writer.submit(_write_files, folders, files))
+
+    def link_batch(
+        self, source: Path, tiles: Sequence[tuple[int, int, int]], gzipped: Sequence[bytes]
+    ) -> None:
+        """Tiles of a previous run: their files hard-linked from ``source`` (same layout),
+        their ``gzipped`` bytes kept for the archive."""
+        files, folders = [], set()
+        for (z, x, y), data in zip(tiles, gzipped, strict=True):
+            folder = f"{self.directory}{os.sep}{z}{os.sep}{x}"
+            folders.add(folder)
+            files.append((f"{source}{os.sep}{z}{os.sep}{x}{os.sep}{y}.pbf",
+                          f"{folder}{os.sep}{y}.pbf"))  # fmt: skip
+            self.gzipped[z, x, y] = data
+        self._writes.append(self._writer.submit(_link_files, sorted(folders), files))
 
     def finish(self, header: dict, metadata: dict) -> None:
         """Write the PMTiles archive once every tile file is written."""

@@ -19,12 +19,16 @@ Measured against tippecanoe and at region scale: ``benchmarks/`` and ``docs/scal
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
+import hashlib
 import os
+import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -47,7 +51,7 @@ from .render import (
 )
 from .shape import simplify_for_zoom
 
-__all__ = ["TileLayer", "TileStats", "build_tiles"]
+__all__ = ["PreviousTiles", "TileLayer", "TileStats", "build_tiles"]
 
 MAX_SUBTREE_DEPTH = 6
 """A subtree task spans at most this many zooms below its root (4**6 tiles at the bottom)."""
@@ -58,6 +62,29 @@ from the worker count, because the split zoom shapes the output (simplification 
 subtree) and the bytes must not depend on how many workers made them."""
 
 Job = tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask]
+
+
+@dataclass(frozen=True)
+class PreviousTiles:
+    """A previous run's output, for an incremental run: a task whose inputs (pickled, hashed)
+    are those of a task recorded here makes the same tiles, so they are taken from here (files
+    hard-linked, gzipped bytes read from the archive) instead of made again."""
+
+    directory: Path
+    pmtiles_path: Path
+    record: dict[str, list[list]]
+    """``TileStats.record`` of that run."""
+
+
+def _task_key(task: BlockTask | SubtreeTask) -> str:
+    """The task's inputs, hashed: its output is a function of them only."""
+    return hashlib.sha256(pickle.dumps(task, protocol=5)).hexdigest()
+
+
+def _keyed(job: tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask, str]):
+    """Runs on a worker: a task's tiles, with the task's key."""
+    function, task, key = job
+    return key, function(task)
 
 
 @dataclass(frozen=True)
@@ -243,6 +270,8 @@ def build_tiles(
     workers: int | None = None,
     progress: bool = True,
     thin: bool = True,
+    previous: PreviousTiles | None = None,
+    keep_record: bool = False,
 ) -> TileStats:
     """Write every non-empty tile of zooms ``minzoom..maxzoom`` to ``directory/{z}/{x}/{y}.pbf``
     (plain MVT) and, gzipped, to the PMTiles archive ``pmtiles_path``; return tile statistics.
@@ -252,6 +281,9 @@ def build_tiles(
     so pass the cluster's worker count), else on a process pool of ``workers`` processes
     (default: all cores); ``workers=1`` runs in this process. The output does not depend on
     the executor or the number of workers.
+
+    ``previous``: a previous run to take unchanged tasks' tiles from; ``keep_record``: return
+    in ``TileStats.record`` what a later run needs for that (costs a hash of each task).
 
     ``thin``: at every zoom but ``maxzoom``, leave out of a tile the sub-pixel features that
     share their pixel with a larger one of the same layer (counted in the statistics; see
@@ -283,26 +315,66 @@ def build_tiles(
         ],
     }
     stats = StatsCollector()
+    record: dict[str, list[list]] = {}
+    reused = 0
     with (
         parallel.pool(workers, executor) as workers_pool,
         TileArchive(directory, pmtiles_path) as archive,
         tqdm(total=n_tasks, unit="task", desc=f"tiles {name}", disable=not progress) as bar,
+        _previous_archive(previous) as old,
     ):
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin)
-        for tiles in map_unordered(None, jobs, workers_pool):
+
+        def fresh() -> Iterator[tuple[Callable, tuple]]:
+            """The tasks to run; those a previous run made already are taken from it here."""
+            nonlocal reused
+            for function, task in _jobs(prepared, levels, minzoom, maxzoom, r, thin):
+                key = _task_key(task) if previous is not None or keep_record else ""
+                if previous is not None and key in previous.record:
+                    tiles = previous.record[key]
+                    archive.link_batch(previous.directory, [(z, x, y) for z, x, y, *_ in tiles],
+                                       [old.get(z, x, y) for z, x, y, *_ in tiles])  # fmt: skip
+                    for z, x, y, raw, gz, features, thinned, level in tiles:
+                        thinned = tuple(map(tuple, thinned))
+                        stats.add(z, x, y, raw, gz, features, thinned, level, MAX_TILE_BYTES)
+                    record[key] = tiles
+                    reused += 1
+                    bar.update(1)
+                else:
+                    yield _keyed, (function, task, key)
+
+        for key, tiles in map_unordered(None, fresh(), workers_pool):
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
             for t in tiles:
                 stats.add(
                     t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned, t.level,
                     MAX_TILE_BYTES,
                 )  # fmt: skip
+            if keep_record:
+                record[key] = [
+                    [t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features,
+                     [list(pair) for pair in t.thinned], t.level]
+                    for t in tiles
+                ]  # fmt: skip
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)
-    return stats.result(
+    result = stats.result(
         time.perf_counter() - started,
         n_tasks,
         range(minzoom, maxzoom + 1),
         names,
         [note for layer in prepared for note in layer.notes],
     )
+    return dataclasses.replace(result, record=dict(sorted(record.items())), reused=reused)
+
+
+@contextlib.contextmanager
+def _previous_archive(previous: PreviousTiles | None) -> Iterator[Any]:
+    """The previous run's PMTiles archive, open for reading its gzipped tiles."""
+    if previous is None:
+        yield None
+        return
+    from pmtiles.reader import MmapSource, Reader
+
+    with previous.pmtiles_path.open("rb") as file:
+        yield Reader(MmapSource(file))

@@ -71,7 +71,7 @@ def test_a_dask_cluster_gives_the_same_site(demo_bytes, tmp_path):
         build_site(DEMO, None, tmp_path / "site", quiet=True, executor=client.get_executor(),
                    workers=2, tiles_dir=tmp_path / "t")  # fmt: skip
         tasks = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
-    assert "render_chunk" in tasks and "keyed" in tasks, tasks  # communes and tiles
+    assert "render_chunk" in tasks and "tile_task" in tasks, tasks  # communes and tiles
     assert_same_tree(demo_bytes, tmp_path / "site")
 
 

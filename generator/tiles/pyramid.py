@@ -81,7 +81,7 @@ def _task_key(task: BlockTask | SubtreeTask) -> str:
     return hashlib.sha256(pickle.dumps(task, protocol=5)).hexdigest()
 
 
-def _keyed(job: tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask, str]):
+def _tile_task(job: tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask, str]):
     """Runs on a worker: a task's tiles, with the task's key."""
     function, task, key = job
     return key, function(task)
@@ -340,7 +340,7 @@ def build_tiles(
                     reused += 1
                     bar.update(1)
                 else:
-                    yield _keyed, (function, task, key)
+                    yield _tile_task, (function, task, key)
 
         for key, tiles in map_unordered(None, fresh(), workers_pool):
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])

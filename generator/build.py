@@ -134,7 +134,7 @@ def build_site(
         # Assemble: MkDocs' pages, the tiles and vendor files join the rendered files.
         log("Site statique (MkDocs)…", quiet)
         assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, site, config, quiet,
-                               communes.pages)  # fmt: skip
+                               communes.pages, theme_spec.assets)  # fmt: skip
         assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
                                 communes.digests, {CACHE_FIELD: communes.cache})  # fmt: skip
         replace_folder(site, output)

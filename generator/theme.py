@@ -17,6 +17,7 @@ processing report (:mod:`generator.assemble`), with the same options (:func:`mkd
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -28,7 +29,8 @@ from typing import Any
 
 from .config import Config, build_date
 from .errors import UserError
-from .paths import MKDOCS_CONFIG
+from .files import file_digest
+from .paths import MAPLIBRE_DIST, MKDOCS_CONFIG
 
 NAV = [
     {"Accueil": "index.md"},
@@ -116,15 +118,75 @@ class ThemeSpec:
     fragments: dict[str, Fragment]
     policy: str
     """The Content-Security-Policy of every page (see :func:`generator.style.secure_page`)."""
+    assets: str = "assets"
+    """Where the static files are published: ``assets/<hash>`` (see :func:`asset_folder`)."""
 
 
-def _load_mkdocs_config(options: dict[str, Any], docs_dir: str, site_dir: str):
+ASSETS = "assets"
+
+
+def asset_folder(files: list[tuple[str, Path]]) -> str:
+    """``assets/<12 hex digits>``: the folder the static files under ``assets/`` (the theme's,
+    MapLibre's: ``files`` as (path below ``assets/``, source file)) are published in, named by
+    a hash of their names and bytes. Any change makes a new folder, so a host can serve them as
+    immutable (generator/deploy/policy.py); relative links between them still work."""
+    digest = hashlib.sha256()
+    for name, path in sorted(files):
+        digest.update(name.encode() + b"\0" + file_digest(path).encode() + b"\0")
+    return f"{ASSETS}/{digest.hexdigest()[:12]}"
+
+
+class AssetsPlugin:
+    """Registered on MkDocs' config (its plugin events): the theme's ``url`` filter sends
+    ``assets/…`` to the hashed folder, for MkDocs' pages and for those rendered outside it."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def on_env(self, env, /, *, config, files):
+        from jinja2 import pass_context
+
+        original = env.filters["url"]
+
+        @pass_context
+        def url(context, value):
+            value = str(value)
+            if value == ASSETS or value.startswith(ASSETS + "/"):
+                value = self.folder + value[len(ASSETS) :]
+            return original(context, value)
+
+        env.filters["url"] = url
+        return env
+
+
+def load_mkdocs_config(options: dict[str, Any], docs_dir: str, site_dir: str, assets: str):
+    """MkDocs' config with the build's options, and ``assets`` (:func:`asset_folder`)."""
     from mkdocs.config import load_config
 
     try:
-        return load_config(**options, docs_dir=docs_dir, site_dir=site_dir)
+        mkdocs_config = load_config(**options, docs_dir=docs_dir, site_dir=site_dir)
     except Exception as error:  # MkDocs' own config errors (e.g. an unknown theme)
         raise UserError(f"{MKDOCS_CONFIG}: MkDocs cannot load its config: {error}") from None
+    if assets != ASSETS:
+        mkdocs_config.plugins["trame-assets"] = AssetsPlugin(assets)
+    return mkdocs_config
+
+
+def theme_assets(mkdocs_config) -> list[tuple[str, Path]]:
+    """The theme's static files under ``assets/`` (those MkDocs copies), then MapLibre's, as
+    (path below ``assets/``, source file)."""
+    from mkdocs.structure.files import Files
+
+    from .assemble import MAPLIBRE_FILES, VENDOR_FOLDER
+
+    files = Files([])
+    files.add_files_from_theme(mkdocs_config.theme.get_env(), mkdocs_config)
+    found = [
+        (f.dest_uri.removeprefix(ASSETS + "/"), Path(f.abs_src_path))
+        for f in files
+        if f.dest_uri.startswith(ASSETS + "/")
+    ]
+    return found + [(f"{VENDOR_FOLDER}/{name}", MAPLIBRE_DIST / name) for name in MAPLIBRE_FILES]
 
 
 def prepare_theme(
@@ -144,7 +206,8 @@ def prepare_theme(
         source_date_epoch(epoch),
         _warnings_are_errors() as warnings,
     ):
-        mkdocs_config = _load_mkdocs_config(options, str(docs_dir), site_dir)
+        assets = asset_folder(theme_assets(_plain_config(options, str(docs_dir), site_dir)))
+        mkdocs_config = load_mkdocs_config(options, str(docs_dir), site_dir, assets)
         files = get_files(mkdocs_config)
         for path in _nav_paths(NAV):  # generated pages not written yet
             if files.get_file_from_path(path) is None:
@@ -159,7 +222,12 @@ def prepare_theme(
         if warnings:
             raise UserError("MkDocs: " + " ; ".join(warnings))
         documentation = tuple(f.src_uri for f in files.documentation_pages())
-    return ThemeSpec(json.dumps(options, sort_keys=True), documentation, epoch, rendered, policy)
+    options_json = json.dumps(options, sort_keys=True)
+    return ThemeSpec(options_json, documentation, epoch, rendered, policy, assets)
+
+
+def _plain_config(options: dict[str, Any], docs_dir: str, site_dir: str):
+    return load_mkdocs_config(options, docs_dir, site_dir, ASSETS)
 
 
 def _nav_paths(nav: Any) -> Iterator[str]:
@@ -207,12 +275,15 @@ class ThemeRenderer:
             # Neither folder is read or written: pages come from the tasks (they must exist).
             docs_dir, site_dir = os.path.join(folder, "docs"), os.path.join(folder, "site")
             os.mkdir(docs_dir)
-            self.config = _load_mkdocs_config(json.loads(spec.options), docs_dir, site_dir)
-            self.env = self.config.theme.get_env()
+            options = json.loads(spec.options)
+            self.config = load_mkdocs_config(options, docs_dir, site_dir, spec.assets)
             urls = self.config.use_directory_urls
             self.files = Files([File(p, docs_dir, site_dir, urls) for p in spec.documentation])
             set_exclusions(self.files, self.config)
             self.nav = get_navigation(self.files, self.config)
+            self.env = self.config.plugins.on_env(
+                self.config.theme.get_env(), config=self.config, files=self.files
+            )
         self.pages = self.files.documentation_pages()
         self._nav_pages = {page.file.src_uri: page for page in self.nav.pages}
 
@@ -250,12 +321,12 @@ def _build_day(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y-%m-%d")
 
 
-_RENDERERS: dict[tuple[str, tuple[str, ...]], ThemeRenderer] = {}
+_RENDERERS: dict[tuple[str, tuple[str, ...], str], ThemeRenderer] = {}
 
 
 def renderer(spec: ThemeSpec) -> ThemeRenderer:
     """This process's renderer for ``spec`` (loaded on its first task, reused after)."""
-    key = (spec.options, spec.documentation)
+    key = (spec.options, spec.documentation, spec.assets)
     if key not in _RENDERERS:
         _RENDERERS.clear()
         _RENDERERS[key] = ThemeRenderer(spec)

@@ -176,8 +176,9 @@ def test_deploy_switch_rollback_behind_nginx(nginx: tuple[int, Path], sites: tup
     first = deploy_rsync(site_a, str(www), keep=3, log=lambda _: None)
     assert get(port, "/")[2] == (site_a / "index.html").read_bytes()
 
+    (assets,) = [p.name for p in (site_a / "assets").iterdir()]
     paths = ["/", "/communes/00001-haute-fresnoye/", "/communes/", "/api/communes.json",
-             "/tiles/0/0/0.pbf", "/assets/trame/carte.mjs"]  # fmt: skip
+             "/tiles/0/0/0.pbf", f"/assets/{assets}/trame/carte.mjs"]  # fmt: skip
     seen: dict[str, int] = {}
     failures: list[str] = []
     done = threading.Event()
@@ -235,9 +236,10 @@ def test_nginx_snippet_serves_the_policy_and_check_deploy_passes(
     assert main(["check-deploy", "--url", f"http://127.0.0.1:{port}/"]) == 0
     assert "checks passed" in capsys.readouterr().out
 
+    (assets,) = [f"assets/{p.name}" for p in (sites[0] / "assets").iterdir()]
     for path in ["index.html", "communes/00001-haute-fresnoye/index.html", "api/communes.json",
-                 "tiles/0/0/0.pbf", "tiles/demo.pmtiles", "assets/trame/carte.mjs",
-                 "assets/trame/trame.css"]:  # fmt: skip
+                 "tiles/0/0/0.pbf", "tiles/demo.pmtiles", f"{assets}/trame/carte.mjs",
+                 f"{assets}/trame/trame.css"]:  # fmt: skip
         status, headers, _ = get(port, "/" + path.removesuffix("index.html"))
         assert status == 200, path
         assert headers["content-type"].lower() == content_type(path).lower(), path

@@ -70,7 +70,7 @@ def test_commune_pages_are_the_pages_mkdocs_would_build(configured_theme, tmp_pa
     markdown = pages.render_commune(env, config, view, pages.explication_markdown(env, config))
     front_matter = yaml.safe_dump(body.meta, allow_unicode=True, sort_keys=True)
     (docs / body.src_uri).write_text(f"---\n{front_matter}---\n\n{markdown.content}\n", "utf-8")
-    assemble.mkdocs_build(docs, tmp_path / "site", config, quiet=True)
+    assemble.mkdocs_build(docs, tmp_path / "site", config, quiet=True, assets=spec.assets)
     built = (tmp_path / "site" / commune.path / "index.html").read_text(encoding="utf-8")
 
     assert direct == built

@@ -20,6 +20,11 @@ _KIND_TYPES: dict[str, tuple[int, ...]] = {
     "line": (1, 2),
     "polygon": (3,),
 }
+_MULTI_TYPES = {"point": 4, "line": 5, "polygon": 6}
+_COLLECTIONS = {
+    "point": shapely.multipoints, "line": shapely.multilinestrings,
+    "polygon": shapely.multipolygons,
+}  # fmt: skip
 
 
 @dataclass
@@ -71,7 +76,26 @@ def clean_geometries(
     cleaned = np.empty(len(geometries), dtype=object)
     keep = np.zeros(len(geometries), dtype=bool)
     valid = shapely.is_valid(geometries)
-    for index, geometry in enumerate(geometries):
+    # The common case, all at once: valid, not empty, of the kind (one part, or several).
+    types = shapely.get_type_id(geometries)
+    usable = valid & ~shapely.is_empty(geometries)
+    single = usable & (types == _KIND_TYPES[kind][0])
+    cleaned[single] = geometries[single]
+    multi = np.flatnonzero(usable & (types == _MULTI_TYPES[kind]))
+    parts, owner = shapely.get_parts(geometries[multi], return_index=True)
+    if len(parts) and not shapely.is_empty(parts).any():
+        counts = np.bincount(owner, minlength=len(multi))
+        alone = counts == 1
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        cleaned[multi[alone]] = parts[starts[alone]]
+        several = np.isin(owner, np.flatnonzero(~alone))
+        if several.any():
+            _, grouped = np.unique(owner[several], return_inverse=True)
+            cleaned[multi[~alone]] = _COLLECTIONS[kind](parts[several], indices=grouped)
+        keep[multi] = True
+    keep[single] = True
+    for index in np.flatnonzero(~keep).tolist():
+        geometry = geometries[index]
         if geometry is None or shapely.is_empty(geometry):
             report.empty += 1
             report.warn(f"feature {labels[index]}: no geometry, ignored")

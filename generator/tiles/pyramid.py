@@ -81,10 +81,13 @@ def _task_key(task: BlockTask | SubtreeTask) -> str:
     return hashlib.sha256(pickle.dumps(task, protocol=5)).hexdigest()
 
 
-def _tile_task(job: tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask, str]):
-    """Runs on a worker: a task's tiles, with the task's key."""
+def _tile_task(
+    job: tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask, str | None],
+) -> tuple[str | None, list[RenderedTile]]:
+    """Runs on a worker: a task's tiles, with the task's key (``""``: hashed here, where the
+    driver did not need it, so the hashing runs in parallel; None: no key wanted)."""
     function, task, key = job
-    return key, function(task)
+    return (_task_key(task) if key == "" else key), function(task)
 
 
 @dataclass(frozen=True)
@@ -328,7 +331,7 @@ def build_tiles(
             """The tasks to run; those a previous run made already are taken from it here."""
             nonlocal reused
             for function, task in _jobs(prepared, levels, minzoom, maxzoom, r, thin):
-                key = _task_key(task) if previous is not None or keep_record else ""
+                key = _task_key(task) if previous is not None else "" if keep_record else None
                 if previous is not None and key in previous.record:
                     tiles = previous.record[key]
                     archive.link_batch(previous.directory, [(z, x, y) for z, x, y, *_ in tiles],

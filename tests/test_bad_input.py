@@ -62,7 +62,9 @@ def test_empty_layer_builds_and_shows_zero_everywhere(territory, tmp_path):
     result = build_site(
         territory, None, tmp_path / "site", quiet=True, workers=1, tiles_dir=tmp_path / "t"
     )
-    for detail in (tmp_path / "site" / "api" / "communes").glob("*.json"):
+    details = sorted((tmp_path / "site" / "api" / "communes").glob("*.json"))
+    assert len(details) == result.communes > 0
+    for detail in details:
         assert json.loads(detail.read_text())["items"]["obstacles-lineaires"]["count"] == 0
     assert any("no feature matches" in w for w in result.report.warnings)
 

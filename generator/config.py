@@ -108,7 +108,7 @@ def _blank_is_none(value: Any) -> Any:
 
 Identifier = Annotated[str, AfterValidator(_identifier), _Shown("identifier (`a-z`, `0-9`, `-`)")]
 Colour = Annotated[str, AfterValidator(_colour), _Shown("colour (`#rrggbb` or `#rgb`)")]
-# YAML numbers and booleans only: `yes`, "2" or `1` are not taken for something else.
+# Strict: "2" is not a number, `1` is not `true`, `true` is not a number (YAML says which is which).
 Number = Annotated[float, Strict()]
 Integer = Annotated[int, Strict()]
 Flag = Annotated[bool, Strict()]

@@ -104,7 +104,7 @@ def test_unknown_config_key_is_fatal(territory, capsys):
         territory.read_text(encoding="utf-8") + "\nlegende: oops\n", encoding="utf-8"
     )
     code, err = run_cli(capsys, "validate", "--config", str(territory))
-    assert code == 2 and "unknown key(s) legende" in err
+    assert code == 2 and "à legende : clé inconnue" in err
 
 
 @pytest.mark.parametrize("insee", ["00002", None])

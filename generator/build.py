@@ -34,7 +34,7 @@ from .publish import (
     replace_site,
     staging_folder,
 )
-from .read import Layer, read_layer
+from .read import Layer, read_layer, source_files
 from .staticmap import StaticMaps
 from .style import COMMUNES_LAYER, content_security_policy, map_style
 from .territory import Commune, communes_from_layer
@@ -327,7 +327,7 @@ def _inputs(config: Config) -> list[Path]:
     if config.legend_path:
         paths.append(config.legend_path)
     for source in sources:
-        paths += [p for p in source.path.parent.glob(f"{source.path.stem}.*") if p.is_file()]
+        paths += source_files(source.path)
     return paths
 
 

@@ -39,6 +39,7 @@ from .staticmap import StaticMaps
 from .style import COMMUNES_LAYER, content_security_policy, map_style
 from .territory import Commune, communes_from_layer
 from .tiles import TileLayer, TileStats, build_tiles
+from .unmatched import count_unmatched
 from .validate import ValidationReport
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -84,18 +85,24 @@ def load_territory(config: Config) -> Territory:
     report = ValidationReport()
     source = config.communes.source
     communes_layer = read_layer(source.path, source.layer)
-    communes = communes_from_layer(
-        communes_layer, config.communes, report.add("communes", communes_layer.source)
-    )
+    communes_report = report.add("communes", communes_layer.source)
+    for note in communes_layer.notes:
+        communes_report.warn(note)
+    communes = communes_from_layer(communes_layer, config.communes, communes_report)
     outline = shapely.union_all([commune.geometry for commune in communes])
     layers: dict[tuple[Path, str | None], Layer] = {}
     features = []
     for item in config.legend:
         key = (item.source.path, item.source.layer)
-        if key not in layers:
+        fresh = key not in layers
+        if fresh:
             layers[key] = read_layer(*key)
         layer = layers[key]
-        features.append(select_features(item, layer, outline, report.add(item.id, layer.source)))
+        item_report = report.add(item.id, layer.source)
+        for note in layer.notes if fresh else ():
+            item_report.warn(note)
+        features.append(select_features(item, layer, outline, item_report))
+    report.sources = count_unmatched(layers, config.legend)
     if _marked_fictitious(config, layers.values()) and not config.fictitious:
         config = dataclasses.replace(config, fictitious=True)
     return Territory(config=config, communes=communes, features=features, report=report)

@@ -84,7 +84,9 @@ def load_territory(config: Config) -> Territory:
     """Read and validate the communes and every legend item's features (Lambert-93)."""
     report = ValidationReport()
     source = config.communes.source
-    communes_layer = read_layer(source.path, source.layer)
+    communes_layer = read_layer(
+        source.path, source.layer, encoding=getattr(source, "encoding", None)
+    )
     communes_report = report.add("communes", communes_layer.source)
     for note in communes_layer.notes:
         communes_report.warn(note)
@@ -96,7 +98,8 @@ def load_territory(config: Config) -> Territory:
         key = (item.source.path, item.source.layer)
         fresh = key not in layers
         if fresh:
-            layers[key] = read_layer(*key)
+            # ``encoding``: the config key proposed for Shapefiles without .cpg (None until then)
+            layers[key] = read_layer(*key, encoding=getattr(item.source, "encoding", None))
         layer = layers[key]
         item_report = report.add(item.id, layer.source)
         for note in layer.notes if fresh else ():

@@ -100,3 +100,29 @@ def test_the_configured_encoding_wins_over_the_cpg(tmp_path):
 
 def test_a_declared_cp1252_shapefile_reads_as_before(tmp_path):
     assert names(shapefile(tmp_path, "obstacles", "cp1252", cpg="CP1252")) == (NAMES, ())
+
+
+def test_the_detected_encoding_is_said_in_the_build_report(territory):
+    """The demo's point obstacles as a Shapefile in CP1252 without .cpg: read, and said."""
+    from generator.build import load_territory
+    from generator.config import load_config
+
+    demo = territory.parent / "demo"
+    meta, _, wkb, columns = pyogrio.raw.read(demo / "srce_fictif.gpkg", layer="obstacles_ponctuels")
+    columns = [np.array(column, dtype=object) for column in columns]
+    nature = list(meta["fields"]).index("NATURE")
+    columns[nature][0] = "Écluse"
+    pyogrio.raw.write(
+        demo / "obstacles.shp", geometry=wkb, field_data=columns, fields=list(meta["fields"]),
+        geometry_type="Point", crs="EPSG:2154", encoding="cp1252",
+    )  # fmt: skip
+    (demo / "obstacles.cpg").unlink()
+    legend = territory.parent / "legendes" / "srce-ddtm59.yml"
+    text = legend.read_text(encoding="utf-8")
+    old = "{path: srce_fictif.gpkg, layer: obstacles_ponctuels}"
+    assert old in text
+    legend.write_text(text.replace(old, "{path: obstacles.shp}"), encoding="utf-8")
+    report = load_territory(load_config(territory)).report
+    (obstacles,) = [layer for layer in report.layers if layer.name == "obstacles-ponctuels"]
+    assert any("lu en CP1252" in warning for warning in obstacles.warnings)
+    assert any("lu en CP1252" in warning for warning in report.warnings)

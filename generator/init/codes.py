@@ -27,6 +27,8 @@ class AdminCodes:
     """INSEE code -> postcodes; a former (delegated, associated) commune gets its chef-lieu's."""
     epci_names: dict[str, str]
     epci_members: dict[str, tuple[str, ...]]
+    epci_of: dict[str, str]
+    """INSEE code of a current commune -> SIREN of its EPCI."""
     departements: dict[str, str]
 
     @property
@@ -59,6 +61,7 @@ def load_codes(data_dir: Path = DATA_DIR) -> AdminCodes:
         postcodes=postcodes,
         epci_names={e["code"]: e["nom"] for e in epci},
         epci_members={e["code"]: tuple(m["code"] for m in e.get("membres", ())) for e in epci},
+        epci_of={m["code"]: e["code"] for e in epci for m in e.get("membres", ())},
         departements={d["code"]: d["nom"] for d in departements},
     )
 

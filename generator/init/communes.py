@@ -220,6 +220,8 @@ def _output_row(
 ) -> dict[str, Any]:
     insee = str(row[communes.insee] or "").strip()
     epci = str(row[communes.epci]).strip() if communes.epci and row[communes.epci] else None
+    if not communes.epci and codes:
+        epci = codes.epci_of.get(insee)
     if communes.postcodes:
         postcodes = [p for p in re.split(r"[;,\s]+", str(row[communes.postcodes] or "")) if p]
     else:

@@ -58,8 +58,13 @@ class FoundLayer:
     def describe(self) -> str:
         """One line of the inventory, in French."""
         crs = self.crs or "SCR non déclaré"
+        geometry = (
+            "géométrie mixte ou non déclarée"
+            if self.geometry_type == "Unknown"
+            else self.geometry_type
+        )
         return (
-            f"{self.label()} : {self.geometry_type}, {crs}, {self.count} objet(s), "
+            f"{self.label()} : {geometry}, {crs}, {self.count} objet(s), "
             f"champs {', '.join(self.fields) or '(aucun)'}"
         )
 

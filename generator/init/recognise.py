@@ -129,7 +129,7 @@ def recognise(layers: Sequence[FoundLayer]) -> Recognition:
                 result.unplaced.append(
                     (
                         layer,
-                        f"déjà une couche de {ROLE_NAMES[role[0]]} ({first}) ; pour utiliser "
+                        f"déjà une couche « {ROLE_NAMES[role[0]]} » ({first}) ; pour utiliser "
                         "celle-ci, changez source.path des éléments de légende concernés",
                     )
                 )

@@ -18,7 +18,7 @@ from generator.build import build_site, load_territory
 from generator.cli import main
 from generator.config import load_config
 from generator.errors import UserError
-from generator.init.communes import make_selection
+from generator.init.communes import make_selection, select_communes
 from generator.init.discover import discover
 from generator.init.legend import draft_legend, load_preset
 from generator.init.recognise import (
@@ -345,3 +345,20 @@ def test_every_feature_of_the_delivery_has_a_legend_item(valenciennes):
     assert all(s["unmatched"] == 0 and s["shown"] == s["read"] for s in sources.values())
     page = (valenciennes["init"] / "traitement" / "index.html").read_text(encoding="utf-8")
     assert "Objets sans élément de légende" in page and "N_SRCE_COURS_EAU_L_000.shp" in page
+
+
+def test_departement_selection_without_a_departement_field(delivery, tmp_path):
+    result = init_territory(
+        [delivery], make_selection(departement="59"), tmp_path / "nord", say=lambda _: None
+    )
+    assert result.communes == 2
+    assert load_config(result.config).name == "Nord (département 59)"
+
+
+def test_a_national_layer_needs_a_selection(delivery):
+    from dataclasses import replace
+
+    communes = recognise(discover([delivery])[0]).communes
+    national = replace(communes, layer=replace(communes.layer, count=35_228))
+    with pytest.raises(UserError, match="choisissez celles du territoire avec --epci"):
+        select_communes(national, make_selection())

@@ -133,6 +133,11 @@ def select_communes(communes: CommunesLayer, selection: Selection) -> SelectedCo
         codes = codes or load_codes()
         return codes
 
+    if selection.kind == "all" and layer.count > MAX_WITHOUT_SELECTION:
+        raise UserError(
+            f"{layer.label()} : {layer.count} communes ; choisissez celles du territoire avec "
+            "--epci SIREN, --departement CODE, --insee CODES ou --communes FICHIER"
+        )
     where = _where(communes, selection, code_lists)
     wanted = [
         name
@@ -153,11 +158,6 @@ def select_communes(communes: CommunesLayer, selection: Selection) -> SelectedCo
             f"{layer.label()} : aucune commune ne correspond à {selection.describe()} ; "
             "vérifiez le code (et le champ "
             f"{_field_used(communes, selection)} de la couche)"
-        )
-    if selection.kind == "all" and len(wkb) > MAX_WITHOUT_SELECTION:
-        raise UserError(
-            f"{layer.label()} : {len(wkb)} communes ; choisissez celles du territoire avec "
-            "--epci SIREN, --departement CODE, --insee CODES ou --communes FICHIER"
         )
     table = {str(name): column for name, column in zip(meta["fields"], columns, strict=True)}
     rows = [{name: _plain(column[i]) for name, column in table.items()} for i in range(len(wkb))]

@@ -19,7 +19,7 @@ from .config import GeometryKind
 
 # shapely type ids (shapely.get_type_id)
 _POINT, _LINESTRING, LINEARRING, _POLYGON = 0, 1, 2, 3
-_MULTIPOINT, _MULTILINESTRING, _MULTIPOLYGON, _COLLECTION = 4, 5, 6, 7
+_MULTIPOINT, _MULTILINESTRING, _MULTIPOLYGON = 4, 5, 6  # 7: GeometryCollection
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +95,8 @@ def kind(name: GeometryKind | Kind) -> Kind:
 
 def kind_of_types(type_ids: set[int]) -> Kind | None:
     """The kind whose features may have every one of these shapely type ids, if any."""
+    if not type_ids:
+        return None
     return next((k for k in KINDS.values() if type_ids <= set(k.types)), None)
 
 

@@ -129,7 +129,6 @@ def _chunks(
             layer.kind,
             g[index],
             [layer.properties[i] for i in index],
-            None if layer.ids is None else layer.ids[index],
             layer.extents[index],
             layer.coverage,
         ).clip(area)
@@ -153,7 +152,6 @@ def _subtree_chunks(
             layer.kind,
             layer.geometries[index],
             [layer.properties[i] for i in index],
-            None if layer.ids is None else layer.ids[index],
             layer.extents[index],
             layer.coverage,
         )

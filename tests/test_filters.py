@@ -1,6 +1,6 @@
 import pytest
 
-from generator.filters import parse_filter
+from trame.filters import parse_filter
 
 
 @pytest.mark.parametrize(

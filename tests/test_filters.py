@@ -1,7 +1,7 @@
 import pytest
 
-from generator.errors import UserError
-from generator.filters import parse_filter
+from trame.errors import UserError
+from trame.filters import parse_filter
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import shapely
 
-from generator.config import GEOMETRY_KINDS
-from generator.kinds import KINDS, LINE, POINT, POLYGON, kind, kind_of_types, single_parts
-from generator.validate import LayerReport, clean_geometries
+from trame.config import GEOMETRY_KINDS
+from trame.kinds import KINDS, LINE, POINT, POLYGON, kind, kind_of_types, single_parts
+from trame.validate import LayerReport, clean_geometries
 
 EXAMPLES = {
     "polygon": [shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)],

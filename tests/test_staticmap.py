@@ -5,12 +5,12 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import shapely
 
-from generator.config import LegendItem
-from generator.features import ItemFeatures
-from generator.staticmap import MAP_HEIGHT, MAP_WIDTH, StaticMaps
-from generator.style import COMMUNES_LABEL, HIGHLIGHT, map_style
-from generator.territory import Commune
 from tests.test_pages import EVIL, config
+from trame.config import LegendItem
+from trame.features import ItemFeatures
+from trame.staticmap import MAP_HEIGHT, MAP_WIDTH, StaticMaps
+from trame.style import COMMUNES_LABEL, HIGHLIGHT, map_style
+from trame.territory import Commune
 
 SVG = "{http://www.w3.org/2000/svg}"
 

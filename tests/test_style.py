@@ -2,8 +2,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from generator.config import load_config
-from generator.style import COMMUNE_FILL, item_layers, legend_symbol, map_style
+from trame.config import load_config
+from trame.style import COMMUNE_FILL, item_layers, legend_symbol, map_style
 
 PROJECT = Path(__file__).resolve().parent.parent
 BOUNDS = (3.2, 50.3, 3.3, 50.4)

@@ -19,11 +19,11 @@ from pmtiles.reader import MmapSource, Reader, all_tiles
 from pmtiles.tile import Compression, TileType
 from shapely.geometry import LineString, Point, Polygon, box, shape
 
-from generator.kinds import LINE, POINT, POLYGON
-from generator.tiles import TileLayer, TileStats, build_tiles
-from generator.tiles.encode import encode_layer, geometry_commands, tile_message
-from generator.tiles.render import PIXEL, BlockTask, LayerChunk, render_block
-from generator.tiles.shape import simplify_for_zoom
+from trame.kinds import LINE, POINT, POLYGON
+from trame.tiles import TileLayer, TileStats, build_tiles
+from trame.tiles.encode import encode_layer, geometry_commands, tile_message
+from trame.tiles.render import PIXEL, BlockTask, LayerChunk, render_block
+from trame.tiles.shape import simplify_for_zoom
 
 MINZOOM, MAXZOOM = 5, 12
 EXTENT, BUFFER = 4096, 64
@@ -378,8 +378,8 @@ def test_a_tile_over_budget_is_made_coarser_and_reported(tmp_path, monkeypatch):
     """With a 6 KB budget, the dense low-zoom tiles are made again with coarser tolerances and
     thinning grid until they fit; the last zoom is never thinned, so a tile there that does
     not fit is named in the notes instead."""
-    monkeypatch.setattr("generator.tiles.render.MAX_TILE_BYTES", 6_000)
-    monkeypatch.setattr("generator.tiles.pyramid.MAX_TILE_BYTES", 6_000)
+    monkeypatch.setattr("trame.tiles.render.MAX_TILE_BYTES", 6_000)
+    monkeypatch.setattr("trame.tiles.pyramid.MAX_TILE_BYTES", 6_000)
     out = tmp_path / "t"
     stats = build_tiles(
         dust_layers(), minzoom=4, maxzoom=13, directory=out, pmtiles_path=tmp_path / "t.pmtiles",
@@ -453,7 +453,7 @@ def test_coverage_keeps_shared_borders_without_gaps_or_overlaps(tmp_path, monkey
     polygons, at every zoom, in the coarse-zoom tasks and in the subtree tasks (one subtree
     task per tile of zoom 6 when SUBTREES is 1). Without the flag, each polygon is simplified
     on its own and gaps and overlaps open along the border."""
-    monkeypatch.setattr("generator.tiles.pyramid.SUBTREES", subtrees)
+    monkeypatch.setattr("trame.tiles.pyramid.SUBTREES", subtrees)
     results = {}
     for coverage in (True, False):
         out = tmp_path / str(coverage)
@@ -725,7 +725,7 @@ def test_any_polygon_clipped_and_encoded_stays_within_two_units(
 def test_vectorised_tile_ids_are_the_pmtiles_ones():
     from pmtiles.tile import zxy_to_tileid
 
-    from generator.tiles.archive import tile_ids
+    from trame.tiles.archive import tile_ids
 
     rng = np.random.default_rng(5)
     for z in range(0, 25, 3):

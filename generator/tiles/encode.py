@@ -6,7 +6,7 @@ are computed with numpy and the few protobuf messages are written by hand. The o
 same bytes ``mapbox_vector_tile.encode(..., y_coord_down=True, check_winding_order=False)`` gives
 for the same input (the tests check this), so that library stays the reference.
 
-Input contract (the job of :mod:`generator.tiles.shape`): coordinates are integers in tile units
+Input contract (the job of :mod:`trame.tiles.shape`): coordinates are integers in tile units
 with y down, polygons are valid with exterior rings of positive area (MVT v2 winding).
 """
 

@@ -111,7 +111,7 @@ class ZoomStats:
     """Tiles of one zoom level; sizes are of the uncompressed .pbf, ``gzip_*`` of the gzipped
     tile as PMTiles stores it (and as a server sends it compressed). ``thinned``: features left
     out of a tile because a larger feature of the same layer already fills the same pixel
-    (see :mod:`generator.tiles.render`); counted per (tile, feature) like ``features``."""
+    (see :mod:`trame.tiles.render`); counted per (tile, feature) like ``features``."""
 
     zoom: int
     tiles: int
@@ -126,7 +126,7 @@ class ZoomStats:
     gzip_max_bytes: int = 0
     thinned: int = 0
     coarser: int = 0
-    """Tiles made coarser to fit the size budget (see generator.tiles.render.render_block)."""
+    """Tiles made coarser to fit the size budget (see trame.tiles.render.render_block)."""
 
 
 @dataclass(frozen=True)

@@ -213,3 +213,45 @@ def commune_svg(maps: StaticMaps, commune: Commune) -> str:
         f'<g clip-path="url(#cadre)">{"".join(body[:-1])}</g>{body[-1]}'
         f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="none" stroke="#666666"/></svg>\n'
     )
+
+
+# --- Any Lambert-93 window at any size (used by generator/sheets, the PDF map sheets) --------
+
+
+def window_layers(
+    maps: StaticMaps,
+    window: tuple[float, float, float, float],
+    size: tuple[float, float],
+    focus: shapely.Geometry | None = None,
+) -> str:
+    """The map's layers, as SVG elements, for the Lambert-93 ``window`` drawn on ``size`` user
+    units (x east, y down): white communes, legend items (first on top), a veil outside
+    ``focus`` with its outline, and the commune boundaries. The caller adds the frame, legend,
+    scale and north arrow, and clips to ``0 0 size``. The same drawing as ``commune_svg``."""
+    minx, miny, maxx, maxy = window
+    per_unit = max((maxx - minx) / size[0], (maxy - miny) / size[1])
+
+    def to_units(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack([(coords[:, 0] - minx) / per_unit, (maxy - coords[:, 1]) / per_unit])
+
+    box, tolerance = shapely.box(*window), per_unit / 2
+    body = [f'<rect width="{size[0]:g}" height="{size[1]:g}" fill="#f6f6f2"/>']
+    for geometry in _prepare(maps.communes, box, to_units, tolerance):
+        body.append(f'<path d="{_path(geometry)}" fill="#ffffff" stroke="none"/>')
+    for item, indexed in reversed(maps.items):
+        for geometry in _prepare(indexed, box, to_units, tolerance):
+            body.append(_shape(geometry, item.geometry, item.style))
+    if focus is not None:
+        for geometry in _prepare([box.difference(focus)], box, to_units, tolerance):
+            body.append(
+                f'<path d="{_path(geometry)}" fill="#ffffff" fill-opacity="0.55" '
+                'fill-rule="evenodd"/>'
+            )
+    for geometry in _prepare(maps.boundaries, box, to_units, tolerance):
+        body.append(_shape(geometry, "line", maps.config.communes.style))
+    if focus is not None:
+        for geometry in _prepare([focus.boundary], box, to_units, tolerance):
+            body.append(
+                f'<path d="{_path(geometry)}" fill="none" stroke="{HIGHLIGHT}" stroke-width="3.5"/>'
+            )
+    return "".join(body)

@@ -1,0 +1,75 @@
+"""PDF map sheets, built with the site: ``atlas.pdf`` and ``communes/<insee>-<slug>/carte.pdf``.
+
+Vector PDF (WeasyPrint: HTML/CSS and inline SVG; ``segno`` for the QR codes), tagged PDF/UA-1,
+with the bundled font embedded; byte-identical across builds. Each sheet carries the cartouche
+(words from :class:`SheetsConfig`), the site's legend symbols, a scale bar and the numeric
+scale, a north arrow, Lambert-93 coordinate ticks, the commune names and, on fictitious data,
+the "données fictives" notice.
+
+Measured on this machine (2 cores shared, one process; A3 landscape):
+MEASUREMENTS
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import Config
+from ..staticmap import StaticMaps
+from ..territory import Commune
+from .atlas import write_atlas
+from .common import SheetMaps, SheetRecord
+from .commune import write_commune_sheet, write_commune_sheets
+from .settings import SheetsConfig
+
+__all__ = [
+    "SheetMaps", "SheetRecord", "SheetsConfig", "write_atlas", "write_commune_sheet",
+    "write_commune_sheets", "write_sheets",
+]  # fmt: skip
+
+
+def page_url(config: Config, path: str) -> str:
+    """The page's public address when the config knows the site's URL, else its path."""
+    return f"{config.site_url.rstrip('/')}/{path}" if config.site_url else path
+
+
+def write_sheets(
+    site_dir: Path, config: Config, settings: SheetsConfig, communes: Sequence[Commune],
+    maps: StaticMaps, *, executor: cf.Executor | None = None, workers: int | None = None,
+) -> list[SheetRecord]:  # fmt: skip
+    """Every PDF of the site, on ``executor`` (or a process pool of ``workers``; ``workers=1``
+    and no executor: in this process): the atlas as one task, the communes in chunks.
+    Records come back in a fixed order (atlas, then communes by INSEE code)."""
+    sheet_maps = SheetMaps(maps, tuple(communes))
+    jobs = [
+        (c, site_dir / c.path / "carte.pdf", page_url(config, c.path))
+        for c in sorted(communes, key=lambda c: c.insee)
+    ] if settings.communes else []  # fmt: skip
+    workers = workers or os.cpu_count() or 1
+    size = max(1, math.ceil(len(jobs) / (2 * workers)))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    atlas_args = (config, settings, sheet_maps, site_dir / "atlas.pdf", page_url(config, ""))
+    if executor is None and workers == 1:
+        records = [write_atlas(*atlas_args)] if settings.atlas else []
+        for chunk in chunks:
+            records += write_commune_sheets(config, settings, sheet_maps, chunk)
+        return records
+    own = executor is None
+    pool = cf.ProcessPoolExecutor(max_workers=workers) if own else executor
+    try:
+        atlas = pool.submit(write_atlas, *atlas_args) if settings.atlas else None
+        futures = [
+            pool.submit(write_commune_sheets, config, settings, sheet_maps, chunk)
+            for chunk in chunks
+        ]
+        records = [atlas.result()] if atlas else []
+        for future in futures:
+            records += future.result()
+        return records
+    finally:
+        if own:
+            pool.shutdown(cancel_futures=True)

@@ -1,0 +1,172 @@
+"""One PDF document from sheets and the explanatory text: HTML/CSS through WeasyPrint.
+
+Reproducible: the font is the npm package @fontsource/source-sans-3 (package-lock.json), never
+the system's; the PDF's dates are the build date (SOURCE_DATE_EPOCH, else the data date), and
+SOURCE_DATE_EPOCH is also what fontTools stamps in the embedded font subsets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import markdown
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from ..config import Config
+from ..errors import UserError
+from .cartouche import Words, legend_rows, north_arrow
+from .layout import BAND_MM, MARGIN_MM, SIDE_MM
+from .settings import SheetsConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+FONT_DIR = PROJECT_ROOT / "node_modules" / "@fontsource" / "source-sans-3" / "files"
+FONT_FAMILY = "Trame Sans"
+_SUBSETS = {
+    "latin": "U+0000-00FF,U+0131,U+0152-0153,U+02BB-02BC,U+02C6,U+02DA,U+02DC,U+0304,U+0308,"
+    "U+0329,U+2000-206F,U+20AC,U+2122,U+2191,U+2193,U+2212,U+2215,U+FEFF,U+FFFD",
+    "latin-ext": "U+0100-02BA,U+02BD-02C5,U+02C7-02CC,U+02CE-02D7,U+02DD-02FF,U+0304,U+0308,"
+    "U+0329,U+1D00-1DBF,U+1E00-1E9F,U+1EF2-1EFF,U+2020,U+20A0-20AB,U+20AD-20C0,U+2113,"
+    "U+2C60-2C7F,U+A720-A7FF",
+}
+
+
+@dataclass(frozen=True)
+class SheetPage:
+    """One map sheet: its heading (PLAN k/N, the commune…), framed map and cartouche details."""
+
+    heading: str
+    subheading: str
+    frame: Markup
+    scale_words: str
+    bar: dict[str, Any]
+    url_text: str
+    qr: Markup | None
+
+
+def font_faces() -> str:
+    """@font-face rules for the bundled font: latin and latin-ext, regular, bold, italic."""
+    rules = []
+    for subset, unicode_range in _SUBSETS.items():
+        for weight, style in ((400, "normal"), (700, "normal"), (400, "italic"), (700, "italic")):
+            path = FONT_DIR / f"source-sans-3-{subset}-{weight}-{style}.woff"
+            if not path.is_file():
+                raise UserError(
+                    f"{path} : police des cartes PDF introuvable ; lancez `make setup` "
+                    "(npm ci installe @fontsource/source-sans-3), ou construisez sans PDF (PDF=0)."
+                )
+            rules.append(
+                f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{path.as_uri()}"); '
+                f"font-weight: {weight}; font-style: {style}; unicode-range: {unicode_range}; }}"
+            )
+    return "\n".join(rules)
+
+
+def page_css(settings: SheetsConfig) -> str:
+    width, height = settings.paper_mm()
+    columns = max(1, round((width - 2 * MARGIN_MM) / 130))
+    return (
+        f"@page {{ size: {width:g}mm {height:g}mm; }}\n"
+        f":root {{ --hauteur: {height - 2 * MARGIN_MM - 0.5:g}mm; --cartouche: {SIDE_MM:g}mm; "
+        f"--bande: {BAND_MM:g}mm; --colonnes: {columns}; }}"
+    )
+
+
+def text_html(config: Config) -> Markup:
+    """The operator's explanatory text (trusted Markdown, as on the site), headings from h2."""
+    html = markdown.markdown(
+        config.explanatory_text.read_text(encoding="utf-8"), extensions=["attr_list", "tables"]
+    )
+    levels = [int(level) for level in re.findall(r"<h([1-6])", html)]
+    shift = min(levels) - 2 if levels else 0
+    html = re.sub(r"<(/?)h([1-6])", lambda m: f"<{m[1]}h{min(6, max(2, int(m[2]) - shift))}", html)
+    return Markup(html)
+
+
+@functools.cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("generator", "templates"), autoescape=True, undefined=StrictUndefined
+    )
+
+
+def document_html(
+    config: Config, settings: SheetsConfig, words: Words, sheets: Sequence[SheetPage],
+    title: str, description: str, created: dt.datetime,
+) -> str:  # fmt: skip
+    """The sheets as one HTML document (no explanatory text: see :func:`text_document_html`)."""
+    return _environment().get_template("sheets/sheets.html.j2").render(
+        page_css=Markup(page_css(settings)), paper=settings.paper, words=words, sheets=sheets,
+        legend=legend_rows(config), north=north_arrow(), title=title, description=description,
+        created=created.strftime("%Y-%m-%dT%H:%M:%SZ"), text=None,
+    )  # fmt: skip
+
+
+def text_document_html(config: Config, settings: SheetsConfig, words: Words) -> str:
+    """The explanatory text's pages: the same for every sheet of a territory."""
+    return _environment().get_template("sheets/sheets.html.j2").render(
+        page_css=Markup(page_css(settings)), paper=settings.paper, words=words, sheets=[],
+        legend=[], north="", title="Texte explicatif", description="", created="",
+        text=text_html(config), text_title="Texte explicatif",
+    )  # fmt: skip
+
+
+_FONTS: Any = None
+"""One WeasyPrint font configuration per process: the bundled font is unpacked once."""
+_CSS: Any = None
+
+
+def _stylesheet() -> Any:
+    """The fonts and the static style sheet, parsed once per process."""
+    global _FONTS, _CSS
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    if _FONTS is None:
+        env = _environment()
+        css = env.loader.get_source(env, "sheets/sheets.css")[0]  # type: ignore[union-attr]
+        _FONTS = FontConfiguration()
+        _CSS = CSS(string=f"{font_faces()}\n{css}", font_config=_FONTS)
+    return _CSS
+
+
+@functools.lru_cache(maxsize=4)
+def _text_document(html: str) -> Any:
+    from weasyprint import HTML
+
+    return HTML(string=html).render(stylesheets=[_stylesheet()], font_config=_FONTS)
+
+
+@contextlib.contextmanager
+def _source_date_epoch(when: dt.datetime) -> Iterator[None]:
+    """fontTools stamps font subsets with SOURCE_DATE_EPOCH, else with the time of day."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(when.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def render_pdf(html: str, text_html: str | None, created: dt.datetime) -> tuple[bytes, int]:
+    """The PDF bytes and page count: the sheets, then the explanatory text's pages (laid out
+    once per process and reused); tagged PDF/UA-1 (structure, language, title), the font
+    embedded as subsets."""
+    from weasyprint import HTML  # imported here: only the processes that draw sheets load Pango
+
+    with _source_date_epoch(created):
+        document = HTML(string=html).render(stylesheets=[_stylesheet()], font_config=_FONTS)
+        if text_html is not None:
+            document = document.copy(document.pages + _text_document(text_html).pages)
+        return document.write_pdf(pdf_variant="pdf/ua-1"), len(document.pages)

@@ -35,6 +35,7 @@ from .publish import (
     staging_folder,
 )
 from .read import Layer, read_layer
+from .sheets import settings_for, summary, write_sheets
 from .staticmap import StaticMaps
 from .style import COMMUNES_LAYER, content_security_policy, map_style
 from .territory import Commune, communes_from_layer
@@ -222,9 +223,10 @@ def _site_is_current(output: Path, key: str) -> int | None:
 def build_site(
     config: Path, data_dir: Path | None = None, output: Path | None = None, *,
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
-    tiles_dir: Path | None = None, force: bool = False,
+    tiles_dir: Path | None = None, force: bool = False, pdf: bool = True,
 ) -> BuildResult:  # fmt: skip
     """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
+    ``pdf``: also the PDF map sheets (atlas.pdf, communes/…/carte.pdf).
 
     Nothing is redone when the inputs, the config and the code are byte for byte those of the
     site already there (``force`` rebuilds anyway); the tiles are kept when only texts or
@@ -234,7 +236,9 @@ def build_site(
     loaded = load_config(config, data_dir)
     output = (output or PROJECT_ROOT / "site").resolve()
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    site_key = fingerprint(_inputs(loaded), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch}")
+    site_key = fingerprint(
+        _inputs(loaded), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch};pdf={pdf}"
+    )
     communes = None if force else _site_is_current(output, site_key)
     if communes is not None:
         seconds = time.perf_counter() - started
@@ -282,11 +286,14 @@ def build_site(
         copy_narrative_pages(docs_dir)
         tiles_report = json.loads((tiles_target / TILE_REPORT).read_text(encoding="utf-8"))
         write_pages(
-            docs_dir, config, views, bbox, territory_figures, territory.report, tiles_report
-        )
+            docs_dir, config, views, bbox, territory_figures, territory.report, tiles_report,
+            pdf=pdf,
+        )  # fmt: skip
         log("Site statique (MkDocs)…", quiet)
         epoch = int(build_date(config).timestamp())
-        mkdocs_build(docs_dir, site_dir, config.name, _extra(config), epoch, quiet, config.site_url)
+        extra = _extra(config)
+        extra["trame"]["pdf"] = pdf  # the print view names the PDF sheet
+        mkdocs_build(docs_dir, site_dir, config.name, extra, epoch, quiet, config.site_url)
         env = environment()
         for view in views:
             redirect = site_dir / "communes" / view.commune.insee / "index.html"
@@ -298,6 +305,13 @@ def build_site(
         for view in tqdm(views, disable=quiet, unit="carte", leave=False):
             svg = static_maps.svg(view.commune)
             (site_dir / view.commune.path / "carte.svg").write_text(svg, encoding="utf-8")
+        if pdf:
+            log("Cartes PDF (atlas et communes)…", quiet)
+            records = write_sheets(
+                site_dir, config, settings_for(config), territory.communes, static_maps,
+                executor=executor, workers=workers,
+            )  # fmt: skip
+            log(summary(records), quiet)
         write_api(site_dir / "api", config, views)
         write_json(site_dir / "api" / "style.json", map_style(config, bbox))
         write_json(

@@ -225,9 +225,12 @@ def write_pages(
     territory_figures: list[ItemFigures],
     report: ValidationReport,
     tiles_report: dict[str, Any],
+    pdf: bool = False,
 ) -> None:
-    """Write index.md, traitement.md, communes/index.md and communes/<insee>-<slug>.md."""
+    """Write index.md, traitement.md, communes/index.md and communes/<insee>-<slug>.md.
+    ``pdf``: the PDF map sheets are built too, so the pages link to them."""
     env = environment()
+    env.globals["pdf_sheets"] = pdf
     (docs_dir / "traitement.md").write_text(
         render_processing_report(env, config, report, tiles_report), encoding="utf-8"
     )

@@ -24,11 +24,11 @@ from ..territory import Commune
 from .atlas import write_atlas
 from .common import SheetMaps, SheetRecord
 from .commune import write_commune_sheet, write_commune_sheets
-from .settings import SheetsConfig
+from .settings import SheetsConfig, settings_for
 
 __all__ = [
     "SheetMaps", "SheetRecord", "SheetsConfig", "write_atlas", "write_commune_sheet",
-    "write_commune_sheets", "write_sheets",
+    "write_commune_sheets", "write_sheets", "settings_for", "summary",
 ]  # fmt: skip
 
 
@@ -48,28 +48,41 @@ def write_sheets(
     jobs = [
         (c, site_dir / c.path / "carte.pdf", page_url(config, c.path))
         for c in sorted(communes, key=lambda c: c.insee)
-    ] if settings.communes else []  # fmt: skip
+    ]
     workers = workers or os.cpu_count() or 1
     size = max(1, math.ceil(len(jobs) / (2 * workers)))
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     atlas_args = (config, settings, sheet_maps, site_dir / "atlas.pdf", page_url(config, ""))
     if executor is None and workers == 1:
-        records = [write_atlas(*atlas_args)] if settings.atlas else []
+        records = [write_atlas(*atlas_args)]
         for chunk in chunks:
             records += write_commune_sheets(config, settings, sheet_maps, chunk)
         return records
     own = executor is None
     pool = cf.ProcessPoolExecutor(max_workers=workers) if own else executor
     try:
-        atlas = pool.submit(write_atlas, *atlas_args) if settings.atlas else None
+        atlas = pool.submit(write_atlas, *atlas_args)
         futures = [
             pool.submit(write_commune_sheets, config, settings, sheet_maps, chunk)
             for chunk in chunks
         ]
-        records = [atlas.result()] if atlas else []
+        records = [atlas.result()]
         for future in futures:
             records += future.result()
         return records
     finally:
         if own:
             pool.shutdown(cancel_futures=True)
+
+
+def summary(records: Sequence[SheetRecord]) -> str:
+    """One line for the build log: files, sheets, seconds per sheet, sizes."""
+    sheets = sum(r.sheets for r in records)
+    seconds = sum(r.seconds for r in records)
+    size = sum(r.size for r in records)
+    atlas = next((r for r in records if r.path == "atlas.pdf"), None)
+    atlas_words = f", atlas.pdf {atlas.sheets} planches {atlas.size / 1e6:.1f} Mo" if atlas else ""
+    return (
+        f"  PDF : {len(records)} fichiers, {sheets} planches, {seconds / max(sheets, 1):.2f} s "
+        f"par planche (cumul des processus), {size / 1e6:.1f} Mo{atlas_words}"
+    )

@@ -28,13 +28,15 @@ class SheetMaps:
 
 @dataclass(frozen=True)
 class SheetRecord:
-    """One written PDF: where (relative to the site root), how many pages, bytes and seconds."""
+    """One written PDF: where (relative to the site root), how many pages, bytes, seconds (wall
+    clock and this process's CPU)."""
 
     path: str
     pages: int
     sheets: int
     size: int
     seconds: float
+    cpu_seconds: float
 
 
 def sheet_page(
@@ -59,7 +61,7 @@ def write_document(
     relative: str, title: str, description: str,
 ) -> SheetRecord:  # fmt: skip
     """Render the sheets and the explanatory text into ``out_path``; time it."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     built = build_date(config)
     cartouche = words(config, settings, built)
     html = document_html(config, settings, cartouche, pages, title, description, built)
@@ -72,4 +74,5 @@ def write_document(
         sheets=len(pages),
         size=len(data),
         seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu,
     )

@@ -6,7 +6,7 @@ a State service puts its own words here (see the README for the DDTM 59 example)
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
@@ -55,8 +55,6 @@ class SheetsConfig(BaseModel):
     )
     version: str = Field("", description="Version printed in the cartouche (default: none).")
     contact: str = Field("", description="Contact line printed in the cartouche (default: none).")
-    atlas: bool = Field(True, description="Write atlas.pdf, the territory's sheets, at the root.")
-    communes: bool = Field(True, description="Write communes/<insee>-<slug>/carte.pdf.")
 
     @field_validator("commune_scales")
     @classmethod
@@ -69,3 +67,8 @@ class SheetsConfig(BaseModel):
         """Width and height of the paper as printed, in millimetres."""
         width, height = PAPER_MM[self.paper]
         return (height, width) if self.orientation == "landscape" else (width, height)
+
+
+def settings_for(config: Any) -> SheetsConfig:
+    """The config's ``sheets:`` settings once the config declares them, else the defaults."""
+    return getattr(config, "sheets", None) or SheetsConfig()

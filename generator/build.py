@@ -223,10 +223,11 @@ def _site_is_current(output: Path, key: str) -> int | None:
 def build_site(
     config: Path, data_dir: Path | None = None, output: Path | None = None, *,
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
-    tiles_dir: Path | None = None, force: bool = False, pdf: bool = True,
+    tiles_dir: Path | None = None, force: bool = False, pdf: bool = False,
 ) -> BuildResult:  # fmt: skip
     """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
-    ``pdf``: also the PDF map sheets (atlas.pdf, communes/…/carte.pdf).
+    ``pdf``: also the PDF map sheets (atlas.pdf, communes/…/carte.pdf; ``trame build`` and
+    ``make build`` do, unless --no-pdf / PDF=0).
 
     Nothing is redone when the inputs, the config and the code are byte for byte those of the
     site already there (``force`` rebuilds anyway); the tiles are kept when only texts or

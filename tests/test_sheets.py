@@ -66,6 +66,20 @@ def fonts(reader: pypdf.PdfReader) -> set[str]:
     return names
 
 
+def structure(node: object, found: list[dict]) -> list[dict]:
+    """Every element of the PDF's structure tree (tags), depth first."""
+    node = node.get_object() if isinstance(node, pypdf.generic.IndirectObject) else node
+    if isinstance(node, pypdf.generic.ArrayObject):
+        for kid in node:
+            structure(kid, found)
+    elif isinstance(node, pypdf.generic.DictionaryObject) and "/S" in node:
+        found.append(node)
+        structure(node.get("/K", pypdf.generic.ArrayObject()), found)
+    elif isinstance(node, pypdf.generic.DictionaryObject):  # the root
+        structure(node.get("/K", pypdf.generic.ArrayObject()), found)
+    return found
+
+
 def test_commune_sheet_carries_cartouche_legend_scale_and_text(demo_site):
     config = load_config(PROJECT / "layers" / "demo.yml")
     reader = pypdf.PdfReader(demo_site / DEMO_COMMUNE)
@@ -100,6 +114,13 @@ def test_pdf_metadata_fonts_and_tags(demo_site):
     root = reader.trailer["/Root"]
     assert root["/Lang"] == "fr" and "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+    tags = structure(root["/StructTreeRoot"], [])
+    kinds = {str(tag["/S"]) for tag in tags}
+    assert {"/H1", "/H2", "/P", "/L", "/LI", "/Figure"} <= kinds
+    figures = [" ".join(str(t.get("/Alt", "")).split()) for t in tags if t["/S"] == "/Figure"]
+    assert "" not in figures  # every figure has a text alternative
+    assert "Carte de la trame verte et bleue à Bois-l'Abbesse, au 1/25 000" in figures
+    assert "Symbole : Contour de commune" in figures
     assert str(PROJECT).encode() not in (demo_site / DEMO_COMMUNE).read_bytes()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..config import Config
 from ..style import legend_symbol
@@ -48,7 +48,8 @@ def scale_bar(scale: int) -> dict[str, Any]:
     )
     svg = Markup(
         f'<svg class="barre" width="{length + 0.4:.3f}mm" height="2.4mm" '
-        f'viewBox="-0.2 -0.2 {length + 0.4:.3f} 2.4" aria-hidden="true">{rects}</svg>'
+        f'viewBox="-0.2 -0.2 {length + 0.4:.3f} 2.4"><title>Barre d\'échelle de '
+        f"{_distance(metres)}</title>{rects}</svg>"
     )
     labels = [(0.0, "0"), (50.0, _distance(metres / 2)), (100.0, _distance(metres))]
     return {"svg": svg, "width_mm": length, "labels": labels}
@@ -57,7 +58,8 @@ def scale_bar(scale: int) -> dict[str, Any]:
 def north_arrow() -> Markup:
     """A north arrow; Lambert-93's grid north is within 2° of true north in the Nord."""
     return Markup(
-        '<svg class="nord" width="9mm" height="14mm" viewBox="0 0 18 28" aria-hidden="true">'
+        '<svg class="nord" width="9mm" height="14mm" viewBox="0 0 18 28">'
+        "<title>Flèche du nord</title>"
         '<path d="M9 0L17 22L9 17L1 22Z" fill="#161616"/>'
         '<path d="M9 0L9 17L1 22Z" fill="#ffffff" stroke="#161616" stroke-width="0.8"/></svg>'
     )
@@ -68,18 +70,29 @@ def qr_code(url: str) -> Markup:
     code = segno.make(url, error="m", micro=False)
     modules = code.symbol_size(scale=1, border=0)[0]
     return Markup(
-        code.svg_inline(scale=QR_MM / modules, border=0, unit="mm", dark="#000000", svgclass="qr")
+        code.svg_inline(
+            scale=QR_MM / modules,
+            border=0,
+            unit="mm",
+            dark="#000000",
+            svgclass="qr",
+            title=f"Code QR de l'adresse {url}",
+        )  # fmt: skip
     )
+
+
+def _symbol(style: Any, geometry: str, label: str) -> Markup:
+    """The site's legend symbol, titled: a tagged PDF needs a text for every figure."""
+    head, rest = str(legend_symbol(style, geometry, SYMBOL_PX)).split(">", 1)
+    return Markup(f"{head}>") + Markup("<title>Symbole : {}</title>").format(label) + Markup(rest)
 
 
 def legend_rows(config: Config) -> list[dict[str, Any]]:
     """The communes' outline, then each legend item, with the site's own symbols."""
-    rows = [{"symbol": legend_symbol(config.communes.style, "line", SYMBOL_PX),
+    rows = [{"symbol": _symbol(config.communes.style, "line", "Contour de commune"),
              "label": "Contour de commune"}]  # fmt: skip
     for item in config.legend:
-        rows.append(
-            {"symbol": legend_symbol(item.style, item.geometry, SYMBOL_PX), "label": item.label}
-        )
+        rows.append({"symbol": _symbol(item.style, item.geometry, item.label), "label": item.label})
     return rows
 
 
@@ -121,7 +134,3 @@ def words(config: Config, settings: SheetsConfig, built: dt.datetime) -> Words:
         licence=config.licence,
         fictitious=config.fictitious,
     )
-
-
-def escape_lines(lines: tuple[str, ...]) -> Markup:
-    return Markup("<br>").join(escape(line) for line in lines)

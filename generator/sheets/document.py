@@ -119,37 +119,34 @@ def text_document_html(config: Config, settings: SheetsConfig, words: Words) -> 
     )  # fmt: skip
 
 
-_FONTS: Any = None
-"""One WeasyPrint font configuration per process: the bundled font is unpacked once."""
-_CSS: Any = None
-
-
-def _stylesheet() -> Any:
-    """The fonts and the static style sheet, parsed once per process."""
-    global _FONTS, _CSS
+@functools.lru_cache(maxsize=2)
+def _stylesheet(epoch: int) -> tuple[Any, Any]:
+    """The font configuration and the static style sheet, once per process and build date:
+    WeasyPrint unpacks the WOFF files with fontTools, which stamps them with SOURCE_DATE_EPOCH
+    (set by the caller to ``epoch``)."""
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
-    if _FONTS is None:
-        env = _environment()
-        css = env.loader.get_source(env, "sheets/sheets.css")[0]  # type: ignore[union-attr]
-        _FONTS = FontConfiguration()
-        _CSS = CSS(string=f"{font_faces()}\n{css}", font_config=_FONTS)
-    return _CSS
+    env = _environment()
+    css = env.loader.get_source(env, "sheets/sheets.css")[0]  # type: ignore[union-attr]
+    fonts = FontConfiguration()
+    return fonts, CSS(string=f"{font_faces()}\n{css}", font_config=fonts)
 
 
 @functools.lru_cache(maxsize=4)
-def _text_document(html: str) -> Any:
+def _text_document(html: str, epoch: int) -> Any:
+    """The explanatory text's pages, laid out once per process for all the sheets."""
     from weasyprint import HTML
 
-    return HTML(string=html).render(stylesheets=[_stylesheet()], font_config=_FONTS)
+    fonts, css = _stylesheet(epoch)
+    return HTML(string=html).render(stylesheets=[css], font_config=fonts)
 
 
 @contextlib.contextmanager
-def _source_date_epoch(when: dt.datetime) -> Iterator[None]:
-    """fontTools stamps font subsets with SOURCE_DATE_EPOCH, else with the time of day."""
+def _source_date_epoch(epoch: int) -> Iterator[None]:
+    """fontTools stamps the fonts it writes with SOURCE_DATE_EPOCH, else with the time of day."""
     previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(when.timestamp()))
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
         yield
     finally:
@@ -165,8 +162,10 @@ def render_pdf(html: str, text_html: str | None, created: dt.datetime) -> tuple[
     embedded as subsets."""
     from weasyprint import HTML  # imported here: only the processes that draw sheets load Pango
 
-    with _source_date_epoch(created):
-        document = HTML(string=html).render(stylesheets=[_stylesheet()], font_config=_FONTS)
+    epoch = int(created.timestamp())
+    with _source_date_epoch(epoch):
+        fonts, css = _stylesheet(epoch)
+        document = HTML(string=html).render(stylesheets=[css], font_config=fonts)
         if text_html is not None:
-            document = document.copy(document.pages + _text_document(text_html).pages)
+            document = document.copy(document.pages + _text_document(text_html, epoch).pages)
         return document.write_pdf(pdf_variant="pdf/ua-1"), len(document.pages)

@@ -1,13 +1,27 @@
 """PDF map sheets, built with the site: ``atlas.pdf`` and ``communes/<insee>-<slug>/carte.pdf``.
 
-Vector PDF (WeasyPrint: HTML/CSS and inline SVG; ``segno`` for the QR codes), tagged PDF/UA-1,
+Vector PDF (WeasyPrint: HTML/CSS and SVG; ``segno`` for the QR codes), tagged PDF/UA-1,
 with the bundled font embedded; byte-identical across builds. Each sheet carries the cartouche
 (words from :class:`SheetsConfig`), the site's legend symbols, a scale bar and the numeric
 scale, a north arrow, Lambert-93 coordinate ticks, the commune names and, on fictitious data,
 the "données fictives" notice.
 
-Measured on this machine (2 cores shared, one process; A3 landscape):
-MEASUREMENTS
+Measured on the 2-core development machine, one process (``workers=1``), A3 landscape, the
+machine loaded by other work (load average 10: wall times about 2.5 times the CPU times):
+
+==============================  =============================  =============================
+measure                         demo (13 communes)             Valenciennes M. (35 communes)
+==============================  =============================  =============================
+commune sheet (2 pages), CPU    0.21 s median (max 0.29 s)     0.29 s median (max 0.41 s)
+commune sheet, size             30 kB (30 to 32 kB)            31 kB (29 to 36 kB)
+atlas.pdf                       1 + 1 sheets, 3 pages, 48 kB   1 + 5 sheets, 7 pages, 94 kB
+atlas.pdf, CPU with start-up    1.5 s                          2.3 s
+all the PDFs, wall              13 s, 0.40 MB                  35 s, 1.08 MB
+==============================  =============================  =============================
+
+Start-up, once per process: about 1.5 s CPU (WeasyPrint, the font, the explanatory text's
+page, laid out once and reused by every sheet). The map is an SVG image, not inline SVG: the
+HTML parser is pure Python and made a sheet five times slower.
 """
 
 from __future__ import annotations

@@ -132,7 +132,8 @@ def test_demo_atlas_and_links(demo_site):
     commune_pdfs = sorted(demo_site.glob("communes/*-*/carte.pdf"))
     assert len(commune_pdfs) == 13
     page = (demo_site / "communes" / "00002-bois-l-abbesse" / "index.html").read_text("utf-8")
-    assert 'href="carte.pdf"' in page and "Carte à imprimer au format PDF" in page
+    assert page.count('href="carte.pdf"') == 2  # downloads, and sources (shown on paper)
+    assert "Carte de la commune à imprimer (PDF" in page
     assert 'href="atlas.pdf"' in (demo_site / "index.html").read_text("utf-8")
 
 

@@ -38,6 +38,7 @@ from ..territory import Commune
 from .atlas import write_atlas
 from .common import SheetMaps, SheetRecord
 from .commune import write_commune_sheet, write_commune_sheets
+from .document import font_faces
 from .settings import SheetsConfig, settings_for
 
 __all__ = [
@@ -58,6 +59,7 @@ def write_sheets(
     """Every PDF of the site, on ``executor`` (or a process pool of ``workers``; ``workers=1``
     and no executor: in this process): the atlas as one task, the communes in chunks.
     Records come back in a fixed order (atlas, then communes by INSEE code)."""
+    font_faces()  # the bundled font is there, or one clear error before any work starts
     sheet_maps = SheetMaps(maps, tuple(communes))
     jobs = [
         (c, site_dir / c.path / "carte.pdf", page_url(config, c.path))

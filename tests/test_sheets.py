@@ -154,10 +154,19 @@ def test_commune_scale_is_the_largest_round_one_that_fits():
     assert fit_scale((0, 0, 2_000, 2_000), frame, scales) == 10_000
     assert fit_scale((0, 0, 6_000, 5_000), frame, scales) == 25_000
     assert fit_scale((0, 0, 9_000, 9_000), frame, scales) == 50_000
+
+
+def test_sheet_settings_are_typed_frozen_and_documented():
+    fields = SheetsConfig.model_fields
+    assert all(f.description and f.annotation is not None for f in fields.values())
     with pytest.raises(ValueError):
         SheetsConfig(paper="B5")
     with pytest.raises(ValueError):
         SheetsConfig(unknown="x")
+    with pytest.raises(ValueError):
+        SheetsConfig().paper = "A4"
+    assert SheetsConfig(commune_scales=[25_000, 5_000, 5_000]).commune_scales == (5_000, 25_000)
+    assert SheetsConfig(orientation="portrait").paper_mm() == (297, 420)
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,7 @@ def scale_bar(scale: int) -> dict[str, Any]:
 
 
 def north_arrow() -> Markup:
-    """A north arrow; Lambert-93's grid north is within 2° of true north in the Nord."""
+    """A north arrow: Lambert-93 grid north, within half a degree of true north in the Nord."""
     return Markup(
         '<svg class="nord" width="9mm" height="14mm" viewBox="0 0 18 28">'
         "<title>Flèche du nord</title>"

@@ -2,7 +2,7 @@
 
 Reproducible: the font is the npm package @fontsource/source-sans-3 (package-lock.json), never
 the system's; the PDF's dates are the build date (SOURCE_DATE_EPOCH, else the data date), and
-SOURCE_DATE_EPOCH is also what fontTools stamps in the embedded font subsets.
+so is the time fontTools stamps in the fonts it unpacks for WeasyPrint.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from markupsafe import Markup
 from ..config import Config
 from ..errors import UserError
 from .cartouche import Words, legend_rows, north_arrow
-from .layout import BAND_MM, MARGIN_MM, SIDE_MM
+from .layout import MARGIN_MM, SIDE_MM
 from .settings import SheetsConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 FONT_DIR = PROJECT_ROOT / "node_modules" / "@fontsource" / "source-sans-3" / "files"
 FONT_FAMILY = "Trame Sans"
+"""Source Sans 3 under a name of its own, so that no installed font can stand in for it."""
 _SUBSETS = {
     "latin": "U+0000-00FF,U+0131,U+0152-0153,U+02BB-02BC,U+02C6,U+02DA,U+02DC,U+0304,U+0308,"
     "U+0329,U+2000-206F,U+20AC,U+2122,U+2191,U+2193,U+2212,U+2215,U+FEFF,U+FFFD",
@@ -71,12 +72,13 @@ def font_faces() -> str:
 
 
 def page_css(settings: SheetsConfig) -> str:
+    """The paper size, and the sizes the style sheet reads (one text column per 13 cm)."""
     width, height = settings.paper_mm()
     columns = max(1, round((width - 2 * MARGIN_MM) / 130))
     return (
         f"@page {{ size: {width:g}mm {height:g}mm; }}\n"
         f":root {{ --hauteur: {height - 2 * MARGIN_MM - 0.5:g}mm; --cartouche: {SIDE_MM:g}mm; "
-        f"--bande: {BAND_MM:g}mm; --colonnes: {columns}; }}"
+        f"--colonnes: {columns}; }}"
     )
 
 

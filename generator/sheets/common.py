@@ -51,9 +51,15 @@ def sheet_page(
         frame=map_frame(maps.maps, maps.communes, view, label, grid, name_size_pt),
         scale_words=scale_words(view.scale),
         bar=scale_bar(view.scale),
-        url_text=url if absolute else f"{url} (sur le site de la trame verte et bleue)",
+        url_text=url if absolute else _relative_address(url),
         qr=qr_code(url) if absolute else None,
     )
+
+
+def _relative_address(path: str) -> str:
+    """Where the page is when the config does not know the site's address (no ``site_url``)."""
+    where = f"la page « {path} »" if path else "la page d'accueil"
+    return f"{where} du site de la trame verte et bleue"
 
 
 def write_document(

@@ -69,8 +69,12 @@ class BuildPyWithResources(build_py):
             if p.is_file() and "__pycache__" not in p.parts
         ]
         codes = [
-            (ROOT / paths.ADMIN_CODES_SOURCE / name, paths.ADMIN_CODES_VENDOR / name)
-            for name in paths.ADMIN_CODES_FILES
+            (ROOT / source / name, vendor / name)
+            for source, vendor, names in (
+                (paths.ADMIN_CODES_SOURCE, paths.ADMIN_CODES_VENDOR, paths.ADMIN_CODES_FILES),
+                (paths.FONT_SOURCE, paths.FONT_VENDOR, paths.FONT_FILES),
+            )
+            for name in names
         ]
         for source, destination in [*copies, *_maplibre_files(paths), *codes]:
             (target / destination).parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import api, assemble, pages, staticmap
+from . import api, assemble, pages, sheets, staticmap
 from .cache import inputs, site_is_current, site_key
 from .config import load_config
 from .figures import compute_figures
@@ -46,18 +46,19 @@ def log(message: str, quiet: bool) -> None:
 def build_site(
     config_path: Path, data_dir: Path | None = None, output: Path | None = None, *,
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
-    tiles_dir: Path | None = None, force: bool = False,
+    tiles_dir: Path | None = None, force: bool = False, pdf: bool = False,
 ) -> BuildResult:  # fmt: skip
     """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
 
     Nothing is redone when the inputs, the config and the code are byte for byte those of the
     site already there (``force`` rebuilds anyway); the tiles are kept when only texts or
-    templates changed.
+    templates changed. ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``;
+    ``trame build`` and ``make build`` make them unless --no-pdf / PDF=0).
     """
     started = time.perf_counter()
     config = load_config(config_path, data_dir)
     output = (output or DEFAULT_SITE).resolve()
-    key = site_key(config)
+    key = site_key(config, pdf=pdf)
     if not force and site_is_current(output, key):
         manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
         seconds = time.perf_counter() - started
@@ -89,9 +90,16 @@ def build_site(
     with staging_folder(output) as staging:
         # Render the pages (Markdown for MkDocs) and every other file of the site.
         docs, rendered = staging / "docs", staging / "rendered"
-        pages.write_pages(docs, config, views, whole, territory.report, tiles_report)
+        pages.write_pages(docs, config, views, whole, territory.report, tiles_report, pdf=pdf)
         pages.write_redirects(rendered, config, territory.communes)
-        staticmap.write_static_maps(rendered, territory, whole.commune)
+        maps = staticmap.write_static_maps(rendered, territory, whole.commune)
+        if pdf:
+            log("Cartes PDF (atlas et communes)…", quiet)
+            records = sheets.write_sheets(
+                rendered, config, config.sheets, territory.communes, maps,
+                executor=executor, workers=workers,
+            )  # fmt: skip
+            log(sheets.summary(records), quiet)
         api.write_api(rendered / "api", config, views, whole, territory.report, tiles_report)
 
         # Assemble: MkDocs, then the rendered files, tiles and vendor files beside its pages.

@@ -67,10 +67,11 @@ def tiles_key(config: Config) -> str:
     return fingerprint([p for p in inputs(config) if p != config.explanatory_text], code=TILES_CODE)
 
 
-def site_key(config: Config) -> str:
-    """The whole site depends on every input, the code, the theme and the build date."""
+def site_key(config: Config, *, pdf: bool) -> str:
+    """The whole site depends on every input, the code, the theme, the build date and whether
+    it carries the PDF sheets."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return fingerprint(inputs(config), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch}")
+    return fingerprint(inputs(config), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch};pdf={pdf}")
 
 
 def read_key(folder: Path) -> str | None:

@@ -72,6 +72,7 @@ def parser() -> argparse.ArgumentParser:
     _territory_options(build)
     build.add_argument("--output", type=Path, default=Path("site"), help="site folder")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    build.add_argument("--no-pdf", action="store_true", help="skip the PDF map sheets (faster)")
 
     tiles = commands.add_parser("tiles", help="build the vector tiles only")
     _territory_options(tiles)
@@ -177,6 +178,7 @@ def run(arguments: argparse.Namespace) -> int:
             build_site(
                 arguments.config, arguments.data_dir, arguments.output, workers=workers,
                 executor=executor, quiet=arguments.quiet, force=arguments.force,
+                pdf=not arguments.no_pdf,
             )  # fmt: skip
     elif arguments.command == "tiles":
         from .build import build_tiles_only

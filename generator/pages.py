@@ -233,11 +233,14 @@ def write_pages(
     whole: CommuneView,
     report: ValidationReport,
     tiles_report: dict[str, Any],
+    pdf: bool = False,
 ) -> None:
     """The narrative pages, then index.md, traitement.md, communes/index.md and
-    communes/<insee>-<slug>.md, for MkDocs."""
+    communes/<insee>-<slug>.md, for MkDocs. ``pdf``: the PDF map sheets are built too, so the
+    pages link to them."""
     shutil.copytree(PAGES_DIR, docs_dir, dirs_exist_ok=True)
     env = environment()
+    env.globals["pdf_sheets"] = pdf
     (docs_dir / "traitement.md").write_text(
         render_processing_report(env, config, report, tiles_report), encoding="utf-8"
     )

@@ -35,6 +35,13 @@ ADMIN_CODES_VENDOR = Path("vendor") / "decoupage-administratif"
 ADMIN_CODES_FILES = ("package.json", "LICENSE", "data/communes.json", "data/epci.json",
                      "data/departements.json")  # fmt: skip
 """The official code lists ``trame init`` reads (postcodes, EPCI, départements), from the lock."""
+FONT_SOURCE = Path("node_modules") / "@fontsource" / "source-sans-3"
+FONT_VENDOR = Path("vendor") / "source-sans-3"
+FONT_FILES = ("package.json", "LICENSE", *(
+    f"files/source-sans-3-{subset}-{weight}-{style}.woff"
+    for subset in ("latin", "latin-ext") for weight in (400, 700) for style in ("normal", "italic")
+))  # fmt: skip
+"""The PDF sheets' bundled font (Source Sans 3, SIL OFL), from the lock."""
 
 
 def maplibre_dist_files(dist: Path) -> list[Path]:
@@ -61,6 +68,7 @@ MAPLIBRE_DIST = (
 ADMIN_CODES_DIR = (
     PROJECT_ROOT / ADMIN_CODES_VENDOR if INSTALLED else PROJECT_ROOT / ADMIN_CODES_SOURCE
 ) / "data"
+FONT_DIR = (PROJECT_ROOT / FONT_VENDOR if INSTALLED else PROJECT_ROOT / FONT_SOURCE) / "files"
 LAYERS_DIR = PROJECT_ROOT / "layers"
 LEGENDS_DIR = LAYERS_DIR / "legendes"
 """Legend presets (``srce-ddtm59.yml``: the COVADIS SRCE schema)."""

@@ -142,6 +142,50 @@ class StaticMaps:
         return commune_svg(self, commune)
 
 
+def map_layers(
+    maps: StaticMaps, window: shapely.Geometry, to_units, tolerance: float,
+    focus: shapely.Geometry | None = None,
+) -> list[str]:  # fmt: skip
+    """The layers of the web map's style, in its order and with its paints, as SVG elements:
+    white communes, legend items (first on top), a veil outside ``focus`` with its outline, and
+    the commune boundaries. Shared by the SVG maps and the PDF sheets."""
+    body: list[str] = []
+
+    def draw(geometries: Indexed | Iterable[shapely.Geometry], look: Sequence[Paint]) -> None:
+        for geometry in _prepare(geometries, window, to_units, tolerance):
+            body.append(svg_shape(geometry, look))
+
+    draw(maps.communes, [COMMUNE_FILL])
+    for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map
+        draw(indexed, paints(kind(item.geometry), item.style))
+    if focus is not None:
+        draw([window.difference(focus)], [MASK])
+    draw(maps.boundaries, paints(LINE, maps.config.communes.style))
+    if focus is not None:
+        draw([focus.boundary], [HIGHLIGHT])
+    return body
+
+
+def window_layers(
+    maps: StaticMaps,
+    window: tuple[float, float, float, float],
+    size: tuple[float, float],
+    focus: shapely.Geometry | None = None,
+) -> str:
+    """The map's layers for the Lambert-93 ``window`` drawn on ``size`` user units (x east,
+    y down), on the map's background: the PDF sheets add the frame, legend, scale and north
+    arrow, and clip to ``0 0 size``."""
+    minx, miny, maxx, maxy = window
+    per_unit = max((maxx - minx) / size[0], (maxy - miny) / size[1])
+
+    def to_units(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack([(coords[:, 0] - minx) / per_unit, (maxy - coords[:, 1]) / per_unit])
+
+    background = f'<rect width="{size[0]:g}" height="{size[1]:g}" fill="{BACKGROUND}"/>'
+    box = shapely.box(*window)
+    return background + "".join(map_layers(maps, box, to_units, per_unit / 2, focus))
+
+
 def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     """The whole SVG document for one commune."""
     config = maps.config
@@ -150,21 +194,9 @@ def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     half_w, half_h = MAP_WIDTH / 2 * metres_per_pixel, MAP_HEIGHT / 2 * metres_per_pixel
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     window = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
-    tolerance = metres_per_pixel / 2
     body = ['<rect width="100%" height="100%" fill="#ffffff"/>',
-            f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="{BACKGROUND}"/>']  # fmt: skip
-
-    def draw(geometries: Indexed | Iterable[shapely.Geometry], look: Sequence[Paint]) -> None:
-        for geometry in _prepare(geometries, window, to_pixels, tolerance):
-            body.append(svg_shape(geometry, look))
-
-    # The layers of the web map's style, in its order and with its paints.
-    draw(maps.communes, [COMMUNE_FILL])
-    for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map
-        draw(indexed, paints(kind(item.geometry), item.style))
-    draw([window.difference(commune.geometry)], [MASK])
-    draw(maps.boundaries, paints(LINE, config.communes.style))
-    draw([commune.geometry.boundary], [HIGHLIGHT])
+            f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="{BACKGROUND}"/>',
+            *map_layers(maps, window, to_pixels, metres_per_pixel / 2, commune.geometry)]  # fmt: skip
     body += [_scale_bar(metres_per_pixel), _north_arrow(), _legend(config)]
     width = MAP_WIDTH + LEGEND_WIDTH
     title = escape(f"Trame verte et bleue — {commune.name}")
@@ -178,9 +210,9 @@ def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     )
 
 
-def write_static_maps(site_dir: Path, territory: Territory, whole: Commune) -> None:
+def write_static_maps(site_dir: Path, territory: Territory, whole: Commune) -> StaticMaps:
     """``carte.svg`` of the ``whole`` territory at the site root and of each commune beside its
-    page."""
+    page; returns the indexed maps, for the PDF sheets."""
     maps = StaticMaps(territory.config, territory.communes, territory.features)
     site_dir.mkdir(parents=True, exist_ok=True)
     (site_dir / "carte.svg").write_text(maps.svg(whole), encoding="utf-8")
@@ -188,3 +220,4 @@ def write_static_maps(site_dir: Path, territory: Territory, whole: Commune) -> N
         folder = site_dir / commune.path
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "carte.svg").write_text(maps.svg(commune), encoding="utf-8")
+    return maps

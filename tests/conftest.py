@@ -30,8 +30,9 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo")
     site = root / "site"
     build_site(
-        PROJECT / "layers" / "demo.yml", None, site, quiet=True, workers=1, tiles_dir=root / "tiles"
-    )
+        PROJECT / "layers" / "demo.yml", None, site, quiet=True, workers=1,
+        tiles_dir=root / "tiles", pdf=True,
+    )  # fmt: skip
     return site
 
 

@@ -80,6 +80,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             output=output,
             quiet=True,
             tiles_dir=root / "tiles",
+            pdf=True,
         )
         return output
 

@@ -181,7 +181,7 @@ def test_two_builds_are_byte_identical_and_the_manifest_tells_the_truth(demo_sit
 
     again = tmp_path / "again"
     build_site(PROJECT / "layers" / "demo.yml", None, again, quiet=True, workers=2,
-               tiles_dir=tmp_path / "tiles")  # fmt: skip
+               tiles_dir=tmp_path / "tiles", pdf=True)  # fmt: skip
     first = {p.relative_to(demo_site): p.read_bytes() for p in demo_site.rglob("*") if p.is_file()}
     second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert sorted(first) == sorted(second)

@@ -46,10 +46,14 @@ def _copy_sources(target: Path) -> None:
 
     shutil.copytree(PROJECT, target, ignore=ignore)
     shutil.copytree(MAPLIBRE, target / "node_modules" / "maplibre-gl", ignore=ignore)
-    for name in paths.ADMIN_CODES_FILES:
-        destination = target / paths.ADMIN_CODES_SOURCE / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(PROJECT / paths.ADMIN_CODES_SOURCE / name, destination)
+    for source, names in (
+        (paths.ADMIN_CODES_SOURCE, paths.ADMIN_CODES_FILES),
+        (paths.FONT_SOURCE, paths.FONT_FILES),
+    ):
+        for name in names:
+            destination = target / source / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(PROJECT / source / name, destination)
 
 
 def _environment() -> dict[str, str]:
@@ -104,8 +108,9 @@ def test_the_wheel_carries_the_package_and_its_resources(installed):
                 (PROJECT / "generator").rglob("__init__.py")]  # fmt: skip
     for package in packages:
         assert (Path("trame") / package / "__init__.py").as_posix() in names
-    for template in (PROJECT / "generator" / "templates").iterdir():
-        assert f"trame/templates/{template.name}" in names
+    templates = PROJECT / "generator" / "templates"
+    for template in (p for p in templates.rglob("*") if p.is_file()):
+        assert f"trame/templates/{template.relative_to(templates).as_posix()}" in names
     data = "trame/_data/"
     for resource in ("mkdocs.yml", "site_src/theme/main.html", "site_src/pages/methode.md",
                      "layers/demo.yml", "layers/demo/srce_fictif.gpkg",

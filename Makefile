@@ -11,6 +11,7 @@ OUTPUT ?= site
 WORKERS ?=
 PORT ?= 8000
 QUIET ?=
+THEME ?=
 
 TRAME_OPTIONS = --config $(CONFIG) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
 	$(if $(WORKERS),--workers $(WORKERS)) $(if $(QUIET),--quiet)
@@ -30,7 +31,8 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 build: setup
-	$(BIN)/trame build $(TRAME_OPTIONS) --output $(OUTPUT) $(if $(FORCE),--force)
+	$(BIN)/trame build $(TRAME_OPTIONS) --output $(OUTPUT) $(if $(FORCE),--force) \
+		$(if $(THEME),--theme $(THEME))
 
 tiles: setup
 	$(BIN)/trame tiles $(TRAME_OPTIONS)

@@ -11,12 +11,13 @@ import json
 import sys
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import api, assemble, pages, staticmap
 from .cache import inputs, site_is_current, site_key
 from .config import load_config
+from .dsfr import require_dsfr
 from .figures import compute_figures
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
@@ -46,16 +47,20 @@ def log(message: str, quiet: bool) -> None:
 def build_site(
     config_path: Path, data_dir: Path | None = None, output: Path | None = None, *,
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
-    tiles_dir: Path | None = None, force: bool = False,
+    tiles_dir: Path | None = None, force: bool = False, theme: str | None = None,
 ) -> BuildResult:  # fmt: skip
     """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
 
     Nothing is redone when the inputs, the config and the code are byte for byte those of the
     site already there (``force`` rebuilds anyway); the tiles are kept when only texts or
-    templates changed.
+    templates changed. ``theme`` overrides the config's (``default`` or ``dsfr``).
     """
     started = time.perf_counter()
     config = load_config(config_path, data_dir)
+    if theme:
+        config = replace(config, theme=theme)
+    if config.theme == "dsfr":
+        require_dsfr()
     output = (output or DEFAULT_SITE).resolve()
     key = site_key(config)
     if not force and site_is_current(output, key):

@@ -72,7 +72,8 @@ def tiles_key(config: Config) -> str:
 def site_key(config: Config) -> str:
     """The whole site depends on every input, the code, the theme and the build date."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return fingerprint(inputs(config), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch}")
+    extra = f"SOURCE_DATE_EPOCH={epoch} theme={config.theme}"
+    return fingerprint(inputs(config), code=SITE_CODE, extra=extra)
 
 
 def read_key(folder: Path) -> str | None:

@@ -10,6 +10,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from .errors import UserError
+from .paths import THEMES
 
 DEFAULT_CONFIG = Path("layers/demo.yml")
 
@@ -37,6 +38,11 @@ def parser() -> argparse.ArgumentParser:
     _territory_options(build)
     build.add_argument("--output", type=Path, default=Path("site"), help="site folder")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    build.add_argument(
+        "--theme", choices=THEMES, default=None,
+        help="the site's look (default: the config's `theme`, else default); dsfr: the State's "
+        "design system, reserved to State services",
+    )  # fmt: skip
 
     tiles = commands.add_parser("tiles", help="build the vector tiles only")
     _territory_options(tiles)
@@ -106,6 +112,7 @@ def run(arguments: argparse.Namespace) -> int:
             build_site(
                 arguments.config, arguments.data_dir, arguments.output, workers=workers,
                 executor=executor, quiet=arguments.quiet, force=arguments.force,
+                theme=arguments.theme,
             )  # fmt: skip
     elif arguments.command == "tiles":
         from .build import build_tiles_only

@@ -17,6 +17,7 @@ import yaml
 
 from .errors import UserError
 from .filters import Filter, parse_filter
+from .paths import THEMES
 
 GeometryKind = Literal["polygon", "line", "point"]
 GEOMETRY_KINDS: tuple[GeometryKind, ...] = ("polygon", "line", "point")
@@ -80,6 +81,17 @@ class Tiles:
 
 
 @dataclass(frozen=True)
+class Dsfr:
+    """The words of the DSFR theme's header and footer (``dsfr:`` in the config)."""
+
+    marianne: tuple[str, ...] = ("République", "française")
+    """The lines of the Marianne block, e.g. ("Préfet", "du Nord")."""
+    service: str = ""
+    """The service's name in the header (default: the territory's name)."""
+    tagline: str = "La trame verte et bleue, commune par commune"
+
+
+@dataclass(frozen=True)
 class Config:
     name: str
     slug: str
@@ -99,6 +111,9 @@ class Config:
     """``none`` (default: no request to any other host), ``ign-plan`` or ``ign-ortho``."""
     fictitious_marker: dict[str, str] = field(default_factory=dict)
     """Attribute values that mark a feature as fictitious, e.g. {"ID_SRCE": "FICTIF"}."""
+    theme: str = "default"
+    """``default`` or ``dsfr`` (the State's design system, reserved to State services)."""
+    dsfr: Dsfr = Dsfr()
 
     def with_fictitious(self) -> Config:
         """The same config, its data marked fictitious (found marked in the data itself)."""
@@ -268,7 +283,7 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         {
             "name", "slug", "fictitious", "data_date", "sources", "licence", "producer",
             "communes", "legend", "tiles", "explanatory_text", "site_url", "fictitious_marker",
-            "data_dir", "basemap",
+            "data_dir", "basemap", "theme", "dsfr",
         }
     )  # fmt: skip
     slug = root.text("slug")
@@ -341,6 +356,27 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
     if basemap not in BASEMAPS:
         raise root.child("basemap").fail(f"expected one of {', '.join(BASEMAPS)}, got {basemap!r}")
 
+    theme = root.text("theme", default="default") or "default"
+    if theme not in THEMES:
+        raise root.child("theme").fail(f"expected one of {', '.join(THEMES)}, got {theme!r}")
+    dsfr_reader = root.child("dsfr")
+    if dsfr_reader.data is None:
+        dsfr_reader.data = {}
+    dsfr_reader.mapping({"marianne", "service", "tagline"})
+    marianne = dsfr_reader.data.get("marianne", list(Dsfr.marianne))
+    if (
+        not isinstance(marianne, list) or not 1 <= len(marianne) <= 4
+        or not all(isinstance(line, str) and line.strip() for line in marianne)
+    ):  # fmt: skip
+        raise dsfr_reader.child("marianne").fail(
+            "expected 1 to 4 lines of text, e.g. [Préfet, du Nord]"
+        )
+    dsfr = Dsfr(
+        marianne=tuple(marianne),
+        service=dsfr_reader.text("service", default="") or "",
+        tagline=dsfr_reader.text("tagline", default=Dsfr.tagline) or "",
+    )
+
     text_path = root.text("explanatory_text")
     assert text_path is not None
     explanatory_text = (config_base / text_path).resolve()
@@ -366,6 +402,8 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         basemap=basemap,
         site_url=root.text("site_url", required=False),
         fictitious_marker={str(k): str(v) for k, v in marker.items()},
+        theme=theme,
+        dsfr=dsfr,
     )
 
 

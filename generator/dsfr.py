@@ -27,19 +27,21 @@ COMPONENTS = (
     "input", "checkbox", "breadcrumb", "notice", "table", "footer",
 )  # fmt: skip
 """The DSFR components the theme's pages use (their CSS follows the core's, in this order)."""
-SCRIPTS = ("core", "navigation", "modal", "header", "breadcrumb", "table")
-"""ES modules run in this order: the core first (the others register with it)."""
+SCRIPTS = ("core", "navigation", "modal", "header", "breadcrumb")
+"""ES modules run in this order: the core first (the others register with it). Not the table's:
+it moves each caption once the page is shown (a layout shift); the tables read well without it."""
 STATE_CLASSES = frozenset(
     {
         "fr-collapse--expanded", "fr-collapsing", "fr-modal--opened", "fr-table--no-scroll",
         "fr-table__shadow", "fr-table__shadow--left", "fr-table__shadow--right",
-        "fr-btn--display",
     }
 )  # fmt: skip
 """Classes that the DSFR's scripts put on elements (never written in a template)."""
 TARGET = Path("assets") / "dsfr"
 _CLASS = re.compile(r"\bfr-[A-Za-z0-9_-]*[A-Za-z0-9_]")
 _BANNER = re.compile(r"/\*!.*?\*/", re.DOTALL)
+_FONT_FACE = re.compile(r"@font-face\{[^}]*\}")
+FONTS_CSS = "dsfr-polices.css"
 _URL = re.compile(r"url\(\s*[\"']?(?P<path>\.\./[^\"')]+)[\"']?\s*\)")
 _TEXT_SUFFIXES = {".html", ".css", ".mjs", ".js", ".j2", ".md"}
 
@@ -81,15 +83,24 @@ def _selectors(prelude: list[Any]) -> Iterator[list[Any]]:
     yield current
 
 
+_CLASS_PREFIX = re.compile(r"^class(?:\^=|\*=)[\"']?\s?(fr-[\w-]*)[\"']?$")
+
+
 def _can_match(selector: list[Any], classes: set[str]) -> bool:
-    """False when the selector requires an ``fr-`` class that no page has (at its top level:
-    a class inside :not() or :is() does not decide)."""
+    """False when the selector requires an ``fr-`` class that no page has, or a class starting
+    with an ``fr-`` prefix that none has (``[class^=fr-icon-]``), at its top level: a class
+    inside :not() or :is() does not decide."""
     for dot, name in zip(selector, selector[1:], strict=False):
         if (
             dot.type == "literal" and dot.value == "." and name.type == "ident"
             and name.value.startswith("fr-") and name.value not in classes
         ):  # fmt: skip
             return False
+    for token in selector:
+        if token.type == "[] block":
+            prefix = _CLASS_PREFIX.match(tinycss2.serialize(token.content))
+            if prefix and not any(c.startswith(prefix.group(1)) for c in classes):
+                return False
     return True
 
 
@@ -209,6 +220,18 @@ def trim_stylesheet(css: str, classes: set[str], also_reads: str = "") -> str:
     return (banner.group(0) + "\n" if banner else "") + _serialize(rules, read) + "\n"
 
 
+def split_fonts(css: str) -> tuple[str, str]:
+    """``css`` without its @font-face rules, and those rules (with the licence banner).
+
+    main.html links the fonts' stylesheet after the first paint: the Marianne files (60 KB
+    each) then never hold back the page's first text, which shows in the fallback font first
+    (the DSFR's own font-display: swap)."""
+    faces = _FONT_FACE.findall(css)
+    banner = _BANNER.search(css)
+    rest = _FONT_FACE.sub("", css)
+    return rest, (banner.group(0) + "\n" if banner else "") + "".join(faces) + "\n"
+
+
 def _stylesheet(kind: str) -> str:
     """The core's then the components' CSS of one kind: ``main.min`` (screen) or ``print.min``."""
     return "\n".join(
@@ -250,8 +273,11 @@ def write_dsfr_assets(site_dir: Path, theme_dirs: Iterable[Path]) -> None:
     target = site_dir / TARGET
     target.mkdir(parents=True, exist_ok=True)
     for kind, name in (("main.min", "dsfr.css"), ("print.min", "dsfr.print.css")):
-        css = trim_stylesheet(_stylesheet(kind), classes, own_css)
-        (target / name).write_text(_copy_referenced(css, dist, target), encoding="utf-8")
+        css = _copy_referenced(trim_stylesheet(_stylesheet(kind), classes, own_css), dist, target)
+        if kind == "main.min":
+            css, fonts = split_fonts(css)
+            (target / FONTS_CSS).write_text(fonts, encoding="utf-8")
+        (target / name).write_text(css, encoding="utf-8")
     for name in SCRIPTS:
         shutil.copyfile(_part(name).with_suffix(".module.min.js"), target / f"{name}.module.min.js")
     shutil.copyfile(dist / "favicon" / "favicon.svg", target / "favicon.svg")

@@ -132,6 +132,7 @@ a{color:var(--used)}
 .fr-btn{padding:1rem}.fr-tag{padding:2rem}
 .fr-btn,.fr-tag{margin:0}
 .fr-btn:not(.fr-tag){border:0}
+[class^=fr-icon-]:before{content:""}[class*=" fr-btn"]{gap:0}
 @media (min-width:62em){.fr-tag{color:red}.fr-btn{color:blue}}
 @media (min-width:78em){.fr-tag{color:red}}
 @font-face{font-family:Marianne;src:url(../fonts/Marianne-Regular.woff2) format("woff2")}
@@ -146,6 +147,7 @@ def test_trimming_keeps_what_the_pages_use_and_the_licence_banner() -> None:
     assert ".fr-tag" not in css.replace(":not(.fr-tag)", "")
     assert ".fr-btn{margin:0}" in css
     assert ".fr-btn:not(.fr-tag){border:0}" in css
+    assert "fr-icon-" not in css and '[class*=" fr-btn"]{gap:0}' in css
     assert "@media (min-width:62em){.fr-btn{color:blue}}" in css
     assert "78em" not in css
     assert "--used:var(--chain)" in css and "--chain:#000091" in css
@@ -202,7 +204,9 @@ def test_every_resource_is_on_the_site_itself(dsfr_site: Path) -> None:
         assert policy and "script-src 'self'" in policy.group(1), page
     target = dsfr_site / "assets" / "dsfr"
     css = (target / "dsfr.css").read_text(encoding="utf-8")
-    urls = re.findall(r"url\(([^)]+)\)", css)
+    fonts = (target / dsfr.FONTS_CSS).read_text(encoding="utf-8")
+    assert "@font-face" not in css and fonts.count("@font-face") >= 4
+    urls = re.findall(r"url\(([^)]+)\)", css + fonts)
     files = [u.strip("\"'") for u in urls if not u.strip("\"'").startswith("data:")]
     assert any(f.endswith("Marianne-Regular.woff2") for f in files)
     for name in files:

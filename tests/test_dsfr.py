@@ -406,3 +406,20 @@ def test_print_uses_the_dsfr_print_styles(visit: Any, dsfr_site: Path, dsfr_base
         assert not page.locator(selector).first.is_visible(), selector
     assert page.locator(".trame-adresse").is_visible()
     assert_clean(record)
+
+
+@pytest.mark.browser
+def test_without_javascript_the_menu_search_link_and_map_remain(
+    visit: Any, dsfr_site: Path, dsfr_base_url: str
+) -> None:
+    commune, _ = richest_commune(dsfr_site)
+    record = visit(commune["url"], base=dsfr_base_url, javascript=False, **PHONE)
+    page = record.page
+    nav = page.get_by_role("navigation", name="Menu principal")
+    assert nav.get_by_role("link", name="Accessibilité").is_visible()
+    assert page.get_by_role("link", name="Trouver une commune dans la liste").is_visible()
+    assert page.locator("figure.trame-carte-statique img").is_visible()
+    assert page.locator(".trame-legende li").first.is_visible()
+    assert page.locator(".fr-breadcrumb__list").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_clean(record)

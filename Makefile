@@ -12,6 +12,7 @@ WORKERS ?=
 PORT ?= 8000
 QUIET ?=
 PDF ?= 1
+THEME ?=
 
 TRAME_OPTIONS = --config $(CONFIG) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
 	$(if $(WORKERS),--workers $(WORKERS)) $(if $(QUIET),--quiet)
@@ -32,7 +33,8 @@ node_modules/.installed: package.json package-lock.json
 
 build: setup
 	$(BIN)/trame build $(TRAME_OPTIONS) --output $(OUTPUT) $(if $(FORCE),--force) \
-		$(if $(filter 0,$(PDF)),--no-pdf)
+		$(if $(filter 0,$(PDF)),--no-pdf) \
+		$(if $(THEME),--theme $(THEME))
 
 tiles: setup
 	$(BIN)/trame tiles $(TRAME_OPTIONS)

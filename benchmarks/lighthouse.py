@@ -75,6 +75,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1, help="runs per page (the worst counts)")
     parser.add_argument("--site", type=Path, help="a built site (default: build Valenciennes)")
+    parser.add_argument("--theme", choices=["default", "dsfr"], help="build in this theme")
     parser.add_argument("--keep", type=Path, help="folder for the JSON reports")
     arguments = parser.parse_args()
     for needed in (LIGHTHOUSE, Path(CHROMIUM)):
@@ -83,7 +84,7 @@ def main() -> int:
             return 0
     with (
         tempfile.TemporaryDirectory(prefix="trame-lighthouse-") as temporary,
-        served_site(arguments.site, CONFIG, DATA, Path(temporary)) as base,
+        served_site(arguments.site, CONFIG, DATA, Path(temporary), arguments.theme) as base,
     ):
         if base is None:
             return 0

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, build_date
+from .dsfr import write_dsfr_assets
 from .errors import UserError
 from .files import file_digest, link_file, link_tree, write_json
 from .pages import theme_context
-from .paths import MAPLIBRE_DIST, MKDOCS_CONFIG
+from .paths import DEFAULT_THEME_DIR, MAPLIBRE_DIST, MKDOCS_CONFIG, theme_dirs
 from .style import content_security_policy
 from .tilestep import XYZ_FOLDER
 
@@ -39,8 +40,9 @@ NAV = [
 
 def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str, Any],
                  source_date_epoch: int, quiet: bool = False,
-                 site_url: str | None = None) -> None:  # fmt: skip
-    """Run MkDocs (strict) on ``docs_dir``; the nav holds only the narrative pages.
+                 site_url: str | None = None, theme: str = "default") -> None:  # fmt: skip
+    """Run MkDocs (strict) on ``docs_dir`` with the templates of ``theme``; the nav holds only
+    the narrative pages.
 
     MkDocs stamps the sitemap with SOURCE_DATE_EPOCH when set: we set it to the build date so
     that two builds of the same inputs are byte-identical, whatever the day.
@@ -61,7 +63,12 @@ def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str
         }  # fmt: skip
         if site_url:
             options["site_url"] = site_url
-        build(load_config(**options))
+        mkdocs_config = load_config(**options)
+        # mkdocs.yml names the default theme's folder; the theme's own folders replace it.
+        folders = mkdocs_config.theme.dirs
+        at = [Path(d).resolve() for d in folders].index(DEFAULT_THEME_DIR)
+        folders[at : at + 1] = [str(d) for d in theme_dirs(theme)]
+        build(mkdocs_config)
     except MkDocsException as error:
         raise UserError(f"MkDocs could not build the site: {error}") from None
     finally:
@@ -116,8 +123,9 @@ def manifest(site_dir: Path, inputs: list[Path], inputs_base: Path) -> dict[str,
     }
 
 
-def copy_vendor_assets(site_dir: Path) -> None:
-    """Serve MapLibre GL JS from the site itself (no CDN), from the npm lock's copy."""
+def copy_vendor_assets(site_dir: Path, theme: str = "default") -> None:
+    """Serve MapLibre GL JS (and the DSFR for its theme) from the site itself (no CDN), from the
+    npm lock's copy."""
     if not MAPLIBRE_DIST.is_dir():
         raise UserError(
             f"{MAPLIBRE_DIST} not found: install the JavaScript dependencies with `npm ci` "
@@ -127,6 +135,8 @@ def copy_vendor_assets(site_dir: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for name in MAPLIBRE_FILES:
         shutil.copyfile(MAPLIBRE_DIST / name, target / name)
+    if theme == "dsfr":
+        write_dsfr_assets(site_dir, theme_dirs(theme))
 
 
 def assemble_site(
@@ -137,13 +147,20 @@ def assemble_site(
     join it (hard links where possible); every page gets its Content-Security-Policy."""
     epoch = int(build_date(config).timestamp())
     mkdocs_build(
-        docs_dir, site_dir, config.name, theme_context(config), epoch, quiet, config.site_url
+        docs_dir,
+        site_dir,
+        config.name,
+        theme_context(config),
+        epoch,
+        quiet,
+        config.site_url,
+        config.theme,
     )
     link_tree(rendered_dir, site_dir)
     link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
     for archive in tiles_dir.glob("*.pmtiles"):
         link_file(archive, site_dir / "tiles" / archive.name)
-    copy_vendor_assets(site_dir)
+    copy_vendor_assets(site_dir, config.theme)
     add_content_security_policy(site_dir, content_security_policy(config))
 
 

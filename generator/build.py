@@ -17,6 +17,7 @@ from pathlib import Path
 from . import api, assemble, pages, sheets, staticmap
 from .cache import inputs, site_is_current, site_key
 from .config import load_config
+from .dsfr import require_dsfr
 from .figures import compute_figures
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
@@ -47,6 +48,7 @@ def build_site(
     config_path: Path, data_dir: Path | None = None, output: Path | None = None, *,
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
     tiles_dir: Path | None = None, force: bool = False, pdf: bool = False,
+    theme: str | None = None,
 ) -> BuildResult:  # fmt: skip
     """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
 
@@ -54,9 +56,14 @@ def build_site(
     site already there (``force`` rebuilds anyway); the tiles are kept when only texts or
     templates changed. ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``;
     ``trame build`` and ``make build`` make them unless --no-pdf / PDF=0).
+    ``theme`` overrides the config's (``default`` or ``dsfr``).
     """
     started = time.perf_counter()
     config = load_config(config_path, data_dir)
+    if theme:
+        config = config.model_copy(update={"theme": theme})
+    if config.theme == "dsfr":
+        require_dsfr()
     output = (output or DEFAULT_SITE).resolve()
     key = site_key(config, pdf=pdf)
     if not force and site_is_current(output, key):

@@ -71,7 +71,8 @@ def site_key(config: Config, *, pdf: bool) -> str:
     """The whole site depends on every input, the code, the theme, the build date and whether
     it carries the PDF sheets."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return fingerprint(inputs(config), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch};pdf={pdf}")
+    extra = f"SOURCE_DATE_EPOCH={epoch};pdf={pdf};theme={config.theme}"
+    return fingerprint(inputs(config), code=SITE_CODE, extra=extra)
 
 
 def read_key(folder: Path) -> str | None:

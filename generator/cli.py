@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from pathlib import Path
 
+from .config import THEMES
 from .errors import UserError
 from .paths import DEMO_CONFIG
 
@@ -73,6 +74,11 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--output", type=Path, default=Path("site"), help="site folder")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     build.add_argument("--no-pdf", action="store_true", help="skip the PDF map sheets (faster)")
+    build.add_argument(
+        "--theme", choices=THEMES, default=None,
+        help="the site's look (default: the config's `theme`, else default); dsfr: the State's "
+        "design system, reserved to State services",
+    )  # fmt: skip
 
     tiles = commands.add_parser("tiles", help="build the vector tiles only")
     _territory_options(tiles)
@@ -179,6 +185,7 @@ def run(arguments: argparse.Namespace) -> int:
                 arguments.config, arguments.data_dir, arguments.output, workers=workers,
                 executor=executor, quiet=arguments.quiet, force=arguments.force,
                 pdf=not arguments.no_pdf,
+                theme=arguments.theme,
             )  # fmt: skip
     elif arguments.command == "tiles":
         from .build import build_tiles_only

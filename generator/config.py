@@ -21,6 +21,7 @@ from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
+from annotated_types import Len
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -44,6 +45,8 @@ GeometryKind = Literal["polygon", "line", "point"]
 GEOMETRY_KINDS: tuple[GeometryKind, ...] = get_args(GeometryKind)
 Basemap = Literal["none", "ign-plan", "ign-ortho"]
 BASEMAPS: tuple[Basemap, ...] = get_args(Basemap)
+Theme = Literal["default", "dsfr"]
+THEMES: tuple[Theme, ...] = get_args(Theme)
 _ITEM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
@@ -283,6 +286,21 @@ class SheetsConfig(_Model):
         return (height, width) if self.orientation == "landscape" else (width, height)
 
 
+class Dsfr(_Model):
+    """The words of the DSFR theme's header and footer."""
+
+    model_config = ConfigDict(title="dsfr")
+
+    marianne: Annotated[tuple[str, ...], Len(1, 4)] = Field(
+        ("République", "française"),
+        description="the lines of the Marianne block (1 to 4), e.g. `[Préfet, du Nord]`",
+    )
+    service: str = Field("", description="the service's name in the header (default: `name`)")
+    tagline: str = Field(
+        "La trame verte et bleue, commune par commune", description="the line under the service"
+    )
+
+
 class Communes(_Model):
     """The communes: one polygon each, with its INSEE code and its name."""
 
@@ -359,6 +377,12 @@ class Config(_Model):
         description="background map: `none` makes no request to any other host; the others "
         "are IGN Géoplateforme maps",
     )
+    theme: Theme = Field(
+        "default",
+        description="the site's look: `default` (Trame's own, neutral) or `dsfr` (the State's "
+        "design system, reserved to State services)",
+    )
+    dsfr: Dsfr = Field(Dsfr(), description="the DSFR theme's header and footer words")
     tiles: Tiles = Field(Tiles(), validate_default=True, description="the vector tiles")
     sheets: SheetsConfig = Field(
         SheetsConfig(), description="the PDF map sheets: paper, scales, the cartouche's words"
@@ -566,6 +590,11 @@ def _explain(detail: Any) -> str | None:
         if value:
             return None
         return f"il faut au moins {ctx.get('min_length', 1)} élément ; la liste est vide"
+    if kind == "too_long":
+        return (
+            f"il faut au plus {ctx.get('max_length')} éléments, pas {ctx.get('actual_length')} ; "
+            "raccourcissez la liste"
+        )
     return f"valeur refusée ({detail['msg']}), pas {_shown(value)} ; corrigez la valeur"
 
 

@@ -213,6 +213,10 @@ def theme_context(config: Config) -> dict[str, Any]:
             "sources": list(config.sources),
             "licence": config.licence,
             "producer": config.producer,
+            "theme": config.theme,
+            "marianne": list(config.dsfr.marianne),
+            "service": config.dsfr.service or config.name,
+            "tagline": config.dsfr.tagline,
         }
     }
 

@@ -69,6 +69,10 @@ ADMIN_CODES_DIR = (
     PROJECT_ROOT / ADMIN_CODES_VENDOR if INSTALLED else PROJECT_ROOT / ADMIN_CODES_SOURCE
 ) / "data"
 FONT_DIR = (PROJECT_ROOT / FONT_VENDOR if INSTALLED else PROJECT_ROOT / FONT_SOURCE) / "files"
+DSFR_DIST = PROJECT_ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
+"""The State design system (npm ``@gouvfr/dsfr``), for the ``dsfr`` theme only; an optional npm
+dependency that installs once its terms are accepted (``DSFR_ACCEPT_LICENSE=1 make setup``), in
+a checkout only (a wheel does not carry it)."""
 LAYERS_DIR = PROJECT_ROOT / "layers"
 LEGENDS_DIR = LAYERS_DIR / "legendes"
 """Legend presets (``srce-ddtm59.yml``: the COVADIS SRCE schema)."""
@@ -104,3 +108,20 @@ def code_files(part: str) -> list[Path]:
         data = PACKAGE_DIR / DATA_FOLDER
         files = [p for p in files if not p.is_relative_to(data)]
     return files
+
+
+DEFAULT_THEME_DIR = SITE_SRC / "theme"
+
+
+def theme_dirs(theme: str) -> list[Path]:
+    """The template folders of ``theme``, most specific first: the one place that maps a theme to
+    its files, for MkDocs and for any direct Jinja2 render (``FileSystemLoader(theme_dirs(…))``).
+
+    Both themes give the same templates (main.html, commune.html, 404.html) the same context.
+    The DSFR theme falls back on the default one for what it does not override: the map and
+    search modules and the shared layout (assets/trame/)."""
+    if theme not in ("default", "dsfr"):  # config.THEMES: the config refuses any other
+        raise ValueError(f"unknown theme {theme!r}")
+    if theme == "dsfr":
+        return [SITE_SRC / "theme-dsfr", DEFAULT_THEME_DIR]
+    return [DEFAULT_THEME_DIR]

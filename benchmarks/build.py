@@ -46,7 +46,7 @@ GENERATED = {"hdf": (HDF_DATA, "hauts-de-france"), "france": (FRANCE_DATA, "fran
 def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> None:
     """One build (in a fresh process)."""
     sys.path.insert(0, str(PROJECT))
-    from generator.build import build_site
+    from trame.build import build_site
 
     result = build_site(
         Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles), quiet=True,

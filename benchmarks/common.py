@@ -142,20 +142,23 @@ def load_avg() -> str:
 
 
 @contextlib.contextmanager
-def served_site(site: Path | None, config: Path, data: Path, temporary: Path):
-    """Serve ``site`` (or a fresh build of ``config`` on ``data``) with trame's own server on
-    127.0.0.1; yields its base URL, or None when the data is absent (the caller skips)."""
+def served_site(
+    site: Path | None, config: Path, data: Path, temporary: Path, theme: str | None = None
+):
+    """Serve ``site`` (or a fresh build of ``config`` on ``data``, in ``theme`` if given) with
+    trame's own server on 127.0.0.1; yields its base URL, or None when the data is absent (the
+    caller skips)."""
     if site is None:
         if not data.is_dir():
             print(f"skipped: {data} not found (this benchmark needs ../shared/data)")
             yield None
             return
         sys.path.insert(0, str(PROJECT))
-        from generator.build import build_site
+        from trame.build import build_site
 
         site = temporary / "site"
-        build_site(config, data, site, quiet=True, tiles_dir=temporary / "tiles")
-    from generator.serve import make_server
+        build_site(config, data, site, quiet=True, tiles_dir=temporary / "tiles", theme=theme)
+    from trame.serve import make_server
 
     httpd = make_server(site, "127.0.0.1", 0, quiet=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

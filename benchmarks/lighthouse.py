@@ -3,7 +3,7 @@
 Builds Valenciennes Métropole (from ../shared/data) unless --site names a built site, serves it
 locally (trame's server) and runs Lighthouse from benchmarks/node_modules (installed by
 `make bench-setup` from benchmarks/package-lock.json) with Debian's Chromium (headless, the flags
-of docs/field-notes), once per page by default. Prints the four category scores and
+of ../shared/docs/field-notes.md), once per page by default. Prints the four category scores and
 the metrics behind the performance score; keeps each JSON report with --keep DIR.
 
     .venv/bin/python benchmarks/lighthouse.py [--runs 1] [--site DIR] [--keep DIR]
@@ -75,6 +75,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1, help="runs per page (the worst counts)")
     parser.add_argument("--site", type=Path, help="a built site (default: build Valenciennes)")
+    parser.add_argument("--theme", choices=["default", "dsfr"], help="build in this theme")
     parser.add_argument("--keep", type=Path, help="folder for the JSON reports")
     arguments = parser.parse_args()
     for needed in (LIGHTHOUSE, Path(CHROMIUM)):
@@ -83,7 +84,7 @@ def main() -> int:
             return 0
     with (
         tempfile.TemporaryDirectory(prefix="trame-lighthouse-") as temporary,
-        served_site(arguments.site, CONFIG, DATA, Path(temporary)) as base,
+        served_site(arguments.site, CONFIG, DATA, Path(temporary), arguments.theme) as base,
     ):
         if base is None:
             return 0

@@ -74,6 +74,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--site", type=Path, help="a built site (default: build Valenciennes)")
+    parser.add_argument("--theme", choices=["default", "dsfr"], help="build in this theme")
     parser.add_argument("--page", default=PAGE)
     arguments = parser.parse_args()
     if not Path(CHROMIUM).exists():
@@ -81,7 +82,7 @@ def main() -> int:
         return 0
     with (
         tempfile.TemporaryDirectory(prefix="trame-idle-") as temporary,
-        served_site(arguments.site, CONFIG, DATA, Path(temporary)) as base,
+        served_site(arguments.site, CONFIG, DATA, Path(temporary), arguments.theme) as base,
     ):
         if base is None:
             return 0

@@ -16,25 +16,17 @@ from . import theme
 from .config import Config, build_date
 from .errors import UserError
 from .files import file_digest, link_file, link_tree, write_json
-from .paths import MAPLIBRE_DIST
 from .style import content_security_policy, secure_page
 from .theme import ASSETS, quiet_mkdocs, source_date_epoch
 from .tilestep import XYZ_FOLDER
-
-MAPLIBRE_FILES = (
-    "maplibre-gl.mjs",
-    "maplibre-gl-worker.mjs",
-    "maplibre-gl-shared.mjs",
-    "maplibre-gl.css",
-)
-VENDOR_FOLDER = "vendor/maplibre-gl"
-"""MapLibre's files, below the assets folder."""
 
 
 def mkdocs_build(
     docs_dir: Path, site_dir: Path, config: Config, quiet: bool = False, assets: str = ASSETS
 ) -> None:
-    """Run MkDocs (strict) on ``docs_dir``; the nav holds only the narrative pages.
+    """Run MkDocs (strict) on ``docs_dir`` with the templates of the config's theme; the nav
+    holds only the narrative pages. ``assets``: where the pages' links to static files point
+    (:func:`generator.theme.write_assets`); MkDocs' own copy of the theme's is not kept.
 
     MkDocs stamps the sitemap with SOURCE_DATE_EPOCH when set: we set it to the build date so
     that two builds of the same inputs are byte-identical, whatever the day.
@@ -46,21 +38,11 @@ def mkdocs_build(
     try:
         with quiet_mkdocs(quiet), source_date_epoch(epoch):
             options = theme.mkdocs_options(config)
-            build(theme.load_mkdocs_config(options, str(docs_dir), str(site_dir), assets))
+            build(theme.load_mkdocs_config(options, str(docs_dir), str(site_dir), assets,
+                                           config.theme))  # fmt: skip
     except MkDocsException as error:
         raise UserError(f"MkDocs could not build the site: {error}") from None
-    relocate_assets(site_dir, assets)
-
-
-def relocate_assets(site_dir: Path, assets: str) -> None:
-    """MkDocs copied the theme's static files to ``assets/``: move them into ``assets``
-    (``assets/<hash>``, where the pages' links point)."""
-    if assets == ASSETS or not (site_dir / ASSETS).is_dir():
-        return
-    moved = site_dir / f".{ASSETS}-{os.getpid()}"
-    (site_dir / ASSETS).rename(moved)
-    (site_dir / assets).parent.mkdir(parents=True, exist_ok=True)
-    moved.rename(site_dir / assets)
+    shutil.rmtree(site_dir / ASSETS, ignore_errors=True)
 
 
 def write_sitemap(site_dir: Path, config: Config, docs_dir: Path, more: Iterable[str]) -> None:
@@ -68,15 +50,14 @@ def write_sitemap(site_dir: Path, config: Config, docs_dir: Path, more: Iterable
     own template, listing ``more`` pages too (``src_uri`` of the pages rendered outside it)."""
     if not config.site_url:
         return
-    from mkdocs.config import load_config
     from mkdocs.structure.files import File, Files, get_files
     from mkdocs.structure.pages import Page
     from mkdocs.utils import get_build_timestamp
 
     epoch = int(build_date(config).timestamp())
     with quiet_mkdocs(), source_date_epoch(epoch):
-        mkdocs_config = load_config(
-            **theme.mkdocs_options(config), docs_dir=str(docs_dir), site_dir=str(site_dir)
+        mkdocs_config = theme.load_mkdocs_config(
+            theme.mkdocs_options(config), str(docs_dir), str(site_dir), ASSETS, config.theme
         )
         files = get_files(mkdocs_config)
         urls = mkdocs_config.use_directory_urls
@@ -139,19 +120,6 @@ def move_tree(source: Path, target: Path) -> None:
             os.replace(path, destination)
 
 
-def copy_vendor_assets(site_dir: Path, assets: str = ASSETS) -> None:
-    """Serve MapLibre GL JS from the site itself (no CDN), from the npm lock's copy."""
-    if not MAPLIBRE_DIST.is_dir():
-        raise UserError(
-            f"{MAPLIBRE_DIST} not found: install the JavaScript dependencies with `npm ci` "
-            "(`make build` does it)"
-        )
-    target = site_dir / assets / VENDOR_FOLDER
-    target.mkdir(parents=True, exist_ok=True)
-    for name in MAPLIBRE_FILES:
-        shutil.copyfile(MAPLIBRE_DIST / name, target / name)
-
-
 def assemble_site(
     docs_dir: Path, mkdocs_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
     quiet: bool = False, pages: Iterable[str] = (), assets: str = ASSETS,
@@ -159,8 +127,8 @@ def assemble_site(
     """MkDocs builds ``docs_dir`` into ``mkdocs_dir``, its pages get their
     Content-Security-Policy, and its files move into ``site_dir``, where the rendered files
     already are (``pages``: the ``src_uri`` of the pages among them, for the sitemap); the
-    tiles and MapLibre join them (hard links where possible). ``assets``: the folder of the
-    static files (:func:`generator.theme.asset_folder`)."""
+    tiles join them (hard links). ``assets``: the folder of the static files, already there
+    (:func:`generator.theme.write_assets`)."""
     mkdocs_build(docs_dir, mkdocs_dir, config, quiet, assets)
     add_content_security_policy(mkdocs_dir, content_security_policy(config))
     write_sitemap(mkdocs_dir, config, docs_dir, pages)
@@ -168,7 +136,6 @@ def assemble_site(
     link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
     for archive in tiles_dir.glob("*.pmtiles"):
         link_file(archive, site_dir / "tiles" / archive.name)
-    copy_vendor_assets(site_dir, assets)
 
 
 def write_manifest(

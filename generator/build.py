@@ -15,9 +15,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import api, assemble, pages, parallel, staticmap
+from . import api, assemble, pages, parallel, sheets, staticmap
 from .cache import inputs, site_is_current, site_key
 from .config import load_config
+from .dsfr import require_dsfr
 from .figures import whole_territory
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
@@ -70,18 +71,25 @@ def log(message: str, quiet: bool) -> None:
 def build_site(
     config_path: Path, data_dir: Path | None = None, output: Path | None = None, *,
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
-    tiles_dir: Path | None = None, force: bool = False,
+    tiles_dir: Path | None = None, force: bool = False, pdf: bool = False,
+    theme: str | None = None,
 ) -> BuildResult:  # fmt: skip
     """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
 
     Nothing is redone when the inputs, the config and the code are byte for byte those of the
     site already there (``force`` rebuilds anyway); the tiles are kept when only texts or
-    templates changed.
+    templates changed. ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``;
+    ``trame build`` and ``make build`` make them unless --no-pdf / PDF=0).
+    ``theme`` overrides the config's (``default`` or ``dsfr``).
     """
     started = time.perf_counter()
     config = load_config(config_path, data_dir)
+    if theme:
+        config = config.model_copy(update={"theme": theme})
+    if config.theme == "dsfr":
+        require_dsfr()
     output = (output or DEFAULT_SITE).resolve()
-    key = site_key(config)
+    key = site_key(config, pdf=pdf)
     if not force and site_is_current(output, key):
         manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
         seconds = time.perf_counter() - started
@@ -108,13 +116,13 @@ def build_site(
         docs, site = staging / "docs", staging / "site"
         pages.write_narrative_pages(docs)
         theme_spec = prepare_theme(
-            config, docs, {pages.EXPLICATION: pages.explication_fragment(config)},
+            config, docs, site, {pages.EXPLICATION: pages.explication_fragment(config)},
             content_security_policy(config),
         )  # fmt: skip
 
         # Compute and render each commune (figures, page, static map, API files), in chunks.
         log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
-        communes = render_communes(territory, site, theme_spec, pool, quiet, previous=output)
+        communes = render_communes(territory, site, theme_spec, pool, quiet, output, pdf)
         whole = whole_territory(territory, communes.figures)
         stages.done("communes")
         if communes.rendered < len(territory.communes):
@@ -125,11 +133,19 @@ def build_site(
 
         # Render the pages of the whole territory (Markdown for MkDocs) and its files.
         pages.write_pages(docs, config, territory.communes, whole, territory.report,
-                          tiles_report)  # fmt: skip
-        staticmap.write_territory_map(site, territory, whole.commune)
+                          tiles_report, pdf=pdf)  # fmt: skip
+        maps = staticmap.write_territory_map(site, territory, whole.commune)
         api.write_api(site / "api", config, communes.summaries, whole, territory.report,
                       tiles_report)  # fmt: skip
         stages.done("territoire")
+        if pdf:
+            log("Cartes PDF (atlas et communes)…", quiet)
+            records = sheets.write_sheets(
+                site, config, config.sheets, territory.communes, maps,
+                executor=pool.executor, workers=pool.workers,
+            )  # fmt: skip
+            log(sheets.summary(records), quiet)
+            stages.done("PDF")
 
         # Assemble: MkDocs' pages, the tiles and vendor files join the rendered files.
         log("Site statique (MkDocs)…", quiet)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from .config import Config
 from .files import file_digest
-from .paths import PROJECT_ROOT
+from .paths import CODE_ROOT, code_files
+from .read import source_files
 
 KEY_FILE = "cle-de-construction.txt"
 SITE_CODE = ("generator", "site_src", "mkdocs.yml", "package-lock.json")
@@ -33,14 +34,11 @@ def _digest_files(digest: hashlib._Hash, paths: Iterable[Path], base: Path | Non
 
 @cache
 def code_fingerprint(*parts: str) -> str:
-    """The project's own files under ``parts`` (e.g. "generator", "site_src"), hashed."""
-    files = []
-    for part in parts:
-        root = PROJECT_ROOT / part
-        candidates = [root] if root.is_file() else root.rglob("*")
-        files += [p for p in candidates if p.is_file() and "__pycache__" not in p.parts]
+    """The project's own files under ``parts`` (e.g. "generator", "site_src"), hashed; installed,
+    the package's copies of them (see paths.code_files)."""
+    files = [path for part in parts for path in code_files(part)]
     digest = hashlib.sha256()
-    _digest_files(digest, files, PROJECT_ROOT)
+    _digest_files(digest, files, CODE_ROOT)
     return digest.hexdigest()
 
 
@@ -60,7 +58,7 @@ def inputs(config: Config) -> list[Path]:
     if config.legend_path:
         paths.append(config.legend_path)
     for source in sources:
-        paths += [p for p in source.path.parent.glob(f"{source.path.stem}.*") if p.is_file()]
+        paths += source_files(source.path)
     return paths
 
 
@@ -69,10 +67,12 @@ def tiles_key(config: Config) -> str:
     return fingerprint([p for p in inputs(config) if p != config.explanatory_text], code=TILES_CODE)
 
 
-def site_key(config: Config) -> str:
-    """The whole site depends on every input, the code, the theme and the build date."""
+def site_key(config: Config, *, pdf: bool) -> str:
+    """The whole site depends on every input, the code, the theme, the build date and whether
+    it carries the PDF sheets."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return fingerprint(inputs(config), code=SITE_CODE, extra=f"SOURCE_DATE_EPOCH={epoch}")
+    extra = f"SOURCE_DATE_EPOCH={epoch};pdf={pdf};theme={config.theme}"
+    return fingerprint(inputs(config), code=SITE_CODE, extra=extra)
 
 
 def read_key(folder: Path) -> str | None:

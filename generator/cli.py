@@ -4,20 +4,42 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from pathlib import Path
 
+from .config import THEMES
 from .errors import UserError
+from .paths import DEMO_CONFIG
 
-DEFAULT_CONFIG = Path("layers/demo.yml")
+DEFAULT_CONFIG = DEMO_CONFIG
+LOCAL_CONFIG = Path("trame.yml")
+"""Read by default when in the current folder (``trame new`` writes it)."""
+
+
+def default_config() -> Path:
+    """``trame.yml`` in the current folder if there is one, else the packaged demo territory."""
+    return LOCAL_CONFIG if LOCAL_CONFIG.is_file() else DEFAULT_CONFIG
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("trame")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "inconnue (non installée)"
 
 
 def _territory_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", type=Path, default=DEFAULT_CONFIG, help="territory config (YAML)"
-    )
+        "--config", type=Path, default=None,
+        help="configuration du territoire (YAML) ; par défaut trame.yml du dossier courant, "
+        "sinon le territoire de démonstration",
+    )  # fmt: skip
     parser.add_argument(
         "--data-dir", type=Path, default=None,
         help="folder the config's data paths are relative to (default: the config's folder)",
@@ -31,12 +53,32 @@ def _territory_options(parser: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="trame", description=__doc__)
+    main.add_argument(
+        "--version", action="version", version=f"trame {version()}",
+        help="affiche la version de Trame et s'arrête",
+    )  # fmt: skip
     commands = main.add_subparsers(dest="command", required=True)
+
+    new = commands.add_parser(
+        "new", help="crée un dossier de territoire (configuration, légende, texte, données de "
+        "démonstration) que `trame build` construit aussitôt",
+    )  # fmt: skip
+    new.add_argument("folder", type=Path, help="le dossier à créer (absent ou vide)")
+    new.add_argument(
+        "--name", default=None,
+        help="nom du territoire, affiché sur chaque page (par défaut : le nom du dossier)",
+    )  # fmt: skip
 
     build = commands.add_parser("build", help="build the whole static site")
     _territory_options(build)
     build.add_argument("--output", type=Path, default=Path("site"), help="site folder")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    build.add_argument("--no-pdf", action="store_true", help="skip the PDF map sheets (faster)")
+    build.add_argument(
+        "--theme", choices=THEMES, default=None,
+        help="the site's look (default: the config's `theme`, else default); dsfr: the State's "
+        "design system, reserved to State services",
+    )  # fmt: skip
 
     tiles = commands.add_parser("tiles", help="build the vector tiles only")
     _territory_options(tiles)
@@ -69,6 +111,32 @@ def parser() -> argparse.ArgumentParser:
     rollback.add_argument("--target", help="the same target as for deploy")
     rollback.add_argument("--ssh", help="ssh command for an SSH target (default: $TRAME_SSH, ssh)")
 
+    init = commands.add_parser(
+        "init", help="écrire la config d'un territoire à partir des données (SRCE, communes)",
+        description="Inspecte les données (dossiers, zip, GeoPackage, GeoJSON, FlatGeobuf), "
+        "reconnaît les tables SRCE du standard COVADIS et une couche de communes (IGN Admin "
+        "Express), puis écrit dans un dossier la config du territoire, sa légende, ses communes "
+        "et un texte, prêts pour trame build.",
+    )  # fmt: skip
+    init.add_argument(
+        "data", nargs="+", type=Path, metavar="DONNÉES",
+        help="fichiers ou dossiers de données : tables SRCE et couche des communes",
+    )  # fmt: skip
+    chosen = init.add_mutually_exclusive_group()
+    chosen.add_argument("--epci", metavar="SIREN", help="les communes d'un EPCI (numéro SIREN)")
+    chosen.add_argument("--departement", metavar="CODE", help="les communes d'un département")
+    chosen.add_argument(
+        "--insee", metavar="CODES", help="des communes par code INSEE, séparés par des virgules"
+    )
+    chosen.add_argument(
+        "--communes", type=Path, metavar="FICHIER", help="un fichier de codes INSEE de communes"
+    )
+    init.add_argument(
+        "--output", type=Path, default=None, metavar="DOSSIER",
+        help="dossier du territoire (par défaut : le nom du territoire, dans le dossier courant)",
+    )  # fmt: skip
+    init.add_argument("--force", action="store_true", help="remplacer les fichiers déjà écrits")
+
     check = commands.add_parser("check-deploy", help="probe a live site like a browser would")
     check.add_argument("--url", help="the site's public address")
     check.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
@@ -99,13 +167,25 @@ def tile_workers(spec: str | None) -> Iterator[tuple[int | None, Executor | None
 
 
 def run(arguments: argparse.Namespace) -> int:
-    if arguments.command == "build":
+    if getattr(arguments, "config", False) is None:
+        arguments.config = default_config()
+    if arguments.command == "new":
+        from .scaffold import new_territory
+
+        written = new_territory(arguments.folder, arguments.name)
+        names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in written)
+        print(f"Territoire créé dans {arguments.folder} : {names}.")
+        print("Ces données sont fictives : remplacez-les par les vôtres, puis adaptez trame.yml.")
+        print(f"Pour construire le site : cd {shlex.quote(str(arguments.folder))} && trame build")
+    elif arguments.command == "build":
         from .build import build_site
 
         with tile_workers(arguments.workers) as (workers, executor):
             build_site(
                 arguments.config, arguments.data_dir, arguments.output, workers=workers,
                 executor=executor, quiet=arguments.quiet, force=arguments.force,
+                pdf=not arguments.no_pdf,
+                theme=arguments.theme,
             )  # fmt: skip
     elif arguments.command == "tiles":
         from .build import build_tiles_only
@@ -131,6 +211,17 @@ def run(arguments: argparse.Namespace) -> int:
             )
             for warning in layer.warnings:
                 print(f"  attention : {warning}")
+        for source in territory.report.sources:
+            if source.warning():
+                print(f"attention : {source.warning()}")
+    elif arguments.command == "init":
+        from .init.communes import make_selection
+        from .init.run import init_territory
+
+        selection = make_selection(
+            arguments.epci, arguments.departement, arguments.insee, arguments.communes
+        )
+        init_territory(arguments.data, selection, arguments.output, force=arguments.force)
     elif arguments.command == "serve":
         from .serve import serve
 

@@ -11,6 +11,7 @@ import shapely.errors
 
 from .config import LegendItem
 from .errors import UserError
+from .kinds import kind
 from .read import Layer
 from .validate import LayerReport, clean_geometries
 
@@ -94,7 +95,7 @@ def _clip(piece: shapely.Geometry, territory: shapely.Geometry) -> shapely.Geome
 
 def _keep_kind(geometry: shapely.Geometry, item: LegendItem) -> shapely.Geometry:
     """An intersection may add lower-dimension bits (a polygon touching the edge): drop them."""
-    dimension = {"point": 0, "line": 1, "polygon": 2}[item.geometry]
+    dimension = kind(item.geometry).dimension
     parts = [p for p in shapely.get_parts(geometry) if shapely.get_dimensions(p) == dimension]
     if not parts:
         return shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")

@@ -31,7 +31,7 @@ STATIC_MAP_SIZE = (MAP_WIDTH + LEGEND_WIDTH, MAP_HEIGHT)
 
 def environment() -> Environment:
     return Environment(
-        loader=PackageLoader("generator", "templates"),
+        loader=PackageLoader("trame", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -148,10 +148,11 @@ def commune_src_uri(commune: Commune) -> str:
 
 
 def render_commune(
-    env: Environment, config: Config, view: CommuneView, explication_html: str
+    env: Environment, config: Config, view: CommuneView, explication_html: str, pdf: bool = False
 ) -> PageBody:
     """The commune page's body in HTML (``explication_html``: the explanatory section, already
-    rendered), with the body MkDocs' Markdown would have given (raw HTML blocks kept as is)."""
+    rendered), with the body MkDocs' Markdown would have given (raw HTML blocks kept as is).
+    ``pdf``: the commune's PDF map sheet is built too, so the page links to it."""
     commune = view.commune
     title = f"{commune.name} — trame verte et bleue"
     content = env.get_template("commune.html.j2").render(
@@ -170,6 +171,7 @@ def render_commune(
         sentences=[sentence(f) for f in view.figures],
         elements=_element_rows(config, view.figures),
         explication_html=Markup(explication_html),
+        pdf_sheets=pdf,
     )
     description = f"Trame verte et bleue sur la commune de {commune.name} ({commune.insee})."
     return PageBody(
@@ -229,6 +231,9 @@ def render_processing_report(
         title=title,
         layers=[{"label": labels.get(r.name, r.name), "report": r} for r in report.layers],
         warnings=[f"{labels.get(r.name, r.name)} : {w}" for r in report.layers for w in r.warnings],
+        sources=[
+            {"source": s, "labels": [labels.get(i, i) for i in s.items]} for s in report.sources
+        ],
         tile_notes=tiles.get("notes", []),
         thinned=sum(entry["features"] for entry in tiles.get("thinned", [])),
         maxzoom=config.tiles.maxzoom,
@@ -258,10 +263,13 @@ def write_pages(
     whole: CommuneView,
     report: ValidationReport,
     tiles_report: dict[str, Any],
+    pdf: bool = False,
 ) -> None:
     """index.md, traitement.md and communes/index.md, for MkDocs (the commune pages themselves
-    are rendered outside MkDocs: :func:`render_commune`)."""
+    are rendered outside MkDocs: :func:`render_commune`). ``pdf``: the PDF map sheets are built
+    too, so the pages link to them."""
     env = environment()
+    env.globals["pdf_sheets"] = pdf
     (docs_dir / "traitement.md").write_text(
         render_processing_report(env, config, report, tiles_report), encoding="utf-8"
     )

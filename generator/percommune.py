@@ -45,6 +45,8 @@ class Shared:
 
     config: Config
     theme: ThemeSpec
+    pdf: bool = False
+    """The PDF map sheets are built too: the pages link to them."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def commune_files(
         commune, area_figures(commune.geometry, indexes), wgs84_bounds(commune.geometry)
     )
     explication = shared.theme.fragments[pages.EXPLICATION]
-    body = pages.render_commune(env, config, view, explication.html)
+    body = pages.render_commune(env, config, view, explication.html, shared.pdf)
     html = renderer(shared.theme).render(
         body.src_uri, body.title, body.meta, body.content, explication.toc
     )
@@ -207,7 +209,7 @@ def commune_paths(commune: Commune) -> list[str]:
     ]  # fmt: skip
 
 
-def commune_keys(territory: Territory, theme: ThemeSpec) -> list[str]:
+def commune_keys(territory: Territory, theme: ThemeSpec, pdf: bool = False) -> list[str]:
     """A key per commune (INSEE order) of everything its outputs read: the code, the config,
     the theme, the commune itself, and the geometries of its neighbours and the features (with
     their public fields) that meet its map's window. Equal keys, equal outputs: an incremental
@@ -220,6 +222,7 @@ def commune_keys(territory: Territory, theme: ThemeSpec) -> list[str]:
         settings.append(config.legend_path)
     base = hashlib.sha256()
     for part in (fingerprint(settings, code=SITE_CODE), f"fictitious={config.fictitious}",
+                 f"pdf={pdf}", f"theme={theme.theme}",
                  theme.options, repr(theme.documentation), str(theme.epoch), theme.policy,
                  *(fragment.html for _, fragment in sorted(theme.fragments.items()))):  # fmt: skip
         base.update(part.encode() + b"\0")
@@ -316,16 +319,17 @@ def _reuse(previous: Previous, commune: Commune, key: str, site: Path) -> Commun
 
 def render_communes(
     territory: Territory, rendered_dir: Path, theme: ThemeSpec, pool: parallel.Pool,
-    quiet: bool = True, previous: Path | None = None,
+    quiet: bool = True, previous: Path | None = None, pdf: bool = False,
 ) -> RenderedCommunes:  # fmt: skip
     """Write every commune's page, static map, API files and short address below
     ``rendered_dir``, in chunks on ``pool``; return what the rest of the site needs.
 
     ``previous``: the site already there. The communes whose key (:func:`commune_keys`) is the
-    one recorded there keep their files (linked, not made again)."""
-    shared = Shared(territory.config, theme)
+    one recorded there keep their files (linked, not made again). ``pdf``: the pages link to
+    the PDF map sheets (made by :mod:`generator.sheets`)."""
+    shared = Shared(territory.config, theme, pdf)
     chunker = _Chunker(territory, shared, str(rendered_dir) if pool.local else None)
-    keys = commune_keys(territory, theme)
+    keys = commune_keys(territory, theme, pdf)
     record = previous and read_previous(previous)
     outputs: dict[str, CommuneOutput] = {}
     digests: dict[str, str] = {}

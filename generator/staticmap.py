@@ -8,16 +8,27 @@ north arrow. Every text is escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import shapely
 from markupsafe import escape
 
-from .config import Config, Style
+from .config import Config
 from .features import ItemFeatures
-from .style import HIGHLIGHT
+from .kinds import LINE, kind
+from .style import (
+    BACKGROUND,
+    COMMUNE_FILL,
+    COMMUNES_LABEL,
+    HIGHLIGHT,
+    MASK,
+    Paint,
+    paints,
+    svg_shape,
+    symbol,
+)
 from .territory import Commune, Territory
 
 MAP_WIDTH, MAP_HEIGHT = 760, 560
@@ -38,45 +49,6 @@ def _transform(bounds: tuple[float, float, float, float]):
         return np.column_stack([x, y])
 
     return to_pixels, scale
-
-
-def _path(geometry: shapely.Geometry) -> str:
-    """SVG path data of a (multi)polygon or (multi)line already in pixels (whole pixels: the
-    map is drawn at its display size, and integers keep the file small and fast to write)."""
-    commands = []
-    for part in shapely.get_parts(geometry):
-        rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
-        for ring in rings:
-            coords = np.rint(shapely.get_coordinates(ring)).astype(np.int32)
-            if len(coords) < 2:
-                continue
-            close = "Z" if part.geom_type == "Polygon" else ""
-            commands.append(f"M{' '.join(map(str, coords.ravel().tolist()))}{close}")
-    return "".join(commands)
-
-
-def _shape(geometry: shapely.Geometry, kind: str, style: Style) -> str:
-    if kind == "point":
-        return "".join(
-            f'<circle cx="{p.x:g}" cy="{p.y:g}" r="{style.radius:g}" fill="{style.color}" '
-            f'stroke="{style.outline or style.color}" stroke-width="1.5"/>'
-            for p in shapely.get_parts(geometry)
-        )
-    if kind == "line":
-        dash = (
-            f' stroke-dasharray="{" ".join(f"{d * style.width:g}" for d in style.dash)}"'
-            if style.dash
-            else ""
-        )
-        return (
-            f'<path d="{_path(geometry)}" fill="none" stroke="{style.color}" '
-            f'stroke-width="{style.width:g}" stroke-opacity="{style.opacity:g}"{dash}/>'
-        )
-    outline = f' stroke="{style.outline}" stroke-width="1"' if style.outline else ""
-    return (
-        f'<path d="{_path(geometry)}" fill="{style.color}" fill-opacity="{style.opacity:g}" '
-        f'fill-rule="evenodd"{outline}/>'
-    )
 
 
 class Indexed:
@@ -135,19 +107,14 @@ def _north_arrow() -> str:
     )
 
 
-def _legend(config: Config, commune_style: Style) -> str:
+def _legend(config: Config) -> str:
     x = MAP_WIDTH + 16
     lines = [f'<text x="{x}" y="28" font-size="15" font-weight="bold">Légende</text>']
-    entries = [("Contour de commune", "line", commune_style),
-               *((item.label, item.geometry, item.style) for item in config.legend)]  # fmt: skip
+    entries = [(COMMUNES_LABEL, LINE, config.communes.style),
+               *((item.label, kind(item.geometry), item.style) for item in config.legend)]  # fmt: skip
     y = 52
-    for label, kind, style in entries:
-        if kind == "polygon":
-            symbol = _shape(shapely.box(x, y - 10, x + 22, y + 6), kind, style)
-        elif kind == "line":
-            symbol = _shape(shapely.LineString([(x, y - 2), (x + 22, y - 2)]), kind, style)
-        else:
-            symbol = _shape(shapely.Point(x + 11, y - 2), kind, style)
+    for label, geometry, style in entries:
+        swatch = symbol(geometry, style, x - 2, y - 14)  # centred on the first text line
         words, row, rows = str(label).split(), "", []
         for word in words:  # wrap: SVG text does not wrap by itself
             if len(row) + len(word) > 30 and row:
@@ -160,7 +127,7 @@ def _legend(config: Config, commune_style: Style) -> str:
             f'<tspan x="{x + 30}" dy="{0 if i == 0 else 16}">{escape(r)}</tspan>'
             for i, r in enumerate(rows)
         )
-        lines.append(f'{symbol}<text x="{x + 30}" y="{y + 2}" font-size="13">{texts}</text>')
+        lines.append(f'{swatch}<text x="{x + 30}" y="{y + 2}" font-size="13">{texts}</text>')
         y += 16 * len(rows) + 14
     return "".join(lines)
 
@@ -188,32 +155,59 @@ def map_window(geometry: shapely.Geometry) -> tuple[shapely.Geometry, float]:
     return shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h), metres_per_pixel
 
 
+def map_layers(
+    maps: StaticMaps, window: shapely.Geometry, to_units, tolerance: float,
+    focus: shapely.Geometry | None = None,
+) -> list[str]:  # fmt: skip
+    """The layers of the web map's style, in its order and with its paints, as SVG elements:
+    white communes, legend items (first on top), a veil outside ``focus`` with its outline, and
+    the commune boundaries. Shared by the SVG maps and the PDF sheets."""
+    body: list[str] = []
+
+    def draw(geometries: Indexed | Iterable[shapely.Geometry], look: Sequence[Paint]) -> None:
+        for geometry in _prepare(geometries, window, to_units, tolerance):
+            body.append(svg_shape(geometry, look))
+
+    draw(maps.communes, [COMMUNE_FILL])
+    for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map
+        draw(indexed, paints(kind(item.geometry), item.style))
+    if focus is not None:
+        draw([window.difference(focus)], [MASK])
+    draw(maps.boundaries, paints(LINE, maps.config.communes.style))
+    if focus is not None:
+        draw([focus.boundary], [HIGHLIGHT])
+    return body
+
+
+def window_layers(
+    maps: StaticMaps,
+    window: tuple[float, float, float, float],
+    size: tuple[float, float],
+    focus: shapely.Geometry | None = None,
+) -> str:
+    """The map's layers for the Lambert-93 ``window`` drawn on ``size`` user units (x east,
+    y down), on the map's background: the PDF sheets add the frame, legend, scale and north
+    arrow, and clip to ``0 0 size``."""
+    minx, miny, maxx, maxy = window
+    per_unit = max((maxx - minx) / size[0], (maxy - miny) / size[1])
+
+    def to_units(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack([(coords[:, 0] - minx) / per_unit, (maxy - coords[:, 1]) / per_unit])
+
+    background = f'<rect width="{size[0]:g}" height="{size[1]:g}" fill="{BACKGROUND}"/>'
+    box = shapely.box(*window)
+    return background + "".join(map_layers(maps, box, to_units, per_unit / 2, focus))
+
+
 def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     """The whole SVG document for one commune."""
     config = maps.config
     to_pixels, _ = _transform(commune.geometry.bounds)
     window, metres_per_pixel = map_window(commune.geometry)
-    tolerance = metres_per_pixel / 2
     body = ['<rect width="100%" height="100%" fill="#ffffff"/>',
-            f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="#f6f6f2"/>']  # fmt: skip
-    for geometry in _prepare(maps.communes, window, to_pixels, tolerance):
-        body.append(f'<path d="{_path(geometry)}" fill="#ffffff" stroke="none"/>')
-    for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map
-        for geometry in _prepare(indexed, window, to_pixels, tolerance):
-            body.append(_shape(geometry, item.geometry, item.style))
-    outside = window.difference(commune.geometry)
-    for geometry in _prepare([outside], window, to_pixels, tolerance):
-        body.append(
-            f'<path d="{_path(geometry)}" fill="#ffffff" fill-opacity="0.55" fill-rule="evenodd"/>'
-        )
-    communes_style = config.communes.style
-    for geometry in _prepare(maps.boundaries, window, to_pixels, tolerance):
-        body.append(_shape(geometry, "line", communes_style))
-    for geometry in _prepare([commune.geometry.boundary], window, to_pixels, tolerance):
-        body.append(
-            f'<path d="{_path(geometry)}" fill="none" stroke="{HIGHLIGHT}" stroke-width="3.5"/>'
-        )
-    body += [_scale_bar(metres_per_pixel), _north_arrow(), _legend(config, communes_style)]
+            f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="{BACKGROUND}"/>',
+            *map_layers(maps, window, to_pixels, metres_per_pixel / 2, commune.geometry)]  # fmt: skip
+    body += [_scale_bar(metres_per_pixel), _north_arrow(), _legend(config)]
     width = MAP_WIDTH + LEGEND_WIDTH
     title = escape(f"Trame verte et bleue — {commune.name}")
     return (
@@ -230,9 +224,10 @@ def commune_map_path(commune: Commune) -> str:
     return f"{commune.path}carte.svg"
 
 
-def write_territory_map(site_dir: Path, territory: Territory, whole: Commune) -> None:
+def write_territory_map(site_dir: Path, territory: Territory, whole: Commune) -> StaticMaps:
     """``carte.svg`` of the ``whole`` territory, at the site root (each commune's own map is
-    made with its page: :func:`commune_svg`)."""
+    made with its page: :func:`commune_svg`); returns the indexed maps, for the PDF sheets."""
     maps = StaticMaps(territory.config, territory.communes, territory.features)
     site_dir.mkdir(parents=True, exist_ok=True)
     (site_dir / "carte.svg").write_text(maps.svg(whole), encoding="utf-8")
+    return maps

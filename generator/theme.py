@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, build_date
+from .dsfr import write_dsfr_assets
 from .errors import UserError
 from .files import file_digest
-from .paths import MAPLIBRE_DIST, MKDOCS_CONFIG
+from .paths import DEFAULT_THEME_DIR, MAPLIBRE_DIST, MKDOCS_CONFIG, theme_dirs
 
 NAV = [
     {"Accueil": "index.md"},
@@ -55,6 +57,10 @@ def theme_context(config: Config) -> dict[str, Any]:
             "sources": list(config.sources),
             "licence": config.licence,
             "producer": config.producer,
+            "theme": config.theme,
+            "marianne": list(config.dsfr.marianne),
+            "service": config.dsfr.service or config.name,
+            "tagline": config.dsfr.tagline,
         }
     }
 
@@ -119,21 +125,20 @@ class ThemeSpec:
     policy: str
     """The Content-Security-Policy of every page (see :func:`generator.style.secure_page`)."""
     assets: str = "assets"
-    """Where the static files are published: ``assets/<hash>`` (see :func:`asset_folder`)."""
+    """Where the static files are published: ``assets/<hash>`` (see :func:`write_assets`)."""
+    theme: str = "default"
+    """The config's theme (``default`` or ``dsfr``): whose templates render the pages."""
 
 
 ASSETS = "assets"
-
-
-def asset_folder(files: list[tuple[str, Path]]) -> str:
-    """``assets/<12 hex digits>``: the folder the static files under ``assets/`` (the theme's,
-    MapLibre's: ``files`` as (path below ``assets/``, source file)) are published in, named by
-    a hash of their names and bytes. Any change makes a new folder, so a host can serve them as
-    immutable (generator/deploy/policy.py); relative links between them still work."""
-    digest = hashlib.sha256()
-    for name, path in sorted(files):
-        digest.update(name.encode() + b"\0" + file_digest(path).encode() + b"\0")
-    return f"{ASSETS}/{digest.hexdigest()[:12]}"
+VENDOR_FOLDER = "vendor/maplibre-gl"
+"""MapLibre's files, below the assets folder."""
+MAPLIBRE_FILES = (
+    "maplibre-gl.mjs",
+    "maplibre-gl-worker.mjs",
+    "maplibre-gl-shared.mjs",
+    "maplibre-gl.css",
+)
 
 
 class AssetsPlugin:
@@ -159,55 +164,93 @@ class AssetsPlugin:
         return env
 
 
-def load_mkdocs_config(options: dict[str, Any], docs_dir: str, site_dir: str, assets: str):
-    """MkDocs' config with the build's options, and ``assets`` (:func:`asset_folder`)."""
+def load_mkdocs_config(
+    options: dict[str, Any], docs_dir: str, site_dir: str, assets: str, theme: str = "default"
+):
+    """MkDocs' config with the build's options, the templates of ``theme`` (``default`` or
+    ``dsfr``) and the static files' folder ``assets`` (:func:`write_assets`)."""
     from mkdocs.config import load_config
 
     try:
         mkdocs_config = load_config(**options, docs_dir=docs_dir, site_dir=site_dir)
     except Exception as error:  # MkDocs' own config errors (e.g. an unknown theme)
         raise UserError(f"{MKDOCS_CONFIG}: MkDocs cannot load its config: {error}") from None
+    # mkdocs.yml names the default theme's folder; the theme's own folders replace it.
+    folders = mkdocs_config.theme.dirs
+    resolved = [Path(d).resolve() for d in folders]
+    if DEFAULT_THEME_DIR in resolved:
+        at = resolved.index(DEFAULT_THEME_DIR)
+        folders[at : at + 1] = [str(d) for d in theme_dirs(theme)]
     if assets != ASSETS:
         mkdocs_config.plugins["trame-assets"] = AssetsPlugin(assets)
     return mkdocs_config
 
 
-def theme_assets(mkdocs_config) -> list[tuple[str, Path]]:
-    """The theme's static files under ``assets/`` (those MkDocs copies), then MapLibre's, as
-    (path below ``assets/``, source file)."""
+def write_assets(config: Config, site_dir: Path) -> str:
+    """Every static file of the site into ``site_dir/assets/<hash>/``: the theme's (those
+    MkDocs would copy to ``assets/``), MapLibre's and, for the DSFR theme, the DSFR's; returns
+    that folder (``assets/<12 hex digits>``), named by a hash of the files' names and bytes.
+    Any change makes a new folder, so a host can serve them as immutable
+    (generator/deploy/policy.py); relative links between them still work."""
     from mkdocs.structure.files import Files
 
-    from .assemble import MAPLIBRE_FILES, VENDOR_FOLDER
-
-    files = Files([])
-    files.add_files_from_theme(mkdocs_config.theme.get_env(), mkdocs_config)
-    found = [
-        (f.dest_uri.removeprefix(ASSETS + "/"), Path(f.abs_src_path))
-        for f in files
-        if f.dest_uri.startswith(ASSETS + "/")
-    ]
-    return found + [(f"{VENDOR_FOLDER}/{name}", MAPLIBRE_DIST / name) for name in MAPLIBRE_FILES]
+    staging = site_dir / f".{ASSETS}-{os.getpid()}"
+    with tempfile.TemporaryDirectory() as folder:
+        docs_dir, out_dir = os.path.join(folder, "docs"), os.path.join(folder, "site")
+        os.mkdir(docs_dir)
+        mkdocs_config = load_mkdocs_config(
+            mkdocs_options(config), docs_dir, out_dir, ASSETS, config.theme
+        )
+        files = Files([])
+        files.add_files_from_theme(mkdocs_config.theme.get_env(), mkdocs_config)
+    for file in files:
+        if file.dest_uri.startswith(ASSETS + "/"):
+            target = staging / file.dest_uri
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file.abs_src_path, target)
+    if not MAPLIBRE_DIST.is_dir():
+        raise UserError(
+            f"{MAPLIBRE_DIST} not found: install the JavaScript dependencies with `npm ci` "
+            "(`make build` does it)"
+        )
+    (staging / ASSETS / VENDOR_FOLDER).mkdir(parents=True, exist_ok=True)
+    for name in MAPLIBRE_FILES:
+        shutil.copyfile(MAPLIBRE_DIST / name, staging / ASSETS / VENDOR_FOLDER / name)
+    if config.theme == "dsfr":
+        write_dsfr_assets(staging, theme_dirs(config.theme))
+    digest = hashlib.sha256()
+    root = staging / ASSETS
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(file_digest(path).encode() + b"\0")
+    assets = f"{ASSETS}/{digest.hexdigest()[:12]}"
+    (site_dir / assets).parent.mkdir(parents=True, exist_ok=True)
+    root.rename(site_dir / assets)
+    staging.rmdir()
+    return assets
 
 
 def prepare_theme(
-    config: Config, docs_dir: Path, fragments: dict[str, tuple[str, str]], policy: str
-) -> ThemeSpec:
-    """Render the shared Markdown ``fragments`` ({name: (page src_uri, Markdown)}) the way
-    MkDocs renders a page there (its extensions, links resolved from that page), and gather
-    what workers need. ``docs_dir`` holds the pages MkDocs will build."""
+    config: Config, docs_dir: Path, site_dir: Path, fragments: dict[str, tuple[str, str]],
+    policy: str,
+) -> ThemeSpec:  # fmt: skip
+    """Write the site's static files into ``site_dir`` (:func:`write_assets`), render the
+    shared Markdown ``fragments`` ({name: (page src_uri, Markdown)}) the way MkDocs renders a
+    page there (its extensions, links resolved from that page), and gather what workers need.
+    ``docs_dir`` holds the pages MkDocs will build."""
     from mkdocs.structure.files import File, Files, get_files, set_exclusions
     from mkdocs.structure.pages import Page
 
     options = mkdocs_options(config)
     epoch = int(build_date(config).timestamp())
+    assets = write_assets(config, site_dir)
     with (
         tempfile.TemporaryDirectory() as site_dir,
         quiet_mkdocs(),
         source_date_epoch(epoch),
         _warnings_are_errors() as warnings,
     ):
-        assets = asset_folder(theme_assets(_plain_config(options, str(docs_dir), site_dir)))
-        mkdocs_config = load_mkdocs_config(options, str(docs_dir), site_dir, assets)
+        mkdocs_config = load_mkdocs_config(options, str(docs_dir), site_dir, assets, config.theme)
         files = get_files(mkdocs_config)
         for path in _nav_paths(NAV):  # generated pages not written yet
             if files.get_file_from_path(path) is None:
@@ -223,11 +266,7 @@ def prepare_theme(
             raise UserError("MkDocs: " + " ; ".join(warnings))
         documentation = tuple(f.src_uri for f in files.documentation_pages())
     options_json = json.dumps(options, sort_keys=True)
-    return ThemeSpec(options_json, documentation, epoch, rendered, policy, assets)
-
-
-def _plain_config(options: dict[str, Any], docs_dir: str, site_dir: str):
-    return load_mkdocs_config(options, docs_dir, site_dir, ASSETS)
+    return ThemeSpec(options_json, documentation, epoch, rendered, policy, assets, config.theme)
 
 
 def _nav_paths(nav: Any) -> Iterator[str]:
@@ -276,7 +315,7 @@ class ThemeRenderer:
             docs_dir, site_dir = os.path.join(folder, "docs"), os.path.join(folder, "site")
             os.mkdir(docs_dir)
             options = json.loads(spec.options)
-            self.config = load_mkdocs_config(options, docs_dir, site_dir, spec.assets)
+            self.config = load_mkdocs_config(options, docs_dir, site_dir, spec.assets, spec.theme)
             urls = self.config.use_directory_urls
             self.files = Files([File(p, docs_dir, site_dir, urls) for p in spec.documentation])
             set_exclusions(self.files, self.config)
@@ -321,12 +360,12 @@ def _build_day(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y-%m-%d")
 
 
-_RENDERERS: dict[tuple[str, tuple[str, ...], str], ThemeRenderer] = {}
+_RENDERERS: dict[tuple[str, tuple[str, ...], str, str], ThemeRenderer] = {}
 
 
 def renderer(spec: ThemeSpec) -> ThemeRenderer:
     """This process's renderer for ``spec`` (loaded on its first task, reused after)."""
-    key = (spec.options, spec.documentation, spec.assets)
+    key = (spec.options, spec.documentation, spec.assets, spec.theme)
     if key not in _RENDERERS:
         _RENDERERS.clear()
         _RENDERERS[key] = ThemeRenderer(spec)

@@ -7,24 +7,16 @@ Nothing is dropped silently: every removed, repaired or clipped feature is count
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
 from .config import GeometryKind
+from .kinds import LINEARRING, kind, single_parts
 
-_KIND_TYPES: dict[str, tuple[int, ...]] = {
-    # shapely type ids: 0 Point, 1 LineString, 2 LinearRing, 3 Polygon, 4-6 Multi*, 7 Collection
-    "point": (0,),
-    "line": (1, 2),
-    "polygon": (3,),
-}
-_MULTI_TYPES = {"point": 4, "line": 5, "polygon": 6}
-_COLLECTIONS = {
-    "point": shapely.multipoints, "line": shapely.multilinestrings,
-    "polygon": shapely.multipolygons,
-}  # fmt: skip
+if TYPE_CHECKING:
+    from .unmatched import SourceMatch
 
 
 @dataclass
@@ -49,6 +41,8 @@ class LayerReport:
 @dataclass
 class ValidationReport:
     layers: list[LayerReport] = field(default_factory=list)
+    sources: list[SourceMatch] = field(default_factory=list)
+    """Per source layer: features shown, deliberately excluded, and matching no legend item."""
 
     def add(self, name: str, source: str) -> LayerReport:
         report = LayerReport(name=name, source=source)
@@ -57,14 +51,20 @@ class ValidationReport:
 
     @property
     def warnings(self) -> list[str]:
-        return [f"{layer.name}: {w}" for layer in self.layers for w in layer.warnings]
+        lost = [source.warning() for source in self.sources]
+        return [f"{layer.name}: {w}" for layer in self.layers for w in layer.warnings] + [
+            warning for warning in lost if warning
+        ]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"layers": [asdict(layer) for layer in self.layers]}
+        return {
+            "layers": [asdict(layer) for layer in self.layers],
+            "sources": [source.as_dict() for source in self.sources],
+        }
 
 
 def clean_geometries(
-    geometries: np.ndarray, kind: GeometryKind, labels: list[str], report: LayerReport
+    geometries: np.ndarray, geometry_kind: GeometryKind, labels: list[str], report: LayerReport
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (cleaned geometries, mask of the kept input features).
 
@@ -72,6 +72,7 @@ def clean_geometries(
     kept (a repaired polygon may gain stray lines); null and empty geometries are removed.
     ``labels`` names each feature in the messages (its identifier or its index).
     """
+    wanted_kind = kind(geometry_kind)
     report.read += len(geometries)
     cleaned = np.empty(len(geometries), dtype=object)
     keep = np.zeros(len(geometries), dtype=bool)
@@ -79,9 +80,10 @@ def clean_geometries(
     # The common case, all at once: valid, not empty, of the kind (one part, or several).
     types = shapely.get_type_id(geometries)
     usable = valid & ~shapely.is_empty(geometries)
-    single = usable & (types == _KIND_TYPES[kind][0])
+    single = usable & (types == wanted_kind.single)
     cleaned[single] = geometries[single]
-    multi = np.flatnonzero(usable & (types == _MULTI_TYPES[kind]))
+    keep[single] = True
+    multi = np.flatnonzero(usable & (types == wanted_kind.multi))
     parts, owner = shapely.get_parts(geometries[multi], return_index=True)
     if len(parts) and not shapely.is_empty(parts).any():
         counts = np.bincount(owner, minlength=len(multi))
@@ -91,10 +93,9 @@ def clean_geometries(
         several = np.isin(owner, np.flatnonzero(~alone))
         if several.any():
             _, grouped = np.unique(owner[several], return_inverse=True)
-            cleaned[multi[~alone]] = _COLLECTIONS[kind](parts[several], indices=grouped)
+            cleaned[multi[~alone]] = wanted_kind.collect(parts[several], indices=grouped)
         keep[multi] = True
-    keep[single] = True
-    for index in np.flatnonzero(~keep).tolist():
+    for index in np.flatnonzero(~keep).tolist():  # the others, one by one, with a message
         geometry = geometries[index]
         if geometry is None or shapely.is_empty(geometry):
             report.empty += 1
@@ -105,28 +106,17 @@ def clean_geometries(
             geometry = shapely.make_valid(geometry)
             report.repaired += 1
             report.warn(f"feature {labels[index]}: invalid geometry ({reason}), repaired")
-        parts = shapely.get_parts(geometry)
-        while any(shapely.get_type_id(parts) == 7):  # nested collections after make_valid
-            parts = shapely.get_parts(parts)
-        wanted = parts[np.isin(shapely.get_type_id(parts), _KIND_TYPES[kind])]
+        parts = single_parts(geometry)
+        rings = shapely.get_type_id(parts) == LINEARRING  # a closed line: keep it as a line
+        parts[rings] = [shapely.LineString(ring.coords) for ring in parts[rings]]
+        wanted = parts[shapely.get_type_id(parts) == wanted_kind.single]
         wanted = wanted[~shapely.is_empty(wanted)]
         if len(wanted) == 0:
             report.wrong_type += 1
-            report.warn(
-                f"feature {labels[index]}: geometry {geometry.geom_type} is not a {kind}, ignored"
-            )
+            found, name = geometry.geom_type, wanted_kind.name
+            report.warn(f"feature {labels[index]}: geometry {found} is not a {name}, ignored")
             continue
-        cleaned[index] = _collect(wanted, kind)
+        cleaned[index] = wanted[0] if len(wanted) == 1 else wanted_kind.collect(wanted)
         keep[index] = True
     report.kept += int(keep.sum())
     return cleaned[keep], keep
-
-
-def _collect(parts: np.ndarray, kind: GeometryKind) -> shapely.Geometry:
-    if len(parts) == 1:
-        return parts[0]
-    if kind == "polygon":
-        return shapely.multipolygons(parts)
-    if kind == "line":
-        return shapely.multilinestrings([shapely.LineString(part.coords) for part in parts])
-    return shapely.multipoints(parts)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("TRAME_SHARED_DATA") or PROJECT.parent / "shared" / "data")
+SHARED_DATA = next(
+    (p / "shared" / "data" for p in PROJECT.parents if (p / "shared" / "data").is_dir()),
+    PROJECT.parent / "shared" / "data",
+)
+"""``../shared/data``, or the nearest ``shared/data`` further up (a git worktree lives deeper)."""
 
 
 @pytest.fixture
@@ -22,13 +25,14 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo territory, built once for the whole test session."""
-    from generator.build import build_site
+    from trame.build import build_site
 
     root = tmp_path_factory.mktemp("demo")
     site = root / "site"
     build_site(
-        PROJECT / "layers" / "demo.yml", None, site, quiet=True, workers=1, tiles_dir=root / "tiles"
-    )
+        PROJECT / "layers" / "demo.yml", None, site, quiet=True, workers=1,
+        tiles_dir=root / "tiles", pdf=True,
+    )  # fmt: skip
     return site
 
 
@@ -41,3 +45,11 @@ def territory(tmp_path: Path) -> Path:
     shutil.copytree(PROJECT / "layers" / "textes", layers / "textes")
     shutil.copy(PROJECT / "layers" / "demo.yml", layers / "demo.yml")
     return layers / "demo.yml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/expected/ from what the build publishes (review the diff after)",
+    )

@@ -50,7 +50,7 @@ def _once(key: str, make: Callable[[], Any]) -> Any:
 
 
 def _serve(site: Path, request: pytest.FixtureRequest) -> str:
-    from generator.serve import make_server
+    from trame.serve import make_server
 
     httpd = make_server(site, LOCAL_HOST, 0, quiet=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -70,7 +70,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package")
 
     def build() -> Path:
-        from generator.build import build_site
+        from trame.build import build_site
 
         root = tmp_path_factory.mktemp("navigateur")
         output = root / "site"
@@ -80,6 +80,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             output=output,
             quiet=True,
             tiles_dir=root / "tiles",
+            pdf=True,
         )
         return output
 
@@ -89,6 +90,51 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def base_url(site: Path, request: pytest.FixtureRequest) -> str:
     return _once("base_url", lambda: _serve(site, request))
+
+
+DSFR_LINES = ["Préfet", "du Nord"]
+DSFR_SERVICE = "Direction départementale des territoires et de la mer du Nord"
+
+
+@pytest.fixture(scope="session")
+def dsfr_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo territory in the DSFR theme (``theme: dsfr`` and a ``dsfr:`` block in a copy of
+    its config), built once for the session; skipped when the DSFR is not installed."""
+    from trame.paths import DSFR_DIST
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package")
+    if not DSFR_DIST.is_dir():
+        pytest.skip(
+            f"{DSFR_DIST} not found: the npm package @gouvfr/dsfr installs only once its terms "
+            "of use are accepted (DSFR_ACCEPT_LICENSE=1 npm ci, see the README)"
+        )
+
+    def build() -> Path:
+        import shutil
+
+        from trame.build import build_site
+
+        root = tmp_path_factory.mktemp("navigateur-dsfr")
+        layers = root / "layers"
+        for folder in ("demo", "legendes", "textes"):
+            shutil.copytree(PROJECT / "layers" / folder, layers / folder)
+        config = (PROJECT / "layers" / "demo.yml").read_text(encoding="utf-8")
+        config += (
+            f"theme: dsfr\ndsfr:\n  marianne: [{', '.join(DSFR_LINES)}]\n"
+            f"  service: {DSFR_SERVICE}\n"
+        )
+        (layers / "demo.yml").write_text(config, encoding="utf-8")
+        output = root / "site"
+        build_site(layers / "demo.yml", None, output, quiet=True, tiles_dir=root / "tiles")
+        return output
+
+    return _once("dsfr_site", build)
+
+
+@pytest.fixture(scope="session")
+def dsfr_base_url(dsfr_site: Path, request: pytest.FixtureRequest) -> str:
+    return _once("dsfr_base_url", lambda: _serve(dsfr_site, request))
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +147,7 @@ def valenciennes_url(
         pytest.skip(f"shared test data not found at {data}; this test needs ../shared/data")
 
     def build() -> str:
-        from generator.build import build_site
+        from trame.build import build_site
 
         root = tmp_path_factory.mktemp("valenciennes")
         build_site(

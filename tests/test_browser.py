@@ -472,8 +472,11 @@ def test_commune_page_prints_on_one_sheet(visit: Any, site: Path, tmp_path: Path
         assert page.locator(selector).first.is_visible(), selector
     for selector in (".trame-carte", ".navigation", ".recherche", "table.trame-elements", ".pied"):
         assert not page.locator(selector).first.is_visible(), selector
-    address = page.locator(".trame-adresse").inner_text()
-    assert address.endswith(record.page.url.split("#")[0]), "the sheet names its page"
+    address = page.locator(".trame-adresse [data-adresse]").inner_text()
+    assert address == record.page.url.split("#")[0], "the sheet names its page"
+    pdf_link = page.locator(".trame-sources a[href='carte.pdf']")
+    assert pdf_link.is_visible() and pdf_link.inner_text().endswith("carte.pdf"), "and its PDF"
+    assert page.request.get(pdf_link.evaluate("a => a.href")).body()[:5] == b"%PDF-"
     assert "Date des données" in page.locator(".trame-sources").inner_text()
 
     a4 = page.pdf(format="A4", landscape=True, print_background=True)

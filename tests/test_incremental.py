@@ -10,7 +10,7 @@ import pyogrio
 import pyogrio.raw
 import shapely
 
-from generator.build import build_site
+from trame.build import build_site
 
 
 def read_tree(folder: Path) -> dict[str, bytes]:
@@ -69,9 +69,9 @@ def test_a_changed_feature_and_a_renamed_commune_rebuild_only_their_communes(ter
 def test_nothing_is_kept_when_the_code_or_theme_would_change_it(territory, tmp_path, monkeypatch):
     site, tiles = tmp_path / "site", tmp_path / "tiles"
     build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
-    import generator.cache
+    import trame.cache
 
-    fingerprint = generator.cache.code_fingerprint
-    monkeypatch.setattr(generator.cache, "code_fingerprint", lambda *p: fingerprint(*p) + "x")
+    fingerprint = trame.cache.code_fingerprint
+    monkeypatch.setattr(trame.cache, "code_fingerprint", lambda *p: fingerprint(*p) + "x")
     again = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
     assert again.rendered == 13

@@ -5,17 +5,17 @@ from pathlib import Path
 
 import shapely
 
-from generator.config import Communes, Config, LegendItem, Source, Style, Tiles
-from generator.figures import CommuneView, Element, ItemFigures
-from generator.french import french_number
-from generator.pages import (
+from trame.config import Communes, Config, LegendItem, Source, Style, Tiles
+from trame.figures import CommuneView, Element, ItemFigures
+from trame.french import french_number
+from trame.pages import (
     environment,
     explication_markdown,
     render_commune,
     render_commune_list,
     sentence,
 )
-from generator.territory import Commune
+from trame.territory import Commune
 
 EVIL = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>*_x_*'
 
@@ -30,7 +30,7 @@ def config(tmp_path: Path) -> Config:
     )  # fmt: skip
     return Config(
         name=EVIL, slug="t", fictitious=True, data_date=dt.date(2016, 9, 30), sources=(EVIL,),
-        licence="Licence Ouverte", communes=Communes(Source(path=tmp_path), "code", "nom"),
+        licence="Licence Ouverte", communes=Communes(source=Source(path=tmp_path), insee_field="code", name_field="nom"),
         legend=(item,), tiles=Tiles(name="t"), explanatory_text=text, config_path=tmp_path,
     )  # fmt: skip
 

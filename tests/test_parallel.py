@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import parallel
-from generator.build import build_site
+from trame import parallel
+from trame.build import build_site
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEMO = PROJECT / "layers" / "demo.yml"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import assemble, pages, theme
-from generator.config import load_config
-from generator.figures import CommuneView, ItemIndex, area_figures
-from generator.territory import load_territory
+from trame import assemble, pages, theme
+from trame.config import load_config
+from trame.figures import CommuneView, ItemIndex, area_figures
+from trame.territory import load_territory
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -22,13 +22,21 @@ OTHER_THEME = """<!doctype html><html><head><title>{{ page.title }} · {{ config
 <meta name="description" content="{{ page.meta.description }}"></head><body>
 <nav>{% for item in nav %}<a href="{{ item.url|url }}"{% if item.active %} aria-current="page"{% endif %}>{{ item.title }}</a>{% endfor %}</nav>
 <aside>{% for heading in page.toc %}<a href="{{ heading.url }}">{{ heading.title }}</a>{% for sub in heading.children %}<i>{{ sub.title }}</i>{% endfor %}{% endfor %}</aside>
-<p>{{ base_url }}|{{ page.url }}|{{ page.canonical_url }}|{{ page.is_homepage }}|{{ page.update_date }}|{{ 'api/style.json'|url }}|{{ config.extra.trame.territory }}</p>
+<p>{{ base_url }}|{{ page.url }}|{{ page.canonical_url }}|{{ page.is_homepage }}|{{ page.update_date }}|{{ 'api/style.json'|url }}|{{ 'assets/autre.css'|url }}|{{ config.extra.trame.territory }}</p>
 <main>{{ page.content }}</main></body></html>
 """
 
 
-@pytest.fixture(params=["project theme", "other theme"])
+@pytest.fixture(params=["project theme", "dsfr theme", "other theme"])
 def configured_theme(request, monkeypatch, tmp_path):
+    if request.param == "dsfr theme":
+        from trame.dsfr import require_dsfr
+        from trame.errors import UserError
+
+        try:
+            require_dsfr()
+        except UserError as error:
+            pytest.skip(f"the DSFR theme is not installed: {error}")
     if request.param == "other theme":
         custom = tmp_path / "autre-theme"
         custom.mkdir()
@@ -45,6 +53,8 @@ def configured_theme(request, monkeypatch, tmp_path):
 
 def test_commune_pages_are_the_pages_mkdocs_would_build(configured_theme, tmp_path):
     config = load_config(PROJECT / "layers" / "demo.yml")
+    if configured_theme == "dsfr theme":
+        config = config.model_copy(update={"theme": "dsfr"})
     territory = load_territory(config)
     indexes = [ItemIndex(features) for features in territory.features]
     commune = max(territory.communes, key=lambda c: len(c.name))
@@ -58,8 +68,9 @@ def test_commune_pages_are_the_pages_mkdocs_would_build(configured_theme, tmp_pa
 
     # Outside MkDocs: the body in HTML, its Markdown section rendered once, the theme around.
     spec = theme.prepare_theme(
-        config, docs, {pages.EXPLICATION: pages.explication_fragment(config)}, "policy"
-    )
+        config, docs, tmp_path / "out", {pages.EXPLICATION: pages.explication_fragment(config)},
+        "policy",
+    )  # fmt: skip
     fragment = spec.fragments[pages.EXPLICATION]
     body = pages.render_commune(env, config, view, fragment.html)
     direct = theme.ThemeRenderer(spec).render(
@@ -75,6 +86,9 @@ def test_commune_pages_are_the_pages_mkdocs_would_build(configured_theme, tmp_pa
 
     assert direct == built
     assert "Méthode" in direct and commune.insee in direct and "titre-tvb" in direct
+    assert f"{spec.assets}/" in direct and (tmp_path / "out" / spec.assets).is_dir()
+    if configured_theme == "dsfr theme":
+        assert "fr-header" in direct
     if configured_theme == "other theme":
         assert '<aside><a href="#titre-tvb">La trame verte et bleue</a><i>' in direct
         assert "<p>../..|communes/" in direct and "../../api/style.json" in direct
@@ -88,8 +102,9 @@ def test_the_spec_is_small_and_plain(tmp_path):
     docs = tmp_path / "docs"
     pages.write_narrative_pages(docs)
     spec = theme.prepare_theme(
-        config, docs, {pages.EXPLICATION: pages.explication_fragment(config)}, "policy"
-    )
+        config, docs, tmp_path / "out", {pages.EXPLICATION: pages.explication_fragment(config)},
+        "policy",
+    )  # fmt: skip
     assert len(pickle.dumps(spec)) < 20_000
     assert json.loads(spec.options)["site_name"] == config.name
     assert "index.md" in spec.documentation and "methode.md" in spec.documentation

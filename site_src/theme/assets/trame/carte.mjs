@@ -15,6 +15,8 @@ const GRAND_ECRAN = '(min-width: 40em)';
 const SANS_ANIMATION = matchMedia('(prefers-reduced-motion: reduce)').matches;
 const SURBRILLANCE = '#161616';
 const AUCUN = '\u0000';
+// The DSFR theme (site_src/theme-dsfr) marks its pages: the legend's check boxes take its markup.
+const DSFR = document.documentElement.dataset.trameTheme === 'dsfr';
 
 const FRANCAIS = {
   'Map.Title': 'Carte interactive : flèches pour se déplacer, touches + et − pour zoomer',
@@ -543,8 +545,17 @@ function amenagerLegende(legende, visibles, demarrer) {
     coche.checked = true;
     coche.id = `${prefixe}-${item}`;
     coche.name = item;
-    etiquette.append(coche, ...ligne.childNodes);
-    ligne.replaceChildren(etiquette);
+    if (DSFR) {
+      // The State design system's check box: the input, then its label (drawn by the label).
+      ligne.classList.add('fr-checkbox-group', 'fr-checkbox-group--sm');
+      etiquette.className = 'fr-label';
+      etiquette.htmlFor = coche.id;
+      etiquette.append(...ligne.childNodes);
+      ligne.replaceChildren(coche, etiquette);
+    } else {
+      etiquette.append(coche, ...ligne.childNodes);
+      ligne.replaceChildren(etiquette);
+    }
     coche.addEventListener('change', async () => {
       visibles.set(item, coche.checked);
       const carte = await demarrer();
@@ -628,7 +639,10 @@ function amenager(el, site, rang) {
       .catch((erreur) => {
         signalerEchec(el, figure, erreur);
         section.querySelector('.trame-legende')?.classList.add('trame-legende--statique');
-        for (const coche of legende.cases.values()) coche.remove();
+        for (const coche of legende.cases.values()) {
+          coche.parentElement?.classList.remove('fr-checkbox-group', 'fr-checkbox-group--sm');
+          coche.remove();
+        }
         return null;
       }));
 

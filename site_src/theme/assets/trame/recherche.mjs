@@ -187,5 +187,7 @@ function activer(conteneur) {
 for (const adresse of document.querySelectorAll('[data-adresse]')) {
   adresse.textContent = location.origin + location.pathname;
 }
+// …and the address of its PDF map sheet (in the sources), when the site has them.
+for (const lien of document.querySelectorAll('a[data-adresse-pdf]')) lien.textContent = lien.href;
 
 for (const conteneur of document.querySelectorAll('.recherche[data-index]')) activer(conteneur);

@@ -1,0 +1,428 @@
+"""The DSFR theme (the State's design system, opt-in): config, theme folders, the trimmed DSFR
+stylesheet, the built pages, and the same browser checks as the default theme (axe at zero
+violations, the map from local tiles, no request to another host, the legend's check boxes, the
+search, the header's menu on a phone, the pages under their real Content-Security-Policy).
+
+Tests that need the npm package @gouvfr/dsfr skip when it is not installed: it installs only once
+its terms of use are accepted (``DSFR_ACCEPT_LICENSE=1 npm ci``, see the README)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from navigateur import (
+    DSFR_LINES,
+    DSFR_SERVICE,
+    LEGEND_READY,
+    LOCAL_HOST,
+    PHONE,
+    SEARCH_READY,
+    assert_clean,
+    base_url,
+    chromium,
+    communes,
+    dsfr_base_url,
+    dsfr_site,
+    rendered,
+    richest_commune,
+    site,
+    visit,
+    wait_for_map,
+)
+from test_accessibility import axe_violations, focused
+from test_browser import layer_visibility
+
+from trame import dsfr
+from trame.cli import parser
+from trame.config import Dsfr, load_config
+from trame.errors import UserError
+from trame.paths import DEFAULT_THEME_DIR, SITE_SRC, theme_dirs
+
+__all__ = ["base_url", "chromium", "dsfr_base_url", "dsfr_site", "site", "visit"]  # fixtures
+
+
+def ring_shown(page: Any) -> bool:
+    """The focused element shows a focus ring: on itself, or as the DSFR draws it, on its
+    ::before (links that enlarge to their block) or on its label's ::before (check boxes)."""
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            const drawn = (s) => s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+            const label = el.type === 'checkbox' ? el.nextElementSibling : null;
+            return drawn(getComputedStyle(el)) || getComputedStyle(el).boxShadow !== 'none'
+                || drawn(getComputedStyle(el, '::before'))
+                || (label !== null && drawn(getComputedStyle(label, '::before')));
+        }"""
+    )
+
+
+NARRATIVE_PAGES = ["communes/", "accessibilite/", "mentions-legales/", "donnees-personnelles/"]
+
+
+# Config and theme folders ----------------------------------------------------------------------
+
+
+def test_theme_defaults_to_the_neutral_one(territory: Path) -> None:
+    config = load_config(territory)
+    assert config.theme == "default"
+    assert config.dsfr == Dsfr()
+    assert config.dsfr.marianne == ("République", "française")
+
+
+def test_theme_and_marianne_lines_come_from_the_config(territory: Path) -> None:
+    text = territory.read_text(encoding="utf-8")
+    territory.write_text(
+        text + "theme: dsfr\ndsfr: {marianne: [Préfet, du Nord], service: DDTM du Nord}\n",
+        encoding="utf-8",
+    )
+    config = load_config(territory)
+    assert config.theme == "dsfr"
+    assert config.dsfr.marianne == ("Préfet", "du Nord")
+    assert config.dsfr.service == "DDTM du Nord"
+
+
+@pytest.mark.parametrize(
+    ("addition", "message"),
+    [
+        ("theme: etat\n", "à theme : il faut l'une des valeurs 'default' ou 'dsfr', pas 'etat'"),
+        ("dsfr: {marianne: Préfet du Nord}\n", "à dsfr.marianne : il faut une liste"),
+        ("dsfr: {marianne: [a, b, c, d, e]}\n", "à dsfr.marianne : il faut au plus 4 éléments"),
+        ("dsfr: {logo: x}\n", "à dsfr.logo : clé inconnue ; clés permises ici : marianne"),
+    ],
+)
+def test_theme_errors_name_the_key(territory: Path, addition: str, message: str) -> None:
+    territory.write_text(territory.read_text(encoding="utf-8") + addition, encoding="utf-8")
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_config(territory)
+
+
+def test_one_function_maps_a_theme_to_its_folders() -> None:
+    assert theme_dirs("default") == [DEFAULT_THEME_DIR]
+    assert theme_dirs("dsfr") == [SITE_SRC / "theme-dsfr", DEFAULT_THEME_DIR]
+    # Both themes give the same templates; the DSFR theme shares the default one's modules.
+    for name in ("main.html", "commune.html", "404.html"):
+        assert (SITE_SRC / "theme-dsfr" / name).is_file()
+    assert not (SITE_SRC / "theme-dsfr" / "assets" / "trame").exists()
+    with pytest.raises(ValueError, match="unknown theme"):
+        theme_dirs("etat")
+
+
+def test_the_cli_passes_the_theme() -> None:
+    assert parser().parse_args(["build", "--theme", "dsfr"]).theme == "dsfr"
+    assert parser().parse_args(["build"]).theme is None
+    with pytest.raises(SystemExit):
+        parser().parse_args(["build", "--theme", "etat"])
+
+
+def test_a_missing_dsfr_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setattr(dsfr, "DSFR_DIST", tmp_path / "absent")
+    with pytest.raises(UserError, match="DSFR_ACCEPT_LICENSE=1 npm ci"):
+        dsfr.require_dsfr()
+
+
+# The trimmed stylesheet -----------------------------------------------------------------------
+
+SAMPLE = """/*! DSFR vX | SPDX-License-Identifier: Etalab-2.0 */
+:root{--used:var(--chain);--chain:#000091;--unused:red;--also-unused:var(--chain)}
+a{color:var(--used)}
+.fr-btn{padding:1rem}.fr-tag{padding:2rem}
+.fr-btn,.fr-tag{margin:0}
+.fr-btn:not(.fr-tag){border:0}
+[class^=fr-icon-]:before{content:""}[class*=" fr-btn"]{gap:0}
+@media (min-width:62em){.fr-tag{color:red}.fr-btn{color:blue}}
+@media (min-width:78em){.fr-tag{color:red}}
+@font-face{font-family:Marianne;src:url(../fonts/Marianne-Regular.woff2) format("woff2")}
+"""
+
+
+def test_trimming_keeps_what_the_pages_use_and_the_licence_banner() -> None:
+    css = dsfr.trim_stylesheet(SAMPLE, {"fr-btn"}, also_reads=".x{color:var(--own)}")
+    assert css.startswith("/*! DSFR vX | SPDX-License-Identifier: Etalab-2.0 */")
+    assert "a{color:var(--used)}" in css
+    assert ".fr-btn{padding:1rem}" in css
+    assert ".fr-tag" not in css.replace(":not(.fr-tag)", "")
+    assert ".fr-btn{margin:0}" in css
+    assert ".fr-btn:not(.fr-tag){border:0}" in css
+    assert "fr-icon-" not in css and '[class*=" fr-btn"]{gap:0}' in css
+    assert "@media (min-width:62em){.fr-btn{color:blue}}" in css
+    assert "78em" not in css
+    assert "--used:var(--chain)" in css and "--chain:#000091" in css
+    assert "--unused" not in css and "--also-unused" not in css
+    assert "@font-face" in css
+
+
+def test_the_theme_names_its_dsfr_classes_in_its_own_files() -> None:
+    classes = dsfr.used_classes(theme_dirs("dsfr"))
+    for name in ("fr-header", "fr-logo", "fr-footer", "fr-breadcrumb", "fr-search-bar"):
+        assert name in classes
+    # carte.mjs (shared) gives the legend the DSFR's check boxes
+    assert {"fr-checkbox-group", "fr-label"} <= classes
+    assert classes >= dsfr.STATE_CLASSES
+
+
+# The built site -------------------------------------------------------------------------------
+
+
+def html(site_dir: Path, path: str) -> str:
+    return (site_dir / path / "index.html").read_text(encoding="utf-8")
+
+
+def test_pages_carry_the_state_identity_from_the_config(dsfr_site: Path) -> None:
+    commune, _ = richest_commune(dsfr_site)
+    page = html(dsfr_site, commune["url"])
+    assert 'data-trame-theme="dsfr"' in page
+    assert f'<p class="fr-logo">{"<br>".join(DSFR_LINES)}</p>' in page
+    assert f'<p class="fr-header__service-title">{DSFR_SERVICE}</p>' in page
+    assert 'class="fr-breadcrumb"' in page and 'aria-current="page">' in page
+    assert re.search(r'<div class="fr-table"><div class="fr-table__wrapper">.*?<table', page, re.S)
+    assert 'class="fr-notice fr-notice--warning bandeau-fictif"' in page
+    assert "Données fictives de démonstration" in page
+    footer = page[page.index('<footer class="fr-footer"') :]
+    for label, path in (
+        ("Accessibilité : non conforme", "accessibilite/"),
+        ("Mentions légales", "mentions-legales/"),
+        ("Données personnelles", "donnees-personnelles/"),
+    ):
+        link = re.search(rf'<a class="fr-footer__bottom-link" href="([^"]+)">{label}</a>', footer)
+        assert link, label
+        assert (dsfr_site / path / "index.html").is_file()
+        assert link.group(1).endswith(path)
+
+
+def test_every_resource_is_on_the_site_itself(dsfr_site: Path) -> None:
+    """Scripts, styles, fonts and icons: same-origin files; only plain links (the footer's
+    mandatory gouv.fr links) point at other hosts."""
+    for page in sorted(dsfr_site.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for tag in re.findall(r"<(?:script|link|img|source)\b[^>]*>", text):
+            assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", tag), (page, tag)
+        policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text)
+        assert policy and "script-src 'self'" in policy.group(1), page
+    target = dsfr_site / "assets" / "dsfr"
+    css = (target / "dsfr.css").read_text(encoding="utf-8")
+    fonts = (target / dsfr.FONTS_CSS).read_text(encoding="utf-8")
+    assert "@font-face" not in css and fonts.count("@font-face") >= 4
+    urls = re.findall(r"url\(([^)]+)\)", css + fonts)
+    files = [u.strip("\"'") for u in urls if not u.strip("\"'").startswith("data:")]
+    assert any(f.endswith("Marianne-Regular.woff2") for f in files)
+    for name in files:
+        assert not re.match(r"(?:https?:)?//", name), name
+        assert (target / name).is_file(), name
+    assert css.startswith("/*!\n * DSFR v")  # the DSFR's licence banner is kept
+    assert len(css.encode()) < 120_000, "the trimmed stylesheet stays small"
+    for name in dsfr.SCRIPTS:
+        assert (target / f"{name}.module.min.js").is_file()
+
+
+def test_the_default_theme_stays_neutral(demo_site: Path) -> None:
+    for page in sorted(demo_site.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert 'class="fr-' not in text and "data-trame-theme" not in text, page
+    assert not (demo_site / "assets" / "dsfr").exists()
+    assert (demo_site / "mentions-legales" / "index.html").is_file()
+
+
+def test_theme_is_part_of_the_build_key(territory: Path) -> None:
+    from trame.cache import site_key
+
+    config = load_config(territory)
+    dsfr = config.model_copy(update={"theme": "dsfr"})
+    assert site_key(config, pdf=False) != site_key(dsfr, pdf=False)
+
+
+# In Chromium ----------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_axe_home_and_commune_pages(visit: Any, dsfr_site: Path, dsfr_base_url: str) -> None:
+    record = visit("", base=dsfr_base_url)
+    wait_for_map(record)
+    assert axe_violations(record.page) == []
+    assert_clean(record)
+
+    commune, _ = richest_commune(dsfr_site)
+    record = visit(commune["url"], base=dsfr_base_url)
+    wait_for_map(record)
+    page = record.page
+    page.locator("table.trame-elements tbody th button").first.click()
+    page.locator(".maplibregl-popup").wait_for()
+    page.locator(".trame-legende label.fr-label").nth(1).click()  # hide an item
+    assert page.locator(".trame-legende input[type=checkbox]").nth(1).is_checked() is False
+    assert axe_violations(page) == []
+    assert_clean(record)
+
+
+@pytest.mark.browser
+def test_axe_phone_search_and_narrative_pages(
+    visit: Any, dsfr_site: Path, dsfr_base_url: str
+) -> None:
+    commune, _ = richest_commune(dsfr_site)
+    record = visit(commune["url"], base=dsfr_base_url, **PHONE)
+    record.page.wait_for_selector(LEGEND_READY)
+    assert axe_violations(record.page) == []
+    assert_clean(record)
+
+    record = visit(commune["url"], base=dsfr_base_url)
+    page = record.page
+    page.wait_for_selector(SEARCH_READY, state="attached")
+    page.locator("#recherche-commune").fill("sa")
+    page.locator("#recherche-resultats [role=option]").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    assert axe_violations(page) == []
+    assert_clean(record)
+
+    problems = {}
+    for path in NARRATIVE_PAGES:
+        record = visit(path, base=dsfr_base_url)
+        violations = axe_violations(record.page)
+        if violations:
+            problems[path] = violations
+        assert_clean(record)
+    assert problems == {}
+
+
+@pytest.mark.browser
+def test_map_legend_check_boxes_and_keyboard(
+    visit: Any, dsfr_site: Path, dsfr_base_url: str
+) -> None:
+    commune, items = richest_commune(dsfr_site)
+    record = visit(commune["url"], base=dsfr_base_url)
+    wait_for_map(record)
+    page = record.page
+    features = rendered(page)
+    assert {f["item"] for f in features if f["item"]} >= items
+    tiles = [u for u in record.requests if urlsplit(u).path.endswith(".pbf")]
+    assert tiles and all(urlsplit(u).hostname == LOCAL_HOST for u in tiles)
+
+    # The legend's check boxes are the DSFR's: an input, then its label, in a checkbox group.
+    item = sorted(items)[0]
+    group = page.locator(f".trame-legende li[data-item='{item}']")
+    assert "fr-checkbox-group" in (group.get_attribute("class") or "")
+    box = group.locator("input[type=checkbox]")
+    assert group.locator(f"label.fr-label[for='{box.get_attribute('id')}']").count() == 1
+    box.focus()
+    page.keyboard.press("Space")
+    assert not box.is_checked()
+    page.wait_for_function("window.trameCarte.loaded()")
+    assert layer_visibility(page, item) == {"none"}
+    page.evaluate("window.trameCarte.triggerRepaint()")
+    page.wait_for_timeout(100)
+    assert item not in {f["item"] for f in rendered(page)}
+    page.locator(f"label[for='{box.get_attribute('id')}']").click()  # the mouse, on the label
+    assert box.is_checked()
+    assert layer_visibility(page, item) == {"visible"}
+
+    # Keyboard walk: the skip links first, every stop with a visible focus, down to the legend.
+    assert_clean(record)
+    record = visit(commune["url"], base=dsfr_base_url)
+    wait_for_map(record)
+    page = record.page
+    page.keyboard.press("Tab")
+    assert focused(page)["text"] == "Aller au contenu"
+    boxes = 0
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        stop = focused(page)
+        assert ring_shown(page), stop
+        boxes += stop["type"] == "checkbox"
+        if boxes == 2:
+            break
+    else:
+        pytest.fail("the legend's check boxes were not reached with Tab")
+    assert_clean(record)
+
+
+@pytest.mark.browser
+def test_phone_header_opens_the_menu_and_the_search(
+    visit: Any, dsfr_site: Path, dsfr_base_url: str
+) -> None:
+    commune = communes(dsfr_site)[0]
+    record = visit(commune["url"], base=dsfr_base_url, **PHONE)
+    page = record.page
+    page.wait_for_selector("html[data-fr-js]", state="attached")
+    page.wait_for_selector(SEARCH_READY, state="attached")
+    nav = page.get_by_role("navigation", name="Menu principal")
+    assert not nav.is_visible()
+    page.get_by_role("button", name="Menu").click()
+    nav.get_by_role("link", name="Accessibilité").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Rechercher une commune").click()
+    field = page.locator("#recherche-commune")
+    field.wait_for()
+    other = communes(dsfr_site)[1]
+    field.fill(other["nom"][:5])
+    page.locator("#recherche-resultats [role=option]").first.wait_for()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/{other['url']}")
+    assert_clean(record)
+
+
+@pytest.mark.browser
+def test_pages_work_under_their_own_content_security_policy(
+    chromium: Any, dsfr_site: Path, dsfr_base_url: str
+) -> None:
+    """Without bypass_csp: the DSFR's scripts, styles and fonts load as same-origin files, and
+    the browser reports no CSP violation."""
+    commune, _ = richest_commune(dsfr_site)
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        messages: list[str] = []
+        requests: list[str] = []
+        page.on("console", lambda m: messages.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: messages.append(str(e)))
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(dsfr_base_url + commune["url"])
+        page.wait_for_selector("html[data-fr-js]", state="attached")
+        page.wait_for_selector(".trame-carte[data-etat=prete]", state="attached", timeout=20_000)
+        page.wait_for_selector(".fr-breadcrumb [data-fr-js-collapse]", state="attached")
+        # The Marianne files come after the first paint, from the site (dsfr-polices.css).
+        page.wait_for_selector("link[href$='dsfr-polices.css']", state="attached")
+        page.evaluate("document.fonts.ready")
+        page.wait_for_timeout(500)
+        fonts = page.evaluate(
+            "performance.getEntriesByType('resource').map((e) => e.name)"
+            ".filter((n) => n.endsWith('.woff2'))"
+        )
+        assert any(f.endswith("/assets/dsfr/fonts/Marianne-Regular.woff2") for f in fonts), fonts
+        assert messages == []
+        assert all(urlsplit(u).hostname == LOCAL_HOST for u in requests if "://" in u[:8])
+        assert any(u.endswith("/assets/dsfr/core.module.min.js") for u in requests)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_print_uses_the_dsfr_print_styles(visit: Any, dsfr_site: Path, dsfr_base_url: str) -> None:
+    commune, _ = richest_commune(dsfr_site)
+    record = visit(commune["url"], base=dsfr_base_url)
+    page = record.page
+    page.emulate_media(media="print")
+    assert page.locator("figure.trame-carte-statique img").is_visible()
+    assert page.locator(".fr-logo").first.is_visible()
+    for selector in (".trame-carte", ".fr-header__tools", ".fr-breadcrumb", ".fr-skiplinks"):
+        assert not page.locator(selector).first.is_visible(), selector
+    assert page.locator(".trame-adresse").is_visible()
+    assert_clean(record)
+
+
+@pytest.mark.browser
+def test_without_javascript_the_menu_search_link_and_map_remain(
+    visit: Any, dsfr_site: Path, dsfr_base_url: str
+) -> None:
+    commune, _ = richest_commune(dsfr_site)
+    record = visit(commune["url"], base=dsfr_base_url, javascript=False, **PHONE)
+    page = record.page
+    nav = page.get_by_role("navigation", name="Menu principal")
+    assert nav.get_by_role("link", name="Accessibilité").is_visible()
+    assert page.get_by_role("link", name="Trouver une commune dans la liste").is_visible()
+    assert page.locator("figure.trame-carte-statique img").is_visible()
+    assert page.locator(".trame-legende li").first.is_visible()
+    assert page.locator(".fr-breadcrumb__list").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_clean(record)

@@ -304,7 +304,8 @@ def _reuse(previous: Previous, commune: Commune, key: str, site: Path) -> Commun
     paths = commune_paths(commune)
     if (
         not record or record.get("key") != key or commune.insee not in previous.summaries
-        or any(path not in previous.files for path in paths)
+        or any(path not in previous.files or not (previous.site / path).is_file()
+               for path in paths)
     ):  # fmt: skip
         return None
     for path in paths:

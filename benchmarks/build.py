@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -44,13 +45,13 @@ GENERATED = {"hdf": (HDF_DATA, "hauts-de-france"), "france": (FRANCE_DATA, "fran
 
 
 def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> None:
-    """One build (in a fresh process)."""
+    """One build (in a fresh process); its log on stderr when TRAME_BENCH_LOG is set."""
     sys.path.insert(0, str(PROJECT))
     from trame.build import build_site
 
     result = build_site(
-        Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles), quiet=True,
-        workers=int(workers) or None,
+        Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles),
+        quiet=not os.environ.get("TRAME_BENCH_LOG"), workers=int(workers) or None,
     )  # fmt: skip
     files = [p for p in Path(output).rglob("*") if p.is_file()]
     print(
@@ -76,6 +77,7 @@ def main() -> None:
     parser.add_argument("--workers", default="0", help="worker counts, e.g. 2,1 (0: all cores)")
     parser.add_argument("--cold-only", action="store_true", help="no 'unchanged' run")
     parser.add_argument("--work", type=Path, default=None, help="folder for sites (default /tmp)")
+    parser.add_argument("--log", type=Path, default=None, help="each build's own log, appended")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
@@ -102,9 +104,14 @@ def main() -> None:
                     command = [PYTHON, Path(__file__).resolve(), "--child", config, data]
                     command += [work / "site", work / "tiles", workers]
                     for kind in kinds:
+                        if arguments.log:
+                            with arguments.log.open("a", encoding="utf-8") as file:
+                                file.write(f"--- {name} {kind} workers={workers}\n")
                         run = measure(
-                            f"{name} {kind}", command, interval=0.02 if name != "france" else 0.5
-                        )
+                            f"{name} {kind}", command,
+                            env={"TRAME_BENCH_LOG": "1"} if arguments.log else None,
+                            interval=0.02 if name != "france" else 0.5, log=arguments.log,
+                        )  # fmt: skip
                         result = json.loads(run.stdout.strip().splitlines()[-1])
                         runs[kind].append(run)
                         tile_s = result["tile_seconds"]

@@ -62,11 +62,11 @@ def _tree_pss(process: psutil.Process) -> float:
 
 def measure(
     name: str, command: Sequence[str | os.PathLike], env: dict | None = None,
-    interval: float = 0.02,
+    interval: float = 0.02, log: Path | None = None,
 ) -> Run:  # fmt: skip
     """Run ``command`` in a fresh process from the project root; raise if it fails. Memory is
     sampled every ``interval`` seconds (reading a large process's PSS costs time: sample a
-    long run less often)."""
+    long run less often). ``log``: the child's stderr goes to that file as it comes."""
     started = time.perf_counter()
     child = subprocess.Popen(
         [str(c) for c in command],
@@ -91,7 +91,18 @@ def measure(
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.append(child.stdout.read()), daemon=True)
     errors: list[str] = []
-    err_reader = threading.Thread(target=lambda: errors.append(child.stderr.read()), daemon=True)
+
+    def read_errors() -> None:
+        if log is None:
+            errors.append(child.stderr.read())
+            return
+        with log.open("a", encoding="utf-8") as file:  # as it comes, line by line
+            for line in child.stderr:
+                file.write(line)
+                file.flush()
+                errors.append(line)
+
+    err_reader = threading.Thread(target=read_errors, daemon=True)
     reader.start()
     err_reader.start()
     _, status, usage = os.wait4(child.pid, 0)

@@ -27,7 +27,7 @@ from .style import content_security_policy
 from .territory import load_territory
 from .theme import prepare_theme
 from .tiles import TileStats
-from .tilestep import update_tiles, write_tiles
+from .tilestep import tile_digests, update_tiles, write_tiles
 from .validate import ValidationReport
 
 
@@ -151,8 +151,9 @@ def build_site(
         log("Site statique (MkDocs)…", quiet)
         assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, site, config, quiet,
                                communes.pages, theme_spec.assets)  # fmt: skip
+        known = communes.digests | tile_digests(tiles_dir)
         assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
-                                communes.digests, {CACHE_FIELD: communes.cache})  # fmt: skip
+                                known, {CACHE_FIELD: communes.cache})  # fmt: skip
         replace_folder(site, output)
         stages.done("assemblage")
     stages.done("nettoyage")

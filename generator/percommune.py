@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ from .config import Config
 from .crs import wgs84_bounds
 from .features import ItemFeatures, public_attributes
 from .figures import CommuneView, ItemFigures, ItemIndex, area_figures, territory_figures
-from .files import link_file, write_files
+from .files import write_files
 from .style import secure_page
 from .territory import Commune, Territory
 from .theme import ThemeSpec, renderer
@@ -299,19 +301,32 @@ def read_previous(site: Path) -> Previous | None:
 
 
 def _reuse(previous: Previous, commune: Commune, key: str, site: Path) -> CommuneOutput | None:
-    """The commune's files linked from the previous build when its key did not change."""
+    """The commune's files linked from the previous build when its key did not change (and
+    they are all still there)."""
     record = previous.communes.get(commune.insee)
     paths = commune_paths(commune)
     if (
         not record or record.get("key") != key or commune.insee not in previous.summaries
-        or any(path not in previous.files or not (previous.site / path).is_file()
-               for path in paths)
+        or any(path not in previous.files for path in paths)
     ):  # fmt: skip
         return None
-    for path in paths:
-        target = site / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        link_file(previous.site / path, target)
+    old, new = str(previous.site), str(site)
+    made = []
+    try:
+        for path in paths:
+            target = f"{new}/{path}"
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            try:
+                os.link(f"{old}/{path}", target)
+            except FileNotFoundError:
+                raise
+            except OSError:  # another file system
+                shutil.copyfile(f"{old}/{path}", target)
+            made.append(target)
+    except FileNotFoundError:  # deleted since: made again
+        for target in made:
+            os.unlink(target)
+        return None
     return CommuneOutput(
         commune.insee, previous.summaries[commune.insee], record["covered"],
         pages.commune_src_uri(commune),

@@ -145,6 +145,21 @@ def update_tiles(
     return stats, read_tile_report(target)
 
 
+def tile_digests(target: Path) -> dict[str, str]:
+    """SHA-256 of each ``tiles/{z}/{x}/{y}.pbf`` as the site publishes them, from the record
+    of the run that made them (so the manifest does not read every tile again)."""
+    try:
+        saved = json.loads((target / TASKS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {
+        f"tiles/{tile[0]}/{tile[1]}/{tile[2]}.pbf": tile[8]
+        for tiles in saved.get("tasks", {}).values()
+        for tile in tiles
+        if len(tile) > 8
+    }
+
+
 def tiles_are_current(config: Config, target: Path) -> bool:
     """True when ``target`` holds tiles made from these exact inputs and code."""
     return read_key(target) == tiles_key(config) and (target / TILE_REPORT).is_file()

@@ -334,7 +334,7 @@ def build_tiles(
                     tiles = previous.record[key]
                     archive.link_batch(previous.directory, [(z, x, y) for z, x, y, *_ in tiles],
                                        [old.get(z, x, y) for z, x, y, *_ in tiles])  # fmt: skip
-                    for z, x, y, raw, gz, features, thinned, level in tiles:
+                    for z, x, y, raw, gz, features, thinned, level, _ in tiles:
                         thinned = tuple(map(tuple, thinned))
                         stats.add(z, x, y, raw, gz, features, thinned, level, MAX_TILE_BYTES)
                     record[key] = tiles
@@ -353,7 +353,8 @@ def build_tiles(
             if keep_record:
                 record[key] = [
                     [t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features,
-                     [list(pair) for pair in t.thinned], t.level]
+                     [list(pair) for pair in t.thinned], t.level,
+                     hashlib.sha256(t.data).hexdigest()]
                     for t in tiles
                 ]  # fmt: skip
             bar.update(1)
@@ -369,13 +370,24 @@ def build_tiles(
     return dataclasses.replace(result, record=dict(sorted(record.items())), reused=reused)
 
 
+class _OldTiles:
+    """The previous run's gzipped tiles, read from its PMTiles archive in one pass when first
+    asked for (the reader's ``get`` walks the directories again for every tile)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tiles: dict[tuple[int, int, int], bytes] | None = None
+
+    def get(self, z: int, x: int, y: int) -> bytes:
+        if self.tiles is None:
+            from pmtiles.reader import MmapSource, all_tiles
+
+            with self.path.open("rb") as file:
+                self.tiles = {tuple(zxy): bytes(data) for zxy, data in all_tiles(MmapSource(file))}
+        return self.tiles[z, x, y]
+
+
 @contextlib.contextmanager
 def _previous_archive(previous: PreviousTiles | None) -> Iterator[Any]:
-    """The previous run's PMTiles archive, open for reading its gzipped tiles."""
-    if previous is None:
-        yield None
-        return
-    from pmtiles.reader import MmapSource, Reader
-
-    with previous.pmtiles_path.open("rb") as file:
-        yield Reader(MmapSource(file))
+    """The previous run's PMTiles archive, for reading its gzipped tiles."""
+    yield None if previous is None else _OldTiles(previous.pmtiles_path)

@@ -127,10 +127,17 @@ def assemble_site(
 ) -> None:  # fmt: skip
     """MkDocs builds ``docs_dir`` into ``mkdocs_dir``, its pages get their
     Content-Security-Policy, and its files move into ``site_dir``, where the rendered files
-    already are (``pages``: the ``src_uri`` of the pages among them, for the sitemap); the
+    already are (``pages``: the ``src_uri`` of the pages among them, for the sitemap, whose
+    MkDocs rendering is dropped); the
     tiles join them (hard links). ``assets``: the folder of the static files, already there
     (:func:`generator.theme.write_assets`)."""
     mkdocs_build(docs_dir, mkdocs_dir, config, quiet, assets)
+    pages = list(pages)
+    for src_uri in pages:  # MkDocs' own rendering of a page rendered outside it: not kept
+        stem = src_uri.removesuffix(".md")
+        built = mkdocs_dir / (f"{stem}.html" if stem.rsplit("/", 1)[-1] == "index"
+                              else f"{stem}/index.html")  # fmt: skip
+        built.unlink(missing_ok=True)
     add_content_security_policy(mkdocs_dir, content_security_policy(config))
     write_sitemap(mkdocs_dir, config, docs_dir, pages)
     move_tree(mkdocs_dir, site_dir)

@@ -116,9 +116,8 @@ def build_site(
         docs, site = staging / "docs", staging / "site"
         pages.write_narrative_pages(docs)
         theme_spec = prepare_theme(
-            config, docs, site, {pages.EXPLICATION: pages.explication_fragment(config)},
-            content_security_policy(config),
-        )  # fmt: skip
+            config, docs, site, pages.explication_fragments(config), content_security_policy(config)
+        )
 
         # Compute and render each commune (figures, page, static map, API files), in chunks.
         log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
@@ -131,9 +130,9 @@ def build_site(
         stats, tiles_report = tiles.result()
         stages.done("tuiles (fin)")
 
-        # Render the pages of the whole territory (Markdown for MkDocs) and its files.
-        pages.write_pages(docs, config, territory.communes, whole, territory.report,
-                          tiles_report, pdf=pdf)  # fmt: skip
+        # Render the pages and files of the whole territory (the report in Markdown for MkDocs).
+        outside = pages.write_pages(docs, site, config, territory.communes, whole,
+                                    territory.report, tiles_report, theme_spec, pdf)  # fmt: skip
         maps = staticmap.write_territory_map(site, territory, whole.commune)
         api.write_api(site / "api", config, communes.summaries, whole, territory.report,
                       tiles_report)  # fmt: skip
@@ -150,7 +149,7 @@ def build_site(
         # Assemble: MkDocs' pages, the tiles and vendor files join the rendered files.
         log("Site statique (MkDocs)…", quiet)
         assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, site, config, quiet,
-                               communes.pages, theme_spec.assets)  # fmt: skip
+                               [*outside, *communes.pages], theme_spec.assets)  # fmt: skip
         known = communes.digests | tile_digests(tiles_dir)
         assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
                                 known, {CACHE_FIELD: communes.cache})  # fmt: skip

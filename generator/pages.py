@@ -22,8 +22,10 @@ from .figures import CommuneView, ItemFigures
 from .french import french_date, french_number, public_value
 from .paths import PAGES_DIR
 from .staticmap import LEGEND_WIDTH, MAP_HEIGHT, MAP_WIDTH
-from .style import legend_symbol
+from .style import legend_symbol, secure_page
 from .territory import Commune
+from .theme import ThemeSpec, empty_toc
+from .theme import renderer as theme_renderer
 from .validate import ValidationReport
 
 STATIC_MAP_SIZE = (MAP_WIDTH + LEGEND_WIDTH, MAP_HEIGHT)
@@ -118,6 +120,8 @@ def _common(config: Config) -> dict[str, Any]:
 
 EXPLICATION = "explication"
 """The fragment of Markdown shared by every commune page (see :func:`explication_markdown`)."""
+EXPLICATION_HOME = "explication-accueil"
+"""The same, for the home page (at the site's root: links are resolved from there)."""
 
 
 @dataclass(frozen=True)
@@ -137,10 +141,15 @@ def explication_markdown(env: Environment, config: Config) -> str:
     return env.get_template("_explication.md.j2").render(explanatory_text=_explanatory_text(config))
 
 
-def explication_fragment(config: Config) -> tuple[str, str]:
-    """(where, Markdown) of the commune pages' explanatory section: MkDocs renders it once as
-    if on a commune page (same folder depth, so the same relative links)."""
-    return "communes/explication.md", explication_markdown(environment(), config)
+def explication_fragments(config: Config) -> dict[str, tuple[str, str]]:
+    """{name: (where, Markdown)} of the explanatory section of the commune pages and of the
+    home page: MkDocs renders each once as if on such a page (same folder depth, so the same
+    relative links)."""
+    markdown = explication_markdown(environment(), config)
+    return {
+        EXPLICATION: ("communes/explication.md", markdown),
+        EXPLICATION_HOME: ("explication-accueil.md", markdown),
+    }
 
 
 def commune_src_uri(commune: Commune) -> str:
@@ -188,12 +197,14 @@ def render_index(
     communes: list[Commune],
     bbox: tuple[float, float, float, float],
     figures: list[ItemFigures],
-) -> str:
+    explication_html: str,
+    pdf: bool = False,
+) -> PageBody:
+    """The home page's body in HTML (``explication_html``: its explanatory section, already
+    rendered), as MkDocs' Markdown would have left it."""
     title = f"La trame verte et bleue — {config.name}"
-    return env.get_template("index.md.j2").render(
+    content = env.get_template("index.html.j2").render(
         **_common(config),
-        explanatory_text=_explanatory_text(config),
-        front_matter=_front_matter(title=title, description=title),
         title=title,
         communes=sorted(communes, key=lambda c: (c.slug, c.insee)),
         root="./",
@@ -204,20 +215,29 @@ def render_index(
         static_map_size=STATIC_MAP_SIZE,
         static_map_place=f"du territoire {config.name}",
         legend=_legend_rows(config, figures),
+        explication_html=Markup(explication_html),
+        pdf_sheets=pdf,
     )
+    return PageBody("index.md", title, {"title": title, "description": title}, content.strip())
 
 
-def render_commune_list(env: Environment, config: Config, communes: list[Commune]) -> str:
+def render_commune_list(env: Environment, config: Config, communes: list[Commune]) -> PageBody:
+    """The list of every commune (HTML: no Markdown to render)."""
     title = "Les communes"
-    return env.get_template("communes.md.j2").render(
+    content = env.get_template("communes.html.j2").render(
         config=config,
-        front_matter=_front_matter(
-            title=title, description=f"Communes du territoire {config.name}"
-        ),
         title=title,
         communes=sorted(communes, key=lambda c: (c.slug, c.insee)),
         root="../",
     )
+    meta = {"title": title, "description": f"Communes du territoire {config.name}"}
+    return PageBody("communes/index.md", title, meta, content.strip())
+
+
+def front_matter_only(page: PageBody) -> str:
+    """What MkDocs gets for a page rendered outside it: its front matter (MkDocs still lists
+    it in the navigation and the sitemap; its own rendering of it is not kept)."""
+    return f"---\n{_front_matter(**page.meta)}---\n"
 
 
 def render_processing_report(
@@ -258,25 +278,37 @@ def write_narrative_pages(docs_dir: Path) -> None:
 
 def write_pages(
     docs_dir: Path,
+    site_dir: Path,
     config: Config,
     communes: list[Commune],
     whole: CommuneView,
     report: ValidationReport,
     tiles_report: dict[str, Any],
+    spec: ThemeSpec,
     pdf: bool = False,
-) -> None:
-    """index.md, traitement.md and communes/index.md, for MkDocs (the commune pages themselves
-    are rendered outside MkDocs: :func:`render_commune`). ``pdf``: the PDF map sheets are built
-    too, so the pages link to them."""
+) -> list[str]:
+    """The pages of the whole territory. The home page and the commune list (every commune:
+    large) are rendered into the theme outside MkDocs, into ``site_dir``; MkDocs gets their
+    front matter only (for its navigation and sitemap) and the processing report in Markdown.
+    The commune pages themselves are :func:`render_commune`. ``pdf``: the PDF map sheets are
+    built too, so the pages link to them. Returns the ``src_uri`` of the pages rendered here."""
     env = environment()
     env.globals["pdf_sheets"] = pdf
     (docs_dir / "traitement.md").write_text(
         render_processing_report(env, config, report, tiles_report), encoding="utf-8"
     )
-    (docs_dir / "communes").mkdir(parents=True, exist_ok=True)
-    (docs_dir / "index.md").write_text(
-        render_index(env, config, communes, whole.bbox, whole.figures), encoding="utf-8"
-    )
-    (docs_dir / "communes" / "index.md").write_text(
-        render_commune_list(env, config, communes), encoding="utf-8"
-    )
+    home = spec.fragments[EXPLICATION_HOME]
+    bodies = [
+        (render_index(env, config, communes, whole.bbox, whole.figures, home.html, pdf), home.toc),
+        (render_commune_list(env, config, communes), empty_toc()),
+    ]
+    renderer = theme_renderer(spec)
+    for body, toc in bodies:
+        source = docs_dir / body.src_uri
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text(front_matter_only(body), encoding="utf-8")
+        html = renderer.render(body.src_uri, body.title, body.meta, body.content, toc)
+        page = site_dir / body.src_uri.removesuffix(".md").removesuffix("index") / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(secure_page(html, spec.policy), encoding="utf-8")
+    return [body.src_uri for body, _ in bodies]

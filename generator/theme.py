@@ -354,6 +354,13 @@ class ThemeRenderer:
         return output.encode("utf-8", errors="xmlcharrefreplace").decode("utf-8")
 
 
+def empty_toc() -> Any:
+    """The table of contents of a page without Markdown headings."""
+    from mkdocs.structure.toc import get_toc
+
+    return get_toc([])
+
+
 def _build_day(epoch: int) -> str:
     import datetime as dt
 

@@ -78,13 +78,11 @@ def test_the_explanatory_section_is_the_operators_markdown(tmp_path):
     assert "### Le SRCE" in explication_markdown(environment(), config(tmp_path))
 
 
-def test_markdown_does_not_reinterpret_escaped_names(tmp_path):
-    """MkDocs' Markdown must leave the raw HTML blocks of the pages it still builds (the commune
-    list, the home page) and so the escaped names untouched."""
-    import markdown
-
+def test_the_commune_list_carries_names_as_escaped_text(tmp_path):
+    """The commune list is HTML put into the theme as is (no Markdown pass that could read
+    ``*_x_*`` as emphasis): names reach it escaped, nothing else."""
     commune = Commune("59606", EVIL, "evil", (), shapely.box(0, 0, 10, 10))
     page = render_commune_list(environment(), config(tmp_path), [commune])
-    html = markdown.markdown(page.split("---\n", 2)[2], extensions=["attr_list", "tables"])
-    assert "<script>" not in html and "<img src=x" not in html
-    assert "*_x_*" in html  # not turned into emphasis
+    assert "<script>" not in page.content and "<img src=x" not in page.content
+    assert "*_x_*" in page.content and "&lt;script&gt;" in page.content
+    assert page.src_uri == "communes/index.md" and page.meta["title"] == "Les communes"

@@ -51,7 +51,10 @@ def configured_theme(request, monkeypatch, tmp_path):
     return request.param
 
 
-def test_commune_pages_are_the_pages_mkdocs_would_build(configured_theme, tmp_path):
+def test_pages_rendered_outside_mkdocs_are_the_pages_mkdocs_would_build(configured_theme, tmp_path):
+    """A commune page, the home page and the commune list: each rendered outside MkDocs (body
+    in HTML, Markdown section rendered once, the theme around) and built by MkDocs from the
+    same page in Markdown (its section left as Markdown): the same bytes."""
     config = load_config(PROJECT / "layers" / "demo.yml")
     if configured_theme == "dsfr theme":
         config = config.model_copy(update={"theme": "dsfr"})
@@ -59,34 +62,47 @@ def test_commune_pages_are_the_pages_mkdocs_would_build(configured_theme, tmp_pa
     indexes = [ItemIndex(features) for features in territory.features]
     commune = max(territory.communes, key=lambda c: len(c.name))
     view = CommuneView(commune, area_figures(commune.geometry, indexes), (1.0, 2.0, 3.0, 4.0))
+    figures = area_figures(territory.outline, indexes)
     env = pages.environment()
     docs = tmp_path / "docs"
     pages.write_narrative_pages(docs)
-    for stub in ("index.md", "communes/index.md", "traitement.md"):
-        (docs / stub).parent.mkdir(parents=True, exist_ok=True)
-        (docs / stub).write_text(f"# {stub}\n", encoding="utf-8")
-
-    # Outside MkDocs: the body in HTML, its Markdown section rendered once, the theme around.
+    (docs / "traitement.md").write_text("# Traitement\n", encoding="utf-8")
     spec = theme.prepare_theme(
-        config, docs, tmp_path / "out", {pages.EXPLICATION: pages.explication_fragment(config)},
-        "policy",
-    )  # fmt: skip
-    fragment = spec.fragments[pages.EXPLICATION]
-    body = pages.render_commune(env, config, view, fragment.html)
-    direct = theme.ThemeRenderer(spec).render(
-        body.src_uri, body.title, body.meta, body.content, fragment.toc
+        config, docs, tmp_path / "out", pages.explication_fragments(config), "policy"
     )
+    renderer = theme.ThemeRenderer(spec)
+    markdown = pages.explication_markdown(env, config)
 
-    # MkDocs' own build of the same page, written as Markdown (its section left as Markdown).
-    markdown = pages.render_commune(env, config, view, pages.explication_markdown(env, config))
-    front_matter = yaml.safe_dump(body.meta, allow_unicode=True, sort_keys=True)
-    (docs / body.src_uri).write_text(f"---\n{front_matter}---\n\n{markdown.content}\n", "utf-8")
+    def both(render, fragment: str | None) -> tuple[pages.PageBody, str, pages.PageBody]:
+        if fragment is None:
+            body = source = render(None)
+            toc = theme.empty_toc()
+        else:
+            body, source = render(spec.fragments[fragment].html), render(markdown)
+            toc = spec.fragments[fragment].toc
+        return body, renderer.render(body.src_uri, body.title, body.meta, body.content, toc), source
+
+    cases = [
+        both(lambda text: pages.render_commune(env, config, view, text), pages.EXPLICATION),
+        both(lambda text: pages.render_index(env, config, territory.communes, view.bbox,
+                                             figures, text), pages.EXPLICATION_HOME),
+        both(lambda _: pages.render_commune_list(env, config, territory.communes), None),
+    ]  # fmt: skip
+    for body, _, source in cases:
+        front_matter = yaml.safe_dump(body.meta, allow_unicode=True, sort_keys=True)
+        page = docs / body.src_uri
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f"---\n{front_matter}---\n\n{source.content}\n", encoding="utf-8")
     assemble.mkdocs_build(docs, tmp_path / "site", config, quiet=True, assets=spec.assets)
-    built = (tmp_path / "site" / commune.path / "index.html").read_text(encoding="utf-8")
+    for body, direct, _ in cases:
+        stem = body.src_uri.removesuffix(".md").removesuffix("index")
+        built = (tmp_path / "site" / stem.rstrip("/") / "index.html").read_text(encoding="utf-8")
+        assert direct == built, body.src_uri
 
-    assert direct == built
+    direct = cases[0][1]
     assert "Méthode" in direct and commune.insee in direct and "titre-tvb" in direct
     assert f"{spec.assets}/" in direct and (tmp_path / "out" / spec.assets).is_dir()
+    assert 'aria-current="page"' in cases[1][1]  # the home page's navigation item
     if configured_theme == "dsfr theme":
         assert "fr-header" in direct
     if configured_theme == "other theme":
@@ -102,9 +118,8 @@ def test_the_spec_is_small_and_plain(tmp_path):
     docs = tmp_path / "docs"
     pages.write_narrative_pages(docs)
     spec = theme.prepare_theme(
-        config, docs, tmp_path / "out", {pages.EXPLICATION: pages.explication_fragment(config)},
-        "policy",
-    )  # fmt: skip
-    assert len(pickle.dumps(spec)) < 20_000
+        config, docs, tmp_path / "out", pages.explication_fragments(config), "policy"
+    )
+    assert len(pickle.dumps(spec)) < 40_000
     assert json.loads(spec.options)["site_name"] == config.name
     assert "index.md" in spec.documentation and "methode.md" in spec.documentation

@@ -24,7 +24,7 @@ from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
 from .percommune import CACHE_FIELD, render_communes
 from .style import content_security_policy
-from .territory import load_territory
+from .territory import Territory, load_territory
 from .theme import prepare_theme
 from .tiles import TileStats
 from .tilestep import tile_digests, update_tiles, write_tiles
@@ -96,18 +96,36 @@ def build_site(
         log(f"Rien n'a changé : {output} est à jour ({seconds:.1f} s).", quiet)
         return BuildResult(output, manifest["communes"], None, None, seconds, cached=True)
 
-    # Read and validate.
+    # The workers start now, before the data is read: forked later, each would keep its own
+    # copy of every page of the driver's memory the driver changes afterwards.
     stages = Stages()
-    log(f"Lecture des données de « {config.name} »…", quiet)
-    territory = load_territory(config)
-    config = territory.config
-    for warning in territory.report.warnings:
-        log(f"  attention : {warning}", quiet)
-    stages.done("lecture")
+    with parallel.pool(workers, executor) as pool:
+        # Read and validate.
+        log(f"Lecture des données de « {config.name} »…", quiet)
+        territory = load_territory(config)
+        config = territory.config
+        for warning in territory.report.warnings:
+            log(f"  attention : {warning}", quiet)
+        stages.done("lecture")
+        tiles_dir = tiles_dir or TILES_CACHE / config.slug
+        result = _build(territory, tiles_dir, output, key, pool, stages, force, quiet, pdf)
+    stages.done("nettoyage")
+    seconds = time.perf_counter() - started
+    stats, rendered = result
+    tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
+    n = len(territory.communes)
+    log(f"Site construit dans {output} : {n} communes, {tiles}, {seconds:.1f} s ({stages}).", quiet)
+    return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds,
+                       rendered=rendered)  # fmt: skip
 
-    tiles_dir = tiles_dir or TILES_CACHE / config.slug
+
+def _build(
+    territory: Territory, tiles_dir: Path, output: Path, key: str, pool: parallel.Pool,
+    stages: Stages, force: bool, quiet: bool, pdf: bool,
+) -> tuple[TileStats | None, int]:  # fmt: skip
+    """The steps after reading, on the build's pool: (tile statistics, communes rendered)."""
+    config = territory.config
     with (
-        parallel.pool(workers, executor) as pool,
         # The tiles (kept while their inputs and code do not change), on the same workers and
         # at the same time as the communes: each fills the other's idle moments.
         parallel.alongside(update_tiles, territory, tiles_dir, pool, force, quiet) as tiles,
@@ -155,14 +173,7 @@ def build_site(
                                 known, {CACHE_FIELD: communes.cache})  # fmt: skip
         replace_folder(site, output)
         stages.done("assemblage")
-    stages.done("nettoyage")
-
-    seconds = time.perf_counter() - started
-    tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
-    n = len(territory.communes)
-    log(f"Site construit dans {output} : {n} communes, {tiles}, {seconds:.1f} s ({stages}).", quiet)
-    return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds,
-                       rendered=communes.rendered)  # fmt: skip
+    return stats, communes.rendered
 
 
 def build_tiles_only(

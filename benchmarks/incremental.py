@@ -7,9 +7,9 @@ Copies the territory's data into a temporary folder (never the repository), then
 in a fresh process with every core (see common.py):
 
 1. ``cold``: the whole site from empty folders;
-2. ``feature``: the first point obstacle moved 150 m east, built again into the same folders
-   (the build finds what depends on it: the tiles of the tasks whose inputs changed, the
-   communes whose map window holds it, the indexes);
+2. ``feature``: the first reservoir moved 150 m east, built again into the same folders (the
+   build finds what depends on it: the tiles of the tasks whose inputs changed, the communes
+   whose map window meets it, the indexes);
 3. ``rename``: one commune renamed (its page moves), built again;
 4. ``cold (same inputs)``: the inputs of 3 from empty folders; its bytes must be those of 3.
 
@@ -58,7 +58,7 @@ def edit(data: Path, what: str, insee_field: str, name_field: str) -> str:
         layers = []
         for name, _ in pyogrio.list_layers(gpkg):
             meta, _, geometry, fields = pyogrio.raw.read(gpkg, layer=name)
-            if name == "obstacles_ponctuels":
+            if name == "reservoirs_biodiversite":
                 geometries = shapely.from_wkb(geometry)
                 geometries[0] = shapely.transform(geometries[0], lambda xy: xy + [150.0, 0])
                 geometry = shapely.to_wkb(geometries)
@@ -70,7 +70,7 @@ def edit(data: Path, what: str, insee_field: str, name_field: str) -> str:
                 driver="GPKG", geometry_type=meta["geometry_type"], crs=meta["crs"],
                 append=index > 0,
             )  # fmt: skip
-        return "obstacles_ponctuels #1 moved 150 m"
+        return "reservoirs_biodiversite #1 moved 150 m"
     communes = data / "communes.geojson"
     collection = json.loads(communes.read_text(encoding="utf-8"))
     properties = collection["features"][len(collection["features"]) // 2]["properties"]

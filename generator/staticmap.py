@@ -140,6 +140,13 @@ class StaticMaps:
         self.communes = Indexed(c.geometry for c in communes)
         self.boundaries = Indexed(c.geometry.boundary for c in communes)
         self.items = [(f.item, Indexed(f.geometries)) for f in features]
+        self._legend: str | None = None
+
+    def legend(self) -> str:
+        """The legend, the same on every map of the territory: drawn once."""
+        if self._legend is None:
+            self._legend = _legend(self.config)
+        return self._legend
 
     def svg(self, commune: Commune) -> str:
         return commune_svg(self, commune)
@@ -201,13 +208,12 @@ def window_layers(
 
 def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     """The whole SVG document for one commune."""
-    config = maps.config
     to_pixels, _ = _transform(commune.geometry.bounds)
     window, metres_per_pixel = map_window(commune.geometry)
     body = ['<rect width="100%" height="100%" fill="#ffffff"/>',
             f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="{BACKGROUND}"/>',
             *map_layers(maps, window, to_pixels, metres_per_pixel / 2, commune.geometry)]  # fmt: skip
-    body += [_scale_bar(metres_per_pixel), _north_arrow(), _legend(config)]
+    body += [_scale_bar(metres_per_pixel), _north_arrow(), maps.legend()]
     width = MAP_WIDTH + LEGEND_WIDTH
     title = escape(f"Trame verte et bleue — {commune.name}")
     return (

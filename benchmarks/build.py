@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,8 @@ def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> 
         Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles),
         quiet=not os.environ.get("TRAME_BENCH_LOG"), workers=int(workers) or None,
     )  # fmt: skip
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
     files = [p for p in Path(output).rglob("*") if p.is_file()]
     print(
         json.dumps(
@@ -63,6 +66,8 @@ def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> 
                 "tiles": result.tiles.tiles if result.tiles else None,
                 "tile_seconds": result.tiles.seconds if result.tiles else None,
                 "stages": result.stages,
+                "driver_cpu": own.ru_utime + own.ru_stime,
+                "workers_cpu": workers.ru_utime + workers.ru_stime,
                 "files": len(files),
                 "bytes": sum(p.stat().st_size for p in files),
             }
@@ -124,7 +129,10 @@ def main() -> None:
                         )  # fmt: skip
                         stages = ", ".join(f"{k} {v:.1f} s" for k, v in result["stages"].items())
                         print(f"{name} {kind} workers={workers}: {run.wall:.1f} s wall, "
-                              f"CPU {run.user + run.system:.1f} s, peak PSS {run.peak_pss_mb:.0f} MB"
+                              f"CPU {run.user + run.system:.1f} s (driver "
+                              f"{result.get('driver_cpu', 0):.1f} s, workers "
+                              f"{result.get('workers_cpu', 0):.1f} s), "
+                              f"peak PSS {run.peak_pss_mb:.0f} MB"
                               f" ({stages})", flush=True)  # fmt: skip
                 finally:
                     shutil.rmtree(work, ignore_errors=True)

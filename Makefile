@@ -12,6 +12,14 @@ WORKERS ?=
 PORT ?= 8000
 QUIET ?=
 
+# Releases (see README, "Versions"): VERSION=2016-09 names the release, REPLACE=1 lets a build
+# change a published one (logged), RELEASES=dir is the history folder (kept by `make clean`).
+VERSION ?=
+REPLACE ?=
+RELEASES ?=
+RELEASE_OPTIONS = $(if $(VERSION),--version '$(VERSION)') $(if $(REPLACE),--replace) \
+	$(if $(RELEASES),--releases '$(RELEASES)')
+
 TRAME_OPTIONS = --config $(CONFIG) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
 	$(if $(WORKERS),--workers $(WORKERS)) $(if $(QUIET),--quiet)
 
@@ -30,7 +38,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 build: setup
-	$(BIN)/trame build $(TRAME_OPTIONS) --output $(OUTPUT) $(if $(FORCE),--force)
+	$(BIN)/trame build $(TRAME_OPTIONS) --output $(OUTPUT) $(if $(FORCE),--force) $(RELEASE_OPTIONS)
 
 tiles: setup
 	$(BIN)/trame tiles $(TRAME_OPTIONS)

@@ -29,6 +29,13 @@ def _territory_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
 
+def _releases_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--releases", type=Path, default=None,
+        help="history folder (default: the config's `releases`, else releases/<slug>/ beside the site)",
+    )  # fmt: skip
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="trame", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -37,6 +44,15 @@ def parser() -> argparse.ArgumentParser:
     _territory_options(build)
     build.add_argument("--output", type=Path, default=Path("site"), help="site folder")
     build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    build.add_argument(
+        "--version", default=None,
+        help="release id (default: the config's `version`, else the data date YYYY-MM-DD)",
+    )  # fmt: skip
+    build.add_argument(
+        "--replace", action="store_true",
+        help="let this build change a published release (logged in the history)",
+    )  # fmt: skip
+    _releases_option(build)
 
     tiles = commands.add_parser("tiles", help="build the vector tiles only")
     _territory_options(tiles)
@@ -106,6 +122,8 @@ def run(arguments: argparse.Namespace) -> int:
             build_site(
                 arguments.config, arguments.data_dir, arguments.output, workers=workers,
                 executor=executor, quiet=arguments.quiet, force=arguments.force,
+                version=arguments.version, replace=arguments.replace,
+                releases_dir=arguments.releases,
             )  # fmt: skip
     elif arguments.command == "tiles":
         from .build import build_tiles_only

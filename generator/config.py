@@ -99,6 +99,12 @@ class Config:
     """``none`` (default: no request to any other host), ``ign-plan`` or ``ign-ortho``."""
     fictitious_marker: dict[str, str] = field(default_factory=dict)
     """Attribute values that mark a feature as fictitious, e.g. {"ID_SRCE": "FICTIF"}."""
+    version: str | None = None
+    """Default release id (``--version`` wins; else the data date): see generator/releases."""
+    renamed_communes: Any = None
+    """Old INSEE -> new INSEE (a mapping, or a CSV/YAML file name relative to the config)."""
+    releases: Path | None = None
+    """The history folder (default ``releases/<slug>/`` beside the site folder)."""
 
     def with_fictitious(self) -> Config:
         """The same config, its data marked fictitious (found marked in the data itself)."""
@@ -268,7 +274,7 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         {
             "name", "slug", "fictitious", "data_date", "sources", "licence", "producer",
             "communes", "legend", "tiles", "explanatory_text", "site_url", "fictitious_marker",
-            "data_dir", "basemap",
+            "data_dir", "basemap", "version", "renamed_communes", "releases",
         }
     )  # fmt: skip
     slug = root.text("slug")
@@ -366,6 +372,9 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         basemap=basemap,
         site_url=root.text("site_url", required=False),
         fictitious_marker={str(k): str(v) for k, v in marker.items()},
+        version=root.text("version", required=False),
+        renamed_communes=raw.get("renamed_communes"),
+        releases=(config_base / str(raw["releases"])).resolve() if raw.get("releases") else None,
     )
 
 

@@ -114,9 +114,7 @@ def _common(config: Config) -> dict[str, Any]:
     }
 
 
-def render_commune(
-    env: Environment, config: Config, view: CommuneView, release: Any = None
-) -> str:
+def render_commune(env: Environment, config: Config, view: CommuneView, release: Any = None) -> str:
     """``release`` (generator.releases.render.ReleaseInfo) adds the version, citation, changes."""
     commune = view.commune
     title = f"{commune.name} — trame verte et bleue"

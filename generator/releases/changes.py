@@ -100,9 +100,7 @@ class CommuneChanges:
             "previous_release": self.previous,
             "merged_from": self.merged_from,
             "tolerance_m": TOLERANCE_M,
-            **{
-                kind: [e.as_dict() for e in self.elements if e.change == kind] for kind in KINDS
-            },
+            **{kind: [e.as_dict() for e in self.elements if e.change == kind] for kind in KINDS},
             "figures": {
                 f["item"]: {"before": f["before"], "after": f["after"]} for f in self.figures
             },
@@ -122,7 +120,9 @@ class CommuneChanges:
         return {"type": "FeatureCollection", "features": features}
 
 
-def published_elements(detail: dict[str, Any], geojson: dict[str, Any]) -> dict[tuple[str, str], Element]:
+def published_elements(
+    detail: dict[str, Any], geojson: dict[str, Any]
+) -> dict[tuple[str, str], Element]:
     """A commune's elements as one release published them, by (item, id)."""
     pieces: dict[tuple[str, str], list[shapely.Geometry]] = {}
     attributes: dict[tuple[str, str], dict[str, Any]] = {}
@@ -173,7 +173,9 @@ def compare_elements(
         element = before[key]
         label = labels.get(key[0], key[0])
         changes.append(
-            ElementChange("removed", *key, label, element.attributes, None, geometry=element.geometry)
+            ElementChange(
+                "removed", *key, label, element.attributes, None, geometry=element.geometry
+            )
         )
     order = {item: index for index, item in enumerate(labels)}
     changes.sort(key=lambda c: (order.get(c.item, len(order)), c.id, KINDS.index(c.change)))
@@ -230,7 +232,9 @@ def compare_commune(
         old_details.append(old_detail)
         for key, element in published_elements(old_detail, old_geojson).items():
             if key in before:  # an element crossing two merged communes: one element
-                element = Element(*key, element.attributes, before[key].geometry.union(element.geometry))
+                element = Element(
+                    *key, element.attributes, before[key].geometry.union(element.geometry)
+                )
             before[key] = element
     after = published_elements(detail, geojson)
     elements = compare_elements(before, after, labels)

@@ -190,7 +190,9 @@ class History:
         """Write ``release``'s listing (when given), then ``history.json``, each atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
         if release is not None:
-            _atomic_bytes(self.folder / LISTINGS / f"{release}.json", listing_bytes(self._listings[release]))
+            _atomic_bytes(
+                self.folder / LISTINGS / f"{release}.json", listing_bytes(self._listings[release])
+            )
         if event:
             self.log.append({"at": _now(), **event})
         data = {"format": FORMAT, "releases": [asdict(r) for r in self.releases], "log": self.log}

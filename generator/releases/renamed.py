@@ -66,7 +66,9 @@ def load_mergers(config: Config) -> dict[str, Merger]:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except OSError as error:
-            raise UserError(f"{config.config_path} : renamed_communes : fichier {path} illisible ({error})") from None
+            raise UserError(
+                f"{config.config_path} : renamed_communes : fichier {path} illisible ({error})"
+            ) from None
         if path.suffix.lower() == ".csv":
             raw = {
                 row.get("old_insee", ""): {
@@ -98,7 +100,9 @@ def load_mergers(config: Config) -> dict[str, Merger]:
             try:
                 date = dt.date.fromisoformat(str(date)).isoformat()
             except ValueError:
-                raise UserError(f"{where} : entrée {old} : date {date!r} invalide (AAAA-MM-JJ)") from None
+                raise UserError(
+                    f"{where} : entrée {old} : date {date!r} invalide (AAAA-MM-JJ)"
+                ) from None
         name = entry.get("name")
         mergers[old] = Merger(old, new, date, str(name) if name else None)
     return mergers
@@ -111,7 +115,9 @@ def from_decoupage(communes: list[dict[str, Any]]) -> list[Merger]:
         kind = commune.get("type")
         if kind in ("commune-deleguee", "commune-associee"):
             if commune.get("chefLieu") and commune["code"] != commune["chefLieu"]:
-                found[commune["code"]] = Merger(commune["code"], commune["chefLieu"], None, commune.get("nom"))
+                found[commune["code"]] = Merger(
+                    commune["code"], commune["chefLieu"], None, commune.get("nom")
+                )
         elif kind == "commune-actuelle":
             for old in commune.get("anciensCodes", []):
                 found.setdefault(old, Merger(old, commune["code"]))
@@ -128,5 +134,7 @@ def write_csv(mergers: list[Merger], out: Any) -> None:
 
 if __name__ == "__main__":  # python -m generator.releases.renamed communes.json > mapping.csv
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m generator.releases.renamed node_modules/@etalab/decoupage-administratif/data/communes.json")
+        sys.exit(
+            "usage: python -m generator.releases.renamed node_modules/@etalab/decoupage-administratif/data/communes.json"
+        )
     write_csv(from_decoupage(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))), sys.stdout)

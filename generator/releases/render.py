@@ -80,7 +80,11 @@ class ReleaseInfo:
 
     def theme(self) -> dict[str, Any]:
         """For the theme's templates (MkDocs ``extra.trame``)."""
-        return {"version": self.id, "version_date": french_iso(self.date), "site_url": self.site_url}
+        return {
+            "version": self.id,
+            "version_date": french_iso(self.date),
+            "site_url": self.site_url,
+        }
 
     # The commune page ---------------------------------------------------------------------
 
@@ -188,7 +192,11 @@ class ReleaseInfo:
                  "label": element.label, "id": element.id, "details": details}
             )  # fmt: skip
         figures = [
-            {"label": f["label"], "before": figure_text(f["before"]), "after": figure_text(f["after"])}
+            {
+                "label": f["label"],
+                "before": figure_text(f["before"]),
+                "after": figure_text(f["after"]),
+            }
             for f in found.figures
             if f["before"] != f["after"]
         ]
@@ -217,9 +225,7 @@ def _value(attributes: dict[str, Any] | None, name: str) -> str:
 def counts_sentence(counts: dict[str, int]) -> str:
     words = {"added": ("ajout", "ajouts"), "removed": ("suppression", "suppressions"),
              "modified": ("modification", "modifications")}  # fmt: skip
-    parts = [
-        f"{n} {words[kind][n > 1]}" for kind, n in counts.items() if n
-    ]
+    parts = [f"{n} {words[kind][n > 1]}" for kind, n in counts.items() if n]
     return ", ".join(parts) if parts else "aucun changement"
 
 
@@ -363,7 +369,9 @@ def write_release_files(
         )  # fmt: skip
     for entry in mergers.values():
         new = by_insee[entry["into"]].commune
-        folders = [entry["insee"]] + ([f"{entry['insee']}-{entry['slug']}"] if entry["slug"] else [])
+        folders = [entry["insee"]] + (
+            [f"{entry['insee']}-{entry['slug']}"] if entry["slug"] else []
+        )
         for folder in folders:
             name = f"communes/{folder}/index.html"
             html = env.get_template("fusion.html.j2").render(
@@ -413,7 +421,9 @@ def write_release_files(
     )  # fmt: skip
 
 
-def _merger_entries(info: ReleaseInfo, by_insee: dict[str, CommuneView]) -> dict[str, dict[str, Any]]:
+def _merger_entries(
+    info: ReleaseInfo, by_insee: dict[str, CommuneView]
+) -> dict[str, dict[str, Any]]:
     entries = {}
     for old, merger in sorted(info.mergers.items()):
         name, slug = info.merged_names[old]

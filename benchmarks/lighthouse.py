@@ -3,7 +3,7 @@
 Builds Valenciennes Métropole (from ../shared/data) unless --site names a built site, serves it
 locally (trame's server) and runs Lighthouse from benchmarks/node_modules (installed by
 `make bench-setup` from benchmarks/package-lock.json) with Debian's Chromium (headless, the flags
-of docs/field-notes), once per page by default. Prints the four category scores and
+of ../shared/docs/field-notes.md), once per page by default. Prints the four category scores and
 the metrics behind the performance score; keeps each JSON report with --keep DIR.
 
     .venv/bin/python benchmarks/lighthouse.py [--runs 1] [--site DIR] [--keep DIR]

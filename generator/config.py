@@ -1,4 +1,9 @@
-"""The territory config: one YAML file, parsed into typed, validated, frozen dataclasses.
+"""The territory config: one YAML file, parsed into typed, validated, frozen pydantic models.
+
+Each key is declared once, below: its type, its default and a one-line doc (``description``).
+The models validate the YAML (unknown keys refused), :func:`load_config` turns every problem into
+one French message naming the file and the key path, and the README's config reference is written
+from the same declarations (:func:`config_reference`; a test compares them).
 
 The legend item is the single definition that tiles, map style, legend, figures and pages read:
 nothing else in the code knows a layer's colour, filter or label.
@@ -7,108 +12,347 @@ nothing else in the code knows a layer's colour, filter or label.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from .errors import UserError
 from .filters import Filter, parse_filter
 
 GeometryKind = Literal["polygon", "line", "point"]
-GEOMETRY_KINDS: tuple[GeometryKind, ...] = ("polygon", "line", "point")
+GEOMETRY_KINDS: tuple[GeometryKind, ...] = get_args(GeometryKind)
+Basemap = Literal["none", "ign-plan", "ign-ortho"]
+BASEMAPS: tuple[Basemap, ...] = get_args(Basemap)
 _ITEM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-BASEMAPS = ("none", "ign-plan", "ign-ortho")
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 
-@dataclass(frozen=True)
-class Source:
-    """A layer in a file: ``path`` is absolute once the config is loaded."""
+class _Shown:
+    """How a value type is named in the README's config reference (Annotated metadata)."""
 
-    path: Path
-    layer: str | None = None
-
-    def describe(self) -> str:
-        return f"{self.path}" + (f" (layer {self.layer!r})" if self.layer else "")
+    def __init__(self, name: str):
+        self.name = name
 
 
-@dataclass(frozen=True)
-class Style:
+def _refuse(message: str) -> PydanticCustomError:
+    """A validation failure whose (French) message reaches the user as is."""
+    return PydanticCustomError("trame", "{message}", {"message": message})
+
+
+def _identifier(value: str) -> str:
+    if not _ITEM_ID.match(value):
+        raise _refuse(
+            f"{value!r} n'est pas un identifiant valide ; utilisez des lettres minuscules sans "
+            "accent, des chiffres et des tirets, par exemple 'reservoirs-a-preserver'"
+        )
+    return value
+
+
+def _colour(value: str) -> str:
+    if not _COLOUR.match(value):
+        raise _refuse(f"il faut une couleur comme '#2e7d32', pas {value!r} ; corrigez la valeur")
+    return value
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _refuse(f"il faut une date AAAA-MM-JJ, par exemple 2016-09-30, pas {_shown(value)}")
+
+
+def _filter(value: Any) -> Filter | None:
+    if value is None or isinstance(value, Filter):
+        return value
+    if not isinstance(value, str):
+        raise _refuse(
+            f"il faut un filtre en texte, par exemple \"OBJ_ASSI == '02'\", pas {value!r}"
+        )
+    if not value.strip():
+        return None
+    try:
+        return parse_filter(value)
+    except ValueError as error:
+        raise _refuse(f"{error} ; corrigez le filtre") from None
+
+
+def _blank_is_none(value: Any) -> Any:
+    return value or None
+
+
+Identifier = Annotated[str, AfterValidator(_identifier), _Shown("identifier (`a-z`, `0-9`, `-`)")]
+Colour = Annotated[str, AfterValidator(_colour), _Shown("colour (`#rrggbb` or `#rgb`)")]
+# Strict: "2" is not a number, `1` is not `true`, `true` is not a number (YAML says which is which).
+Number = Annotated[float, Strict()]
+Integer = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
+Date = Annotated[dt.date, BeforeValidator(_date), _Shown("date (`YYYY-MM-DD`)")]
+FilterText = Annotated[Filter | None, PlainValidator(_filter), _Shown("filter (text)")]
+POLYGON_OPACITY = 0.6
+OPAQUE = 1.0
+"""The opacity of lines, points and commune outlines whose style gives none."""
+
+
+class _Model(BaseModel):
+    """A mapping of the config: unknown keys refused, immutable once loaded."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, arbitrary_types_allowed=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, data: Any) -> Any:
+        """A key left empty in YAML (``fields:``) takes its default, as if it were absent."""
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
+
+
+def _context(info: ValidationInfo) -> dict[str, Any]:
+    return info.context or {}
+
+
+class Source(_Model):
+    """A layer in a file (GeoPackage, Shapefile or GeoJSON)."""
+
+    model_config = ConfigDict(title="source")
+
+    path: Path = Field(
+        description="the file, relative to `DATA_DIR` (or `data_dir`, or the config's folder)"
+    )
+    layer: Annotated[str | None, AfterValidator(_blank_is_none)] = Field(
+        None, description="the layer in the file, when it holds several (GeoPackage)"
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _in_data_dir(cls, path: Path, info: ValidationInfo) -> Path:
+        base = _context(info).get("data_dir")
+        return (base / path).resolve() if base else path
+
+
+class Style(_Model):
     """How a legend item is drawn, on the web map, in the legend and on the static map."""
 
-    color: str
-    outline: str | None = None
-    opacity: float = 0.6
-    width: float = 2.0
-    dash: tuple[float, ...] | None = None
-    radius: float = 5.0
-    symbol: Literal["circle", "square", "triangle"] = "circle"
+    model_config = ConfigDict(title="style")
+
+    color: Colour = Field(description="fill colour of polygons and points, colour of lines")
+    outline: Colour | None = Field(None, description="outline colour of polygons and points")
+    opacity: Number = Field(
+        POLYGON_OPACITY, ge=0, le=1, description="opacity; lines and points default to 1"
+    )
+    width: Number = Field(2.0, ge=0, le=20, description="line width, in pixels")
+    dash: Annotated[
+        tuple[Annotated[float, Strict(), Field(gt=0)], ...] | None,
+        AfterValidator(_blank_is_none),
+    ] = Field(None, description="dashes of a line, in line widths, e.g. `[2, 1]`")
+    radius: Number = Field(5.0, ge=1, le=30, description="radius of a point, in pixels")
 
 
-@dataclass(frozen=True)
-class LegendItem:
-    id: str
-    label: str
-    description: str
-    source: Source
-    geometry: GeometryKind
-    style: Style
-    filter: Filter | None = None
-    id_field: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
-    """Attributes shown to the public, in order: source field name -> French label."""
+def _opaque_unless_set(style: Style) -> Style:
+    if "opacity" in style.model_fields_set:
+        return style
+    return style.model_copy(update={"opacity": OPAQUE})
 
 
-@dataclass(frozen=True)
-class Communes:
-    source: Source
-    insee_field: str
-    name_field: str
-    postcodes_field: str | None = None
-    style: Style = Style(color="#4a4a4a", width=1.0, opacity=1.0)
+class LegendItem(_Model):
+    """The one definition of a layer that feeds the tiles, the map style, the legend and the
+    figures."""
+
+    model_config = ConfigDict(title="legend item")
+
+    id: Identifier = Field(
+        description="stable id (`reservoirs-a-preserver`): the tile layer, the API key, the style "
+        "layer"
+    )
+    label: str = Field(description="the name on the map's legend (French)")
+    description: str = Field("", description="what the item is, under its label (French)")
+    source: Source = Field(description="where the features are")
+    geometry: GeometryKind = Field(description="the kind of features")
+    style: Style = Field(description="how the features are drawn")
+    filter: FilterText = Field(
+        None,
+        description="features to keep: comparisons `==`, `!=`, `in`, `not in` joined by `and`, "
+        "`or`, `not`, e.g. `OBJ_ASSI == '02'`; codes are compared as text",
+    )
+    id_field: str | None = Field(None, description="the attribute that identifies an element")
+    fields: dict[str, str] = Field(
+        {}, description="attributes shown to the public, in order: `FIELD: Libellé`"
+    )
+
+    @field_validator("style")
+    @classmethod
+    def _lines_and_points_opaque(cls, style: Style, info: ValidationInfo) -> Style:
+        return style if info.data.get("geometry") == "polygon" else _opaque_unless_set(style)
 
 
-@dataclass(frozen=True)
-class Tiles:
-    name: str
-    minzoom: int = 0
-    maxzoom: int = 14
+class Communes(_Model):
+    """The communes: one polygon each, with its INSEE code and its name."""
+
+    model_config = ConfigDict(title="communes")
+
+    source: Source = Field(description="where the communes are")
+    insee_field: str = Field(description="the attribute holding the INSEE code")
+    name_field: str = Field(description="the attribute holding the commune's name")
+    postcodes_field: str | None = Field(
+        None, description="the attribute holding the postcodes, `;`-separated"
+    )
+    style: Style = Field(
+        Style(color="#4a4a4a", width=1.0, opacity=OPAQUE),
+        description="how the communes' outlines are drawn",
+    )
+
+    @field_validator("style")
+    @classmethod
+    def _outline_opaque(cls, style: Style) -> Style:
+        return _opaque_unless_set(style)
 
 
-@dataclass(frozen=True)
-class Config:
-    name: str
-    slug: str
-    fictitious: bool
-    data_date: dt.date
-    sources: tuple[str, ...]
-    licence: str
-    communes: Communes
-    legend: tuple[LegendItem, ...]
-    tiles: Tiles
-    explanatory_text: Path
-    config_path: Path
-    legend_path: Path | None = None
-    producer: str = ""
-    site_url: str | None = None
-    basemap: str = "none"
-    """``none`` (default: no request to any other host), ``ign-plan`` or ``ign-ortho``."""
-    fictitious_marker: dict[str, str] = field(default_factory=dict)
-    """Attribute values that mark a feature as fictitious, e.g. {"ID_SRCE": "FICTIF"}."""
-    version: str | None = None
-    """Default release id (``--version`` wins; else the data date): see generator/releases."""
-    renamed_communes: Any = None
-    """Old INSEE -> new INSEE (a mapping, or a CSV/YAML file name relative to the config)."""
-    releases: Path | None = None
-    """The history folder (default ``releases/<slug>/`` beside the site folder)."""
+class Tiles(_Model):
+    """The vector tiles."""
 
-    def with_fictitious(self) -> Config:
-        """The same config, its data marked fictitious (found marked in the data itself)."""
-        return replace(self, fictitious=True)
+    model_config = ConfigDict(title="tiles")
+
+    name: str | None = Field(None, description="names the `.pmtiles` file; default: the slug")
+    minzoom: Integer = Field(0, ge=0, le=22, description="lowest zoom level of the tiles")
+    maxzoom: Integer = Field(14, ge=0, le=22, description="highest zoom level of the tiles")
+
+    @model_validator(mode="after")
+    def _zooms_in_order(self) -> Tiles:
+        if self.minzoom > self.maxzoom:
+            raise _refuse(
+                f"minzoom {self.minzoom} est au-dessus de maxzoom {self.maxzoom} ; "
+                "inversez-les ou corrigez l'un des deux"
+            )
+        return self
+
+
+class Config(_Model):
+    """One YAML file per territory, e.g. `layers/demo.yml`."""
+
+    model_config = ConfigDict(title="territory config")
+
+    name: str = Field(description="the territory's name, shown on every page")
+    slug: Identifier = Field(description="names the territory's files, e.g. `tiles/<slug>/`")
+    fictitious: Flag = Field(
+        False,
+        description="`true` when the data is made up: every page says so (also set when a "
+        "feature carries `fictitious_marker`)",
+    )
+    fictitious_marker: dict[str, str] = Field(
+        {}, description="attribute values that mark fictitious data, e.g. `{ID_SRCE: FICTIF}`"
+    )
+    data_date: Date = Field(description="date of the data")
+    sources: tuple[str, ...] = Field(
+        (), description="source lines, shown on pages and as the map attribution"
+    )
+    licence: str = Field("", description="licence of the data, shown in the footer and sources")
+    producer: str = Field("", description="who made the data, shown in the footer and sources")
+    explanatory_text: Path = Field(
+        description="Markdown file (relative to the config) shown on every page; use `###` headings"
+    )
+    data_dir: Path | None = Field(
+        None,
+        description="default folder of data paths (relative to the config); `DATA_DIR` "
+        "overrides it",
+    )
+    site_url: str | None = Field(None, description="the site's public URL")
+    version: str | None = Field(
+        None,
+        description="id of the release a build makes (`VERSION=` wins; default: the data date "
+        "`YYYY-MM-DD`)",
+    )
+    renamed_communes: dict[str, Any] | str | None = Field(
+        None,
+        description="communes merged into others: `{old INSEE: new INSEE}`, or a CSV or YAML "
+        "file holding that table (relative to the config)",
+    )
+    releases: Path | None = Field(
+        None,
+        description="the history folder of the releases (relative to the config; default "
+        "`releases/<slug>/` beside the site folder)",
+    )
+    basemap: Basemap = Field(
+        "none",
+        description="background map: `none` makes no request to any other host; the others "
+        "are IGN Géoplateforme maps",
+    )
+    tiles: Tiles = Field(Tiles(), validate_default=True, description="the vector tiles")
+    communes: Communes = Field(description="the communes layer")
+    legend: tuple[LegendItem, ...] = Field(
+        min_length=1,
+        description="the legend items, or the path of a YAML file holding that list (relative "
+        "to the config)",
+    )
+    # Not keys of the YAML file: load_config sets them (exclude=True marks them).
+    config_path: Path = Field(exclude=True, description="the config file")
+    legend_path: Path | None = Field(
+        None, exclude=True, description="the legend file, when `legend` names one"
+    )
+
+    @field_validator("explanatory_text")
+    @classmethod
+    def _text_exists(cls, path: Path, info: ValidationInfo) -> Path:
+        base = _context(info).get("config_dir")
+        path = (base / path).resolve() if base else path
+        if not path.is_file():
+            raise _refuse(
+                f"fichier introuvable : {path} ; indiquez un fichier Markdown, relatif au "
+                "dossier de la configuration"
+            )
+        return path
+
+    @field_validator("data_dir", "releases")
+    @classmethod
+    def _relative_to_config(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        base = _context(info).get("config_dir")
+        return (base / path).resolve() if base and path else path
+
+    @field_validator("tiles")
+    @classmethod
+    def _tiles_named_after_slug(cls, tiles: Tiles, info: ValidationInfo) -> Tiles:
+        slug = info.data.get("slug")
+        return tiles if tiles.name or not slug else tiles.model_copy(update={"name": slug})
+
+    @field_validator("legend")
+    @classmethod
+    def _ids_unique(cls, legend: tuple[LegendItem, ...]) -> tuple[LegendItem, ...]:
+        first: dict[str, int] = {}
+        for index, item in enumerate(legend):
+            if item.id in first:
+                raise _refuse(
+                    f"l'id {item.id!r} sert deux fois (legend[{first[item.id]}] et "
+                    f"legend[{index}]) ; donnez à chaque élément un id différent"
+                )
+            first[item.id] = index
+        return legend
 
     def item(self, item_id: str) -> LegendItem:
         for item in self.legend:
@@ -116,135 +360,9 @@ class Config:
                 return item
         raise KeyError(item_id)
 
-
-class _Reader:
-    """Walks the YAML mapping, remembering where it is, so every error names the exact key."""
-
-    def __init__(self, path: Path, data: Any, where: str = ""):
-        self.path = path
-        self.data = data
-        self.where = where
-
-    def fail(self, message: str) -> UserError:
-        at = f" at {self.where}" if self.where else ""
-        return UserError(f"{self.path}: config error{at}: {message}")
-
-    def mapping(self, allowed: set[str]) -> dict[str, Any]:
-        if not isinstance(self.data, dict):
-            raise self.fail(f"expected a mapping of keys, got {type(self.data).__name__}")
-        unknown = sorted(set(map(str, self.data)) - allowed)
-        if unknown:
-            raise self.fail(
-                f"unknown key(s) {', '.join(unknown)}; allowed keys are {', '.join(sorted(allowed))}"
-            )
-        return self.data
-
-    def child(self, key: str | int) -> _Reader:
-        data = self.data[key] if isinstance(self.data, list) else self.data.get(key)
-        where = f"{self.where}[{key}]" if isinstance(key, int) else f"{self.where}.{key}"
-        return _Reader(self.path, data, where.lstrip("."))
-
-    def text(self, key: str, default: str | None = None, required: bool = True) -> str | None:
-        value = self.data.get(key, default) if isinstance(self.data, dict) else default
-        if value is None:
-            if required:
-                raise self.child(key).fail("this key is required")
-            return None
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise self.child(key).fail(f"expected text, got {value!r}")
-        return str(value)
-
-    def number(self, key: str, default: float, low: float, high: float) -> float:
-        value = self.data.get(key, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not low <= value <= high
-        ):
-            raise self.child(key).fail(f"expected a number between {low} and {high}, got {value!r}")
-        return float(value)
-
-
-def _source(reader: _Reader, base: Path) -> Source:
-    data = reader.mapping({"path", "layer"})
-    path = reader.text("path")
-    assert path is not None
-    layer = reader.text("layer", required=False)
-    return Source(path=(base / path).resolve(), layer=layer if data.get("layer") else None)
-
-
-def _style(reader: _Reader, geometry: str) -> Style:
-    reader.mapping({"color", "outline", "opacity", "width", "dash", "radius", "symbol"})
-    colours = {}
-    for key in ("color", "outline"):
-        value = reader.text(key, required=key == "color")
-        if value is not None and not _COLOUR.match(value):
-            raise reader.child(key).fail(f"expected a colour like '#2e7d32', got {value!r}")
-        colours[key] = value
-    dash = reader.data.get("dash")
-    if dash is not None and (
-        not isinstance(dash, list) or not all(isinstance(d, int | float) and d > 0 for d in dash)
-    ):
-        raise reader.child("dash").fail("expected a list of positive numbers, e.g. [2, 1]")
-    symbol = reader.text("symbol", default="circle")
-    if symbol not in ("circle", "square", "triangle"):
-        raise reader.child("symbol").fail(f"expected circle, square or triangle, got {symbol!r}")
-    default_opacity = 0.6 if geometry == "polygon" else 1.0
-    return Style(
-        color=colours["color"],
-        outline=colours["outline"],
-        opacity=reader.number("opacity", default_opacity, 0.0, 1.0),
-        width=reader.number("width", 2.0, 0.0, 20.0),
-        dash=tuple(float(d) for d in dash) if dash else None,
-        radius=reader.number("radius", 5.0, 1.0, 30.0),
-        symbol=symbol,  # type: ignore[arg-type]
-    )
-
-
-def _legend_item(reader: _Reader, data_base: Path) -> LegendItem:
-    reader.mapping(
-        {
-            "id",
-            "label",
-            "description",
-            "source",
-            "filter",
-            "geometry",
-            "id_field",
-            "fields",
-            "style",
-        }
-    )
-    item_id = reader.text("id")
-    assert item_id is not None
-    if not _ITEM_ID.match(item_id):
-        raise reader.child("id").fail(
-            f"{item_id!r} is not a valid id: use lower-case letters, digits and dashes"
-        )
-    geometry = reader.text("geometry")
-    if geometry not in GEOMETRY_KINDS:
-        raise reader.child("geometry").fail(
-            f"expected one of {', '.join(GEOMETRY_KINDS)}, got {geometry!r}"
-        )
-    filter_text = reader.text("filter", required=False)
-    try:
-        item_filter = parse_filter(filter_text) if filter_text else None
-    except ValueError as error:
-        raise reader.child("filter").fail(str(error)) from None
-    fields = reader.data.get("fields") or {}
-    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
-        raise reader.child("fields").fail("expected a mapping of field name to French label")
-    return LegendItem(
-        id=item_id,
-        label=reader.text("label") or "",
-        description=reader.text("description", default="") or "",
-        source=_source(reader.child("source"), data_base),
-        geometry=geometry,  # type: ignore[arg-type]
-        style=_style(reader.child("style"), geometry),
-        filter=item_filter,
-        id_field=reader.text("id_field", required=False),
-        fields={str(k): v for k, v in fields.items()},
-    )
+    def with_fictitious(self) -> Config:
+        """This config, marked fictitious (a feature carries ``fictitious_marker``)."""
+        return self.model_copy(update={"fictitious": True})
 
 
 def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
@@ -259,123 +377,60 @@ def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(
-            f"{path}: config file not found; pass CONFIG=path/to/territory.yml"
+            f"{path} : fichier de configuration introuvable ; "
+            "indiquez-le avec CONFIG=chemin/vers/territoire.yml"
         ) from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise UserError(f"{path}: not valid YAML: {error}") from None
-    config_base = path.parent.resolve()
-    root = _Reader(path, raw)
-    default_data_dir = root.text("data_dir", required=False) if isinstance(raw, dict) else None
+        raise UserError(f"{path} : YAML invalide ({error}) ; corrigez la syntaxe") from None
+    if not isinstance(raw, dict):
+        raise UserError(_problem(path, (), f"il faut une table de clés, pas {_shown(raw)}"))
+    for key in raw:
+        if key in _set_by_loader(Config):
+            raise UserError(_problem(path, (key,), _unknown_key(Config)))
+    config_dir = path.parent.resolve()
+    legend, legend_path = raw.get("legend"), None
+    if isinstance(legend, str):
+        # A legend shared by several territories lives in its own file (one definition).
+        legend_path = (config_dir / legend).resolve()
+        try:
+            legend = yaml.safe_load(legend_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(
+                _problem(
+                    path,
+                    ("legend",),
+                    f"fichier de légende introuvable : {legend_path} ; "
+                    "vérifiez son chemin, relatif au dossier de la configuration",
+                )
+            ) from None
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
+            raise UserError(
+                _problem(
+                    path,
+                    ("legend",),
+                    f"impossible de lire le fichier de légende {legend_path} ({error}) ; "
+                    "corrigez-le ou indiquez-en un autre",
+                )
+            ) from None
     if data_dir:
         data_base = Path(data_dir).resolve()
+    elif isinstance(raw.get("data_dir"), str):
+        data_base = (config_dir / raw["data_dir"]).resolve()
     else:
-        data_base = (config_base / default_data_dir).resolve() if default_data_dir else config_base
-    root.mapping(
-        {
-            "name", "slug", "fictitious", "data_date", "sources", "licence", "producer",
-            "communes", "legend", "tiles", "explanatory_text", "site_url", "fictitious_marker",
-            "data_dir", "basemap", "version", "renamed_communes", "releases",
-        }
-    )  # fmt: skip
-    slug = root.text("slug")
-    assert slug is not None
-    if not _ITEM_ID.match(slug):
-        raise root.child("slug").fail("use lower-case letters, digits and dashes")
-    data_date = raw.get("data_date")
-    if isinstance(data_date, str):
-        try:
-            data_date = dt.date.fromisoformat(data_date)
-        except ValueError:
-            data_date = None
-    if not isinstance(data_date, dt.date):
-        raise root.child("data_date").fail("expected a date like 2016-09-30")
-    sources = raw.get("sources") or []
-    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-        raise root.child("sources").fail("expected a list of texts")
-    fictitious = raw.get("fictitious", False)
-    if not isinstance(fictitious, bool):
-        raise root.child("fictitious").fail("expected true or false")
-    marker = raw.get("fictitious_marker") or {}
-    if not isinstance(marker, dict):
-        raise root.child("fictitious_marker").fail("expected a mapping like {ID_SRCE: FICTIF}")
-
-    communes_reader = root.child("communes")
-    communes_reader.mapping({"source", "insee_field", "name_field", "postcodes_field", "style"})
-    communes = Communes(
-        source=_source(communes_reader.child("source"), data_base),
-        insee_field=communes_reader.text("insee_field") or "",
-        name_field=communes_reader.text("name_field") or "",
-        postcodes_field=communes_reader.text("postcodes_field", required=False),
-        **(
-            {"style": _style(communes_reader.child("style"), "line")}
-            if communes_reader.data.get("style")
-            else {}
-        ),
-    )
-
-    legend_reader = root.child("legend")
-    legend_path = None
-    if isinstance(legend_reader.data, str):
-        # A legend shared by several territories lives in its own file (one definition).
-        legend_path = (config_base / legend_reader.data).resolve()
-        try:
-            legend_data = yaml.safe_load(legend_path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as error:
-            raise legend_reader.fail(f"cannot read legend file {legend_path}: {error}") from None
-        legend_reader = _Reader(legend_path, legend_data, "legend")
-    if not isinstance(legend_reader.data, list) or not legend_reader.data:
-        raise legend_reader.fail("expected a non-empty list of legend items")
-    legend = tuple(
-        _legend_item(legend_reader.child(i), data_base) for i in range(len(legend_reader.data))
-    )
-    seen: set[str] = set()
-    for index, item in enumerate(legend):
-        if item.id in seen:
-            raise legend_reader.child(index).fail(f"legend item id {item.id!r} is used twice")
-        seen.add(item.id)
-
-    tiles_reader = root.child("tiles")
-    if tiles_reader.data is None:
-        tiles_reader.data = {}
-    tiles_reader.mapping({"name", "minzoom", "maxzoom"})
-    minzoom = int(tiles_reader.number("minzoom", 0, 0, 22))
-    maxzoom = int(tiles_reader.number("maxzoom", 14, 0, 22))
-    if minzoom > maxzoom:
-        raise tiles_reader.fail(f"minzoom {minzoom} is above maxzoom {maxzoom}")
-
-    basemap = root.text("basemap", default="none") or "none"
-    if basemap not in BASEMAPS:
-        raise root.child("basemap").fail(f"expected one of {', '.join(BASEMAPS)}, got {basemap!r}")
-
-    text_path = root.text("explanatory_text")
-    assert text_path is not None
-    explanatory_text = (config_base / text_path).resolve()
-    if not explanatory_text.is_file():
-        raise root.child("explanatory_text").fail(f"file not found: {explanatory_text}")
-
-    return Config(
-        name=root.text("name") or "",
-        slug=slug,
-        fictitious=fictitious,
-        data_date=data_date,
-        sources=tuple(sources),
-        licence=root.text("licence", default="") or "",
-        producer=root.text("producer", default="") or "",
-        communes=communes,
-        legend=legend,
-        tiles=Tiles(
-            name=tiles_reader.text("name", default=slug) or slug, minzoom=minzoom, maxzoom=maxzoom
-        ),
-        explanatory_text=explanatory_text,
-        config_path=path.resolve(),
-        legend_path=legend_path,
-        basemap=basemap,
-        site_url=root.text("site_url", required=False),
-        fictitious_marker={str(k): str(v) for k, v in marker.items()},
-        version=root.text("version", required=False),
-        renamed_communes=raw.get("renamed_communes"),
-        releases=(config_base / str(raw["releases"])).resolve() if raw.get("releases") else None,
-    )
+        data_base = config_dir
+    data = {**raw, "legend": legend, "config_path": path.resolve(), "legend_path": legend_path}
+    try:
+        return Config.model_validate(
+            data, context={"config_dir": config_dir, "data_dir": data_base}
+        )
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors(include_url=False):
+            where, explained = detail["loc"], _explain(detail)
+            file = legend_path if legend_path and where[:1] == ("legend",) else path
+            if explained:
+                problems.append(_problem(file, where, explained))
+        raise UserError("\n".join(problems)) from None
 
 
 def build_date(config: Config) -> dt.datetime:
@@ -384,3 +439,188 @@ def build_date(config: Config) -> dt.datetime:
     if epoch and epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
     return dt.datetime.combine(config.data_date, dt.time(), tzinfo=dt.UTC)
+
+
+# Error messages -----------------------------------------------------------------------------
+
+_EXPECTED = {
+    "string_type": "un texte",
+    "float_type": "un nombre",
+    "float_parsing": "un nombre",
+    "int_type": "un nombre entier",
+    "int_parsing": "un nombre entier",
+    "int_from_float": "un nombre entier",
+    "bool_type": "true ou false",
+    "bool_parsing": "true ou false",
+    "model_type": "une table de clés (clé: valeur)",
+    "model_attributes_type": "une table de clés (clé: valeur)",
+    "dict_type": "une table de clés (clé: valeur)",
+    "tuple_type": "une liste",
+    "list_type": "une liste",
+    "path_type": "un chemin de fichier",
+}
+
+
+def _problem(file: Path, loc: tuple[str | int, ...], message: str) -> str:
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    at = f" à {where.lstrip('.')}" if where else ""
+    return f"{file} : erreur de configuration{at} : {message}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "une table de clés"
+    if isinstance(value, list | tuple):
+        return "une liste"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _explain(detail: Any) -> str | None:
+    """One French sentence for one pydantic error: what is wrong, and what to do.
+
+    None when the error only follows from others (a list whose every element was refused).
+    """
+    kind, ctx, value = detail["type"], detail.get("ctx") or {}, detail.get("input")
+    if kind == "trame":
+        return ctx["message"]
+    if kind == "missing":
+        return "cette clé est obligatoire ; ajoutez-la"
+    if kind == "extra_forbidden":
+        return _unknown_key(_model_at(Config, detail["loc"][:-1]))
+    if kind in _EXPECTED:
+        return f"il faut {_EXPECTED[kind]}, pas {_shown(value)} ; corrigez la valeur"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace(" or ", " ou ")
+        return f"il faut l'une des valeurs {expected}, pas {_shown(value)} ; corrigez la valeur"
+    bounds = {
+        "greater_than_equal": ("supérieur ou égal à", "ge"),
+        "less_than_equal": ("inférieur ou égal à", "le"),
+        "greater_than": ("strictement supérieur à", "gt"),
+        "less_than": ("strictement inférieur à", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"il faut un nombre {words} {ctx[key]:g}, pas {_shown(value)} ; corrigez la valeur"
+    if kind == "too_short":
+        if value:
+            return None
+        return f"il faut au moins {ctx.get('min_length', 1)} élément ; la liste est vide"
+    return f"valeur refusée ({detail['msg']}), pas {_shown(value)} ; corrigez la valeur"
+
+
+def _unknown_key(model: type[BaseModel] | None) -> str:
+    allowed = ", ".join(sorted(yaml_keys(model))) if model else ""
+    return "clé inconnue" + (f" ; clés permises ici : {allowed}" if allowed else "")
+
+
+# The declarations, walked: the README reference and the error messages read them ----------------
+
+
+def yaml_keys(model: type[BaseModel]) -> dict[str, Any]:
+    """The keys a YAML mapping of ``model`` may hold, in declaration order, with their fields."""
+    return {name: field for name, field in model.model_fields.items() if not field.exclude}
+
+
+def _set_by_loader(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields) - set(yaml_keys(model))
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for argument in get_args(annotation):
+        yield from _models_in(argument)
+
+
+def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model of the mapping at ``loc`` (e.g. ``("legend", 2, "style")``), if it is one."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an element of a list: the same model as the list's
+        field = yaml_keys(current).get(part) if current else None
+        current = next(_models_in(field.annotation), None) if field else None
+    return current
+
+
+def config_models() -> list[type[BaseModel]]:
+    """Every model of the config, from the top, each once, in the order its keys use them."""
+    found: list[type[BaseModel]] = []
+
+    def visit(model: type[BaseModel]) -> None:
+        found.append(model)
+        for field in yaml_keys(model).values():
+            for inner in _models_in(field.annotation):
+                if inner not in found:
+                    visit(inner)
+
+    visit(Config)
+    return found
+
+
+def _type_name(annotation: Any, metadata: list[Any]) -> str:
+    shown = [m.name for m in metadata if isinstance(m, _Shown)]
+    if shown:
+        return shown[0]
+    origin, arguments = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _type_name(arguments[0], [*arguments[1:], *metadata])
+    if origin in (Union, UnionType):
+        return " or ".join(_type_name(a, metadata) for a in arguments if a is not NoneType)
+    if origin is Literal:
+        names = [f"`{a}`" for a in arguments]
+        return ", ".join(names[:-1]) + " or " + names[-1]
+    if origin is tuple:
+        inner = _type_name(arguments[0], [])
+        return f"list of {inner[:-1]}s*" if inner.endswith("*") else f"list of {inner}s"
+    if origin is dict:
+        return "mapping `key: text`"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"*{annotation.model_config.get('title')}*"
+    low = [m.ge for m in metadata if hasattr(m, "ge")]  # bounds from Field(ge=..., le=...)
+    high = [m.le for m in metadata if hasattr(m, "le")]
+    names = {str: "text", float: "number", int: "integer", bool: "`true` or `false`"}
+    name = names.get(annotation, "path" if annotation is Path else str(annotation))
+    return f"{name} {low[0]:g} to {high[0]:g}" if low and high else name
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(exclude_unset=True)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(_yaml_text, value)) + "]"
+    text = str(value)
+    return text if re.fullmatch(r"[\w.-]+", text) else json.dumps(text)
+
+
+def config_reference() -> str:
+    """The README's table of config keys, written from the declarations above."""
+    lines = []
+    for model in config_models():
+        title = model.model_config.get("title")
+        doc = " ".join((model.__doc__ or "").split())
+        lines += [f"**{title}**: {doc}", "", "| key | type | default | what |", "|---|---|---|---|"]
+        for name, field in yaml_keys(model).items():
+            kind = _type_name(field.annotation, field.metadata)
+            if field.is_required():
+                default = "required"
+            elif field.default is None:
+                default = "optional"
+            else:
+                default = f"`{_yaml_text(field.get_default(call_default_factory=True))}`"
+            lines.append(f"| `{name}` | {kind} | {default} | {field.description} |")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+if __name__ == "__main__":
+    print(config_reference(), end="")

@@ -12,7 +12,7 @@ SOURCE = "trame"
 COMMUNES_LAYER = "communes"
 ROOT_PLACEHOLDER = "{root}"
 """Replaced in the browser by the site's absolute root URL: MapLibre resolves relative tile URLs
-against its worker script, not the page (see docs/field-notes)."""
+against its worker script, not the page (see ../shared/docs/field-notes.md, "MapLibre GL JS 6")."""
 
 HIGHLIGHT = "#000091"
 _GEOPLATEFORME_WMTS = (

@@ -40,3 +40,11 @@ def territory(tmp_path: Path) -> Path:
     shutil.copytree(PROJECT / "layers" / "textes", layers / "textes")
     shutil.copy(PROJECT / "layers" / "demo.yml", layers / "demo.yml")
     return layers / "demo.yml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/expected/ from what the build publishes (review the diff after)",
+    )

@@ -62,7 +62,9 @@ def test_empty_layer_builds_and_shows_zero_everywhere(territory, tmp_path):
     result = build_site(
         territory, None, tmp_path / "site", quiet=True, workers=1, tiles_dir=tmp_path / "t"
     )
-    for detail in (tmp_path / "site" / "api" / "communes").glob("*.json"):
+    details = sorted((tmp_path / "site" / "api" / "communes").glob("*.json"))
+    assert len(details) == result.communes > 0
+    for detail in details:
         assert json.loads(detail.read_text())["items"]["obstacles-lineaires"]["count"] == 0
     assert any("no feature matches" in w for w in result.report.warnings)
 
@@ -102,7 +104,7 @@ def test_unknown_config_key_is_fatal(territory, capsys):
         territory.read_text(encoding="utf-8") + "\nlegende: oops\n", encoding="utf-8"
     )
     code, err = run_cli(capsys, "validate", "--config", str(territory))
-    assert code == 2 and "unknown key(s) legende" in err
+    assert code == 2 and "à legende : clé inconnue" in err
 
 
 @pytest.mark.parametrize("insee", ["00002", None])

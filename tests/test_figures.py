@@ -1,5 +1,7 @@
 """Figures against an independent computation on known geometries (areas by hand)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapely
@@ -16,7 +18,7 @@ COMMUNE = shapely.box(X0, Y0, X0 + 1000, Y0 + 1000)  # exactly 100 ha
 
 def item(kind: str, item_id: str = "item") -> LegendItem:
     return LegendItem(
-        id=item_id, label=item_id, description="", source=Source(path=None, layer=None),  # type: ignore[arg-type]
+        id=item_id, label=item_id, description="", source=Source(path=Path("unused")),
         geometry=kind, style=Style(color="#000000"), id_field="ID",
     )  # fmt: skip
 
@@ -105,7 +107,7 @@ def test_selection_filters_repairs_and_clips():
         crs="EPSG:2154",
     )
     chosen_item = LegendItem(
-        id="reservoirs", label="R", description="", source=Source(path=None), geometry="polygon",  # type: ignore[arg-type]
+        id="reservoirs", label="R", description="", source=Source(path=Path("unused")), geometry="polygon",
         style=Style(color="#000000"), id_field="ID", filter=parse_filter("OBJ == '01'"),
     )  # fmt: skip
     report = LayerReport(name="reservoirs", source="test.gpkg")

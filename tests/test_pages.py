@@ -25,7 +25,7 @@ def config(tmp_path: Path) -> Config:
     )  # fmt: skip
     return Config(
         name=EVIL, slug="t", fictitious=True, data_date=dt.date(2016, 9, 30), sources=(EVIL,),
-        licence="Licence Ouverte", communes=Communes(Source(path=tmp_path), "code", "nom"),
+        licence="Licence Ouverte", communes=Communes(source=Source(path=tmp_path), insee_field="code", name_field="nom"),
         legend=(item,), tiles=Tiles(name="t"), explanatory_text=text, config_path=tmp_path,
     )  # fmt: skip
 

@@ -1,4 +1,3 @@
-import dataclasses
 import json
 from pathlib import Path
 
@@ -35,7 +34,7 @@ def test_first_legend_item_is_drawn_last_like_on_the_paper_map():
 def test_no_third_party_source_by_default_and_basemap_only_on_request():
     config = demo()
     assert "http" not in json.dumps(map_style(config, BOUNDS))
-    with_plan = map_style(dataclasses.replace(config, basemap="ign-plan"), BOUNDS)
+    with_plan = map_style(config.model_copy(update={"basemap": "ign-plan"}), BOUNDS)
     assert with_plan["sources"]["fond-de-plan"]["type"] == "raster"
     assert with_plan["layers"][1]["id"] == "fond-de-plan"
 

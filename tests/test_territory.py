@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import shapely
@@ -8,7 +10,7 @@ from generator.read import Layer
 from generator.territory import communes_from_layer, slugify
 from generator.validate import LayerReport
 
-CONFIG = Communes(source=Source(path=None), insee_field="code", name_field="nom",  # type: ignore[arg-type]
+CONFIG = Communes(source=Source(path=Path("unused")), insee_field="code", name_field="nom",
                   postcodes_field="cp")  # fmt: skip
 
 

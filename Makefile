@@ -82,7 +82,8 @@ URL ?=
 DEPLOY_OPTIONS = --site $(OUTPUT) --keep $(KEEP) $(if $(TARGET),--target '$(TARGET)') \
 	$(if $(S3_BUCKET),--s3-bucket '$(S3_BUCKET)') $(if $(S3_PREFIX),--s3-prefix '$(S3_PREFIX)') \
 	$(if $(S3_ENDPOINT),--s3-endpoint '$(S3_ENDPOINT)') $(if $(FORCE),--force) \
-	$(if $(GIT_REMOTE),--git-remote '$(GIT_REMOTE)' --git-branch '$(GIT_BRANCH)')
+	$(if $(GIT_REMOTE),--git-remote '$(GIT_REMOTE)' --git-branch '$(GIT_BRANCH)') \
+	--config $(CONFIG) $(if $(RELEASES),--releases '$(RELEASES)')
 
 .PHONY: deploy rollback check-deploy
 

@@ -80,6 +80,10 @@ def parser() -> argparse.ArgumentParser:
     deploy.add_argument("--force", action="store_true", help="S3: upload unchanged files too")
     deploy.add_argument("--git-remote", help="git remote (URL or path) for a Pages branch")
     deploy.add_argument("--git-branch", default="gh-pages", help="branch (default: gh-pages)")
+    deploy.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help="territory config (its `releases`)"
+    )
+    _releases_option(deploy)
 
     rollback = commands.add_parser("rollback", help="point an rsync target at its previous release")
     rollback.add_argument("--target", help="the same target as for deploy")
@@ -172,6 +176,9 @@ def run(arguments: argparse.Namespace) -> int:
                 "say where to deploy, once: TARGET=/var/www/tvb or user@host:/var/www/tvb, "
                 f"S3_BUCKET=..., or GIT_REMOTE=... (given: {', '.join(kinds) or 'none'})"
             )
+        from .releases.publish import mark_published, releases_of
+
+        pending = releases_of(arguments.site, arguments.config, arguments.releases)
         if arguments.target:
             from .deploy.rsync import deploy_rsync
 
@@ -187,6 +194,7 @@ def run(arguments: argparse.Namespace) -> int:
                 arguments.site, arguments.s3_bucket, arguments.s3_prefix,
                 arguments.s3_endpoint, force=arguments.force,
             )  # fmt: skip
+        mark_published(pending, arguments.target or arguments.git_remote or "S3")
     elif arguments.command == "rollback":
         from .deploy.rsync import rollback_rsync
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -84,8 +85,6 @@ def build(config: Path, tmp: Path, version: str, **options) -> object:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The two releases, built once for the module into a folder the tests only read."""
-    import shutil
-
     from conftest import PROJECT
 
     root = tmp_path_factory.mktemp("releases")
@@ -113,8 +112,6 @@ def two_releases(built: Path) -> tuple[Path, dict[str, bytes], Path]:
 @pytest.fixture
 def own_releases(built: Path, tmp_path: Path) -> tuple[Path, dict[str, bytes], Path]:
     """A copy of the two releases (site, history, data) that a test may change."""
-    import shutil
-
     for name in ("site", "releases", "layers", "tiles"):
         shutil.copytree(built / name, tmp_path / name)
     return tmp_path / "site", {}, tmp_path / "layers" / "demo.yml"
@@ -227,8 +224,6 @@ def test_a_rebuild_with_nothing_changed_is_a_no_op(own_releases, tmp_path):
     assert again.cached
     assert files(site) == before and files(tmp_path / "releases") == history
     # Losing the site loses nothing: it comes back from the history, byte for byte.
-    import shutil
-
     shutil.rmtree(site)
     build(config, tmp_path, SECOND)
     assert files(site) == before
@@ -302,3 +297,25 @@ def test_release_ids_are_checked(territory, tmp_path):
     with pytest.raises(UserError, match="identifiant de version"):
         build(territory, tmp_path, "../x")
     assert pyogrio  # the module is used by the fixtures above
+
+
+def test_deploy_marks_the_releases_published(own_releases, tmp_path):
+    from generator.cli import main
+
+    site, _, config = own_releases
+    shutil.rmtree(site)  # copytree broke the hard links: assemble it again from the history
+    build(config, tmp_path, SECOND)
+    www = tmp_path / "www"
+    www.mkdir()
+    assert main(["deploy", "--site", str(site), "--target", str(www), "--config", str(config)]) == 0
+    history = History.open(tmp_path / "releases" / "demo")
+    assert all(r.published for r in history.releases)
+    assert history.log[-1]["event"] == "publish"
+    live = www / "current"
+    tile = next(p for p in (live / "tiles").rglob("*.pbf"))
+    same = live / "versions" / SECOND / tile.relative_to(live)
+    assert tile.stat().st_ino == same.stat().st_ino  # rsync kept the hard links
+    text = config.parent / "textes" / "srce-tvb-nord-pas-de-calais.md"
+    text.write_text(text.read_text(encoding="utf-8") + "\nEncore.\n", encoding="utf-8")
+    with pytest.raises(UserError, match="a été publiée"):
+        build(config, tmp_path, SECOND)

@@ -48,8 +48,10 @@ def browse(chromium: Any) -> Iterator[Any]:  # noqa: F811
     any host but 127.0.0.1 and localhost and records errors."""
     contexts = []
 
-    def open_page(url: str) -> tuple[Any, list[str]]:
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    def open_page(url: str, bypass_csp: bool = False) -> tuple[Any, list[str]]:
+        context = chromium.new_context(
+            viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp
+        )
         contexts.append(context)
         page = context.new_page()
         problems: list[str] = []
@@ -184,3 +186,24 @@ def test_the_embed_page_works_in_an_iframe_of_another_origin(
     full = inner.locator("a[target=_top]").get_attribute("href")
     assert full == "../"
     assert problems == []
+
+
+def test_release_pages_pass_axe(browse: Any, releases_url: str) -> None:
+    from test_accessibility import axe_violations
+
+    changes = json.loads(
+        __import__("urllib.request").request.urlopen(releases_url + "api/changes.json").read()
+    )
+    changed = next(c for c in changes["communes"] if c["modified"])["url"]
+    problems = {}
+    for path in ["versions/", "changements/", changed, f"{changed}integrer/",
+                 f"versions/{FIRST}/{changed}"]:  # fmt: skip
+        page, errors = browse(releases_url + path, bypass_csp=True)
+        if page.query_selector(".trame-carte"):
+            page.wait_for_selector(MAP_READY, timeout=MAP_TIMEOUT_MS)
+        if path.startswith("versions/2"):
+            page.wait_for_selector("[data-trame-version-recente]", timeout=MAP_TIMEOUT_MS)
+        violations = axe_violations(page)
+        if violations or errors:
+            problems[path] = violations + errors
+    assert problems == {}

@@ -16,6 +16,7 @@ from pathlib import Path
 from .config import Config
 from .files import file_digest
 from .paths import PROJECT_ROOT
+from .read import source_files
 
 KEY_FILE = "cle-de-construction.txt"
 SITE_CODE = ("generator", "site_src", "mkdocs.yml", "package-lock.json")
@@ -60,7 +61,7 @@ def inputs(config: Config) -> list[Path]:
     if config.legend_path:
         paths.append(config.legend_path)
     for source in sources:
-        paths += [p for p in source.path.parent.glob(f"{source.path.stem}.*") if p.is_file()]
+        paths += source_files(source.path)
     return paths
 
 

@@ -89,6 +89,32 @@ def parser() -> argparse.ArgumentParser:
     rollback.add_argument("--target", help="the same target as for deploy")
     rollback.add_argument("--ssh", help="ssh command for an SSH target (default: $TRAME_SSH, ssh)")
 
+    init = commands.add_parser(
+        "init", help="écrire la config d'un territoire à partir des données (SRCE, communes)",
+        description="Inspecte les données (dossiers, zip, GeoPackage, GeoJSON, FlatGeobuf), "
+        "reconnaît les tables SRCE du standard COVADIS et une couche de communes (IGN Admin "
+        "Express), puis écrit dans un dossier la config du territoire, sa légende, ses communes "
+        "et un texte, prêts pour trame build.",
+    )  # fmt: skip
+    init.add_argument(
+        "data", nargs="+", type=Path, metavar="DONNÉES",
+        help="fichiers ou dossiers de données : tables SRCE et couche des communes",
+    )  # fmt: skip
+    chosen = init.add_mutually_exclusive_group()
+    chosen.add_argument("--epci", metavar="SIREN", help="les communes d'un EPCI (numéro SIREN)")
+    chosen.add_argument("--departement", metavar="CODE", help="les communes d'un département")
+    chosen.add_argument(
+        "--insee", metavar="CODES", help="des communes par code INSEE, séparés par des virgules"
+    )
+    chosen.add_argument(
+        "--communes", type=Path, metavar="FICHIER", help="un fichier de codes INSEE de communes"
+    )
+    init.add_argument(
+        "--output", type=Path, default=None, metavar="DOSSIER",
+        help="dossier du territoire (par défaut : le nom du territoire, dans le dossier courant)",
+    )  # fmt: skip
+    init.add_argument("--force", action="store_true", help="remplacer les fichiers déjà écrits")
+
     check = commands.add_parser("check-deploy", help="probe a live site like a browser would")
     check.add_argument("--url", help="the site's public address")
     check.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
@@ -153,6 +179,17 @@ def run(arguments: argparse.Namespace) -> int:
             )
             for warning in layer.warnings:
                 print(f"  attention : {warning}")
+        for source in territory.report.sources:
+            if source.warning():
+                print(f"attention : {source.warning()}")
+    elif arguments.command == "init":
+        from .init.communes import make_selection
+        from .init.run import init_territory
+
+        selection = make_selection(
+            arguments.epci, arguments.departement, arguments.insee, arguments.communes
+        )
+        init_territory(arguments.data, selection, arguments.output, force=arguments.force)
     elif arguments.command == "serve":
         from .serve import serve
 

@@ -150,6 +150,11 @@ class Source(_Model):
     layer: Annotated[str | None, AfterValidator(_blank_is_none)] = Field(
         None, description="the layer in the file, when it holds several (GeoPackage)"
     )
+    encoding: str | None = Field(
+        None,
+        description="a Shapefile's text encoding (e.g. `CP1252`) when its `.cpg` is missing or "
+        "wrong; by default the `.cpg`, else UTF-8 if the text is valid UTF-8, else CP1252",
+    )
 
     @field_validator("path")
     @classmethod
@@ -201,6 +206,11 @@ class LegendItem(_Model):
         None,
         description="features to keep: comparisons `==`, `!=`, `in`, `not in` joined by `and`, "
         "`or`, `not`, e.g. `OBJ_ASSI == '02'`; codes are compared as text",
+    )
+    excluded: FilterText = Field(
+        None,
+        description="features of the same source deliberately left out of every item (e.g. "
+        "`EST_RESERV == 'F' and EST_CORRID == 'F'`): counted as excluded, not as unclassified",
     )
     id_field: str | None = Field(None, description="the attribute that identifies an element")
     fields: dict[str, str] = Field(

@@ -189,6 +189,9 @@ def render_processing_report(
         title=title,
         layers=[{"label": labels.get(r.name, r.name), "report": r} for r in report.layers],
         warnings=[f"{labels.get(r.name, r.name)} : {w}" for r in report.layers for w in r.warnings],
+        sources=[
+            {"source": s, "labels": [labels.get(i, i) for i in s.items]} for s in report.sources
+        ],
         tile_notes=tiles.get("notes", []),
         thinned=sum(entry["features"] for entry in tiles.get("thinned", [])),
         maxzoom=config.tiles.maxzoom,

@@ -1,11 +1,15 @@
 """Read a vector layer (GeoPackage, Shapefile, GeoJSON…) into shapely geometries in Lambert-93.
 
 All I/O with GDAL goes through :func:`read_layer`; the rest of the pipeline sees plain arrays.
-pyogrio honours a Shapefile's ``.cpg`` (e.g. CP1252) when decoding attributes.
+pyogrio honours a Shapefile's ``.cpg`` (e.g. CP1252) when decoding attributes; without one the
+encoding is detected (:mod:`generator.encoding`). A path that goes through a zip file
+(``delivery.zip/folder/table.shp``) is read in place through GDAL's ``/vsizip/``.
 """
 
 from __future__ import annotations
 
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,14 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
 from .crs import LAMBERT_93, WGS84, reproject
+from .encoding import (
+    check_mojibake,
+    choose_encoding,
+    detected_note,
+    is_shapefile,
+    undecodable,
+    undecoded_text,
+)
 from .errors import UserError
 
 
@@ -30,27 +42,67 @@ class Layer:
     crs: str
     unclosed: frozenset[int] = frozenset()
     """Indexes of features whose rings were not closed in the file (closed on reading)."""
+    notes: tuple[str, ...] = ()
+    """What reading assumed and the report should say (e.g. an encoding detected, not declared)."""
 
     def __len__(self) -> int:
         return len(self.geometries)
 
 
-def read_layer(path: Path, layer: str | None = None) -> Layer:
-    """Read every feature of ``layer`` in ``path`` and reproject it to Lambert-93."""
+def zip_member(path: Path) -> tuple[Path, str] | None:
+    """``(archive, member)`` when ``path`` goes through a zip file on disk, else None."""
+    if path.exists():
+        return None
+    for parent in path.parents:
+        if parent.suffix.lower() == ".zip" and parent.is_file():
+            return parent, path.relative_to(parent).as_posix()
+    return None
+
+
+def gdal_path(path: Path) -> str:
+    """The path GDAL opens: ``/vsizip/archive.zip/member`` for a file inside a zip file."""
+    inside = zip_member(path)
+    return f"/vsizip/{inside[0]}/{inside[1]}" if inside else str(path)
+
+
+def source_files(path: Path) -> list[Path]:
+    """The files on disk a source reads: the zip file, or the file and its sidecar files."""
+    inside = zip_member(path)
+    if inside:
+        return [inside[0]]
+    return sorted(p for p in path.parent.glob(f"{path.stem}.*") if p.is_file())
+
+
+def _exists(path: Path) -> bool:
+    inside = zip_member(path)
+    if not inside:
+        return path.exists()
+    try:
+        with zipfile.ZipFile(inside[0]) as archive:
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return inside[1] in names or f"{inside[1].rstrip('/')}/" in names
+
+
+def read_layer(path: Path, layer: str | None = None, encoding: str | None = None) -> Layer:
+    """Read every feature of ``layer`` in ``path`` and reproject it to Lambert-93.
+
+    ``encoding`` (a Shapefile's text encoding, e.g. ``CP1252``) overrides the file's own
+    declaration; without either it is detected.
+    """
     where = f"{path}" + (f", layer {layer!r}" if layer else "")
-    if not path.exists():
+    if not _exists(path):
         raise UserError(f"{where}: file not found; check the path in the config and DATA_DIR")
+    source = gdal_path(path)
     if layer is not None:
         try:
-            names = [name for name, _ in pyogrio.list_layers(path)]
+            names = [name for name, _ in pyogrio.list_layers(source)]
         except (DataSourceError, DataLayerError) as error:
             raise UserError(f"{where}: cannot open the file ({error})") from None
         if layer not in names:
             raise UserError(f"{where}: layer not found; the file has {', '.join(map(repr, names))}")
-    try:
-        meta, _, wkb, columns = pyogrio.raw.read(path, layer=layer)
-    except (DataSourceError, DataLayerError, OSError) as error:
-        raise UserError(f"{where}: cannot read the file ({error})") from None
+    meta, wkb, columns, notes = _read_decoded(source, layer, where, encoding)
     if not meta.get("crs"):
         raise UserError(
             f"{where}: no coordinate reference system declared (a Shapefile needs its .prj); "
@@ -67,8 +119,38 @@ def read_layer(path: Path, layer: str | None = None) -> Layer:
     ]
     return Layer(
         source=where, geometries=geometries, attributes=attributes, crs=crs.to_string(),
-        unclosed=unclosed,
+        unclosed=unclosed, notes=tuple(notes),
     )  # fmt: skip
+
+
+def _read_decoded(
+    source: str, layer: str | None, where: str, encoding: str | None
+) -> tuple[dict[str, Any], np.ndarray | None, list[np.ndarray], list[str]]:
+    """Read with the right text encoding: configured, declared, or the first that decodes."""
+    choice = choose_encoding(source, where, encoding)
+    attempts = choice.candidates or (choice.encoding,)
+    for number, attempt in enumerate(attempts, start=1):
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                meta, _, wkb, columns = pyogrio.raw.read(source, layer=layer, encoding=attempt)
+            undecoded = undecoded_text(caught, columns)
+            for other in caught:  # GDAL's other warnings are still shown
+                if "couldn't be converted" not in str(other.message):
+                    warnings.warn(other.message, other.category, stacklevel=2)
+        except (DataSourceError, DataLayerError, OSError) as error:
+            raise UserError(f"{where}: cannot read the file ({error})") from None
+        except UnicodeDecodeError as error:
+            undecoded = error.object[max(error.start - 10, 0) : error.end + 10]
+        if undecoded is not None:
+            if number < len(attempts):
+                continue
+            raise undecodable(where, choice, undecoded)
+        note = detected_note(attempt, columns) if choice.candidates and attempt else None
+        if is_shapefile(source):
+            check_mojibake(where, columns)
+        return meta, wkb, columns, [note] if note else []
+    raise AssertionError("unreachable")
 
 
 def _parse(wkb: np.ndarray | None) -> tuple[np.ndarray, frozenset[int]]:

@@ -17,6 +17,7 @@ from .config import Config
 from .errors import UserError
 from .features import ItemFeatures, select_features
 from .read import Layer, read_layer
+from .unmatched import count_unmatched
 from .validate import LayerReport, ValidationReport, clean_geometries
 
 _INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
@@ -143,19 +144,25 @@ def load_territory(config: Config) -> Territory:
     """Read and validate the communes and every legend item's features (Lambert-93)."""
     report = ValidationReport()
     source = config.communes.source
-    communes_layer = read_layer(source.path, source.layer)
-    communes = communes_from_layer(
-        communes_layer, config.communes, report.add("communes", communes_layer.source)
-    )
+    communes_layer = read_layer(source.path, source.layer, encoding=source.encoding)
+    communes_report = report.add("communes", communes_layer.source)
+    for note in communes_layer.notes:
+        communes_report.warn(note)
+    communes = communes_from_layer(communes_layer, config.communes, communes_report)
     outline = shapely.union_all([commune.geometry for commune in communes])
     layers: dict[tuple[Path, str | None], Layer] = {}
     features = []
     for item in config.legend:
         key = (item.source.path, item.source.layer)
-        if key not in layers:
-            layers[key] = read_layer(*key)
+        fresh = key not in layers
+        if fresh:
+            layers[key] = read_layer(*key, encoding=item.source.encoding)
         layer = layers[key]
-        features.append(select_features(item, layer, outline, report.add(item.id, layer.source)))
+        item_report = report.add(item.id, layer.source)
+        for note in layer.notes if fresh else ():
+            item_report.warn(note)
+        features.append(select_features(item, layer, outline, item_report))
+    report.sources = count_unmatched(layers, config.legend)
     if not config.fictitious and _marked_fictitious(config, layers.values()):
         config = config.with_fictitious()
     return Territory(config, communes, outline, features, report)

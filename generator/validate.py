@@ -7,12 +7,15 @@ Nothing is dropped silently: every removed, repaired or clipped feature is count
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
 from .config import GeometryKind
+
+if TYPE_CHECKING:
+    from .unmatched import SourceMatch
 
 _KIND_TYPES: dict[str, tuple[int, ...]] = {
     # shapely type ids: 0 Point, 1 LineString, 2 LinearRing, 3 Polygon, 4-6 Multi*, 7 Collection
@@ -44,6 +47,8 @@ class LayerReport:
 @dataclass
 class ValidationReport:
     layers: list[LayerReport] = field(default_factory=list)
+    sources: list[SourceMatch] = field(default_factory=list)
+    """Per source layer: features shown, deliberately excluded, and matching no legend item."""
 
     def add(self, name: str, source: str) -> LayerReport:
         report = LayerReport(name=name, source=source)
@@ -52,10 +57,16 @@ class ValidationReport:
 
     @property
     def warnings(self) -> list[str]:
-        return [f"{layer.name}: {w}" for layer in self.layers for w in layer.warnings]
+        lost = [source.warning() for source in self.sources]
+        return [f"{layer.name}: {w}" for layer in self.layers for w in layer.warnings] + [
+            warning for warning in lost if warning
+        ]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"layers": [asdict(layer) for layer in self.layers]}
+        return {
+            "layers": [asdict(layer) for layer in self.layers],
+            "sources": [source.as_dict() for source in self.sources],
+        }
 
 
 def clean_geometries(

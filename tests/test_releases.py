@@ -319,3 +319,33 @@ def test_deploy_marks_the_releases_published(own_releases, tmp_path):
     text.write_text(text.read_text(encoding="utf-8") + "\nEncore.\n", encoding="utf-8")
     with pytest.raises(UserError, match="a été publiée"):
         build(config, tmp_path, SECOND)
+
+
+def test_renamed_communes_from_a_csv_file_and_from_the_official_list(territory):
+    from generator.config import load_config
+    from generator.releases.renamed import from_decoupage, load_mergers
+
+    official = [
+        {"code": "59006", "type": "commune-actuelle", "nom": "Bavay", "anciensCodes": ["59070"]},
+        {"code": "59070", "type": "commune-deleguee", "nom": "Bermeries", "chefLieu": "59006"},
+        {"code": "59183", "type": "commune-actuelle", "nom": "Dunkerque"},
+        {"code": "59248", "type": "commune-associee", "nom": "Fort-Mardyck", "chefLieu": "59183"},
+        {"code": "59183", "type": "commune-deleguee", "nom": "Dunkerque", "chefLieu": "59183"},
+    ]
+    found = {(m.old, m.new, m.name) for m in from_decoupage(official)}
+    assert found == {("59070", "59006", "Bermeries"), ("59248", "59183", "Fort-Mardyck")}
+    (territory.parent / "fusions.csv").write_text(
+        "old_insee,new_insee,date,old_name\n00005,00006,2019-01-01,Ancienne\n", encoding="utf-8"
+    )
+    territory.write_text(
+        territory.read_text(encoding="utf-8") + "\nrenamed_communes: fusions.csv\n",
+        encoding="utf-8",
+    )
+    mergers = load_mergers(load_config(territory))
+    assert mergers["00005"].new == "00006" and mergers["00005"].date == "2019-01-01"
+    assert mergers["00005"].name == "Ancienne"
+    (territory.parent / "fusions.csv").write_text(
+        "old_insee,new_insee\n00005,5\n", encoding="utf-8"
+    )
+    with pytest.raises(UserError, match="fusions.csv.*codes INSEE"):
+        load_mergers(load_config(territory))

@@ -123,15 +123,19 @@ class CommuneChanges:
 def published_elements(
     detail: dict[str, Any], geojson: dict[str, Any]
 ) -> dict[tuple[str, str], Element]:
-    """A commune's elements as one release published them, by (item, id)."""
-    pieces: dict[tuple[str, str], list[shapely.Geometry]] = {}
+    """A commune's elements as one release published them, by (item, id): the attributes from
+    its JSON, the shapes (pieces joined) from its GeoJSON."""
     attributes: dict[tuple[str, str], dict[str, Any]] = {}
-    for element, feature in zip(detail["elements"], geojson["features"], strict=True):
-        key = (element["item"], str(element["id"]))
+    for element in detail.get("elements", []):
+        attributes.setdefault((element["item"], str(element["id"])), element["attributes"])
+    pieces: dict[tuple[str, str], list[shapely.Geometry]] = {}
+    for feature in geojson.get("features", []):
+        properties = feature["properties"]
+        key = (properties["item"], str(properties["id"]))
         pieces.setdefault(key, []).append(shapely.geometry.shape(feature["geometry"]))
-        attributes.setdefault(key, element["attributes"])
     return {
-        key: Element(key[0], key[1], attributes[key], _join(parts)) for key, parts in pieces.items()
+        key: Element(key[0], key[1], attributes.get(key, {}), _join(parts))
+        for key, parts in pieces.items()
     }
 
 

@@ -115,6 +115,8 @@ def test_a_frozen_page_says_a_newer_version_exists(browse: Any, releases_url: st
     assert link == releases_url + path
     citation = page.inner_text("a.trame-citation__adresse")
     assert citation == f"{releases_url}versions/{FIRST}/{path}"  # completed by the script
+    embed = page.inner_text("code[data-integrer]")
+    assert f'src="{releases_url}{path}integrer/"' in embed and 'title="Trame verte' in embed
     page, more = browse(releases_url + path)
     page.wait_for_selector(MAP_READY, timeout=MAP_TIMEOUT_MS)
     assert page.query_selector("[data-trame-version-recente]") is None

@@ -243,7 +243,7 @@ def test_a_failing_build_leaves_every_release_untouched(own_releases, tmp_path, 
     def fail(*args, **kwargs):
         raise OSError("disque plein")
 
-    monkeypatch.setattr(step, "write_manifest", fail)
+    monkeypatch.setattr(step, "write_json", fail)
     text = config.parent / "textes" / "srce-tvb-nord-pas-de-calais.md"
     text.write_text(text.read_text(encoding="utf-8") + "\nCorrection.\n", encoding="utf-8")
     with pytest.raises(OSError):

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..assemble import write_manifest
 from ..cache import SITE_CODE, code_fingerprint, inputs, site_key
 from ..config import Config, build_date
 from ..errors import UserError
-from ..files import file_digest, replace_folder, staging_folder
+from ..files import file_digest, replace_folder, staging_folder, write_json
 from .history import History, Release, history_folder, release_id, tree_listing
 from .renamed import renamed_file
-from .site import assemble_releases
+from .site import VERSIONS, assemble_releases
 
 
 @dataclass
@@ -79,10 +79,30 @@ def assemble_site(history: History, site: Path, config: Config) -> None:
     url = config.site_url.rstrip("/") + "/" if config.site_url else None
     assemble_releases(history, site, url)
     communes = len(json.loads((site / "api" / "communes.json").read_text(encoding="utf-8")))
-    write_manifest(
-        site, inputs(config), config, history_site_key(history), communes=communes,
-        releases=[r.id for r in history.releases], territory=config.slug,
-    )  # fmt: skip
+    # The manifest as assemble.write_manifest writes it, from the listings' digests: the files of
+    # the releases are not read again (only the current pages, whose canonical link differs).
+    files = {
+        f"{VERSIONS}/{release.id}/{name}": digest
+        for release in history.releases
+        for name, digest in history.listing(release.id).items()
+    }
+    for name, digest in history.listing(latest.id).items():
+        files[name] = file_digest(site / name) if name.endswith(".html") else digest
+    base = config.config_path.parent
+    write_json(
+        site / "manifest.json",
+        {
+            "files": dict(sorted(files.items())),
+            "inputs": {
+                Path(os.path.relpath(p, base)).as_posix(): file_digest(p)
+                for p in sorted(set(inputs(config)))
+            },
+            "build_key": history_site_key(history),
+            "communes": communes,
+            "releases": [r.id for r in history.releases],
+            "territory": config.slug,
+        },
+    )
 
 
 def reassemble(plan: Plan, output: Path, config: Config) -> None:

@@ -71,7 +71,10 @@ def second_edition(config: Path) -> None:
     features[NEW]["geometry"] = shapely.geometry.mapping(union)
     communes["features"] = [f for f in communes["features"] if f["properties"]["code"] != OLD]
     communes_path.write_text(json.dumps(communes, ensure_ascii=False), encoding="utf-8")
-    text = config.read_text(encoding="utf-8")
+    text = config.read_text(encoding="utf-8").replace(
+        "data_date: 2016-09-30", "data_date: 2017-01-15"
+    )
+    assert "2017-01-15" in text
     config.write_text(text + f'\nrenamed_communes: {{"{OLD}": "{NEW}"}}\n', encoding="utf-8")
 
 
@@ -142,7 +145,7 @@ def test_the_first_release_is_frozen_and_the_current_addresses_show_the_second(t
         'rel="canonical"'
         not in (site / "communes" / "00006-l-epinoy-sur-rhonelle" / "index.html").read_text()
     )
-    assert "Version du" in text and f"({SECOND})" in text and 'id="citer"' in text
+    assert f"Version du 15/01/2017 ({SECOND})" in text and 'id="citer"' in text
     ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', text)[1])
     assert (
         ld["version"] == SECOND

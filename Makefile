@@ -23,11 +23,11 @@ RELEASE_OPTIONS = $(if $(VERSION),--version '$(VERSION)') $(if $(REPLACE),--repl
 TRAME_OPTIONS = --config $(CONFIG) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
 	$(if $(WORKERS),--workers $(WORKERS)) $(if $(QUIET),--quiet)
 
-.PHONY: bench-setup setup build tiles validate serve test lint format lock clean
+.PHONY: bench-setup setup build tiles validate serve test lint format lock clean wheel
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -64,8 +64,17 @@ test: lint
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
+# The wheel, dist/trame-<version>-py3-none-any.whl, for `pipx install` or `pip install`: it carries
+# the templates, theme, pages, legend presets, texts, demo territory and MapLibre's files (from
+# node_modules, i.e. the npm lock: `setup` runs `npm ci`), so installing it needs no Node.
+wheel: setup
+	rm -rf build
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --no-index --wheel-dir dist .
+	@ls dist/trame-*.whl
+
+# What the build made in the checkout: never dist/ (the wheels) nor layers/ (your territories).
 clean:
-	rm -rf site tiles .trame-cache
+	rm -rf site tiles .trame-cache build
 
 # Publish (see README, "Publier"): exactly one of TARGET (rsync: folder or user@host:/path),
 # S3_BUCKET (or TRAME_S3_BUCKET) or GIT_REMOTE. SSH options: TRAME_SSH='ssh -p 2222 -i key'.

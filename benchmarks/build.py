@@ -39,7 +39,7 @@ TERRITORIES = {
 def child(config: str, data_dir: str, output: str, tiles: str) -> None:
     """One build (in a fresh process)."""
     sys.path.insert(0, str(PROJECT))
-    from generator.build import build_site
+    from trame.build import build_site
 
     result = build_site(
         Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles), quiet=True

@@ -145,11 +145,11 @@ def served_site(site: Path | None, config: Path, data: Path, temporary: Path):
             yield None
             return
         sys.path.insert(0, str(PROJECT))
-        from generator.build import build_site
+        from trame.build import build_site
 
         site = temporary / "site"
         build_site(config, data, site, quiet=True, tiles_dir=temporary / "tiles")
-    from generator.serve import make_server
+    from trame.serve import make_server
 
     httpd = make_server(site, "127.0.0.1", 0, quiet=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

@@ -88,7 +88,7 @@ class Timer:
 
 def rsync_bytes(site: Path, target: Path) -> int:
     """Deploy ``site`` to ``target`` like ``make deploy`` does; the bytes rsync sent."""
-    from generator.deploy import rsync
+    from trame.deploy import rsync
 
     sent: list[int] = []
     original = rsync.run_tool
@@ -117,7 +117,7 @@ def main() -> int:
     arguments = parser.parse_args()
     source = need(arguments.data_dir)
 
-    from generator import build as build_module
+    from trame import build as build_module
 
     release_time = Timer()
     release_time.wrap(build_module.release_render, "prepare")

@@ -47,9 +47,9 @@ def export_features(config: Path, data_dir: Path, work: Path) -> None:
     import shapely
     from pyproj import Transformer
 
-    from generator.config import load_config
-    from generator.territory import load_territory
-    from generator.tilestep import tile_layers
+    from trame.config import load_config
+    from trame.territory import load_territory
+    from trame.tilestep import tile_layers
 
     layers = tile_layers(load_territory(load_config(config, data_dir)))
     to_wgs84 = Transformer.from_crs(3857, 4326, always_xy=True)
@@ -71,7 +71,7 @@ def export_features(config: Path, data_dir: Path, work: Path) -> None:
 def child(config: str, data_dir: str, output: str) -> None:
     """One Trame run (in a fresh process): the tile step as ``make tiles`` runs it."""
     sys.path.insert(0, str(PROJECT))
-    from generator.build import build_tiles_only
+    from trame.build import build_tiles_only
 
     stats = build_tiles_only(Path(config), Path(data_dir), Path(output), quiet=True)
     print(json.dumps({"engine_seconds": stats.seconds, "tiles": stats.tiles}))

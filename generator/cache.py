@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import Config
 from .files import file_digest
-from .paths import PROJECT_ROOT
+from .paths import CODE_ROOT, code_files
 from .read import source_files
 
 KEY_FILE = "cle-de-construction.txt"
@@ -34,14 +34,11 @@ def _digest_files(digest: hashlib._Hash, paths: Iterable[Path], base: Path | Non
 
 @cache
 def code_fingerprint(*parts: str) -> str:
-    """The project's own files under ``parts`` (e.g. "generator", "site_src"), hashed."""
-    files = []
-    for part in parts:
-        root = PROJECT_ROOT / part
-        candidates = [root] if root.is_file() else root.rglob("*")
-        files += [p for p in candidates if p.is_file() and "__pycache__" not in p.parts]
+    """The project's own files under ``parts`` (e.g. "generator", "site_src"), hashed; installed,
+    the package's copies of them (see paths.code_files)."""
+    files = [path for part in parts for path in code_files(part)]
     digest = hashlib.sha256()
-    _digest_files(digest, files, PROJECT_ROOT)
+    _digest_files(digest, files, CODE_ROOT)
     return digest.hexdigest()
 
 

@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from pathlib import Path
 
 from .errors import UserError
+from .paths import DEMO_CONFIG
 
-DEFAULT_CONFIG = Path("layers/demo.yml")
+DEFAULT_CONFIG = DEMO_CONFIG
+LOCAL_CONFIG = Path("trame.yml")
+"""Read by default when in the current folder (``trame new`` writes it)."""
+
+
+def default_config() -> Path:
+    """``trame.yml`` in the current folder if there is one, else the packaged demo territory."""
+    return LOCAL_CONFIG if LOCAL_CONFIG.is_file() else DEFAULT_CONFIG
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("trame")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "inconnue (non installée)"
 
 
 def _territory_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", type=Path, default=DEFAULT_CONFIG, help="territory config (YAML)"
-    )
+        "--config", type=Path, default=None,
+        help="configuration du territoire (YAML) ; par défaut trame.yml du dossier courant, "
+        "sinon le territoire de démonstration",
+    )  # fmt: skip
     parser.add_argument(
         "--data-dir", type=Path, default=None,
         help="folder the config's data paths are relative to (default: the config's folder)",
@@ -38,7 +59,21 @@ def _releases_option(parser: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="trame", description=__doc__)
+    main.add_argument(
+        "--version", action="version", version=f"trame {version()}",
+        help="affiche la version de Trame et s'arrête",
+    )  # fmt: skip
     commands = main.add_subparsers(dest="command", required=True)
+
+    new = commands.add_parser(
+        "new", help="crée un dossier de territoire (configuration, légende, texte, données de "
+        "démonstration) que `trame build` construit aussitôt",
+    )  # fmt: skip
+    new.add_argument("folder", type=Path, help="le dossier à créer (absent ou vide)")
+    new.add_argument(
+        "--name", default=None,
+        help="nom du territoire, affiché sur chaque page (par défaut : le nom du dossier)",
+    )  # fmt: skip
 
     build = commands.add_parser("build", help="build the whole static site")
     _territory_options(build)
@@ -145,7 +180,17 @@ def tile_workers(spec: str | None) -> Iterator[tuple[int | None, Executor | None
 
 
 def run(arguments: argparse.Namespace) -> int:
-    if arguments.command == "build":
+    if getattr(arguments, "config", False) is None:
+        arguments.config = default_config()
+    if arguments.command == "new":
+        from .scaffold import new_territory
+
+        written = new_territory(arguments.folder, arguments.name)
+        names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in written)
+        print(f"Territoire créé dans {arguments.folder} : {names}.")
+        print("Ces données sont fictives : remplacez-les par les vôtres, puis adaptez trame.yml.")
+        print(f"Pour construire le site : cd {shlex.quote(str(arguments.folder))} && trame build")
+    elif arguments.command == "build":
         from .build import build_site
 
         with tile_workers(arguments.workers) as (workers, executor):

@@ -10,6 +10,7 @@ import shapely
 
 from .config import LegendItem
 from .errors import UserError
+from .kinds import kind
 from .read import Layer
 from .validate import LayerReport, clean_geometries
 
@@ -80,7 +81,7 @@ def _identifier(item: LegendItem, row: dict[str, Any], index: int) -> str:
 
 def _keep_kind(geometry: shapely.Geometry, item: LegendItem) -> shapely.Geometry:
     """An intersection may add lower-dimension bits (a polygon touching the edge): drop them."""
-    dimension = {"point": 0, "line": 1, "polygon": 2}[item.geometry]
+    dimension = kind(item.geometry).dimension
     parts = [p for p in shapely.get_parts(geometry) if shapely.get_dimensions(p) == dimension]
     if not parts:
         return shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")

@@ -2,7 +2,10 @@
 
 A filter is a tiny expression language parsed with :mod:`ast` and never evaluated by Python:
 comparisons (``==``, ``!=``, ``in``, ``not in``) of a field name with literals, combined with
-``and`` / ``or`` / ``not`` and parentheses. Anything else is refused with a clear message.
+``and`` / ``or`` / ``not`` and parentheses. ``in`` takes a field on its left and a list on its
+right (``'02' in OBJ_ASSI`` would test the characters of the value). Codes are compared as text;
+a null attribute has no value: it equals only None and is in no list. Anything else is refused
+when the config is read, with a French message saying what to write instead.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from .errors import UserError
 
 _COMPARATORS = {ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in"}
 
@@ -30,12 +35,25 @@ class Filter:
         return bool(_evaluate(self.tree, attributes))
 
 
+class FilterError(UserError, ValueError):
+    """A filter that cannot be parsed. A user error whose French message names the filter and
+    says what to write instead; also a ValueError, so the config's validation reports it at the
+    filter's key."""
+
+
+_EXAMPLE = "par exemple OBJ_ASSI == '02' ou NATURE in ['Seuil', 'Écluse']"
+
+
 def parse_filter(text: str) -> Filter:
-    """Parse ``text``; raise ValueError with a readable reason when it is not a valid filter."""
+    """Parse ``text``; raise :class:`FilterError` when it is not a valid filter."""
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as error:
-        raise ValueError(f"cannot parse filter {text!r}: {error.msg}") from None
+        where = f" vers le caractère {error.offset}" if error.offset else ""
+        raise FilterError(
+            f"filtre « {text} » : erreur de syntaxe{where} ; écrivez des comparaisons jointes "
+            f"par and, or, not, {_EXAMPLE}"
+        ) from None
     _check(tree, text)
     return Filter(text=text, tree=tree)
 
@@ -47,29 +65,62 @@ def _check(node: ast.expr, text: str) -> None:
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         _check(node.operand, text)
     elif isinstance(node, ast.Compare):
-        if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARATORS:
-            raise ValueError(
-                f"filter {text!r}: use one of ==, !=, in, not in between a field and a value"
-            )
-        sides = [node.left, node.comparators[0]]
-        if not any(isinstance(side, ast.Name) for side in sides):
-            raise ValueError(f"filter {text!r}: each comparison needs a field name")
-        for side in sides:
-            if not isinstance(side, ast.Name) and not _is_literal(side):
-                raise ValueError(f"filter {text!r}: compare a field with a quoted value or a list")
+        _check_comparison(node, text)
     else:
-        raise ValueError(
-            f"filter {text!r}: only comparisons joined by and/or/not are allowed, "
-            "e.g. OBJ_ASSI == '02'"
+        raise FilterError(
+            f"filtre « {text} » : seules des comparaisons jointes par and, or, not sont "
+            f"permises ; écrivez {_EXAMPLE}"
         )
 
 
-def _is_literal(node: ast.expr) -> bool:
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        return all(isinstance(element, ast.Constant) for element in node.elts)
-    return False
+def _check_comparison(node: ast.Compare, text: str) -> None:
+    if len(node.ops) != 1:
+        raise FilterError(
+            f"filtre « {text} » : une comparaison à la fois, jointes par and ou or ; écrivez "
+            "par exemple OBJ_ASSI == '01' or OBJ_ASSI == '02'"
+        )
+    operator = _COMPARATORS.get(type(node.ops[0]))
+    if operator is None:
+        raise FilterError(
+            f"filtre « {text} » : comparez avec ==, !=, in ou not in ; écrivez {_EXAMPLE}"
+        )
+    left, right = node.left, node.comparators[0]
+    if operator in ("in", "not in"):
+        if not isinstance(left, ast.Name) or not _is_list(right):
+            raise FilterError(
+                f"filtre « {text} » : avec {operator}, il faut à gauche un champ et à droite une "
+                f"liste de valeurs entre crochets ; écrivez {_in_advice(left, right, operator)}"
+            )
+        return
+    sides = [left, right]
+    if not any(isinstance(side, ast.Name) for side in sides):
+        raise FilterError(
+            f"filtre « {text} » : chaque comparaison porte sur un champ ; écrivez {_EXAMPLE}"
+        )
+    if not all(isinstance(side, ast.Name | ast.Constant) for side in sides):
+        raise FilterError(
+            f"filtre « {text} » : comparez un champ à une valeur (un texte entre guillemets ou "
+            f"un nombre) ; écrivez {_EXAMPLE}"
+        )
+
+
+def _in_advice(left: ast.expr, right: ast.expr, operator: str) -> str:
+    """What to write instead of a malformed ``in``: the field on the left, a list on the right."""
+    field, values = (left, right) if isinstance(left, ast.Name) else (right, left)
+    name = field.id if isinstance(field, ast.Name) else "OBJ_ASSI"
+    if _is_list(values):
+        elements = values.elts  # type: ignore[attr-defined]
+    elif isinstance(values, ast.Constant):
+        elements = [values]
+    else:
+        elements = [ast.Constant("valeur 1"), ast.Constant("valeur 2")]
+    return f"{name} {operator} [{', '.join(ast.unparse(e) for e in elements)}]"
+
+
+def _is_list(node: ast.expr) -> bool:
+    return isinstance(node, ast.List | ast.Tuple | ast.Set) and all(
+        isinstance(element, ast.Constant) for element in node.elts
+    )
 
 
 def _value(node: ast.expr, attributes: Mapping[str, Any]) -> Any:
@@ -100,5 +151,6 @@ def _evaluate(node: ast.expr, attributes: Mapping[str, Any]) -> bool:
     if operator in ("==", "!="):
         equal = _same(left, right)
         return equal if operator == "==" else not equal
-    contained = any(_same(left, candidate) for candidate in right)
+    # A null attribute has no value: it is in no list (even one holding None).
+    contained = left is not None and any(_same(left, candidate) for candidate in right)
     return contained if operator == "in" else not contained

@@ -28,7 +28,7 @@ STATIC_MAP_SIZE = (MAP_WIDTH + LEGEND_WIDTH, MAP_HEIGHT)
 
 def environment() -> Environment:
     return Environment(
-        loader=PackageLoader("generator", "templates"),
+        loader=PackageLoader("trame", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -2,7 +2,7 @@
 
 All I/O with GDAL goes through :func:`read_layer`; the rest of the pipeline sees plain arrays.
 pyogrio honours a Shapefile's ``.cpg`` (e.g. CP1252) when decoding attributes; without one the
-encoding is detected (:mod:`generator.encoding`). A path that goes through a zip file
+encoding is detected (:mod:`trame.encoding`). A path that goes through a zip file
 (``delivery.zip/folder/table.shp``) is read in place through GDAL's ``/vsizip/``.
 """
 

@@ -8,16 +8,27 @@ north arrow. Every text is escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import shapely
 from markupsafe import escape
 
-from .config import Config, Style
+from .config import Config
 from .features import ItemFeatures
-from .style import HIGHLIGHT
+from .kinds import LINE, kind
+from .style import (
+    BACKGROUND,
+    COMMUNE_FILL,
+    COMMUNES_LABEL,
+    HIGHLIGHT,
+    MASK,
+    Paint,
+    paints,
+    svg_shape,
+    symbol,
+)
 from .territory import Commune, Territory
 
 MAP_WIDTH, MAP_HEIGHT = 760, 560
@@ -38,45 +49,6 @@ def _transform(bounds: tuple[float, float, float, float]):
         return np.column_stack([x, y])
 
     return to_pixels, scale
-
-
-def _path(geometry: shapely.Geometry) -> str:
-    """SVG path data of a (multi)polygon or (multi)line already in pixels (whole pixels: the
-    map is drawn at its display size, and integers keep the file small and fast to write)."""
-    commands = []
-    for part in shapely.get_parts(geometry):
-        rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
-        for ring in rings:
-            coords = np.rint(shapely.get_coordinates(ring)).astype(np.int32)
-            if len(coords) < 2:
-                continue
-            close = "Z" if part.geom_type == "Polygon" else ""
-            commands.append(f"M{' '.join(map(str, coords.ravel().tolist()))}{close}")
-    return "".join(commands)
-
-
-def _shape(geometry: shapely.Geometry, kind: str, style: Style) -> str:
-    if kind == "point":
-        return "".join(
-            f'<circle cx="{p.x:g}" cy="{p.y:g}" r="{style.radius:g}" fill="{style.color}" '
-            f'stroke="{style.outline or style.color}" stroke-width="1.5"/>'
-            for p in shapely.get_parts(geometry)
-        )
-    if kind == "line":
-        dash = (
-            f' stroke-dasharray="{" ".join(f"{d * style.width:g}" for d in style.dash)}"'
-            if style.dash
-            else ""
-        )
-        return (
-            f'<path d="{_path(geometry)}" fill="none" stroke="{style.color}" '
-            f'stroke-width="{style.width:g}" stroke-opacity="{style.opacity:g}"{dash}/>'
-        )
-    outline = f' stroke="{style.outline}" stroke-width="1"' if style.outline else ""
-    return (
-        f'<path d="{_path(geometry)}" fill="{style.color}" fill-opacity="{style.opacity:g}" '
-        f'fill-rule="evenodd"{outline}/>'
-    )
 
 
 class Indexed:
@@ -132,19 +104,14 @@ def _north_arrow() -> str:
     )
 
 
-def _legend(config: Config, commune_style: Style) -> str:
+def _legend(config: Config) -> str:
     x = MAP_WIDTH + 16
     lines = [f'<text x="{x}" y="28" font-size="15" font-weight="bold">Légende</text>']
-    entries = [("Contour de commune", "line", commune_style),
-               *((item.label, item.geometry, item.style) for item in config.legend)]  # fmt: skip
+    entries = [(COMMUNES_LABEL, LINE, config.communes.style),
+               *((item.label, kind(item.geometry), item.style) for item in config.legend)]  # fmt: skip
     y = 52
-    for label, kind, style in entries:
-        if kind == "polygon":
-            symbol = _shape(shapely.box(x, y - 10, x + 22, y + 6), kind, style)
-        elif kind == "line":
-            symbol = _shape(shapely.LineString([(x, y - 2), (x + 22, y - 2)]), kind, style)
-        else:
-            symbol = _shape(shapely.Point(x + 11, y - 2), kind, style)
+    for label, geometry, style in entries:
+        swatch = symbol(geometry, style, x - 2, y - 14)  # centred on the first text line
         words, row, rows = str(label).split(), "", []
         for word in words:  # wrap: SVG text does not wrap by itself
             if len(row) + len(word) > 30 and row:
@@ -157,7 +124,7 @@ def _legend(config: Config, commune_style: Style) -> str:
             f'<tspan x="{x + 30}" dy="{0 if i == 0 else 16}">{escape(r)}</tspan>'
             for i, r in enumerate(rows)
         )
-        lines.append(f'{symbol}<text x="{x + 30}" y="{y + 2}" font-size="13">{texts}</text>')
+        lines.append(f'{swatch}<text x="{x + 30}" y="{y + 2}" font-size="13">{texts}</text>')
         y += 16 * len(rows) + 14
     return "".join(lines)
 
@@ -185,25 +152,20 @@ def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     window = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
     tolerance = metres_per_pixel / 2
     body = ['<rect width="100%" height="100%" fill="#ffffff"/>',
-            f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="#f6f6f2"/>']  # fmt: skip
-    for geometry in _prepare(maps.communes, window, to_pixels, tolerance):
-        body.append(f'<path d="{_path(geometry)}" fill="#ffffff" stroke="none"/>')
+            f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="{BACKGROUND}"/>']  # fmt: skip
+
+    def draw(geometries: Indexed | Iterable[shapely.Geometry], look: Sequence[Paint]) -> None:
+        for geometry in _prepare(geometries, window, to_pixels, tolerance):
+            body.append(svg_shape(geometry, look))
+
+    # The layers of the web map's style, in its order and with its paints.
+    draw(maps.communes, [COMMUNE_FILL])
     for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map
-        for geometry in _prepare(indexed, window, to_pixels, tolerance):
-            body.append(_shape(geometry, item.geometry, item.style))
-    outside = window.difference(commune.geometry)
-    for geometry in _prepare([outside], window, to_pixels, tolerance):
-        body.append(
-            f'<path d="{_path(geometry)}" fill="#ffffff" fill-opacity="0.55" fill-rule="evenodd"/>'
-        )
-    communes_style = config.communes.style
-    for geometry in _prepare(maps.boundaries, window, to_pixels, tolerance):
-        body.append(_shape(geometry, "line", communes_style))
-    for geometry in _prepare([commune.geometry.boundary], window, to_pixels, tolerance):
-        body.append(
-            f'<path d="{_path(geometry)}" fill="none" stroke="{HIGHLIGHT}" stroke-width="3.5"/>'
-        )
-    body += [_scale_bar(metres_per_pixel), _north_arrow(), _legend(config, communes_style)]
+        draw(indexed, paints(kind(item.geometry), item.style))
+    draw([window.difference(commune.geometry)], [MASK])
+    draw(maps.boundaries, paints(LINE, config.communes.style))
+    draw([commune.geometry.boundary], [HIGHLIGHT])
+    body += [_scale_bar(metres_per_pixel), _north_arrow(), _legend(config)]
     width = MAP_WIDTH + LEGEND_WIDTH
     title = escape(f"Trame verte et bleue — {commune.name}")
     return (

@@ -1,12 +1,26 @@
-"""The MapLibre style and the legend symbols, both drawn from the legend items' one style."""
+"""The MapLibre style and the legend symbols, both drawn from the legend items' one style.
+
+A thing's look is defined once, as MapLibre paint properties (:func:`kind_layers` for a style
+of the config, constants below for the map's own layers). The legend symbols, in the HTML
+legend and on the static maps, and the static maps' features are SVG translations of those same
+paints (:func:`svg_shape`), so the web map, the legends and the static maps cannot disagree.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+import shapely
 from markupsafe import Markup
 
-from .config import Config, LegendItem, Style
+from .config import Config, GeometryKind, LegendItem, Style
+from .kinds import LINE, Kind, kind, single_parts
+
+Paint = Mapping[str, Any]
+"""MapLibre paint properties of one layer; their prefix names the layer type (fill-, line-…)."""
 
 SOURCE = "trame"
 COMMUNES_LAYER = "communes"
@@ -14,7 +28,24 @@ ROOT_PLACEHOLDER = "{root}"
 """Replaced in the browser by the site's absolute root URL: MapLibre resolves relative tile URLs
 against its worker script, not the page (see ../shared/docs/field-notes.md, "MapLibre GL JS 6")."""
 
-HIGHLIGHT = "#000091"
+# The map's own layers (the legend items' come from the config): each value defined here only.
+BACKGROUND = "#f6f6f2"
+"""Around the territory's communes."""
+COMMUNE_FILL: Paint = MappingProxyType({"fill-color": "#ffffff", "fill-opacity": 1})
+"""Under the legend items, inside the territory."""
+BASEMAP_COMMUNE_OPACITY = 0.35
+"""COMMUNE_FILL's opacity over a basemap, which then shows through."""
+MASK: Paint = MappingProxyType({"fill-color": "#ffffff", "fill-opacity": 0.55})
+"""Veils everything outside the commune of the page."""
+HIGHLIGHT: Paint = MappingProxyType({"line-color": "#000091", "line-width": 3.5})
+"""The border of the commune of the page."""
+COMMUNES_LABEL = "Contour de commune"
+"""The communes' entry in the legends."""
+OUTLINE_WIDTH = 1
+"""Width of a polygon's outline, when its style has one."""
+POINT_OUTLINE_WIDTH = 1.5
+"""Width of a point's outline, when its style has one."""
+
 _GEOPLATEFORME_WMTS = (
     "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&STYLE=normal"
     "&TILEMATRIXSET=PM&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
@@ -32,7 +63,6 @@ BASEMAP_SOURCES: dict[str, dict[str, Any]] = {
         "attribution": "Fond de plan : IGN, photographies aériennes (Géoplateforme)",
     },
 }
-MASK = "#ffffff"
 
 
 def content_security_policy(config: Config) -> str:
@@ -46,6 +76,50 @@ def content_security_policy(config: Config) -> str:
     )
 
 
+def _fill(style: Style) -> dict[str, Any]:
+    return {"fill-color": style.color, "fill-opacity": style.opacity}
+
+
+def _line(style: Style) -> dict[str, Any]:
+    paint: dict[str, Any] = {
+        "line-color": style.color, "line-width": style.width, "line-opacity": style.opacity,
+    }  # fmt: skip
+    if style.dash:
+        paint["line-dasharray"] = list(style.dash)
+    return paint
+
+
+def _circle(style: Style) -> dict[str, Any]:
+    return {
+        "circle-color": style.color,
+        "circle-radius": style.radius,
+        "circle-opacity": style.opacity,
+        "circle-stroke-color": style.outline or style.color,
+        "circle-stroke-width": POINT_OUTLINE_WIDTH if style.outline else 0,
+    }
+
+
+_BODY = {"fill": _fill, "line": _line, "circle": _circle}
+"""The paint of a kind's body, per MapLibre layer type (see Kind.map_layers)."""
+
+
+def kind_layers(geometry: Kind, style: Style) -> list[tuple[str, str, dict[str, Any]]]:
+    """(id suffix, MapLibre layer type, paint) of the layers drawing a thing of this kind with
+    ``style``: its body, then its outline when the kind has an outline layer and the style an
+    outline colour."""
+    body, *outline = geometry.map_layers
+    layers = [("", body, _BODY[body](style))]
+    if outline and style.outline:
+        paint = {"line-color": style.outline, "line-width": OUTLINE_WIDTH}
+        layers.append(("-contour", outline[0], paint))
+    return layers
+
+
+def paints(geometry: Kind, style: Style) -> list[dict[str, Any]]:
+    """The paints of :func:`kind_layers`, bottom first, e.g. for :func:`svg_shape`."""
+    return [paint for _, _, paint in kind_layers(geometry, style)]
+
+
 def item_layers(item: LegendItem) -> list[dict[str, Any]]:
     """MapLibre layers drawing one legend item; every layer id starts with the item id.
 
@@ -53,7 +127,17 @@ def item_layers(item: LegendItem) -> list[dict[str, Any]]:
     so the browser reads them from the same definition as the colours. The labels are a list of
     [field, label] pairs: the API's JSON sorts object keys, a list keeps the configured order.
     """
-    layers = _paint_layers(item)
+    layers = [
+        {
+            "id": item.id + suffix,
+            "type": layer_type,
+            "source": SOURCE,
+            "source-layer": item.id,
+            "metadata": {"trame:item": item.id},
+            "paint": paint,
+        }  # fmt: skip
+        for suffix, layer_type, paint in kind_layers(kind(item.geometry), item.style)
+    ]
     layers[0]["metadata"] = {
         "trame:item": item.id, "trame:label": item.label, "trame:geometry": item.geometry,
         "trame:fields": [[field, label] for field, label in item.fields.items()],
@@ -61,49 +145,16 @@ def item_layers(item: LegendItem) -> list[dict[str, Any]]:
     return layers
 
 
-def _paint_layers(item: LegendItem) -> list[dict[str, Any]]:
-    style = item.style
-
-    def layer(suffix: str, kind: str, paint: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": item.id + suffix, "type": kind, "source": SOURCE, "source-layer": item.id,
-            "metadata": {"trame:item": item.id}, "paint": paint,
-        }  # fmt: skip
-
-    if item.geometry == "polygon":
-        layers = [layer("", "fill", {"fill-color": style.color, "fill-opacity": style.opacity})]
-        if style.outline:
-            layers.append(layer("-contour", "line", {"line-color": style.outline, "line-width": 1}))
-        return layers
-    if item.geometry == "line":
-        paint: dict[str, Any] = {
-            "line-color": style.color, "line-width": style.width, "line-opacity": style.opacity,
-        }  # fmt: skip
-        if style.dash:
-            paint["line-dasharray"] = list(style.dash)
-        return [layer("", "line", paint)]
-    return [
-        layer(
-            "", "circle",
-            {
-                "circle-color": style.color,
-                "circle-radius": style.radius,
-                "circle-opacity": style.opacity,
-                "circle-stroke-color": style.outline or style.color,
-                "circle-stroke-width": 1.5 if style.outline else 0,
-            },
-        )
-    ]  # fmt: skip
-
-
 def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict[str, Any]:
     """The whole style: communes underneath, legend items in legend order (last on top)."""
-    communes = config.communes.style
+    communes_fill = dict(COMMUNE_FILL)
+    if config.basemap != "none":
+        communes_fill["fill-opacity"] = BASEMAP_COMMUNE_OPACITY
     layers: list[dict[str, Any]] = [
-        {"id": "fond", "type": "background", "paint": {"background-color": "#f6f6f2"}},
+        {"id": "fond", "type": "background", "paint": {"background-color": BACKGROUND}},
         {
             "id": "communes-fond", "type": "fill", "source": SOURCE, "source-layer": COMMUNES_LAYER,
-            "paint": {"fill-color": "#ffffff", "fill-opacity": 1},
+            "paint": communes_fill,
         },
     ]  # fmt: skip
     for item in reversed(config.legend):  # first legend item drawn on top, as on the paper map
@@ -112,17 +163,16 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
         {
             "id": "commune-masque", "type": "fill", "source": SOURCE,
             "source-layer": COMMUNES_LAYER, "filter": ["!=", ["get", "insee"], ""],
-            "paint": {"fill-color": MASK, "fill-opacity": 0.55},
+            "paint": dict(MASK),
         },
         {
             "id": "communes-contour", "type": "line", "source": SOURCE,
-            "source-layer": COMMUNES_LAYER,
-            "paint": {"line-color": communes.outline or communes.color, "line-width": communes.width},
+            "source-layer": COMMUNES_LAYER, "paint": paints(LINE, config.communes.style)[0],
         },
         {
             "id": "commune-selection", "type": "line", "source": SOURCE,
             "source-layer": COMMUNES_LAYER, "filter": ["==", ["get", "insee"], ""],
-            "paint": {"line-color": HIGHLIGHT, "line-width": 3.5},
+            "paint": dict(HIGHLIGHT),
         },
     ]  # fmt: skip
     sources: dict[str, Any] = {}
@@ -130,7 +180,6 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
         basemap = BASEMAP_SOURCES[config.basemap]
         sources["fond-de-plan"] = {"type": "raster", "tileSize": 256, "maxzoom": 19, **basemap}
         layers.insert(1, {"id": "fond-de-plan", "type": "raster", "source": "fond-de-plan"})
-        layers[2]["paint"]["fill-opacity"] = 0.35  # let the basemap show through the communes
     return {
         "version": 8,
         "name": config.name,
@@ -149,33 +198,75 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
     }
 
 
-def legend_symbol(style: Style, geometry: str, size: int = 24) -> Markup:
-    """An inline SVG swatch that looks like the item on the map (decorative: aria-hidden)."""
-    half = size / 2
-    if geometry == "polygon":
-        outline = style.outline or style.color
-        shape = (
-            f'<rect x="2" y="4" width="{size - 4}" height="{size - 8}" fill="{style.color}" '
-            f'fill-opacity="{style.opacity}" stroke="{outline}" stroke-width="1.5"/>'
+def svg_path(geometry: shapely.Geometry) -> str:
+    """SVG path data of a (multi)polygon or (multi)line already in pixels (whole pixels: maps
+    are drawn at their display size, and integers keep the files small and fast to write)."""
+    commands = []
+    for part in shapely.get_parts(geometry):
+        rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
+        for ring in rings:
+            coords = np.rint(shapely.get_coordinates(ring)).astype(np.int32)
+            if len(coords) < 2:
+                continue
+            close = "Z" if part.geom_type == "Polygon" else ""
+            commands.append(f"M{' '.join(map(str, coords.ravel().tolist()))}{close}")
+    return "".join(commands)
+
+
+def _svg_value(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def svg_shape(
+    geometry: shapely.Geometry, layers: Sequence[Paint], max_radius: float = float("inf")
+) -> str:
+    """``geometry`` (in SVG pixels) drawn as MapLibre draws it with these layers' paints,
+    bottom first: one path, or one circle per point (radius at most ``max_radius``).
+
+    Safe to embed: every value is a colour the config checked or a number."""
+    attributes: dict[str, Any] = {}
+    radius = 0.0
+    for paint in layers:
+        layer_type = next(iter(paint)).split("-")[0]
+        if layer_type == "fill":
+            attributes["fill"] = paint["fill-color"]
+            attributes["fill-opacity"] = paint["fill-opacity"]
+            attributes["fill-rule"] = "evenodd"
+        elif layer_type == "line":
+            attributes.setdefault("fill", "none")
+            attributes["stroke"] = paint["line-color"]
+            attributes["stroke-width"] = paint["line-width"]
+            if "line-opacity" in paint:
+                attributes["stroke-opacity"] = paint["line-opacity"]
+            if "line-dasharray" in paint:  # MapLibre counts dashes in line widths
+                dashes = (_svg_value(d * paint["line-width"]) for d in paint["line-dasharray"])
+                attributes["stroke-dasharray"] = " ".join(dashes)
+        else:
+            radius = min(paint["circle-radius"], max_radius)
+            attributes["fill"] = paint["circle-color"]
+            attributes["fill-opacity"] = paint["circle-opacity"]
+            attributes["stroke"] = paint["circle-stroke-color"]
+            attributes["stroke-width"] = paint["circle-stroke-width"]
+    drawn = "".join(f' {name}="{_svg_value(value)}"' for name, value in attributes.items())
+    if radius:
+        return "".join(
+            f'<circle cx="{p.x:g}" cy="{p.y:g}" r="{radius:g}"{drawn}/>'
+            for p in single_parts(geometry)
         )
-    elif geometry == "line":
-        dash = (
-            f' stroke-dasharray="{" ".join(f"{d * style.width:g}" for d in style.dash)}"'
-            if style.dash
-            else ""
-        )
-        shape = (
-            f'<line x1="2" y1="{half}" x2="{size - 2}" y2="{half}" stroke="{style.color}" '
-            f'stroke-width="{style.width}" stroke-opacity="{style.opacity}"{dash}/>'
-        )
-    else:
-        stroke = style.outline or style.color
-        shape = (
-            f'<circle cx="{half}" cy="{half}" r="{min(style.radius, half - 2)}" fill="{style.color}" '
-            f'stroke="{stroke}" stroke-width="1.5"/>'
-        )
-    # Safe as Markup: every value above is a colour checked by the config or a number.
+    return f'<path d="{svg_path(geometry)}"{drawn}/>'
+
+
+def symbol(geometry: Kind, style: Style, x: float = 0, y: float = 0, size: float = 24) -> str:
+    """The legend symbol of a thing of this kind drawn with ``style``, as SVG elements in the
+    square of side ``size`` at (x, y): the kind's swatch shape painted as on the map (a point's
+    circle shrunk to fit). The one drawing of every legend, in pages and on static maps."""
+    return svg_shape(geometry.swatch(x, y, size), paints(geometry, style), size / 2 - 2)
+
+
+def legend_symbol(style: Style, geometry: GeometryKind | Kind, size: int = 24) -> Markup:
+    """The :func:`symbol` as an inline SVG image (decorative: aria-hidden)."""
+    # Safe as Markup: every value is a colour checked by the config or a number.
     return Markup(
         f'<svg class="trame-symbole" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
-        f'aria-hidden="true" focusable="false">{shape}</svg>'
+        f'aria-hidden="true" focusable="false">{symbol(kind(geometry), style, 0, 0, size)}</svg>'
     )

@@ -13,16 +13,10 @@ import numpy as np
 import shapely
 
 from .config import GeometryKind
+from .kinds import LINEARRING, kind, single_parts
 
 if TYPE_CHECKING:
     from .unmatched import SourceMatch
-
-_KIND_TYPES: dict[str, tuple[int, ...]] = {
-    # shapely type ids: 0 Point, 1 LineString, 2 LinearRing, 3 Polygon, 4-6 Multi*, 7 Collection
-    "point": (0,),
-    "line": (1, 2),
-    "polygon": (3,),
-}
 
 
 @dataclass
@@ -70,7 +64,7 @@ class ValidationReport:
 
 
 def clean_geometries(
-    geometries: np.ndarray, kind: GeometryKind, labels: list[str], report: LayerReport
+    geometries: np.ndarray, geometry_kind: GeometryKind, labels: list[str], report: LayerReport
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (cleaned geometries, mask of the kept input features).
 
@@ -78,6 +72,7 @@ def clean_geometries(
     kept (a repaired polygon may gain stray lines); null and empty geometries are removed.
     ``labels`` names each feature in the messages (its identifier or its index).
     """
+    wanted_kind = kind(geometry_kind)
     report.read += len(geometries)
     cleaned = np.empty(len(geometries), dtype=object)
     keep = np.zeros(len(geometries), dtype=bool)
@@ -92,28 +87,17 @@ def clean_geometries(
             geometry = shapely.make_valid(geometry)
             report.repaired += 1
             report.warn(f"feature {labels[index]}: invalid geometry ({reason}), repaired")
-        parts = shapely.get_parts(geometry)
-        while any(shapely.get_type_id(parts) == 7):  # nested collections after make_valid
-            parts = shapely.get_parts(parts)
-        wanted = parts[np.isin(shapely.get_type_id(parts), _KIND_TYPES[kind])]
+        parts = single_parts(geometry)
+        rings = shapely.get_type_id(parts) == LINEARRING  # a closed line: keep it as a line
+        parts[rings] = [shapely.LineString(ring.coords) for ring in parts[rings]]
+        wanted = parts[shapely.get_type_id(parts) == wanted_kind.single]
         wanted = wanted[~shapely.is_empty(wanted)]
         if len(wanted) == 0:
             report.wrong_type += 1
-            report.warn(
-                f"feature {labels[index]}: geometry {geometry.geom_type} is not a {kind}, ignored"
-            )
+            found, name = geometry.geom_type, wanted_kind.name
+            report.warn(f"feature {labels[index]}: geometry {found} is not a {name}, ignored")
             continue
-        cleaned[index] = _collect(wanted, kind)
+        cleaned[index] = wanted[0] if len(wanted) == 1 else wanted_kind.collect(wanted)
         keep[index] = True
     report.kept += int(keep.sum())
     return cleaned[keep], keep
-
-
-def _collect(parts: np.ndarray, kind: GeometryKind) -> shapely.Geometry:
-    if len(parts) == 1:
-        return parts[0]
-    if kind == "polygon":
-        return shapely.multipolygons(parts)
-    if kind == "line":
-        return shapely.multilinestrings([shapely.LineString(part.coords) for part in parts])
-    return shapely.multipoints(parts)

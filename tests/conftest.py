@@ -25,7 +25,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo territory, built once for the whole test session."""
-    from generator.build import build_site
+    from trame.build import build_site
 
     root = tmp_path_factory.mktemp("demo")
     site = root / "site"

@@ -50,7 +50,7 @@ def _once(key: str, make: Callable[[], Any]) -> Any:
 
 
 def _serve(site: Path, request: pytest.FixtureRequest) -> str:
-    from generator.serve import make_server
+    from trame.serve import make_server
 
     httpd = make_server(site, LOCAL_HOST, 0, quiet=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -70,7 +70,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package")
 
     def build() -> Path:
-        from generator.build import build_site
+        from trame.build import build_site
 
         root = tmp_path_factory.mktemp("navigateur")
         output = root / "site"
@@ -101,7 +101,7 @@ def valenciennes_url(
         pytest.skip(f"shared test data not found at {data}; this test needs ../shared/data")
 
     def build() -> str:
-        from generator.build import build_site
+        from trame.build import build_site
 
         root = tmp_path_factory.mktemp("valenciennes")
         build_site(

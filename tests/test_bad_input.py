@@ -11,8 +11,8 @@ import pyogrio.raw
 import pytest
 import shapely
 
-from generator.build import build_site
-from generator.cli import main
+from trame.build import build_site
+from trame.cli import main
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -121,8 +121,8 @@ def test_duplicate_or_missing_insee_is_fatal(territory, capsys, insee):
 
 def test_unclosed_ring_duplicate_points_and_mixed_types_in_one_layer(tmp_path):
     """A hand-written GeoJSON: an unclosed ring, repeated vertices, a point in a polygon layer."""
-    from generator.read import read_layer
-    from generator.validate import LayerReport, clean_geometries
+    from trame.read import read_layer
+    from trame.validate import LayerReport, clean_geometries
 
     x, y = 3.5, 50.35
     features = [

@@ -10,7 +10,7 @@ from pathlib import Path
 import mapbox_vector_tile
 import pytest
 
-from generator.build import build_site
+from trame.build import build_site
 
 ITEM_IDS = [  # the legend item ids the issue asks for, in legend order
     "reservoirs-a-preserver",
@@ -147,7 +147,7 @@ def test_a_failing_build_leaves_the_previous_site_untouched(demo_site, tmp_path)
         (PROJECT / "layers" / "demo.yml").read_text(encoding="utf-8") + "\nunknown_key: true\n",
         encoding="utf-8",
     )
-    from generator.errors import UserError
+    from trame.errors import UserError
 
     with pytest.raises(UserError):
         build_site(broken, PROJECT / "layers" / "demo", site, quiet=True, workers=1)
@@ -177,7 +177,7 @@ def test_valenciennes_metropole_site(shared_data, tmp_path):
 
 
 def test_two_builds_are_byte_identical_and_the_manifest_tells_the_truth(demo_site, tmp_path):
-    from generator.files import file_digest as sha256
+    from trame.files import file_digest as sha256
 
     again = tmp_path / "again"
     build_site(PROJECT / "layers" / "demo.yml", None, again, quiet=True, workers=2,
@@ -196,9 +196,9 @@ def test_two_builds_are_byte_identical_and_the_manifest_tells_the_truth(demo_sit
 @pytest.mark.shared
 def test_shapefiles_in_cp1252_give_the_same_figures_as_the_geopackage(shared_data, tmp_path):
     """The same fictitious layers as Shapefiles (DBF in CP1252, .cpg, .prj) and as GeoPackage."""
-    from generator.config import load_config
-    from generator.figures import ItemIndex, area_figures
-    from generator.territory import load_territory
+    from trame.config import load_config
+    from trame.figures import ItemIndex, area_figures
+    from trame.territory import load_territory
 
     layers = tmp_path / "layers"
     shutil.copytree(PROJECT / "layers" / "textes", layers / "textes")
@@ -227,7 +227,7 @@ def test_shapefiles_in_cp1252_give_the_same_figures_as_the_geopackage(shared_dat
 
 
 def test_the_api_and_downloads_carry_the_public_fields_only(demo_site):
-    from generator.config import load_config
+    from trame.config import load_config
 
     config = load_config(PROJECT / "layers" / "demo.yml")
     public = {item.id: set(item.fields) for item in config.legend}

@@ -2,7 +2,7 @@
 
 import json
 
-from generator.build import build_site
+from trame.build import build_site
 
 
 def test_unchanged_inputs_skip_the_build_and_changes_are_seen(territory, tmp_path):

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from generator.cli import main
-from generator.deploy.check import Finding, check_site, report
-from generator.serve import SiteHandler, SiteServer, make_server
+from trame.cli import main
+from trame.deploy.check import Finding, check_site, report
+from trame.serve import SiteHandler, SiteServer, make_server
 
 
 class Quiet(SimpleHTTPRequestHandler):

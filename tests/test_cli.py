@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from trame.cli import main
 
 PROJECT = Path(__file__).resolve().parent.parent
 

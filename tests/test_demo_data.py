@@ -18,7 +18,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
-from generator.config import Config, load_config
+from trame.config import Config, load_config
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEMO_DIR = PROJECT / "layers" / "demo"

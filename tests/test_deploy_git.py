@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.deploy.gitbranch import deploy_git
-from generator.errors import UserError
+from trame.cli import main
+from trame.deploy.gitbranch import deploy_git
+from trame.errors import UserError
 
 if not shutil.which("git"):
     pytest.skip("git not installed (Debian: apt-get install git)", allow_module_level=True)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
-from generator.deploy.check import check_site
-from generator.deploy.policy import cache_control, content_type
-from generator.deploy.rsync import (
+from trame.cli import main
+from trame.deploy.check import check_site
+from trame.deploy.policy import cache_control, content_type
+from trame.deploy.rsync import (
     State,
     Target,
     deploy_rsync,
@@ -38,7 +38,7 @@ from generator.deploy.rsync import (
     switch_script,
     to_prune,
 )
-from generator.errors import UserError
+from trame.errors import UserError
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from generator.cli import main
-from generator.deploy.policy import cache_control, content_type
-from generator.deploy.s3 import deploy_s3, make_client, settings
-from generator.errors import UserError
+from trame.cli import main
+from trame.deploy.policy import cache_control, content_type
+from trame.deploy.s3 import deploy_s3, make_client, settings
+from trame.errors import UserError
 
 SECRET = "trame-test-secret-never-printed"
 

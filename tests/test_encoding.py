@@ -10,8 +10,8 @@ import pyogrio.raw
 import pytest
 import shapely
 
-from generator.errors import UserError
-from generator.read import read_layer
+from trame.errors import UserError
+from trame.read import read_layer
 
 NAMES = ["Écluse à sas", "Seuil du moulin", "Étang d'Amaury"]
 
@@ -104,8 +104,8 @@ def test_a_declared_cp1252_shapefile_reads_as_before(tmp_path):
 
 def test_the_detected_encoding_is_said_in_the_build_report(territory):
     """The demo's point obstacles as a Shapefile in CP1252 without .cpg: read, and said."""
-    from generator.build import load_territory
-    from generator.config import load_config
+    from trame.build import load_territory
+    from trame.config import load_config
 
     demo = territory.parent / "demo"
     meta, _, wkb, columns = pyogrio.raw.read(demo / "srce_fictif.gpkg", layer="obstacles_ponctuels")

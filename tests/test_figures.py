@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import shapely
 
-from generator.config import LegendItem, Source, Style
-from generator.features import ItemFeatures, select_features
-from generator.figures import ItemIndex, area_figures
-from generator.read import Layer
-from generator.validate import LayerReport
+from trame.config import LegendItem, Source, Style
+from trame.features import ItemFeatures, select_features
+from trame.figures import ItemIndex, area_figures
+from trame.read import Layer
+from trame.validate import LayerReport
 
 X0, Y0 = 700_000.0, 7_000_000.0  # Lambert-93 metres
 COMMUNE = shapely.box(X0, Y0, X0 + 1000, Y0 + 1000)  # exactly 100 ha
@@ -88,7 +88,7 @@ def test_an_empty_item_gives_zero():
 
 
 def test_selection_filters_repairs_and_clips():
-    from generator.filters import parse_filter
+    from trame.filters import parse_filter
 
     bow_tie = shapely.Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
     layer = Layer(

@@ -14,14 +14,14 @@ import shapely
 import yaml
 from conftest import PROJECT, SHARED_DATA
 
-from generator.build import build_site, load_territory
-from generator.cli import main
-from generator.config import load_config
-from generator.errors import UserError
-from generator.init.communes import make_selection, select_communes
-from generator.init.discover import discover
-from generator.init.legend import draft_legend, load_preset
-from generator.init.recognise import (
+from trame.build import build_site, load_territory
+from trame.cli import main
+from trame.config import load_config
+from trame.errors import UserError
+from trame.init.communes import make_selection, select_communes
+from trame.init.discover import discover
+from trame.init.legend import draft_legend, load_preset
+from trame.init.recognise import (
     CORRIDOR_LINES,
     CORRIDOR_SURFACES,
     OBSTACLES,
@@ -29,7 +29,7 @@ from generator.init.recognise import (
     WATER_COURSES,
     recognise,
 )
-from generator.init.run import init_territory
+from trame.init.run import init_territory
 
 DDTM_ITEMS = (
     "reservoirs-a-preserver", "reservoirs-a-renaturer", "corridors-ecologiques",
@@ -178,11 +178,11 @@ def test_init_writes_a_config_that_builds_and_counts_what_it_does_not_show(deliv
     result = init_territory([delivery], make_selection(epci="245901160"), output, say=lines.append)
     assert result.communes == 2
     assert any("N_SRCE_RESERVOIR_S_000" in line and "Polygon" in line for line in lines)
-    config = load_config(output / "territoire.yml")
+    config = load_config(output / "trame.yml")
     assert config.name == "CA Valenciennes Métropole"  # from the official list
     assert config.fictitious
     assert [item.id for item in config.legend] == result.items
-    text = (output / "territoire.yml").read_text(encoding="utf-8")
+    text = (output / "trame.yml").read_text(encoding="utf-8")
     assert "À ÉCRIRE À LA MAIN" in text and "OBJ_ASSI = '07'" in text
     communes = pyogrio.raw.read(output / "communes.geojson", read_geometry=False)
     fields = list(communes[0]["fields"])
@@ -251,7 +251,7 @@ def valenciennes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )  # fmt: skip
     assert code == 0
     build_site(
-        folder / "territoire.yml", None, root / "site-init", quiet=True, workers=1,
+        folder / "trame.yml", None, root / "site-init", quiet=True, workers=1,
         tiles_dir=root / "tiles-init",
     )  # fmt: skip
     # The hand-written legend of layers/valenciennes-metropole.yml, on the GeoPackage the COVADIS
@@ -294,7 +294,7 @@ def test_init_selects_valenciennes_metropole(valenciennes):
     assert len(pages) == 35 and all((p / "index.html").is_file() for p in pages)
     postcodes = {c["insee"]: ";".join(c["codes_postaux"]) for c in communes}
     assert postcodes == {c["insee"]: c["codes_postaux"] for c in expected["communes"]}
-    config = load_config(valenciennes["folder"] / "territoire.yml")
+    config = load_config(valenciennes["folder"] / "trame.yml")
     assert config.name == "CA Valenciennes Métropole"
     assert [i.id for i in config.legend if i.id in DDTM_ITEMS] == list(DDTM_ITEMS)
     assert {"cours-eau-reservoirs", "cours-eau-corridors"} <= {i.id for i in config.legend}

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import shapely
 
-from generator.config import Communes, Config, LegendItem, Source, Style, Tiles
-from generator.figures import CommuneView, Element, ItemFigures
-from generator.french import french_number
-from generator.pages import environment, render_commune, sentence
-from generator.territory import Commune
+from trame.config import Communes, Config, LegendItem, Source, Style, Tiles
+from trame.figures import CommuneView, Element, ItemFigures
+from trame.french import french_number
+from trame.pages import environment, render_commune, sentence
+from trame.territory import Commune
 
 EVIL = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>*_x_*'
 

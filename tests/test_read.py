@@ -3,8 +3,8 @@ import pyogrio.raw
 import pytest
 import shapely
 
-from generator.errors import UserError
-from generator.read import read_layer
+from trame.errors import UserError
+from trame.read import read_layer
 
 
 def write(path, geometries, fields, crs, layer=None, **options):

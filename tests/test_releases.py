@@ -19,10 +19,10 @@ import pyogrio.raw
 import pytest
 import shapely
 
-from generator.build import build_site
-from generator.errors import UserError
-from generator.releases.history import History
-from generator.releases.site import current_page
+from trame.build import build_site
+from trame.errors import UserError
+from trame.releases.history import History
+from trame.releases.site import current_page
 
 FIRST, SECOND = "2016-09", "2017-01"
 REMOVED, MODIFIED, TEMPLATE, ADDED = (
@@ -241,7 +241,7 @@ def test_a_failing_build_leaves_every_release_untouched(own_releases, tmp_path, 
         build(config, tmp_path, "2017-02")
     config.write_text(broken.replace("insee_field: absent", "insee_field: code"), encoding="utf-8")
 
-    import generator.releases.step as step
+    import trame.releases.step as step
 
     def fail(*args, **kwargs):
         raise OSError("disque plein")
@@ -303,7 +303,7 @@ def test_release_ids_are_checked(territory, tmp_path):
 
 
 def test_deploy_marks_the_releases_published(own_releases, tmp_path):
-    from generator.cli import main
+    from trame.cli import main
 
     site, _, config = own_releases
     shutil.rmtree(site)  # copytree broke the hard links: assemble it again from the history
@@ -325,8 +325,8 @@ def test_deploy_marks_the_releases_published(own_releases, tmp_path):
 
 
 def test_renamed_communes_from_a_csv_file_and_from_the_official_list(territory):
-    from generator.config import load_config
-    from generator.releases.renamed import from_decoupage, load_mergers
+    from trame.config import load_config
+    from trame.releases.renamed import from_decoupage, load_mergers
 
     official = [
         {"code": "59006", "type": "commune-actuelle", "nom": "Bavay", "anciensCodes": ["59070"]},

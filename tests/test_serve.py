@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.serve import make_server
+from trame.serve import make_server
 
 BLOB = bytes(range(256)) * 40  # 10 240 bytes, every offset distinguishable
 

@@ -1,15 +1,74 @@
+import math
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import shapely
 
-from generator.config import LegendItem
-from generator.features import ItemFeatures
-from generator.staticmap import MAP_HEIGHT, MAP_WIDTH, StaticMaps
-from generator.territory import Commune
 from tests.test_pages import EVIL, config
+from trame.config import LegendItem
+from trame.features import ItemFeatures
+from trame.staticmap import MAP_HEIGHT, MAP_WIDTH, StaticMaps
+from trame.style import COMMUNES_LABEL, HIGHLIGHT, map_style
+from trame.territory import Commune
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+
+def group(root: ET.Element, name: str) -> ET.Element:
+    (found,) = [g for g in root.iter(f"{SVG}g") if g.get("class") == name]
+    return found
+
+
+def numbers(path_data: str) -> np.ndarray:
+    return np.array(re.findall(r"-?\d+(?:\.\d+)?", path_data), dtype=float)
+
+
+def assert_true_scale_bar(root: ET.Element, commune: Commune) -> None:
+    """The scale bar says a round length, and its bar is that long at the map's scale (measured
+    on the highlighted commune border, whose width in metres is known)."""
+    bar = group(root, "echelle")
+    (label,) = ["".join(t.itertext()) for t in bar.iter(f"{SVG}text")]
+    match = re.fullmatch(r"(\d+(?:[.]\d+)?) (m|km)", label)
+    assert match, label
+    metres = float(match[1]) * (1000 if match[2] == "km" else 1)
+    assert metres / 10 ** math.floor(math.log10(metres)) in (1, 2, 5), label
+    (tick,) = bar.iter(f"{SVG}path")  # M x y-6 V y H x+length V y-6
+    x0, _, _, x1, _ = numbers(tick.get("d"))
+    (border,) = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == HIGHLIGHT["line-color"]]
+    xs = numbers(border.get("d"))[0::2]
+    minx, _, maxx, _ = commune.geometry.bounds
+    metres_per_pixel = (maxx - minx) / (xs.max() - xs.min())
+    assert abs((x1 - x0) * metres_per_pixel - metres) <= 0.02 * metres
+    assert MAP_WIDTH / 10 <= x1 - x0 <= MAP_WIDTH / 4
+
+
+def assert_drawn_like_the_web_map(root: ET.Element, style: dict) -> None:
+    """Background, mask and highlighted border: the web map style's values."""
+    paint = {layer["id"]: layer["paint"] for layer in style["layers"]}
+    fills = {r.get("fill") for r in root.iter(f"{SVG}rect")}
+    assert paint["fond"]["background-color"] in fills
+    mask = paint["commune-masque"]
+    assert any(
+        p.get("fill") == mask["fill-color"] and float(p.get("fill-opacity")) == mask["fill-opacity"]
+        for p in root.iter(f"{SVG}path")
+    )
+    selection = paint["commune-selection"]
+    (border,) = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == selection["line-color"]]
+    assert float(border.get("stroke-width")) == selection["line-width"]
+
+
+def assert_north_arrow(root: ET.Element) -> None:
+    """An upward arrow in the top right corner of the map, the letter N under it."""
+    arrow = group(root, "nord")
+    (triangle,) = arrow.iter(f"{SVG}path")
+    (letter,) = arrow.iter(f"{SVG}text")
+    assert letter.text == "N"
+    match = re.fullmatch(r"M(\d+) (\d+)l9 24h-18z", triangle.get("d"))
+    assert match, triangle.get("d")  # apex, then the base 24 px lower
+    x, y = float(match[1]), float(match[2])
+    assert x > MAP_WIDTH * 0.75 and y < MAP_HEIGHT / 4
+    assert float(letter.get("x")) == x and float(letter.get("y")) > y + 24
 
 
 def test_static_map_is_valid_svg_with_escaped_text_legend_scale_and_north(tmp_path):
@@ -28,9 +87,10 @@ def test_static_map_is_valid_svg_with_escaped_text_legend_scale_and_north(tmp_pa
     assert "<script" not in svg and "onerror=alert" not in svg.replace("onerror=alert(1)&gt;", "")
     assert root.find(f"{SVG}title").text.endswith(EVIL)
     texts = " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
-    assert "Légende" in texts and "Contour de commune" in texts and "Réservoir <b>" in texts
-    assert " km" in texts or " m" in texts  # scale bar label
-    assert "N" in texts  # north arrow
+    assert "Légende" in texts and COMMUNES_LABEL in texts and "Réservoir <b>" in texts
+    assert_true_scale_bar(root, commune)
+    assert_north_arrow(root)
+    assert_drawn_like_the_web_map(root, map_style(cfg, (0.0, 0.0, 1.0, 1.0)))
     # the reservoir is drawn with the legend item's colour and sits inside the map frame
     paths = [p for p in root.iter(f"{SVG}path") if p.get("fill") == item.style.color]
     assert len(paths) == 2  # on the map and in the legend

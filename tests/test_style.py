@@ -1,8 +1,9 @@
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from generator.config import load_config
-from generator.style import item_layers, legend_symbol, map_style
+from trame.config import load_config
+from trame.style import COMMUNE_FILL, item_layers, legend_symbol, map_style
 
 PROJECT = Path(__file__).resolve().parent.parent
 BOUNDS = (3.2, 50.3, 3.3, 50.4)
@@ -37,8 +38,60 @@ def test_no_third_party_source_by_default_and_basemap_only_on_request():
     with_plan = map_style(config.model_copy(update={"basemap": "ign-plan"}), BOUNDS)
     assert with_plan["sources"]["fond-de-plan"]["type"] == "raster"
     assert with_plan["layers"][1]["id"] == "fond-de-plan"
+    # the basemap shows through the communes, and that did not alter the shared values
+    assert communes_fill(with_plan)["fill-opacity"] < 1
+    assert communes_fill(map_style(config, BOUNDS)) == dict(COMMUNE_FILL)
+
+
+def communes_fill(style: dict) -> dict:
+    return next(la for la in style["layers"] if la["id"] == "communes-fond")["paint"]
 
 
 def test_dashed_lines_keep_their_dash():
     item = next(i for i in demo().legend if i.style.dash)
     assert item_layers(item)[0]["paint"]["line-dasharray"] == list(item.style.dash)
+
+
+def svg_attributes(markup: str) -> dict[str, str]:
+    """The attributes of the one shape of an inline SVG symbol."""
+    (shape,) = list(ET.fromstring(str(markup)))
+    return dict(shape.attrib)
+
+
+def expected_svg(layers: list[dict]) -> dict[str, str]:
+    """What the SVG must say, read from MapLibre paints independently of the code under test."""
+    svg: dict[str, str] = {}
+    for layer in layers:
+        paint = {key: f"{value:g}" if isinstance(value, float | int) else value
+                 for key, value in layer["paint"].items() if key != "line-dasharray"}  # fmt: skip
+        if layer["type"] == "fill":
+            svg |= {"fill": paint["fill-color"], "fill-opacity": paint["fill-opacity"]}
+        elif layer["type"] == "line":
+            svg |= {"stroke": paint["line-color"], "stroke-width": paint["line-width"]}
+            svg |= {"stroke-opacity": paint["line-opacity"]} if "line-opacity" in paint else {}
+            dash = layer["paint"].get("line-dasharray", [])
+            width = layer["paint"]["line-width"]
+            svg |= {"stroke-dasharray": " ".join(f"{d * width:g}" for d in dash)} if dash else {}
+        else:
+            svg |= {
+                "fill": paint["circle-color"], "r": paint["circle-radius"],
+                "fill-opacity": paint["circle-opacity"], "stroke": paint["circle-stroke-color"],
+                "stroke-width": paint["circle-stroke-width"],
+            }  # fmt: skip
+    return svg
+
+
+def test_legend_symbols_paint_exactly_what_the_map_paints():
+    config = demo()
+    seen = set()
+    for item in config.legend:
+        layers = item_layers(item)
+        seen |= {layer["type"] for layer in layers}
+        drawn = svg_attributes(legend_symbol(item.style, item.geometry))
+        assert expected_svg(layers).items() <= drawn.items(), item.id
+    assert seen == {"fill", "line", "circle"}  # every kind and the polygons' outline
+    contour = next(
+        la for la in map_style(config, BOUNDS)["layers"] if la["id"] == "communes-contour"
+    )
+    drawn = svg_attributes(legend_symbol(config.communes.style, "line"))
+    assert expected_svg([contour]).items() <= drawn.items()

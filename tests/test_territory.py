@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import shapely
 
-from generator.config import Communes, Source
-from generator.errors import UserError
-from generator.read import Layer
-from generator.territory import communes_from_layer, slugify
-from generator.validate import LayerReport
+from trame.config import Communes, Source
+from trame.errors import UserError
+from trame.read import Layer
+from trame.territory import communes_from_layer, slugify
+from trame.validate import LayerReport
 
 CONFIG = Communes(source=Source(path=Path("unused")), insee_field="code", name_field="nom",
                   postcodes_field="cp")  # fmt: skip

@@ -19,10 +19,11 @@ from pmtiles.reader import MmapSource, Reader, all_tiles
 from pmtiles.tile import Compression, TileType
 from shapely.geometry import LineString, Point, Polygon, box, shape
 
-from generator.tiles import TileLayer, TileStats, build_tiles
-from generator.tiles.encode import LayerFeatures, encode_tile
-from generator.tiles.render import PIXEL, BlockTask, LayerChunk, render_block
-from generator.tiles.shape import simplify_for_zoom
+from trame.kinds import LINE, POINT, POLYGON
+from trame.tiles import TileLayer, TileStats, build_tiles
+from trame.tiles.encode import encode_layer, geometry_commands, tile_message
+from trame.tiles.render import PIXEL, BlockTask, LayerChunk, render_block
+from trame.tiles.shape import simplify_for_zoom
 
 MINZOOM, MAXZOOM = 5, 12
 EXTENT, BUFFER = 4096, 64
@@ -93,7 +94,6 @@ def demo_layers() -> list[TileLayer]:
             {"nom": f"Commune {i}", "code": f"59{i:03d}", "rang": i, "part": i / 7}
             for i in range(len(polygons))
         ],
-        feature_ids=np.arange(len(polygons)) + 100,
     )
     line = LineString([(cx - 12_000 + 400 * i, cy + 3000 * math.sin(i / 5)) for i in range(60)])
     tiny_line = LineString([(cx + 4000, cy + 4000), (cx + 4001, cy + 4000)])  # 1 m long
@@ -107,7 +107,6 @@ def demo_layers() -> list[TileLayer]:
         "obstacles",
         np.array([Point(px, py), Point(cx - 5000, cy + 4000)], dtype=object),
         [{"nature": "Seuil"}, {"nature": "Écluse"}],
-        feature_ids=np.array([1, 2]),
     )
     return [communes, corridors, points]
 
@@ -145,11 +144,15 @@ def decode(data: bytes) -> dict:
     return mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
 
 
-def features_with_id(tiles: dict, layer: str, fid: int) -> dict[tuple[int, int, int], list]:
+def features_where(
+    tiles: dict, layer: str, field: str, value: object
+) -> dict[tuple[int, int, int], list]:
+    """The features of ``layer`` whose property ``field`` is ``value``, per tile."""
     found = {}
     for key, data in tiles.items():
         layer_data = decode(data).get(layer)
-        hits = [f for f in layer_data["features"] if f["id"] == fid] if layer_data else []
+        features = layer_data["features"] if layer_data else []
+        hits = [f for f in features if f["properties"].get(field) == value]
         if hits:
             found[key] = hits
     return found
@@ -180,7 +183,7 @@ def test_every_tile_decodes_with_its_layers_and_properties(built):
             assert layer["extent"] == EXTENT and layer["version"] == 2 and layer["features"]
             names.add(name)
     assert names == {"communes", "corridors", "obstacles"}
-    any_commune = next(iter(features_with_id(tiles, "communes", 105).values()))[0]
+    any_commune = next(iter(features_where(tiles, "communes", "rang", 5).values()))[0]
     assert any_commune["properties"] == {
         "code": "59005",
         "nom": "Commune 5",
@@ -208,8 +211,7 @@ def test_known_point_round_trips_within_one_unit(built):
             (b.top - py) / (b.top - b.bottom) * EXTENT,
         )
         layer = decode(tiles[(z, t.x, t.y)])["obstacles"]
-        (feature,) = [f for f in layer["features"] if f["id"] == 1]
-        assert feature["properties"] == {"nature": "Seuil"}
+        (feature,) = [f for f in layer["features"] if f["properties"] == {"nature": "Seuil"}]
         x, y = feature["geometry"]["coordinates"]
         assert abs(x - expected[0]) <= 0.5 + 1e-9 and abs(y - expected[1]) <= 0.5 + 1e-9, (
             z,
@@ -242,7 +244,7 @@ def test_polygons_are_valid_with_mvt_v2_winding(built):
 def test_polygon_crossing_tile_borders_is_in_exactly_the_tiles_it_touches(built):
     _, _, tiles = built
     polygon = crossing_polygon()
-    found = features_with_id(tiles, "communes", 100)
+    found = features_where(tiles, "communes", "rang", 0)
     west, south, east, north = mercantile.bounds(mercantile.tile(LON, LAT, 12))
     for z in range(MINZOOM, MAXZOOM + 1):
         candidates = mercantile.tiles(west - 0.1, south - 0.1, east + 0.1, north + 0.1, z)
@@ -273,7 +275,7 @@ def test_tiny_polygon_is_never_dropped_silently(built):
     """A 1 m square is in its tile at the last zoom and wherever it has its pixel to itself;
     where thinning leaves it out, a feature of its layer fills that pixel and it is counted."""
     _, stats, tiles = built
-    found = features_with_id(tiles, "communes", 131)
+    found = features_where(tiles, "communes", "rang", 31)
     square = demo_layers()[0].geometries[31]
     thinned = {(layer, z) for layer, z, _ in stats.thinned}
     for z in range(MINZOOM, MAXZOOM + 1):
@@ -304,13 +306,11 @@ def dust_layers() -> list[TileLayer]:
             "points",
             shapely.points(points),
             [{"n": i} for i in range(400)],
-            feature_ids=np.arange(400),
         ),
         TileLayer(
             "squares",
             np.array(squares, dtype=object),
             [{"n": i} for i in range(151)],
-            feature_ids=np.arange(151),
         ),
     ]
 
@@ -337,13 +337,13 @@ def test_thinning_keeps_every_pixel_and_counts_what_it_leaves_out(tmp_path):
     for (z, x, y), data in full.items():
         ours = decode(thinned[(z, x, y)])
         for name, layer in decode(data).items():
-            kept = {f["id"]: shape(f["geometry"]) for f in ours[name]["features"]}
+            kept = {f["properties"]["n"]: shape(f["geometry"]) for f in ours[name]["features"]}
             left_out[z] += len(layer["features"]) - len(kept)
-            if name == "squares" and any(f["id"] == 150 for f in layer["features"]):
+            if name == "squares" and any(f["properties"]["n"] == 150 for f in layer["features"]):
                 assert 150 in kept, "the 2 km square is never thinned"
             others = np.array(list(kept.values()), dtype=object)
             for f in layer["features"]:  # whatever is left out has a kept feature in its pixel
-                if f["id"] not in kept:
+                if f["properties"]["n"] not in kept:
                     g = shape(f["geometry"])
                     assert shapely.distance(g, others).min() <= PIXEL * 1.5 + 1
     assert left_out == {s.zoom: s.thinned for s in thin_stats.zooms}
@@ -354,7 +354,7 @@ def test_thinning_keeps_every_pixel_and_counts_what_it_leaves_out(tmp_path):
 def test_thin_polygon_stays_along_its_whole_length(built):
     _, _, tiles = built
     sliver = thin_polygon()
-    found = features_with_id(tiles, "communes", 132)
+    found = features_where(tiles, "communes", "rang", 32)
     west, south, east, north = (
         *mercantile.lnglat(*sliver.bounds[:2]),
         *mercantile.lnglat(*sliver.bounds[2:]),
@@ -378,8 +378,8 @@ def test_a_tile_over_budget_is_made_coarser_and_reported(tmp_path, monkeypatch):
     """With a 6 KB budget, the dense low-zoom tiles are made again with coarser tolerances and
     thinning grid until they fit; the last zoom is never thinned, so a tile there that does
     not fit is named in the notes instead."""
-    monkeypatch.setattr("generator.tiles.render.MAX_TILE_BYTES", 6_000)
-    monkeypatch.setattr("generator.tiles.pyramid.MAX_TILE_BYTES", 6_000)
+    monkeypatch.setattr("trame.tiles.render.MAX_TILE_BYTES", 6_000)
+    monkeypatch.setattr("trame.tiles.pyramid.MAX_TILE_BYTES", 6_000)
     out = tmp_path / "t"
     stats = build_tiles(
         dust_layers(), minzoom=4, maxzoom=13, directory=out, pmtiles_path=tmp_path / "t.pmtiles",
@@ -394,7 +394,7 @@ def test_a_tile_over_budget_is_made_coarser_and_reported(tmp_path, monkeypatch):
     assert "over the size budget" in stats.summary()
     for data in tiles.values():  # the 2 km square is never thinned
         squares = decode(data).get("squares", {"features": []})["features"]
-        assert any(f["id"] == 150 for f in squares) or not squares
+        assert any(f["properties"]["n"] == 150 for f in squares) or not squares
 
 
 def test_coverage_needs_polygons_and_a_broken_coverage_is_reported(tmp_path):
@@ -422,7 +422,6 @@ def neighbours(coverage: bool) -> TileLayer:
         "communes",
         np.array([west, east], dtype=object),
         [{"nom": "Ouest"}, {"nom": "Est"}],
-        feature_ids=np.array([1, 2]),
         coverage=coverage,
     )
 
@@ -436,8 +435,9 @@ def gaps_and_overlaps(tiles: dict) -> tuple[float, float]:
         b = mercantile.xy_bounds(x, y, z)
         k = (b.right - b.left) / EXTENT
         tile = box(0, 0, EXTENT, EXTENT)
-        found = {f["id"]: shape(f["geometry"]) for f in decode(data)["communes"]["features"]}
-        west, east = (found.get(i, Polygon()).intersection(tile) for i in (1, 2))
+        features = decode(data)["communes"]["features"]
+        found = {f["properties"]["nom"]: shape(f["geometry"]) for f in features}
+        west, east = (found.get(n, Polygon()).intersection(tile) for n in ("Ouest", "Est"))
         outline = box(
             round((cx - 20_000 - b.left) / k), round((b.top - cy - 20_000) / k),
             round((cx + 20_000 - b.left) / k), round((b.top - cy) / k),
@@ -453,7 +453,7 @@ def test_coverage_keeps_shared_borders_without_gaps_or_overlaps(tmp_path, monkey
     polygons, at every zoom, in the coarse-zoom tasks and in the subtree tasks (one subtree
     task per tile of zoom 6 when SUBTREES is 1). Without the flag, each polygon is simplified
     on its own and gaps and overlaps open along the border."""
-    monkeypatch.setattr("generator.tiles.pyramid.SUBTREES", subtrees)
+    monkeypatch.setattr("trame.tiles.pyramid.SUBTREES", subtrees)
     results = {}
     for coverage in (True, False):
         out = tmp_path / str(coverage)
@@ -649,22 +649,27 @@ def test_encoder_gives_the_bytes_mapbox_vector_tile_gives():
         (("a", "y"), ("b", 7), ("d", True)),
     ]
     layers = [
-        LayerFeatures("polygons", "polygon", polygons, props, [0, 5]),
-        LayerFeatures("lines", "line", lines, props[::-1]),
-        LayerFeatures("points", "point", points, props, [2**40, 1]),
+        ("polygons", POLYGON, polygons, props),
+        ("lines", LINE, lines, props[::-1]),
+        ("points", POINT, points, props),
     ]
-    ours, counts = encode_tile(layers)
+    messages, counts = [], {}
+    for name, kind, geometries, properties in layers:
+        data, counts[name] = encode_layer(
+            name, kind, geometry_commands(geometries, kind), properties
+        )
+        messages.append(data)
+    ours = tile_message(messages)
     theirs = mapbox_vector_tile.encode(
         [
             {
-                "name": layer.name,
+                "name": name,
                 "features": [
                     {"geometry": g, "properties": dict(p)}
-                    | ({} if layer.ids is None else {"id": layer.ids[i]})
-                    for i, (g, p) in enumerate(zip(layer.geometries, layer.properties, strict=True))
+                    for g, p in zip(geometries, properties, strict=True)
                 ],
             }
-            for layer in layers
+            for name, _, geometries, properties in layers
         ],
         default_options={"y_coord_down": True, "check_winding_order": False},
     )
@@ -701,8 +706,8 @@ def test_any_polygon_clipped_and_encoded_stays_within_two_units(
     to_metres = [k, 0, 0, -k, b.left, b.top]
     geoms = np.array([shapely.affinity.affine_transform(polygon_units, to_metres)], dtype=object)
     for zoom in range(14, z - 1, -1):
-        geoms = simplify_for_zoom(geoms, "polygon", zoom)
-    chunk = LayerChunk("p", "polygon", geoms, [(("k", 1),)], None)
+        geoms = simplify_for_zoom(geoms, POLYGON, zoom)
+    chunk = LayerChunk("p", POLYGON, geoms, [(("k", 1),)])
     tiles = render_block(BlockTask(z, (t.x, t.y, t.x, t.y), (chunk,)))
     expected = polygon_units.intersection(box(-BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER))
     decoded = Polygon()
@@ -720,7 +725,7 @@ def test_any_polygon_clipped_and_encoded_stays_within_two_units(
 def test_vectorised_tile_ids_are_the_pmtiles_ones():
     from pmtiles.tile import zxy_to_tileid
 
-    from generator.tiles.archive import tile_ids
+    from trame.tiles.archive import tile_ids
 
     rng = np.random.default_rng(5)
     for z in range(0, 25, 3):

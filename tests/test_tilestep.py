@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from generator import tilestep
-from generator.config import load_config
-from generator.territory import load_territory
-from generator.tilestep import TILE_REPORT, XYZ_FOLDER, tile_layers, write_tiles
+from trame import tilestep
+from trame.config import load_config
+from trame.territory import load_territory
+from trame.tilestep import TILE_REPORT, XYZ_FOLDER, tile_layers, write_tiles
 
 
 def test_a_failing_tile_step_leaves_the_previous_tiles(territory, tmp_path, monkeypatch):

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from generator.config import Communes, Config, LegendItem, Source, Style, Tiles
-from generator.filters import parse_filter
-from generator.pages import environment, render_processing_report
-from generator.read import Layer
-from generator.unmatched import count_unmatched
-from generator.validate import ValidationReport
+from trame.config import Communes, Config, LegendItem, Source, Style, Tiles
+from trame.filters import parse_filter
+from trame.pages import environment, render_processing_report
+from trame.read import Layer
+from trame.unmatched import count_unmatched
+from trame.validate import ValidationReport
 
 RESERVOIRS = Source(path=Path("/donnees/N_SRCE_RESERVOIR_S_000.shp"))
 WATER = Source(path=Path("/donnees/srce.gpkg"), layer="cours_eau")

@@ -55,7 +55,7 @@ def poison(territory: Path) -> None:
 def hostile_site(territory: Path, tmp_path: Path) -> Path:
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package")
-    from generator.build import build_site
+    from trame.build import build_site
 
     poison(territory)
     build_site(territory, None, tmp_path / "site", quiet=True, workers=1, tiles_dir=tmp_path / "t")
@@ -84,7 +84,7 @@ def test_hostile_names_and_attributes_never_run(hostile_site: Path) -> None:
 def open_hostile_pages(hostile_site: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    from generator.serve import make_server
+    from trame.serve import make_server
 
     server = make_server(hostile_site, "127.0.0.1", 0, quiet=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

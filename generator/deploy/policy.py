@@ -2,7 +2,7 @@
 
 One place for the policy, so that the S3 upload, the nginx snippet in the README (its test compares
 nginx's answers with these functions) and `check-deploy` agree. The types are the local server's
-(`generator.mediatypes.TYPES`), so a site behaves the same under `make serve` and once deployed.
+(`trame.mediatypes.TYPES`), so a site behaves the same under `make serve` and once deployed.
 """
 
 from __future__ import annotations

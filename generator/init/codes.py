@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..paths import ADMIN_CODES_DIR
 
 PACKAGE = "@etalab/decoupage-administratif"
-DATA_DIR = Path(__file__).resolve().parents[2] / "node_modules" / PACKAGE / "data"
+DATA_DIR = ADMIN_CODES_DIR
 
 
 @dataclass(frozen=True)

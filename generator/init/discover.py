@@ -2,7 +2,7 @@
 
 Folders are walked; zip files are listed and their layers, at any depth, read in place through
 GDAL's ``/vsizip/`` (a layer inside a zip is named ``archive.zip/folder/table.shp``, the form the
-config and :func:`generator.read.read_layer` accept).
+config and :func:`trame.read.read_layer` accept).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..paths import LEGENDS_DIR
 from .recognise import (
     CORRIDOR_LINES,
     CORRIDOR_SURFACES,
@@ -35,7 +36,7 @@ from .values import (
     value_counts,
 )
 
-PRESET = Path(__file__).resolve().parents[2] / "layers" / "legendes" / "srce-ddtm59.yml"
+PRESET = LEGENDS_DIR / "srce-ddtm59.yml"
 ROLE_ORDER = (RESERVOIRS, CORRIDOR_LINES, CORRIDOR_SURFACES, WATER_COURSES, OBSTACLES)
 
 EXTRA_ITEMS: dict[str, dict[str, Any]] = {

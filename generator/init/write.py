@@ -20,7 +20,7 @@ from .communes import INSEE_FIELD, NAME_FIELD, POSTCODES_FIELD, SelectedCommunes
 from .legend import DraftLegend
 from .recognise import SrceTable
 
-CONFIG_NAME = "territoire.yml"
+CONFIG_NAME = "trame.yml"
 LEGEND_NAME = "legende.yml"
 COMMUNES_NAME = "communes.geojson"
 TEXT_NAME = "texte.md"

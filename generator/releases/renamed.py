@@ -5,16 +5,16 @@ with the columns ``old_insee,new_insee`` and optionally ``date`` (YYYY-MM-DD) an
 or of a YAML/JSON file holding the mapping. A value is the new code, or
 ``{new: "59606", date: 2019-01-01, name: "Ancienne commune"}``.
 
-The official list: ``@etalab/decoupage-administratif`` (npm) lists every commune déléguée or
-associée with its ``chefLieu`` (the commune it now belongs to) and every current commune's
-``anciensCodes``. To refresh the mapping::
+The official list: ``@etalab/decoupage-administratif`` (npm, pinned by ``package-lock.json``
+and installed by ``make setup``) lists every commune déléguée or associée with its ``chefLieu``
+(the commune it now belongs to) and every current commune's ``anciensCodes``. To make or refresh
+the mapping (after ``npm update @etalab/decoupage-administratif`` for a newer code list)::
 
-    npm install --no-save @etalab/decoupage-administratif
-    .venv/bin/python -m generator.releases.renamed \\
-        node_modules/@etalab/decoupage-administratif/data/communes.json > layers/communes-fusionnees.csv
+    .venv/bin/python -m trame.releases.renamed > layers/communes-fusionnees.csv
 
-then ``renamed_communes: communes-fusionnees.csv`` in the config (entries whose new commune is not
-in the territory are ignored, so the national list can be used as is).
+(or give the path of another ``communes.json``), then ``renamed_communes:
+communes-fusionnees.csv`` in the config. Entries whose new commune is not in the territory are
+ignored, so the national list can be used as is.
 """
 
 from __future__ import annotations
@@ -132,9 +132,12 @@ def write_csv(mergers: list[Merger], out: Any) -> None:
         writer.writerow([merger.old, merger.new, merger.date or "", merger.name or ""])
 
 
-if __name__ == "__main__":  # python -m generator.releases.renamed communes.json > mapping.csv
-    if len(sys.argv) != 2:
+if __name__ == "__main__":  # python -m trame.releases.renamed [communes.json] > mapping.csv
+    from ..paths import ADMIN_CODES_DIR
+
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ADMIN_CODES_DIR / "communes.json"
+    if not source.is_file():
         sys.exit(
-            "usage: python -m generator.releases.renamed node_modules/@etalab/decoupage-administratif/data/communes.json"
+            f"{source} introuvable : lancez `make setup` (npm ci), ou donnez le chemin de communes.json"
         )
-    write_csv(from_decoupage(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))), sys.stdout)
+    write_csv(from_decoupage(json.loads(source.read_text(encoding="utf-8"))), sys.stdout)

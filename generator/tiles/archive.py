@@ -100,9 +100,6 @@ class TileArchive:
         self.directory.mkdir(parents=True, exist_ok=True)
         return self
 
-    def add(self, z: int, x: int, y: int, data: bytes, gzipped: bytes) -> None:
-        self.add_batch([(z, x, y, data, gzipped)])
-
     def add_batch(self, tiles: Sequence[tuple[int, int, int, bytes, bytes]]) -> None:
         """Tiles as (z, x, y, raw bytes, gzipped bytes); the files are written in the
         background (one thread job for the whole batch)."""

@@ -6,7 +6,7 @@ are computed with numpy and the few protobuf messages are written by hand. The o
 same bytes ``mapbox_vector_tile.encode(..., y_coord_down=True, check_winding_order=False)`` gives
 for the same input (the tests check this), so that library stays the reference.
 
-Input contract (the job of :mod:`generator.tiles.shape`): coordinates are integers in tile units
+Input contract (the job of :mod:`trame.tiles.shape`): coordinates are integers in tile units
 with y down, polygons are valid with exterior rings of positive area (MVT v2 winding).
 """
 
@@ -14,33 +14,20 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import shapely
 
+from ..kinds import POINT, POLYGON, Kind
 from .grid import EXTENT
 
-POINT, LINE, POLYGON = "point", "line", "polygon"
-_GEOM_TYPE = {POINT: 1, LINE: 2, POLYGON: 3}
 _MOVE_TO_ONE, _CLOSE_PATH = (1 << 3) | 1, (1 << 3) | 7
 
 Value = str | int | float
 Properties = tuple[tuple[str, Value], ...]
 """A feature's properties as (key, value) pairs, sorted by key so the bytes never depend on the
 order a caller built its dict in."""
-
-
-@dataclass(frozen=True)
-class LayerFeatures:
-    """The features of one layer in one tile, ready to encode."""
-
-    name: str
-    kind: str
-    geometries: np.ndarray
-    properties: Sequence[Properties]
-    ids: Sequence[int] | None = None
 
 
 def varint(n: int) -> bytes:
@@ -74,17 +61,17 @@ def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     return out.tobytes(), offsets
 
 
-def _flatten(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _flatten(geoms: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Integer coordinates, the path ("arc") of each coordinate and the feature of each arc.
 
     A point feature is one arc (one MoveTo with all its points); a line part or a polygon ring
     is one arc. Closing points of rings and repeated consecutive points are dropped, as MVT asks.
     """
-    if kind == POINT:
+    if kind is POINT:
         coords, arc = shapely.get_coordinates(geoms, return_index=True)
         return np.rint(coords).astype(np.int64), arc, np.arange(len(geoms))
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
-    if kind == POLYGON:
+    if kind is POLYGON:
         rings, ring_part = shapely.get_rings(parts, return_index=True)
         coords, arc = shapely.get_coordinates(rings, return_index=True)
         last = np.ones(len(arc), dtype=bool)
@@ -101,9 +88,9 @@ def _flatten(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.n
     # (and drop a polygon whose exterior is degenerate with its holes, or they would turn
     # into exteriors).
     counts = np.bincount(arc, minlength=len(arc_feature))
-    good = counts >= (3 if kind == POLYGON else 2)
+    good = counts >= (3 if kind is POLYGON else 2)
     if not good.all():
-        if kind == POLYGON:
+        if kind is POLYGON:
             exterior = np.ones(len(ring_part), dtype=bool)
             exterior[1:] = ring_part[1:] != ring_part[:-1]
             good &= ~np.isin(ring_part, ring_part[exterior & ~good])
@@ -113,7 +100,7 @@ def _flatten(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.n
     return coords, arc, arc_feature
 
 
-def geometry_commands(geoms: np.ndarray, kind: str) -> list[bytes]:
+def geometry_commands(geoms: np.ndarray, kind: Kind) -> list[bytes]:
     """The encoded geometry field of every feature, in one vectorised pass.
 
     An empty ``bytes`` marks a feature whose geometry vanished (it is then not written).
@@ -133,22 +120,22 @@ def geometry_commands(geoms: np.ndarray, kind: str) -> list[bytes]:
     zigzag = ((delta << 1) ^ (delta >> 63)).astype(np.uint64)
 
     k = np.arange(len(xy)) - first[arc]  # index of a point within its arc
-    if kind == POINT:
+    if kind is POINT:
         lengths = 1 + 2 * counts
         pos_extra = np.zeros(len(xy), dtype=np.int64)
     else:
-        lengths = 2 * counts + 2 + (kind == POLYGON)
+        lengths = 2 * counts + 2 + (kind is POLYGON)
         pos_extra = (k >= 1).astype(np.int64)  # the LineTo command sits after the first point
     arc_start = np.zeros(n_arcs + 1, dtype=np.int64)
     np.cumsum(lengths, out=arc_start[1:])
     stream = np.empty(int(arc_start[-1]), dtype=np.uint64)
     head = arc_start[:-1]
-    if kind == POINT:
+    if kind is POINT:
         stream[head] = ((counts << 3) | 1).astype(np.uint64)
     else:
         stream[head] = _MOVE_TO_ONE
         stream[head + 3] = (((counts - 1) << 3) | 2).astype(np.uint64)
-        if kind == POLYGON:
+        if kind is POLYGON:
             stream[arc_start[1:] - 1] = _CLOSE_PATH
     pos = head[arc] + 1 + 2 * k + pos_extra
     stream[pos] = zigzag[:, 0]
@@ -191,16 +178,12 @@ _SMALL = [bytes((i,)) for i in range(128)]
 
 
 def encode_layer(
-    name: str,
-    kind: str,
-    geometries: Sequence[bytes],
-    properties: Sequence[Properties],
-    ids: Sequence[int] | None = None,
+    name: str, kind: Kind, geometries: Sequence[bytes], properties: Sequence[Properties]
 ) -> tuple[bytes, int]:
     """One Layer message from encoded geometries (see :func:`geometry_commands`) and the number
     of features it holds; features whose geometry vanished are skipped. Keys and values get
     table indices in first-seen order, as mapbox_vector_tile does."""
-    type_field = b"\x18" + _SMALL[_GEOM_TYPE[kind]]
+    type_field = b"\x18" + _SMALL[kind.mvt_type]
     keys: dict[str, int] = {}
     values: dict[tuple[type, Value], int] = {}
     out = [_field(b"\x0a", name.encode())]
@@ -217,10 +200,10 @@ def encode_layer(
             if v is None:
                 v = values[typed] = len(values)
             tags += (k, v)
-        feature = b"" if ids is None else b"\x08" + varint(int(ids[i]))
+        feature = b""
         if tags:
             packed = bytes(tags) if max(tags) < 0x80 else b"".join(map(varint, tags))
-            feature += _field(b"\x12", packed)
+            feature = _field(b"\x12", packed)
         out.append(_field(b"\x12", feature + type_field + _field(b"\x22", geometry)))
     n_features = len(out) - 1
     out.extend(map(_key_field, keys))
@@ -232,16 +215,3 @@ def encode_layer(
 def tile_message(layers: Sequence[bytes]) -> bytes:
     """The Tile message holding the given Layer messages."""
     return b"".join(_field(b"\x1a", layer) for layer in layers)
-
-
-def encode_tile(layers: Sequence[LayerFeatures]) -> tuple[bytes, dict[str, int]]:
-    """The tile's bytes and its feature count per layer; layers left empty are not written.
-    Convenience for one tile; the pyramid encodes whole blocks through the functions above."""
-    messages, counts = [], {}
-    for layer in layers:
-        geometries = geometry_commands(layer.geometries, layer.kind)
-        data, n = encode_layer(layer.name, layer.kind, geometries, layer.properties, layer.ids)
-        if n:
-            messages.append(data)
-            counts[layer.name] = n
-    return tile_message(messages), counts

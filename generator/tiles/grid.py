@@ -1,4 +1,4 @@
-"""Web Mercator tile grid: tile bounds in metres, tile ranges and the lon/lat of a point.
+"""Web Mercator tile grid: tile bounds in metres and the lon/lat of a point.
 
 Everything in the tile engine works in EPSG:3857 metres until the last step, where a tile's
 geometries are moved to integer tile units (0..EXTENT, y pointing down as MVT wants).
@@ -44,23 +44,6 @@ def tiles_bounds(z: int, xy: np.ndarray, buffer: float = 0.0) -> np.ndarray:
     minx = -HALF_WORLD + xy[:, 0] * size
     maxy = HALF_WORLD - xy[:, 1] * size
     return np.stack([minx - pad, maxy - size - pad, minx + size + pad, maxy + pad], axis=1)
-
-
-def tile_range(bounds: Bounds, z: int) -> tuple[int, int, int, int]:
-    """Inclusive (x0, y0, x1, y1) of the zoom-``z`` tiles that ``bounds`` (metres) overlaps."""
-    size = tile_size(z)
-    last = (1 << z) - 1
-    minx, miny, maxx, maxy = bounds
-
-    def clamp(v: float) -> int:
-        return min(max(int(math.floor(v)), 0), last)
-
-    return (
-        clamp((minx + HALF_WORLD) / size),
-        clamp((HALF_WORLD - maxy) / size),
-        clamp((maxx + HALF_WORLD) / size),
-        clamp((HALF_WORLD - miny) / size),
-    )
 
 
 def lonlat(x: float, y: float) -> tuple[float, float]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from .encode import POINT, POLYGON, Properties
-from .shape import TYPE_IDS
+from ..kinds import POINT, POLYGON, Kind, kind_of_types
+from .encode import Properties
 
 FIELD_TYPES = {str: "String", bool: "Boolean", int: "Number", float: "Number"}
 
@@ -29,7 +29,6 @@ class TileLayer:
     name: str
     geometries: np.ndarray
     properties: list[dict[str, str | int | float]]
-    feature_ids: np.ndarray | None = None
     coverage: bool = False
 
 
@@ -40,21 +39,20 @@ class PreparedLayer:
     and each feature's bounds (metres, before any simplification or clipping)."""
 
     name: str
-    kind: str
+    kind: Kind
     geometries: np.ndarray
     properties: list[Properties]
-    ids: np.ndarray | None
     fields: dict[str, str]
     coverage: bool = False
     extents: np.ndarray | None = None
     notes: tuple[str, ...] = ()
 
 
-def _kind(name: str, geoms: np.ndarray) -> str:
+def _kind(name: str, geoms: np.ndarray) -> Kind:
     types = set(np.unique(shapely.get_type_id(geoms)).tolist())
-    for kind, ids in TYPE_IDS.items():
-        if types <= set(ids):
-            return kind
+    kind = kind_of_types(types)
+    if kind is not None:
+        return kind
     raise ValueError(f"layer {name!r} mixes geometry types {sorted(types)}; one kind per layer")
 
 
@@ -63,9 +61,6 @@ def prepare_layer(layer: TileLayer) -> PreparedLayer:
     geoms = np.asarray(layer.geometries, dtype=object)
     if not layer.name or geoms.ndim != 1 or len(layer.properties) != len(geoms):
         raise ValueError(f"layer {layer.name!r}: need a name and one properties dict per geometry")
-    ids = None if layer.feature_ids is None else np.asarray(layer.feature_ids)
-    if ids is not None and (len(ids) != len(geoms) or (len(ids) and ids.min() < 0)):
-        raise ValueError(f"layer {layer.name!r}: feature_ids must be one non-negative int each")
     fields: dict[str, str] = {}
     for i, props in enumerate(layer.properties):
         for key, value in props.items():
@@ -76,19 +71,19 @@ def prepare_layer(layer: TileLayer) -> PreparedLayer:
                 )
             if type(value) is int and not -(2**63) <= value < 2**63:
                 raise TypeError(f"layer {layer.name!r}, feature {i}: {key!r} exceeds int64")
-            kind = FIELD_TYPES[type(value)]
-            fields[key] = kind if fields.get(key, kind) == kind else "Mixed"
+            field_type = FIELD_TYPES[type(value)]
+            fields[key] = field_type if fields.get(key, field_type) == field_type else "Mixed"
     keep = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
     geoms = geoms[keep]
     kind = _kind(layer.name, geoms) if len(geoms) else POINT
-    if kind == POLYGON:
+    if kind is POLYGON:
         bad = ~shapely.is_valid(geoms)
         if bad.any():  # clipping assumes valid input; repair rather than emit broken tiles
             geoms = geoms.copy()
             geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
     notes = []
     if layer.coverage:
-        if kind != POLYGON:
+        if kind is not POLYGON:
             raise ValueError(f"layer {layer.name!r}: coverage=True needs polygons")
         if len(geoms) and not shapely.coverage_is_valid(geoms):
             edges = shapely.coverage_invalid_edges(geoms)
@@ -104,7 +99,6 @@ def prepare_layer(layer: TileLayer) -> PreparedLayer:
         kind,
         geoms,
         props,
-        None if ids is None else ids[keep].astype(np.uint64),
         dict(sorted(fields.items())),
         layer.coverage,
         shapely.bounds(geoms).reshape(-1, 4),
@@ -117,7 +111,7 @@ class ZoomStats:
     """Tiles of one zoom level; sizes are of the uncompressed .pbf, ``gzip_*`` of the gzipped
     tile as PMTiles stores it (and as a server sends it compressed). ``thinned``: features left
     out of a tile because a larger feature of the same layer already fills the same pixel
-    (see :mod:`generator.tiles.render`); counted per (tile, feature) like ``features``."""
+    (see :mod:`trame.tiles.render`); counted per (tile, feature) like ``features``."""
 
     zoom: int
     tiles: int
@@ -132,7 +126,7 @@ class ZoomStats:
     gzip_max_bytes: int = 0
     thinned: int = 0
     coarser: int = 0
-    """Tiles made coarser to fit the size budget (see generator.tiles.render.render_block)."""
+    """Tiles made coarser to fit the size budget (see trame.tiles.render.render_block)."""
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,6 @@ def _chunks(
             layer.kind,
             g[index],
             [layer.properties[i] for i in index],
-            None if layer.ids is None else layer.ids[index],
             layer.extents[index],
             layer.coverage,
         ).clip(area)
@@ -153,7 +152,6 @@ def _subtree_chunks(
             layer.kind,
             layer.geometries[index],
             [layer.properties[i] for i in index],
-            None if layer.ids is None else layer.ids[index],
             layer.extents[index],
             layer.coverage,
         )
@@ -278,7 +276,7 @@ def build_tiles(
 
     ``thin``: at every zoom but ``maxzoom``, leave out of a tile the sub-pixel features that
     share their pixel with a larger one of the same layer (counted in the statistics; see
-    :mod:`generator.tiles.render`). ``False`` keeps every feature in every tile it touches.
+    :mod:`trame.tiles.render`). ``False`` keeps every feature in every tile it touches.
     """
     if not 0 <= minzoom <= maxzoom <= 24:
         raise ValueError(f"need 0 <= minzoom <= maxzoom <= 24, got {minzoom}..{maxzoom}")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from ..kinds import Kind
 from .encode import Properties, encode_layer, geometry_commands, tile_message
 from .grid import BUFFER, EXTENT, Bounds, tile_bounds, tile_size, tiles_bounds
 from .shape import keep_kind, simplify_for_zoom, snap_to_tiles
@@ -54,10 +55,9 @@ class LayerChunk:
     """The part of one layer a task needs: geometries in metres, clipped to the task's area."""
 
     name: str
-    kind: str
+    kind: Kind
     geometries: np.ndarray
     properties: list[Properties]
-    ids: np.ndarray | None
     extents: np.ndarray | None = None
     """Each feature's whole bounds in metres (before simplification and clipping); None:
     take the bounds of ``geometries``."""
@@ -73,7 +73,6 @@ class LayerChunk:
             self.kind,
             self.geometries[keep],
             [self.properties[i] for i in keep],
-            None if self.ids is None else self.ids[keep],
             None if self.extents is None else self.extents[keep],
             self.coverage,
             None if self.zooms is None else {z: g[keep] for z, g in self.zooms.items()},
@@ -99,7 +98,6 @@ class LayerChunk:
             self.kind,
             clipped[present],
             [self.properties[i] for i in keep],
-            None if self.ids is None else self.ids[keep],
             None if self.extents is None else self.extents[keep],
             self.coverage,
         )
@@ -246,7 +244,6 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
                 chunk.kind,
                 geometries[a:b],
                 [chunk.properties[i] for i in index],
-                None if chunk.ids is None else chunk.ids[index],
             )
             if n:
                 per_tile[t].append(data)

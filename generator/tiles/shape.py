@@ -14,14 +14,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .encode import LINE, POINT, POLYGON
+from ..kinds import LINE, POINT, POLYGON, Kind, single_parts
 from .grid import EXTENT, tile_size
-
-TYPE_IDS = {POINT: (0, 4), LINE: (1, 5), POLYGON: (3, 6)}
-"""shapely type ids (single and multi) accepted for each layer kind."""
-
-_MULTI = {POINT: shapely.MultiPoint, LINE: shapely.MultiLineString, POLYGON: shapely.MultiPolygon}
-
 
 COVERAGE_TOLERANCE = 1.0
 """Coverage simplification (Visvalingam-Whyatt) removes vertices whose triangle is smaller
@@ -37,7 +31,7 @@ nothing from z14 down to about z7 (Hauts-de-France: 0.01 % of the vertices, 140 
 
 
 def simplify_for_zoom(
-    geoms: np.ndarray, kind: str, z: int, coverage: bool = False, factor: float = 1.0
+    geoms: np.ndarray, kind: Kind, z: int, coverage: bool = False, factor: float = 1.0
 ) -> np.ndarray:
     """Douglas-Peucker at half a tile unit of zoom ``z``, meant to be applied to the result for
     zoom ``z + 1`` (a cascade: each zoom only sees the vertices the finer one kept, and the
@@ -60,10 +54,10 @@ def simplify_for_zoom(
 
     ``factor`` scales the tolerances (a tile over its size budget is made again coarser).
     """
-    if kind == POINT or len(geoms) == 0:
+    if kind is POINT or len(geoms) == 0:
         return geoms
     unit = tile_size(z) / EXTENT * factor
-    if coverage and kind == POLYGON:
+    if coverage and kind is POLYGON:
         tolerance = COVERAGE_TOLERANCE * unit
         if np.mean(_triangle_areas(geoms) < tolerance**2) < COVERAGE_SKIP:
             return geoms  # (almost) nothing to remove: skip the costly coverage topology
@@ -72,7 +66,7 @@ def simplify_for_zoom(
         if len(lost):  # not expected; keep the guarantee anyway
             simple[lost] = simplify_for_zoom(geoms[lost], kind, z)
         return simple
-    if kind == POLYGON:
+    if kind is POLYGON:
         simple = _simplify_rings(geoms, unit / 2)
         lost = np.flatnonzero(
             (shapely.is_empty(simple) | (shapely.area(simple) == 0)) & ~shapely.is_empty(geoms)
@@ -158,15 +152,14 @@ def to_tile_units(geoms: np.ndarray, z: int, origins: np.ndarray, snap: bool = T
     return shapely.set_coordinates(geoms.copy(), np.rint(coords) if snap else coords)
 
 
-def keep_kind(geoms: np.ndarray, kind: str) -> np.ndarray:
+def keep_kind(geoms: np.ndarray, kind: Kind) -> np.ndarray:
     """Drop lower-dimension debris (points or lines from clipping or repair) of mixed results."""
-    allowed = TYPE_IDS[kind]
-    odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), allowed) & ~shapely.is_empty(geoms))
+    odd = np.flatnonzero(
+        ~np.isin(shapely.get_type_id(geoms), kind.types) & ~shapely.is_empty(geoms)
+    )
     for i in odd:  # rare: only collections produced by clipping or repair
-        parts = shapely.get_parts(geoms[i])
-        while (multi := np.isin(shapely.get_type_id(parts), (4, 5, 6, 7))).any():
-            parts = np.concatenate([parts[~multi], shapely.get_parts(parts[multi])])
-        geoms[i] = _MULTI[kind](list(parts[shapely.get_type_id(parts) == allowed[0]]))
+        parts = single_parts(geoms[i])
+        geoms[i] = kind.collect(parts[shapely.get_type_id(parts) == kind.single])
     return geoms
 
 
@@ -234,13 +227,13 @@ def _repair_lines(snapped: np.ndarray) -> np.ndarray:
     return snapped
 
 
-def snap_to_tiles(clipped: np.ndarray, kind: str, z: int, origins: np.ndarray) -> np.ndarray:
+def snap_to_tiles(clipped: np.ndarray, kind: Kind, z: int, origins: np.ndarray) -> np.ndarray:
     """Make tile-clipped, non-empty geometries (metres) encodable: integer tile units,
     repaired, polygons oriented as MVT v2 wants. ``origins`` as in :func:`to_tile_units`."""
     snapped = to_tile_units(clipped, z, origins)
-    if kind == LINE:
+    if kind is LINE:
         snapped = _repair_lines(snapped)
-    elif kind == POLYGON:
+    elif kind is POLYGON:
         bad = np.flatnonzero(~shapely.is_valid(snapped) | shapely.is_empty(snapped))
         if len(bad):
             exact = to_tile_units(clipped[bad], z, origins[bad], snap=False)

@@ -94,7 +94,7 @@ def add_content_security_policy(site_dir: Path, policy: str) -> None:
                 + base64.b64encode(hashlib.sha256(m["code"].encode()).digest()).decode()
                 + "'"
                 for m in _INLINE_SCRIPT.finditer(html)
-                if "src=" not in m["attributes"] and "application/json" not in m["attributes"]
+                if "src=" not in m["attributes"] and "json" not in m["attributes"]
             }
         )
         page_policy = policy.replace("script-src 'self'", " ".join(["script-src 'self'", *hashes]))
@@ -141,20 +141,16 @@ def copy_vendor_assets(site_dir: Path, theme: str = "default") -> None:
 
 def assemble_site(
     docs_dir: Path, rendered_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
-    quiet: bool = False,
+    quiet: bool = False, release: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
     """MkDocs builds ``docs_dir`` into ``site_dir``; the rendered files, the tiles and MapLibre
-    join it (hard links where possible); every page gets its Content-Security-Policy."""
+    join it (hard links where possible); every page gets its Content-Security-Policy.
+    ``release`` tells the theme which release it renders (see generator/releases)."""
     epoch = int(build_date(config).timestamp())
+    context = theme_context(config)
+    context["trame"].update(release or {})
     mkdocs_build(
-        docs_dir,
-        site_dir,
-        config.name,
-        theme_context(config),
-        epoch,
-        quiet,
-        config.site_url,
-        config.theme,
+        docs_dir, site_dir, config.name, context, epoch, quiet, config.site_url, config.theme
     )
     link_tree(rendered_dir, site_dir)
     link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
@@ -165,8 +161,10 @@ def assemble_site(
 
 
 def write_manifest(
-    site_dir: Path, inputs: list[Path], config: Config, key: str, communes: int
+    site_dir: Path, inputs: list[Path], config: Config, key: str, communes: int, **extra: Any
 ) -> None:
     """Written last: the list of what to publish, with the build's cache key."""
     published = manifest(site_dir, inputs, config.config_path.parent)
-    write_json(site_dir / "manifest.json", {**published, "build_key": key, "communes": communes})
+    write_json(
+        site_dir / "manifest.json", {**published, "build_key": key, "communes": communes, **extra}
+    )

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import api, assemble, pages, sheets, staticmap
-from .cache import inputs, site_is_current, site_key
+from .cache import site_is_current
 from .config import load_config
 from .dsfr import require_dsfr
 from .figures import compute_figures
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
+from .releases import render as release_render
+from .releases.step import history_site_key, plan_release, reassemble, record_release
 from .territory import load_territory
 from .tiles import TileStats
 from .tilestep import log_tile_stats, read_tile_report, tiles_are_current, write_tiles
@@ -48,15 +50,19 @@ def build_site(
     config_path: Path, data_dir: Path | None = None, output: Path | None = None, *,
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
     tiles_dir: Path | None = None, force: bool = False, pdf: bool = False,
-    theme: str | None = None,
+    theme: str | None = None, version: str | None = None, replace: bool = False,
+    releases_dir: Path | None = None,
 ) -> BuildResult:  # fmt: skip
-    """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
+    """Build release ``version`` of the site into ``output`` (default ``site/``), which holds
+    every release of the history (``releases_dir``, see generator/releases), replacing it only on
+    success.
 
     Nothing is redone when the inputs, the config and the code are byte for byte those of the
-    site already there (``force`` rebuilds anyway); the tiles are kept when only texts or
-    templates changed. ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``;
-    ``trame build`` and ``make build`` make them unless --no-pdf / PDF=0).
-    ``theme`` overrides the config's (``default`` or ``dsfr``).
+    release already recorded (``force`` rebuilds anyway): the site is at most assembled again
+    from the history. The tiles are kept when only texts or templates changed.
+    ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``; ``trame build``
+    and ``make build`` make them unless --no-pdf / PDF=0). ``theme`` overrides the config's
+    (``default`` or ``dsfr``).
     """
     started = time.perf_counter()
     config = load_config(config_path, data_dir)
@@ -65,12 +71,16 @@ def build_site(
     if config.theme == "dsfr":
         require_dsfr()
     output = (output or DEFAULT_SITE).resolve()
-    key = site_key(config, pdf=pdf)
-    if not force and site_is_current(output, key):
+    plan = plan_release(config, output, version, releases_dir, replace, pdf=pdf)
+    if not force and plan.unchanged():
+        current = site_is_current(output, history_site_key(plan.history))
+        if not current:  # the site lost files, or was removed: the history has them all
+            reassemble(plan, output, config)
         manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
         seconds = time.perf_counter() - started
-        log(f"Rien n'a changé : {output} est à jour ({seconds:.1f} s).", quiet)
-        return BuildResult(output, manifest["communes"], None, None, seconds, cached=True)
+        done = "est à jour" if current else "est rassemblé depuis l'historique"
+        log(f"Rien n'a changé : la version {plan.id} de {output} {done} ({seconds:.1f} s).", quiet)
+        return BuildResult(output, manifest["communes"], None, None, seconds, cached=current)
 
     # Read and validate.
     log(f"Lecture des données de « {config.name} »…", quiet)
@@ -95,9 +105,14 @@ def build_site(
     views, whole = compute_figures(territory, quiet)
 
     with staging_folder(output) as staging:
-        # Render the pages (Markdown for MkDocs) and every other file of the site.
+        # Render the API, compare it with the previous release, then render the pages (Markdown
+        # for MkDocs) and every other file of the release.
         docs, rendered = staging / "docs", staging / "rendered"
-        pages.write_pages(docs, config, views, whole, territory.report, tiles_report, pdf=pdf)
+        api.write_api(rendered / "api", config, views, whole, territory.report, tiles_report)
+        release = release_render.prepare(config, plan.id, plan.history, rendered / "api", views)
+        pages.write_pages(
+            docs, config, views, whole, territory.report, tiles_report, release, pdf=pdf
+        )
         pages.write_redirects(rendered, config, territory.communes)
         maps = staticmap.write_static_maps(rendered, territory, whole.commune)
         if pdf:
@@ -107,18 +122,26 @@ def build_site(
                 executor=executor, workers=workers,
             )  # fmt: skip
             log(sheets.summary(records), quiet)
-        api.write_api(rendered / "api", config, views, whole, territory.report, tiles_report)
+        release_render.write_release_files(docs, rendered, release, views)
 
-        # Assemble: MkDocs, then the rendered files, tiles and vendor files beside its pages.
-        log("Site statique (MkDocs)…", quiet)
+        # Assemble the release: MkDocs, then the rendered files, tiles and vendor files.
+        log(f"Site statique de la version {plan.id} (MkDocs)…", quiet)
+        tree = staging / "release"
+        assemble.assemble_site(docs, rendered, tiles_dir, tree, config, quiet, release.theme())
+
+        # Record it in the history (a published release never changes) and assemble the site:
+        # every release under versions/<id>/, the latest at the current addresses.
         site = staging / "site"
-        assemble.assemble_site(docs, rendered, tiles_dir, site, config, quiet)
-        assemble.write_manifest(site, inputs(config), config, key, communes=len(views))
+        record_release(plan, tree, site, config, release.summary())
         replace_folder(site, output)
 
     seconds = time.perf_counter() - started
     tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
-    log(f"Site construit dans {output} : {len(views)} communes, {tiles}, {seconds:.1f} s.", quiet)
+    log(
+        f"Site construit dans {output} (version {plan.id}, {len(plan.history.releases)} en tout) : "
+        f"{len(views)} communes, {tiles}, {seconds:.1f} s.",
+        quiet,
+    )
     return BuildResult(output, len(views), stats, territory.report, seconds)
 
 

@@ -51,6 +51,13 @@ def _territory_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
 
+def _releases_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--releases", type=Path, default=None,
+        help="history folder (default: the config's `releases`, else releases/<slug>/ beside the site)",
+    )  # fmt: skip
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="trame", description=__doc__)
     main.add_argument(
@@ -79,6 +86,15 @@ def parser() -> argparse.ArgumentParser:
         help="the site's look (default: the config's `theme`, else default); dsfr: the State's "
         "design system, reserved to State services",
     )  # fmt: skip
+    build.add_argument(
+        "--version", default=None,
+        help="release id (default: the config's `version`, else the data date YYYY-MM-DD)",
+    )  # fmt: skip
+    build.add_argument(
+        "--replace", action="store_true",
+        help="let this build change a published release (logged in the history)",
+    )  # fmt: skip
+    _releases_option(build)
 
     tiles = commands.add_parser("tiles", help="build the vector tiles only")
     _territory_options(tiles)
@@ -106,6 +122,10 @@ def parser() -> argparse.ArgumentParser:
     deploy.add_argument("--force", action="store_true", help="S3: upload unchanged files too")
     deploy.add_argument("--git-remote", help="git remote (URL or path) for a Pages branch")
     deploy.add_argument("--git-branch", default="gh-pages", help="branch (default: gh-pages)")
+    deploy.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help="territory config (its `releases`)"
+    )
+    _releases_option(deploy)
 
     rollback = commands.add_parser("rollback", help="point an rsync target at its previous release")
     rollback.add_argument("--target", help="the same target as for deploy")
@@ -186,6 +206,8 @@ def run(arguments: argparse.Namespace) -> int:
                 executor=executor, quiet=arguments.quiet, force=arguments.force,
                 pdf=not arguments.no_pdf,
                 theme=arguments.theme,
+                version=arguments.version, replace=arguments.replace,
+                releases_dir=arguments.releases,
             )  # fmt: skip
     elif arguments.command == "tiles":
         from .build import build_tiles_only
@@ -245,6 +267,9 @@ def run(arguments: argparse.Namespace) -> int:
                 "say where to deploy, once: TARGET=/var/www/tvb or user@host:/var/www/tvb, "
                 f"S3_BUCKET=..., or GIT_REMOTE=... (given: {', '.join(kinds) or 'none'})"
             )
+        from .releases.publish import mark_published, releases_of
+
+        pending = releases_of(arguments.site, arguments.config, arguments.releases)
         if arguments.target:
             from .deploy.rsync import deploy_rsync
 
@@ -260,6 +285,7 @@ def run(arguments: argparse.Namespace) -> int:
                 arguments.site, arguments.s3_bucket, arguments.s3_prefix,
                 arguments.s3_endpoint, force=arguments.force,
             )  # fmt: skip
+        mark_published(pending, arguments.target or arguments.git_remote or "S3")
     elif arguments.command == "rollback":
         from .deploy.rsync import rollback_rsync
 

@@ -114,11 +114,13 @@ def _common(config: Config) -> dict[str, Any]:
     }
 
 
-def render_commune(env: Environment, config: Config, view: CommuneView) -> str:
+def render_commune(env: Environment, config: Config, view: CommuneView, release: Any = None) -> str:
+    """``release`` (generator.releases.render.ReleaseInfo) adds the version, citation, changes."""
     commune = view.commune
     title = f"{commune.name} — trame verte et bleue"
     return env.get_template("commune.md.j2").render(
         **_common(config),
+        **(release.commune(commune) if release is not None else {}),
         front_matter=_front_matter(
             title=title,
             description=f"Trame verte et bleue sur la commune de {commune.name} ({commune.insee}).",
@@ -237,6 +239,7 @@ def write_pages(
     whole: CommuneView,
     report: ValidationReport,
     tiles_report: dict[str, Any],
+    release: Any = None,
     pdf: bool = False,
 ) -> None:
     """The narrative pages, then index.md, traitement.md, communes/index.md and
@@ -258,4 +261,4 @@ def write_pages(
     )
     for view in views:
         page = docs_dir / "communes" / f"{view.commune.insee}-{view.commune.slug}.md"
-        page.write_text(render_commune(env, config, view), encoding="utf-8")
+        page.write_text(render_commune(env, config, view, release), encoding="utf-8")

@@ -230,14 +230,20 @@ def test_nginx_snippet_serves_the_policy_and_check_deploy_passes(
         deploy_rsync(sites[0], str(www), log=lambda _: None)
     findings = check_site(f"http://127.0.0.1:{port}/")
     assert [f.sentence for f in findings if not f.ok] == []
-    assert {f.name for f in findings} >= {"home page", "tile", "PMTiles archive", "404 page"}
+    assert {f.name for f in findings} >= {
+        "home page", "tile", "PMTiles archive", "404 page", "versioned commune page"
+    }  # fmt: skip
+    assert not any(f.note and f.name == "versioned commune page" for f in findings)
     assert not any(f.note and f.name == "tile" for f in findings), "tiles should carry CORS"
     assert main(["check-deploy", "--url", f"http://127.0.0.1:{port}/"]) == 0
     assert "checks passed" in capsys.readouterr().out
 
     for path in ["index.html", "communes/00001-haute-fresnoye/index.html", "api/communes.json",
                  "tiles/0/0/0.pbf", "tiles/demo.pmtiles", "assets/trame/carte.mjs",
-                 "assets/trame/trame.css"]:  # fmt: skip
+                 "assets/trame/trame.css", "versions/index.html", "api/versions.json",
+                 "versions/2016-09-30/communes/00001-haute-fresnoye/index.html",
+                 "versions/2016-09-30/tiles/0/0/0.pbf", "versions/2016-09-30/api/communes.json",
+                 "communes/00001-haute-fresnoye/integrer/index.html"]:  # fmt: skip
         status, headers, _ = get(port, "/" + path.removesuffix("index.html"))
         assert status == 200, path
         assert headers["content-type"].lower() == content_type(path).lower(), path

@@ -200,3 +200,20 @@ def test_failures_leave_the_bucket_alone(
     fails([site_b, "--s3-bucket", "live", "--s3-endpoint", endpoint], "no credentials found")
     with pytest.raises(UserError, match="no bucket given"):
         settings(None, None, endpoint)
+
+
+def test_a_published_release_is_never_deleted(
+    endpoint: str, aws: None, sites: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A build whose history lost a release does not take it off the bucket (generator/releases)."""
+    client = new_bucket(endpoint, "releases")
+    deploy_s3(sites[0], "releases", "", endpoint, client=client, log=lambda _: None)
+    released = {k for k in keys(client, "releases") if k.startswith("versions/2016-09-30/")}
+    assert released
+    without = shutil.copytree(sites[0], tmp_path / "without")
+    shutil.rmtree(without / "versions" / "2016-09-30")
+    (without / "assets" / "trame" / "symbole.svg").unlink()
+    rehash(without)
+    report = deploy_s3(without, "releases", "", endpoint, client=client, log=lambda _: None)
+    assert report.deleted == ["assets/trame/symbole.svg"]  # stale files still go
+    assert released <= set(keys(client, "releases"))

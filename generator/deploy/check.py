@@ -208,6 +208,29 @@ def targets(home: bytes, manifest: Any) -> dict[str, str | None]:
     }
 
 
+def release_page(get: Any, commune_url: str) -> list[Finding]:
+    """The latest release's copy of a commune page (``versions/<id>/…``, generator/releases):
+    a page that planning documents cite, served for good."""
+    _, answer = get("api/versions.json")
+    versions = json_body(answer)
+    if not isinstance(versions, dict) or not versions.get("latest") or not commune_url:
+        return []
+    url, answer = get(f"versions/{versions['latest']}/{commune_url}")
+    findings = [page("versioned commune page", url, answer)]
+    cache = answer.header("cache-control")
+    if answer.status == 200 and "immutable" not in cache:
+        findings.append(
+            Finding(
+                "versioned commune page",
+                True,
+                f"Release pages come with Cache-Control: {cache or 'none'}; a release never "
+                "changes, `public, max-age=31536000, immutable` spares visitors the requests.",
+                note=True,
+            )
+        )
+    return findings
+
+
 def check_site(url: str, timeout: float = 10.0) -> list[Finding]:
     """Every finding for the site at ``url``, in the order a visit would meet them."""
     base = base_url(url)
@@ -250,6 +273,7 @@ def check_site(url: str, timeout: float = 10.0) -> list[Finding]:
             findings.append(page("commune page", *get(str(first["url"]))))
         if first.get("insee"):
             findings.append(api("JSON API", *get(f"api/communes/{first['insee']}.json"), dict)[0])
+        findings += release_page(get, str(first.get("url") or ""))
     findings.append(api("JSON API", *get("api/style.json"), dict)[0])
     if found["tile"]:
         tile_url, tile_answer = get(found["tile"], headers={"Accept-Encoding": "gzip"})

@@ -168,8 +168,10 @@ def deploy_rsync(
             "(the first deploy creates the link)"
         )
     release = release_name(now or datetime.now(UTC), built.digest)
-    argv = ["rsync", "--recursive", "--links", "--perms", "--checksum", "--chmod=D755,F644",
-            "--timeout=60"]  # fmt: skip
+    # --hard-links: a file shared by several releases (versions/<id>/) and the current addresses
+    # is one file in the build (generator/releases): it travels and is stored once.
+    argv = ["rsync", "--recursive", "--links", "--hard-links", "--perms", "--checksum",
+            "--chmod=D755,F644", "--timeout=60"]  # fmt: skip
     if state.current in state.releases:  # unchanged files become hard links to the live ones
         argv.append(f"--link-dest=../{state.current}")
     if where.host:

@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import UserError
 from ..files import file_digest
 from . import MANIFEST, BuiltSite, load_site
-from .policy import cache_control, content_type, is_page
+from .policy import RELEASE_PATH, cache_control, content_type, is_page
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,12 @@ def deploy_s3(
             list(pool.map(lambda p: put(client, built, where, p), todo))  # waits for the phase
             report.uploaded += todo
     keys = {where.prefix + p for p in built.files}
-    report.deleted = sorted(key for key in remote if key not in keys)
+    # A release, once published, stays: its objects are never deleted, even when this build's
+    # history lost it (generator/releases).
+    report.deleted = sorted(
+        key for key in remote
+        if key not in keys and not RELEASE_PATH.match(key.removeprefix(where.prefix))
+    )  # fmt: skip
     with errors(where, "delete the old objects"):
         for start in range(0, len(report.deleted), 1000):
             batch = report.deleted[start : start + 1000]

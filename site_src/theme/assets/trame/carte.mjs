@@ -633,7 +633,10 @@ function amenager(el, site, rang) {
       },
     })
       .then((c) => {
-        if (rang === 0) window.trameCarte = c.map;
+        if (rang === 0) {
+          window.trameCarte = c.map;
+          document.dispatchEvent(new CustomEvent('trame:carte', { detail: { map: c.map } }));
+        }
         return c;
       })
       .catch((erreur) => {

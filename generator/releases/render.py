@@ -1,0 +1,475 @@
+"""What a release adds to the site: the version on every page, and on each commune page the
+citation (with JSON-LD), the list of its versions, what changed since the previous release (also
+as ``api/changes/``), the code to embed its map; the embed pages (``integrer/``), the pages of
+communes merged into others, the versions page and ``api/versions.json``.
+
+Every one of these files belongs to the release and never changes once published: what a newer
+release brings is found by a small script (``assets/trame/versions.mjs``) reading the current
+``api/versions.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from ..config import Config, build_date
+from ..figures import CommuneView
+from ..files import write_json
+from ..french import french_number, public_value
+from ..pages import _front_matter, _legend_rows, environment, sentence
+from ..style import legend_symbol
+from ..territory import Commune, slugify
+from . import changes as diff
+from .history import History, Release
+from .renamed import Merger, load_mergers
+from .site import cross_link
+
+_PAGE = re.compile(r"^communes/([0-9][0-9AB][0-9]{3})-([^/]+)/index\.html$")
+CHANGE_WORDS = {"added": "Ajouté", "removed": "Supprimé", "modified": "Modifié"}
+
+
+def french_iso(date: str) -> str:
+    return dt.date.fromisoformat(date).strftime("%d/%m/%Y")
+
+
+@dataclass
+class ReleaseInfo:
+    """The release being built, what came before it, and what changed."""
+
+    config: Config
+    id: str
+    date: str
+    history: History
+    prior: list[Release]
+    changes: dict[str, diff.CommuneChanges] = field(default_factory=dict)
+    mergers: dict[str, Merger] = field(default_factory=dict)
+    """Old INSEE -> merger, for the communes merged into one of this release's communes."""
+    merged_names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Old INSEE -> (name, slug) when known."""
+    _pages: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def site_url(self) -> str | None:
+        url = self.config.site_url
+        return url.rstrip("/") + "/" if url else None
+
+    @property
+    def previous(self) -> Release | None:
+        return self.prior[-1] if self.prior else None
+
+    def commune_pages(self, release: str) -> dict[str, str]:
+        """INSEE -> slug of every commune page of an earlier release."""
+        if release not in self._pages:
+            pages = {}
+            for name in self.history.listing(release):
+                match = _PAGE.match(name)
+                if match:
+                    pages[match[1]] = match[2]
+            self._pages[release] = pages
+        return self._pages[release]
+
+    def summary(self) -> dict[str, Any] | None:
+        return diff.summary(self.changes.values())
+
+    def theme(self) -> dict[str, Any]:
+        """For the theme's templates (MkDocs ``extra.trame``)."""
+        return {
+            "version": self.id,
+            "version_date": french_iso(self.date),
+            "site_url": self.site_url,
+        }
+
+    # The commune page ---------------------------------------------------------------------
+
+    def commune(self, commune: Commune) -> dict[str, Any]:
+        """The context of the commune page's release sections (``_release.html.j2``)."""
+        page = f"communes/{commune.insee}-{commune.slug}/index.html"
+        path = commune.path
+        title = f"{commune.name} — trame verte et bleue"
+        versioned = f"versions/{self.id}/{path}"
+        absolute = f"{self.site_url}{versioned}" if self.site_url else None
+        versions = []
+        for release in self.prior:
+            slug = self.commune_pages(release.id).get(commune.insee)
+            if slug:
+                versions.append(
+                    {"id": release.id, "date": french_iso(release.date), "current": False,
+                     "href": cross_link(page, release.id, f"communes/{commune.insee}-{slug}/")}
+                )  # fmt: skip
+        versions.append(
+            {"id": self.id, "date": french_iso(self.date), "current": True,
+             "href": cross_link(page, self.id, path)}
+        )  # fmt: skip
+        before_merger = []
+        for old, merger in sorted(self.mergers.items()):
+            if merger.new != commune.insee:
+                continue
+            name = self.merged_names.get(old, (old, None))[0]
+            for release in self.prior:
+                slug = self.commune_pages(release.id).get(old)
+                if slug:
+                    before_merger.append(
+                        {"insee": old, "name": name, "id": release.id,
+                         "date": french_iso(release.date),
+                         "href": cross_link(page, release.id, f"communes/{old}-{slug}/")}
+                    )  # fmt: skip
+        producer = self.config.producer or self.config.name
+        lead = f"{producer}. « {title} ». {self.config.name}, version {self.id} du {french_iso(self.date)}. "
+        jsonld = {
+            "@context": "https://schema.org",
+            "@type": "WebPage",
+            "name": title,
+            "url": absolute or versioned,
+            "version": self.id,
+            "dateModified": self.date,
+            "inLanguage": "fr",
+            "about": {"@type": "Place", "name": commune.name, "identifier": commune.insee},
+            "isPartOf": {
+                "@type": "Dataset",
+                "name": f"Trame verte et bleue — {self.config.name}",
+                "version": self.id,
+                "dateModified": self.config.data_date.isoformat(),
+                "creator": {"@type": "Organization", "name": producer},
+                **({"license": self.config.licence} if self.config.licence else {}),
+            },
+        }
+        embed = f"{path}integrer/"
+        return {
+            "release": {
+                "id": self.id, "date": french_iso(self.date), "date_iso": self.date,
+                "previous": self.previous.id if self.previous else None,
+                "previous_date": french_iso(self.previous.date) if self.previous else None,
+            },
+            "citation": {
+                "title": title, "producer": producer, "url": absolute or versioned,
+                "href": absolute or cross_link(page, self.id, path), "absolute": bool(absolute),
+                "lead": lead, "text": lead + (absolute or versioned),
+            },
+            "jsonld": Markup(_script_json(jsonld)),
+            "versions": versions,
+            "before_merger": before_merger,
+            "changes": self._changes_view(commune),
+            "embed": {
+                "path": embed, "versioned_path": f"versions/{self.id}/{embed}",
+                "site_url": self.site_url or "",
+                "title": f"Trame verte et bleue à {commune.name}",
+            },
+        }  # fmt: skip
+
+    def _changes_view(self, commune: Commune) -> dict[str, Any] | None:
+        found = self.changes.get(commune.insee)
+        if found is None or found.previous is None:
+            return None
+        rows = []
+        for element in found.elements:
+            item = self.config.item(element.item) if _has_item(self.config, element.item) else None
+            labels = item.fields if item else {}
+            if element.change == "modified":
+                parts = [
+                    f"{labels.get(name, name)} : {_value(element.before, name)} → "
+                    f"{_value(element.after, name)}"
+                    for name in element.fields
+                ]
+                if element.moved_m is not None:
+                    parts.append(f"tracé déplacé de {french_number(element.moved_m)} m au plus")
+                details = " ; ".join(parts)
+            else:
+                attributes = element.after if element.change == "added" else element.before
+                details = " ; ".join(
+                    f"{labels.get(name, name)} : {public_value(value)}"
+                    for name, value in (attributes or {}).items()
+                    if value not in (None, "") and (not item or name != item.id_field)
+                )
+            rows.append(
+                {"change": element.change, "word": CHANGE_WORDS[element.change],
+                 "label": element.label, "id": element.id, "details": details}
+            )  # fmt: skip
+        figures = [
+            {
+                "label": f["label"],
+                "before": figure_text(f["before"]),
+                "after": figure_text(f["after"]),
+            }
+            for f in found.figures
+            if f["before"] != f["after"]
+        ]
+        counts = found.counts()
+        return {
+            "rows": rows, "figures": figures, "counts": counts,
+            "summary": counts_sentence(counts),
+            "merged_from": [
+                {"insee": old, "name": self.merged_names.get(old, (old, None))[0]}
+                for old in found.merged_from
+            ],
+            "geojson": f"api/changes/{commune.insee}.geojson",
+            "tolerance": french_number(diff.TOLERANCE_M, 0),
+        }  # fmt: skip
+
+
+def _has_item(config: Config, item_id: str) -> bool:
+    return any(item.id == item_id for item in config.legend)
+
+
+def _value(attributes: dict[str, Any] | None, name: str) -> str:
+    value = (attributes or {}).get(name)
+    return "(vide)" if value in (None, "") else public_value(value)
+
+
+def counts_sentence(counts: dict[str, int]) -> str:
+    words = {"added": ("ajout", "ajouts"), "removed": ("suppression", "suppressions"),
+             "modified": ("modification", "modifications")}  # fmt: skip
+    parts = [f"{n} {words[kind][n > 1]}" for kind, n in counts.items() if n]
+    return ", ".join(parts) if parts else "aucun changement"
+
+
+def figure_text(figures: dict[str, Any] | None) -> str:
+    """An item's figures in French: ``12,3 ha (4,5 %), 3 éléments``; ``—`` when absent."""
+    if figures is None:
+        return "—"
+    count = figures.get("count", 0)
+    parts = [f"{count} élément{'s' if count > 1 else ''}"]
+    if "area_ha" in figures:
+        area = french_number(figures.get("area_ha") or 0)
+        share = french_number(figures.get("share_pct") or 0)
+        parts.insert(0, f"{area} ha ({share} %)")
+    elif "length_km" in figures:
+        parts.insert(0, f"{french_number(figures.get('length_km') or 0, 2)} km")
+    return ", ".join(parts)
+
+
+def _script_json(data: Any) -> str:
+    """JSON safe inside ``<script>``: no ``<``, ``>`` or ``&`` left as such."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# Preparing: changes and mergers -----------------------------------------------------------
+
+
+def prepare(
+    config: Config, release_id: str, history: History, api_dir: Path, views: list[CommuneView]
+) -> ReleaseInfo:
+    """Compare the release (its API, just written in ``api_dir``) with the previous one."""
+    prior = history.before(release_id)
+    info = ReleaseInfo(config, release_id, build_date(config).date().isoformat(), history, prior)
+    current = {view.commune.insee for view in views}
+    for old, merger in load_mergers(config).items():
+        if merger.new in current and old not in current:
+            info.mergers[old] = merger
+    for old, merger in info.mergers.items():
+        info.merged_names[old] = _old_name(info, merger)
+    labels = {item.id: item.label for item in config.legend}
+    previous = info.previous
+    for view in views:
+        insee = view.commune.insee
+        base = api_dir / "communes" / insee
+        detail = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+        if previous is None:
+            info.changes[insee] = diff.first_release(detail, release_id, labels)
+            continue
+        geojson = json.loads(base.with_suffix(".geojson").read_text(encoding="utf-8"))
+        predecessors = [insee, *sorted(o for o, m in info.mergers.items() if m.new == insee)]
+        info.changes[insee] = diff.compare_commune(
+            history, previous.id, (detail, geojson), predecessors, release_id, labels
+        )
+    return info
+
+
+def _old_name(info: ReleaseInfo, merger: Merger) -> tuple[str, str | None]:
+    """The old commune's name and slug: from the config, else from the last release that had it."""
+    for release in reversed(info.prior):
+        slug = info.commune_pages(release.id).get(merger.old)
+        if slug:
+            detail = info.history.read_json(release.id, f"api/communes/{merger.old}.json") or {}
+            return merger.name or detail.get("nom") or merger.old, slug
+    if merger.name:
+        return merger.name, slugify(merger.name)
+    return merger.old, None
+
+
+def _merger_date(info: ReleaseInfo, merger: Merger) -> str | None:
+    """The merger's date: from the config, else the first release without the old commune."""
+    if merger.date:
+        return merger.date
+    seen = False
+    for release in info.prior:
+        present = merger.old in info.commune_pages(release.id)
+        if seen and not present:
+            return release.date
+        seen = seen or present
+    return info.date if seen else None
+
+
+# Writing the release's own files ----------------------------------------------------------
+
+
+def write_release_files(
+    docs: Path, rendered: Path, info: ReleaseInfo, views: list[CommuneView]
+) -> None:
+    """Everything the release adds beside the pages: API, embed pages, merged communes,
+    the versions and changes pages."""
+    env = environment()
+    config = info.config
+    by_insee = {view.commune.insee: view for view in views}
+    api = rendered / "api"
+    for insee, found in info.changes.items():
+        write_json(api / "changes" / f"{insee}.json", found.as_json())
+        write_json(api / "changes" / f"{insee}.geojson", found.geojson())
+    summary = info.summary()
+    changed = [c for c in info.changes.values() if c.changed]
+    write_json(
+        api / "changes.json",
+        {
+            "release": info.id,
+            "previous_release": info.previous.id if info.previous else None,
+            "tolerance_m": diff.TOLERANCE_M,
+            "summary": summary,
+            "communes": [
+                {"insee": c.insee, "nom": c.name, "url": c.url, **c.counts()} for c in changed
+            ],
+        },
+    )
+    mergers = _merger_entries(info, by_insee)
+    write_json(api / "versions.json", versions_json(info, summary, mergers))
+
+    common = {"config": config, "fictitious": config.fictitious, "release": info.theme()}
+    for view in views:
+        commune = view.commune
+        page = rendered / commune.path / "integrer" / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(
+            env.get_template("integrer.html.j2").render(
+                **common,
+                commune=commune,
+                root="../../../",
+                insee=commune.insee,
+                bbox=view.bbox,
+                legend_id=commune.insee,
+                commune_symbol=legend_symbol(config.communes.style, "line"),
+                legend=_legend_rows(config, view.figures),
+                sentences=[sentence(f) for f in view.figures],
+                changes=info._changes_view(commune),
+                previous=info.previous,
+                data_date=config.data_date.strftime("%d/%m/%Y"),
+                site_data=Markup(
+                    _script_json(
+                        {"territoire": config.name, "sources": list(config.sources),
+                         "producteur": config.producer}
+                    )
+                ),
+            ),
+            encoding="utf-8",
+        )  # fmt: skip
+    for entry in mergers.values():
+        new = by_insee[entry["into"]].commune
+        folders = [entry["insee"]] + (
+            [f"{entry['insee']}-{entry['slug']}"] if entry["slug"] else []
+        )
+        for folder in folders:
+            name = f"communes/{folder}/index.html"
+            html = env.get_template("fusion.html.j2").render(
+                **common, merger=entry, new=new,
+                target=f"../{new.insee}-{new.slug}/?depuis={entry['insee']}",
+                pages=[
+                    {**p, "href": cross_link(name, p["id"], p["path"])} for p in entry["pages"]
+                ],
+            )  # fmt: skip
+            target = rendered / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+
+    releases = versions_json(info, summary, mergers)["releases"]
+    for release in releases:
+        release["href"] = cross_link("versions/index.html", release["id"], "")
+        release["changes_href"] = cross_link("versions/index.html", release["id"], "changements/")
+        release["date_fr"] = french_iso(release["date"])
+        release["data_date_fr"] = french_iso(release["data_date"])
+        release["summary_text"] = (
+            counts_sentence({k: release["summary"][k] for k in diff.KINDS})
+            + f" dans {release['summary']['communes']} commune"
+            + ("s" if release["summary"]["communes"] > 1 else "")
+            if release["summary"]
+            else "première version"
+        )
+    title = "Versions du site"
+    (docs / "versions.md").write_text(
+        env.get_template("versions.md.j2").render(
+            front_matter=_front_matter(title=title, description=f"{title} — {config.name}"),
+            title=title, releases=list(reversed(releases)), current=info.id, config=config,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    title = "Ce qui a changé"
+    rows = sorted(changed, key=lambda c: (c.name, c.insee))
+    (docs / "changements.md").write_text(
+        env.get_template("changements.md.j2").render(
+            front_matter=_front_matter(title=title, description=f"{title} — {config.name}"),
+            title=title, release=info.theme(), previous=info.previous,
+            previous_date=french_iso(info.previous.date) if info.previous else None,
+            summary=summary, communes=[{**c.counts(), "name": c.name, "insee": c.insee,
+                                        "url": c.url} for c in rows],
+            mergers=list(mergers.values()), tolerance=french_number(diff.TOLERANCE_M, 0),
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+
+
+def _merger_entries(
+    info: ReleaseInfo, by_insee: dict[str, CommuneView]
+) -> dict[str, dict[str, Any]]:
+    entries = {}
+    for old, merger in sorted(info.mergers.items()):
+        name, slug = info.merged_names[old]
+        new = by_insee[merger.new].commune
+        pages = []
+        for release in info.prior:
+            old_slug = info.commune_pages(release.id).get(old)
+            if old_slug:
+                path = f"communes/{old}-{old_slug}/"
+                pages.append(
+                    {"id": release.id, "date": french_iso(release.date), "path": path,
+                     "url": f"versions/{release.id}/{path}"}
+                )  # fmt: skip
+        date = _merger_date(info, merger)
+        entries[old] = {
+            "insee": old, "name": name, "slug": slug, "into": new.insee, "into_name": new.name,
+            "into_url": new.path, "date": date, "date_fr": french_iso(date) if date else None,
+            "pages": pages,
+        }  # fmt: skip
+    return entries
+
+
+def versions_json(
+    info: ReleaseInfo, summary: dict[str, Any] | None, mergers: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """``api/versions.json``: every release up to this one, and the merged communes."""
+    entries = [
+        {"id": r.id, "date": r.date, "data_date": r.data_date, "summary": r.summary}
+        for r in info.prior
+    ]
+    entries.append(
+        {"id": info.id, "date": info.date, "data_date": info.config.data_date.isoformat(),
+         "summary": summary}
+    )  # fmt: skip
+    for entry in entries:
+        entry["url"] = f"versions/{entry['id']}/"
+        entry["changes_url"] = f"versions/{entry['id']}/changements/"
+    return {
+        "latest": info.id,
+        "releases": entries,
+        "merged_communes": {
+            old: {
+                "name": e["name"], "into": e["into"], "into_name": e["into_name"],
+                "into_url": e["into_url"], "date": e["date"],
+                "pages": [{"release": p["id"], "url": p["url"]} for p in e["pages"]],
+            }
+            for old, e in mergers.items()
+        },
+    }  # fmt: skip

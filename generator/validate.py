@@ -57,9 +57,7 @@ class ValidationReport:
         lost = [source.warning() for source in self.sources]
         return [
             f"{layer.name} ({layer.source}) : {w}" for layer in self.layers for w in layer.warnings
-        ] + [
-            warning for warning in lost if warning
-        ]
+        ] + [warning for warning in lost if warning]
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -32,6 +32,10 @@ from .encoding import (
 from .errors import UserError
 
 
+REPORTED_BY_US = ("Non closed ring detected", "couldn't be converted")
+"""GDAL warnings that the report already gives, in French: not shown again in English."""
+
+
 @dataclass(frozen=True)
 class Layer:
     """Features of one layer: geometries (EPSG:2154) and one attribute dict per feature."""
@@ -144,7 +148,7 @@ def _read_decoded(
                 meta, _, wkb, columns = pyogrio.raw.read(source, layer=layer, encoding=attempt)
             undecoded = undecoded_text(caught, columns)
             for other in caught:  # GDAL's other warnings are still shown
-                if "couldn't be converted" not in str(other.message):
+                if not any(text in str(other.message) for text in REPORTED_BY_US):
                     warnings.warn(other.message, other.category, stacklevel=2)
         except (DataSourceError, DataLayerError, OSError) as error:
             raise UserError(

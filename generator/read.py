@@ -31,7 +31,6 @@ from .encoding import (
 )
 from .errors import UserError
 
-
 REPORTED_BY_US = ("Non closed ring detected", "couldn't be converted")
 """GDAL warnings that the report already gives, in French: not shown again in English."""
 

@@ -390,8 +390,8 @@ def test_a_tile_over_budget_is_made_coarser_and_reported(tmp_path, monkeypatch):
     assert sum(s.coarser for s in stats.zooms) > 0 and stats.zooms[-1].coarser == 0
     over = [k for k, data in tiles.items() if len(data) > 6_000]
     assert over and all(z == 13 for z, _, _ in over)
-    assert all(any(f"tile {z}/{x}/{y} is" in note for note in stats.notes) for z, x, y in over)
-    assert "over the size budget" in stats.summary()
+    assert all(any(f"tuile {z}/{x}/{y} :" in note for note in stats.notes) for z, x, y in over)
+    assert "au-delà de la taille visée" in stats.summary()
     for data in tiles.values():  # the 2 km square is never thinned
         squares = decode(data).get("squares", {"features": []})["features"]
         assert any(f["properties"]["n"] == 150 for f in squares) or not squares
@@ -407,7 +407,7 @@ def test_coverage_needs_polygons_and_a_broken_coverage_is_reported(tmp_path):
         "c", np.array([box(0, 0, 2000, 2000), box(1000, 0, 3000, 2000)]), [{}, {}], coverage=True
     )
     stats = build_tiles([overlapping], **kwargs)
-    assert any("not a valid polygon coverage" in note for note in stats.notes)
+    assert any("pas un pavage valide" in note for note in stats.notes)
 
 
 def neighbours(coverage: bool) -> TileLayer:

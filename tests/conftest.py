@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
+
+from trame.config import Communes, Config, LegendItem, Source, Style, Tiles
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED_DATA = next(
@@ -34,6 +37,29 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tiles_dir=root / "tiles", pdf=True,
     )  # fmt: skip
     return site
+
+
+@pytest.fixture
+def hostile() -> str:
+    """A name that breaks out of HTML attributes, scripts and Markdown if it is not escaped."""
+    return '"><img src=x onerror=alert(1)></script><script>alert(2)</script>*_x_*'
+
+
+@pytest.fixture
+def hostile_config(hostile: str, tmp_path: Path) -> Config:
+    """A one-item config whose name and sources are :func:`hostile`, with an explanatory text."""
+    text = tmp_path / "texte.md"
+    text.write_text("### Le SRCE\n\nTexte explicatif.", encoding="utf-8")
+    item = LegendItem(
+        id="reservoirs", label="Réservoir <b>", description="", source=Source(path=tmp_path),
+        geometry="polygon", style=Style(color="#2e7d32"), id_field="ID",
+        fields={"ID": "Identifiant", "NOM": "Nom"},
+    )  # fmt: skip
+    return Config(
+        name=hostile, slug="t", fictitious=True, data_date=dt.date(2016, 9, 30), sources=(hostile,),
+        licence="Licence Ouverte", communes=Communes(source=Source(path=tmp_path), insee_field="code", name_field="nom"),
+        legend=(item,), tiles=Tiles(name="t"), explanatory_text=text, config_path=tmp_path,
+    )  # fmt: skip
 
 
 @pytest.fixture

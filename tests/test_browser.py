@@ -16,25 +16,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from navigateur import (
+from conftest import (
     LOCAL_HOST,
     PHONE,
     SEARCH_READY,
     assert_clean,
-    base_url,
-    chromium,
     commune_detail,
     communes,
+    layer_visibility,
     rendered,
     richest_commune,
-    site,
-    valenciennes_url,
-    visit,
     wait_for_map,
 )
 
 pytestmark = pytest.mark.browser
-__all__ = ["base_url", "chromium", "site", "valenciennes_url", "visit"]  # fixtures, re-exported
 
 
 def style(site: Path) -> dict[str, Any]:
@@ -51,17 +46,6 @@ def item_labels(site: Path) -> dict[str, dict[str, Any]]:
                 "label": meta["trame:label"], "fields": dict(meta["trame:fields"]),
             }  # fmt: skip
     return labels
-
-
-def layer_visibility(page: Any, item: str) -> set[str]:
-    return set(
-        page.evaluate(
-            """(item) => window.trameCarte.getStyle().layers
-                .filter((l) => (l.metadata || {})['trame:item'] === item)
-                .map((l) => window.trameCarte.getLayoutProperty(l.id, 'visibility') || 'visible')""",
-            item,
-        )
-    )
 
 
 def test_commune_page_draws_its_items_from_local_tiles(visit: Any, site: Path) -> None:

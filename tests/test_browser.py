@@ -41,7 +41,7 @@ def item_labels(site: Path) -> dict[str, dict[str, Any]]:
     labels = {}
     for layer in style(site)["layers"]:
         meta = layer.get("metadata") or {}
-        if "trame:label" in meta:
+        if "trame:item" in meta and "trame:label" in meta:  # the communes' layer has no item
             labels[meta["trame:item"]] = {
                 "label": meta["trame:label"], "fields": dict(meta["trame:fields"]),
             }  # fmt: skip

@@ -56,3 +56,11 @@ def test_markdown_does_not_reinterpret_escaped_names(hostile, hostile_config):
     html = markdown.markdown(page.split("---\n", 2)[2], extensions=["attr_list", "tables"])
     assert "<script>" not in html and "<img src=x" not in html
     assert "*_x_*" in html  # not turned into emphasis
+
+
+def test_the_legend_names_the_communes_with_the_style_label(hostile_config, monkeypatch):
+    monkeypatch.setattr("trame.pages.COMMUNES_LABEL", "Limite communale (test)")
+    commune = Commune("59606", "Évin", "evin", (), shapely.box(0, 0, 10, 10))
+    page = render_commune(environment(), hostile_config, CommuneView(commune, [], (0, 0, 1, 1)))
+    assert '<li data-item="communes">' in page
+    assert "<span>Limite communale (test)</span>" in page

@@ -85,13 +85,24 @@ def _exists(path: Path) -> bool:
     return inside[1] in names or f"{inside[1].rstrip('/')}/" in names
 
 
+def layer_label(path: Path, layer: str | None, folder: Path | None = None) -> str:
+    """How messages and reports name a layer: ``file, layer 'name'``. With ``folder`` (the
+    config's), the file is named relative to it, or by its name when it lies elsewhere: what
+    the site publishes must not depend on the build machine's folders."""
+    if folder is not None:
+        path = Path(
+            path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+        )
+    return f"{path}" + (f", layer {layer!r}" if layer else "")
+
+
 def read_layer(path: Path, layer: str | None = None, encoding: str | None = None) -> Layer:
     """Read every feature of ``layer`` in ``path`` and reproject it to Lambert-93.
 
     ``encoding`` (a Shapefile's text encoding, e.g. ``CP1252``) overrides the file's own
     declaration; without either it is detected.
     """
-    where = f"{path}" + (f", layer {layer!r}" if layer else "")
+    where = layer_label(path, layer)
     if not _exists(path):
         raise UserError(f"{where}: file not found; check the path in the config and DATA_DIR")
     source = gdal_path(path)

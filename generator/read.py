@@ -208,13 +208,19 @@ def check_coordinates(where: str, geometries: np.ndarray, crs: CRS) -> None:
         )
 
 
-def _plain(value: Any) -> Any:
-    """Turn numpy scalars into Python ones, so JSON and templates see str/int/float/None."""
-    if value is None:
-        return None
+def python_value(value: Any) -> Any:
+    """A numpy scalar as the Python one (NaN as None); anything else as it is."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy scalars into Python ones, so JSON and templates see str/int/float/None."""
+    value = python_value(value)
+    if value is None:
         return None
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")

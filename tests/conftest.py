@@ -398,6 +398,15 @@ def layer_visibility(page: Any, item: str) -> set[str]:
     )
 
 
+def assert_hidden_on_the_map(page: Any, item: str) -> None:
+    """The item's layers are hidden and, once the map has repainted, none of it is drawn."""
+    page.wait_for_function("window.trameCarte.loaded()")
+    assert layer_visibility(page, item) == {"none"}
+    page.evaluate("window.trameCarte.triggerRepaint()")
+    page.wait_for_timeout(100)
+    assert item not in {f["item"] for f in rendered(page)}
+
+
 AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 

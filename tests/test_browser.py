@@ -21,6 +21,7 @@ from conftest import (
     PHONE,
     SEARCH_READY,
     assert_clean,
+    assert_hidden_on_the_map,
     commune_detail,
     communes,
     layer_visibility,
@@ -128,11 +129,7 @@ def test_legend_toggles_each_item_by_mouse_and_keyboard(visit: Any, site: Path) 
 
     page.locator(f".trame-legende li[data-item='{item}'] label").click()  # mouse
     assert not box.is_checked()
-    page.wait_for_function("window.trameCarte.loaded()")
-    assert layer_visibility(page, item) == {"none"}
-    page.evaluate("window.trameCarte.triggerRepaint()")
-    page.wait_for_timeout(100)
-    assert item not in {f["item"] for f in rendered(page)}
+    assert_hidden_on_the_map(page, item)
 
     box.focus()
     page.keyboard.press("Space")  # keyboard

@@ -22,6 +22,7 @@ from conftest import (
     PHONE,
     SEARCH_READY,
     assert_clean,
+    assert_hidden_on_the_map,
     axe_violations,
     communes,
     focused,
@@ -300,11 +301,7 @@ def test_map_legend_check_boxes_and_keyboard(
     box.focus()
     page.keyboard.press("Space")
     assert not box.is_checked()
-    page.wait_for_function("window.trameCarte.loaded()")
-    assert layer_visibility(page, item) == {"none"}
-    page.evaluate("window.trameCarte.triggerRepaint()")
-    page.wait_for_timeout(100)
-    assert item not in {f["item"] for f in rendered(page)}
+    assert_hidden_on_the_map(page, item)
     page.locator(f"label[for='{box.get_attribute('id')}']").click()  # the mouse, on the label
     assert box.is_checked()
     assert layer_visibility(page, item) == {"visible"}

@@ -88,13 +88,24 @@ def _exists(path: Path) -> bool:
     return inside[1] in names or f"{inside[1].rstrip('/')}/" in names
 
 
+def layer_label(path: Path, layer: str | None, folder: Path | None = None) -> str:
+    """How messages and reports name a layer: ``fichier, couche 'nom'``. With ``folder`` (the
+    config's), the file is named relative to it, or by its name when it lies elsewhere: what
+    the site publishes must not depend on the build machine's folders."""
+    if folder is not None:
+        path = Path(
+            path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+        )
+    return f"{path}" + (f", couche {layer!r}" if layer else "")
+
+
 def read_layer(path: Path, layer: str | None = None, encoding: str | None = None) -> Layer:
     """Read every feature of ``layer`` in ``path`` and reproject it to Lambert-93.
 
     ``encoding`` (a Shapefile's text encoding, e.g. ``CP1252``) overrides the file's own
     declaration; without either it is detected.
     """
-    where = f"{path}" + (f", couche {layer!r}" if layer else "")
+    where = layer_label(path, layer)
     if not _exists(path):
         raise UserError(
             f"{where} : fichier introuvable ; vérifiez son chemin dans la configuration et DATA_DIR"
@@ -211,13 +222,19 @@ def check_coordinates(where: str, geometries: np.ndarray, crs: CRS) -> None:
         )
 
 
-def _plain(value: Any) -> Any:
-    """Turn numpy scalars into Python ones, so JSON and templates see str/int/float/None."""
-    if value is None:
-        return None
+def python_value(value: Any) -> Any:
+    """A numpy scalar as the Python one (NaN as None); anything else as it is."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy scalars into Python ones, so JSON and templates see str/int/float/None."""
+    value = python_value(value)
+    if value is None:
         return None
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")

@@ -17,7 +17,7 @@ from .config import Config
 from .errors import UserError
 from .features import ItemFeatures, select_features
 from .french import french_number
-from .read import Layer, read_layer
+from .read import Layer, layer_label, read_layer
 from .unmatched import count_unmatched
 from .validate import LayerReport, ValidationReport, clean_geometries
 
@@ -159,7 +159,8 @@ def load_territory(config: Config) -> Territory:
     report = ValidationReport()
     source = config.communes.source
     communes_layer = read_layer(source.path, source.layer, encoding=source.encoding)
-    communes_report = report.add("communes", communes_layer.source)
+    folder = config.config_path.parent  # the report names the data files relative to it
+    communes_report = report.add("communes", layer_label(source.path, source.layer, folder))
     for note in communes_layer.notes:
         communes_report.warn(note)
     communes = communes_from_layer(communes_layer, config.communes, communes_report)
@@ -172,11 +173,11 @@ def load_territory(config: Config) -> Territory:
         if fresh:
             layers[key] = read_layer(*key, encoding=item.source.encoding)
         layer = layers[key]
-        item_report = report.add(item.id, layer.source)
+        item_report = report.add(item.id, layer_label(*key, folder))
         for note in layer.notes if fresh else ():
             item_report.warn(note)
         features.append(select_features(item, layer, outline, item_report))
-    report.sources = count_unmatched(layers, config.legend)
+    report.sources = count_unmatched(layers, config.legend, folder=folder)
     if not config.fictitious and _marked_fictitious(config, layers.values()):
         config = config.with_fictitious()
     return Territory(config, communes, outline, features, report)

@@ -4,7 +4,7 @@ import pytest
 import shapely
 
 from trame.errors import UserError
-from trame.read import read_layer
+from trame.read import layer_label, read_layer
 
 
 def write(path, geometries, fields, crs, layer=None, **options):
@@ -112,3 +112,11 @@ def test_empty_layer_reads_as_no_feature(tmp_path):
         fields=["a"], geometry_type="Point", crs="EPSG:2154", layer="empty", append=False,
     )  # fmt: skip
     assert len(read_layer(path, "empty")) == 0
+
+
+def test_layer_labels_name_files_relative_to_the_config_folder(tmp_path):
+    config_folder, data = tmp_path / "layers", tmp_path / "layers" / "data" / "srce.gpkg"
+    elsewhere = tmp_path / "shared" / "communes.geojson"
+    assert layer_label(data, "corridors", config_folder) == "data/srce.gpkg, couche 'corridors'"
+    assert layer_label(elsewhere, None, config_folder) == "communes.geojson"
+    assert layer_label(data, None) == str(data)  # messages to the operator: the whole path

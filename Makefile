@@ -14,6 +14,14 @@ QUIET ?=
 PDF ?= 1
 THEME ?=
 
+# Releases (see README, "Versions"): VERSION=2016-09 names the release, REPLACE=1 lets a build
+# change a published one (logged), RELEASES=dir is the history folder (kept by `make clean`).
+VERSION ?=
+REPLACE ?=
+RELEASES ?=
+RELEASE_OPTIONS = $(if $(VERSION),--version '$(VERSION)') $(if $(REPLACE),--replace) \
+	$(if $(RELEASES),--releases '$(RELEASES)')
+
 TRAME_OPTIONS = --config $(CONFIG) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
 	$(if $(WORKERS),--workers $(WORKERS)) $(if $(QUIET),--quiet)
 
@@ -33,8 +41,7 @@ node_modules/.installed: package.json package-lock.json
 
 build: setup
 	$(BIN)/trame build $(TRAME_OPTIONS) --output $(OUTPUT) $(if $(FORCE),--force) \
-		$(if $(filter 0,$(PDF)),--no-pdf) \
-		$(if $(THEME),--theme $(THEME))
+		$(if $(filter 0,$(PDF)),--no-pdf) $(if $(THEME),--theme $(THEME)) $(RELEASE_OPTIONS)
 
 tiles: setup
 	$(BIN)/trame tiles $(TRAME_OPTIONS)
@@ -54,7 +61,7 @@ format: setup
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # Regenerate the Python lock after changing pyproject.toml (needs uv: pip install uv).
 lock:
@@ -87,7 +94,8 @@ URL ?=
 DEPLOY_OPTIONS = --site $(OUTPUT) --keep $(KEEP) $(if $(TARGET),--target '$(TARGET)') \
 	$(if $(S3_BUCKET),--s3-bucket '$(S3_BUCKET)') $(if $(S3_PREFIX),--s3-prefix '$(S3_PREFIX)') \
 	$(if $(S3_ENDPOINT),--s3-endpoint '$(S3_ENDPOINT)') $(if $(FORCE),--force) \
-	$(if $(GIT_REMOTE),--git-remote '$(GIT_REMOTE)' --git-branch '$(GIT_BRANCH)')
+	$(if $(GIT_REMOTE),--git-remote '$(GIT_REMOTE)' --git-branch '$(GIT_BRANCH)') \
+	--config $(CONFIG) $(if $(RELEASES),--releases '$(RELEASES)')
 
 .PHONY: deploy rollback check-deploy
 

@@ -22,11 +22,14 @@ from .tilestep import XYZ_FOLDER
 
 
 def mkdocs_build(
-    docs_dir: Path, site_dir: Path, config: Config, quiet: bool = False, assets: str = ASSETS
-) -> None:
+    docs_dir: Path, site_dir: Path, config: Config, quiet: bool = False, assets: str = ASSETS,
+    options: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
     """Run MkDocs (strict) on ``docs_dir`` with the templates of the config's theme; the nav
     holds only the narrative pages. ``assets``: where the pages' links to static files point
     (:func:`generator.theme.write_assets`); MkDocs' own copy of the theme's is not kept.
+    ``options``: MkDocs' overrides (:func:`generator.theme.mkdocs_options`, by default
+    without a release).
 
     MkDocs stamps the sitemap with SOURCE_DATE_EPOCH when set: we set it to the build date so
     that two builds of the same inputs are byte-identical, whatever the day.
@@ -37,15 +40,22 @@ def mkdocs_build(
     epoch = int(build_date(config).timestamp())
     try:
         with quiet_mkdocs(quiet), source_date_epoch(epoch):
-            options = theme.mkdocs_options(config)
+            options = options or theme.mkdocs_options(config)
             build(theme.load_mkdocs_config(options, str(docs_dir), str(site_dir), assets,
                                            config.theme))  # fmt: skip
     except MkDocsException as error:
-        raise UserError(f"MkDocs could not build the site: {error}") from None
+        raise UserError(
+            f"MkDocs n'a pas pu construire le site ({error}) ; ses avertissements ci-dessus "
+            "nomment la page en cause : corrigez-la (souvent un lien du texte explicatif), puis "
+            "relancez la construction"
+        ) from None
     shutil.rmtree(site_dir / ASSETS, ignore_errors=True)
 
 
-def write_sitemap(site_dir: Path, config: Config, docs_dir: Path, more: Iterable[str]) -> None:
+def write_sitemap(
+    site_dir: Path, config: Config, docs_dir: Path, more: Iterable[str],
+    options: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
     """With a ``site_url``, MkDocs' sitemap lists the pages it built: write it again, with its
     own template, listing ``more`` pages too (``src_uri`` of the pages rendered outside it)."""
     if not config.site_url:
@@ -57,7 +67,11 @@ def write_sitemap(site_dir: Path, config: Config, docs_dir: Path, more: Iterable
     epoch = int(build_date(config).timestamp())
     with quiet_mkdocs(), source_date_epoch(epoch):
         mkdocs_config = theme.load_mkdocs_config(
-            theme.mkdocs_options(config), str(docs_dir), str(site_dir), ASSETS, config.theme
+            options or theme.mkdocs_options(config),
+            str(docs_dir),
+            str(site_dir),
+            ASSETS,
+            config.theme,
         )
         files = get_files(mkdocs_config)
         urls = mkdocs_config.use_directory_urls
@@ -124,14 +138,16 @@ def move_tree(source: Path, target: Path) -> None:
 def assemble_site(
     docs_dir: Path, mkdocs_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
     quiet: bool = False, pages: Iterable[str] = (), assets: str = ASSETS,
+    options: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
     """MkDocs builds ``docs_dir`` into ``mkdocs_dir``, its pages get their
     Content-Security-Policy, and its files move into ``site_dir``, where the rendered files
     already are (``pages``: the ``src_uri`` of the pages among them, for the sitemap, whose
     MkDocs rendering is dropped); the
     tiles join them (hard links). ``assets``: the folder of the static files, already there
-    (:func:`generator.theme.write_assets`)."""
-    mkdocs_build(docs_dir, mkdocs_dir, config, quiet, assets)
+    (:func:`generator.theme.write_assets`). ``options``: MkDocs' overrides, those the pages
+    rendered outside it had (:attr:`generator.theme.ThemeSpec.options`)."""
+    mkdocs_build(docs_dir, mkdocs_dir, config, quiet, assets, options)
     pages = list(pages)
     for src_uri in pages:  # MkDocs' own rendering of a page rendered outside it: not kept
         stem = src_uri.removesuffix(".md")
@@ -139,7 +155,7 @@ def assemble_site(
                               else f"{stem}/index.html")  # fmt: skip
         built.unlink(missing_ok=True)
     add_content_security_policy(mkdocs_dir, content_security_policy(config))
-    write_sitemap(mkdocs_dir, config, docs_dir, pages)
+    write_sitemap(mkdocs_dir, config, docs_dir, pages, options)
     move_tree(mkdocs_dir, site_dir)
     link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
     for archive in tiles_dir.glob("*.pmtiles"):

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import api, assemble, pages, parallel, sheets, staticmap
-from .cache import inputs, site_is_current, site_key
+from .cache import site_is_current
 from .config import load_config
 from .dsfr import require_dsfr
 from .figures import whole_territory
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
-from .percommune import CACHE_FIELD, render_communes
+from .percommune import CACHE_FIELD, read_previous, render_communes
+from .releases import render as release_render
+from .releases.step import Plan, history_site_key, plan_release, reassemble, record_release
 from .style import content_security_policy
 from .territory import Territory, load_territory
 from .theme import prepare_theme
@@ -72,15 +74,20 @@ def build_site(
     config_path: Path, data_dir: Path | None = None, output: Path | None = None, *,
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
     tiles_dir: Path | None = None, force: bool = False, pdf: bool = False,
-    theme: str | None = None,
+    theme: str | None = None, version: str | None = None, replace: bool = False,
+    releases_dir: Path | None = None,
 ) -> BuildResult:  # fmt: skip
-    """Build the whole site into ``output`` (default ``site/``), replacing it only on success.
+    """Build release ``version`` of the site into ``output`` (default ``site/``), which holds
+    every release of the history (``releases_dir``, see generator/releases), replacing it only on
+    success.
 
     Nothing is redone when the inputs, the config and the code are byte for byte those of the
-    site already there (``force`` rebuilds anyway); the tiles are kept when only texts or
-    templates changed. ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``;
-    ``trame build`` and ``make build`` make them unless --no-pdf / PDF=0).
-    ``theme`` overrides the config's (``default`` or ``dsfr``).
+    release already recorded (``force`` rebuilds anyway): the site is at most assembled again
+    from the history. Otherwise, when the release rebuilt is the latest, only the communes and
+    tiles whose inputs changed are made again. The tiles are kept when only texts or templates
+    changed. ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``;
+    ``trame build`` and ``make build`` make them unless --no-pdf / PDF=0). ``theme`` overrides
+    the config's (``default`` or ``dsfr``).
     """
     started = time.perf_counter()
     config = load_config(config_path, data_dir)
@@ -89,12 +96,16 @@ def build_site(
     if config.theme == "dsfr":
         require_dsfr()
     output = (output or DEFAULT_SITE).resolve()
-    key = site_key(config, pdf=pdf)
-    if not force and site_is_current(output, key):
+    plan = plan_release(config, output, version, releases_dir, replace, pdf=pdf)
+    if not force and plan.unchanged():
+        current = site_is_current(output, history_site_key(plan.history))
+        if not current:  # the site lost files, or was removed: the history has them all
+            reassemble(plan, output, config)
         manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
         seconds = time.perf_counter() - started
-        log(f"Rien n'a changé : {output} est à jour ({seconds:.1f} s).", quiet)
-        return BuildResult(output, manifest["communes"], None, None, seconds, cached=True)
+        done = "est à jour" if current else "est rassemblé depuis l'historique"
+        log(f"Rien n'a changé : la version {plan.id} de {output} {done} ({seconds:.1f} s).", quiet)
+        return BuildResult(output, manifest["communes"], None, None, seconds, cached=current)
 
     # The workers start now, before the data is read: forked later, each would keep its own
     # copy of every page of the driver's memory the driver changes afterwards.
@@ -108,19 +119,23 @@ def build_site(
             log(f"  attention : {warning}", quiet)
         stages.done("lecture")
         tiles_dir = tiles_dir or TILES_CACHE / config.slug
-        result = _build(territory, tiles_dir, output, key, pool, stages, force, quiet, pdf)
+        result = _build(territory, tiles_dir, output, plan, pool, stages, force, quiet, pdf)
     stages.done("nettoyage")
     seconds = time.perf_counter() - started
     stats, rendered = result
     tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
     n = len(territory.communes)
-    log(f"Site construit dans {output} : {n} communes, {tiles}, {seconds:.1f} s ({stages}).", quiet)
+    log(
+        f"Site construit dans {output} (version {plan.id}, {len(plan.history.releases)} en tout) : "
+        f"{n} communes, {tiles}, {seconds:.1f} s ({stages}).",
+        quiet,
+    )
     return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds,
                        rendered=rendered)  # fmt: skip
 
 
 def _build(
-    territory: Territory, tiles_dir: Path, output: Path, key: str, pool: parallel.Pool,
+    territory: Territory, tiles_dir: Path, output: Path, plan: Plan, pool: parallel.Pool,
     stages: Stages, force: bool, quiet: bool, pdf: bool,
 ) -> tuple[TileStats | None, int]:  # fmt: skip
     """The steps after reading, on the build's pool: (tile statistics, communes rendered)."""
@@ -131,15 +146,23 @@ def _build(
         parallel.alongside(update_tiles, territory, tiles_dir, pool, force, quiet) as tiles,
         staging_folder(output) as staging,
     ):
-        docs, site = staging / "docs", staging / "site"
+        # The release's tree: everything it publishes, rendered here, then assembled.
+        docs, tree = staging / "docs", staging / "release"
         pages.write_narrative_pages(docs)
+        release = release_render.start(config, plan.id, plan.history, territory.communes)
+        policy = content_security_policy(config)
         theme_spec = prepare_theme(
-            config, docs, site, pages.explication_fragments(config), content_security_policy(config)
+            config, docs, tree, pages.explication_fragments(config), policy, release.theme()
         )
 
-        # Compute and render each commune (figures, page, static map, API files), in chunks.
+        # Compute and render each commune (figures, page, static map, API files, what changed
+        # since the previous release), in chunks; an unchanged commune of a rebuilt release
+        # keeps its files.
         log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
-        communes = render_communes(territory, site, theme_spec, pool, quiet, output, pdf)
+        previous = None if force else read_previous(plan.history, plan.id)
+        communes = render_communes(territory, tree, theme_spec, pool, quiet, previous, pdf,
+                                   release)  # fmt: skip
+        release.records = communes.changes
         whole = whole_territory(territory, communes.figures)
         stages.done("communes")
         if communes.rendered < len(territory.communes):
@@ -149,30 +172,37 @@ def _build(
         stages.done("tuiles (fin)")
 
         # Render the pages and files of the whole territory (the report in Markdown for MkDocs).
-        outside = pages.write_pages(docs, site, config, territory.communes, whole,
+        outside = pages.write_pages(docs, tree, config, territory.communes, whole,
                                     territory.report, tiles_report, theme_spec, pdf)  # fmt: skip
-        maps = staticmap.write_territory_map(site, territory, whole.commune)
-        api.write_api(site / "api", config, communes.summaries, whole, territory.report,
+        maps = staticmap.write_territory_map(tree, territory, whole.commune)
+        api.write_api(tree / "api", config, communes.summaries, whole, territory.report,
                       tiles_report)  # fmt: skip
+        release_render.write_release_files(docs, tree, release, territory.communes, policy)
         stages.done("territoire")
         if pdf:
             log("Cartes PDF (atlas et communes)…", quiet)
             records = sheets.write_sheets(
-                site, config, config.sheets, territory.communes, maps,
+                tree, config, config.sheets, territory.communes, maps,
                 executor=pool.executor, workers=pool.workers,
             )  # fmt: skip
             log(sheets.summary(records), quiet)
             stages.done("PDF")
 
-        # Assemble: MkDocs' pages, the tiles and vendor files join the rendered files.
-        log("Site statique (MkDocs)…", quiet)
-        assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, site, config, quiet,
-                               [*outside, *communes.pages], theme_spec.assets)  # fmt: skip
-        known = communes.digests | tile_digests(tiles_dir)
-        assemble.write_manifest(site, inputs(config), config, key, len(territory.communes),
-                                known, {CACHE_FIELD: communes.cache})  # fmt: skip
-        replace_folder(site, output)
+        # Assemble the release: MkDocs' pages, the tiles and vendor files join the rendered files.
+        log(f"Site statique de la version {plan.id} (MkDocs)…", quiet)
+        assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, tree, config, quiet,
+                               [*outside, *communes.pages], theme_spec.assets,
+                               json.loads(theme_spec.options))  # fmt: skip
         stages.done("assemblage")
+
+        # Record it in the history (a published release never changes) and assemble the site:
+        # every release under versions/<id>/, the latest at the current addresses.
+        site = staging / "site"
+        known = communes.digests | tile_digests(tiles_dir)
+        record_release(plan, tree, site, config, release.summary(), known,
+                       {CACHE_FIELD: communes.cache})  # fmt: skip
+        replace_folder(site, output)
+        stages.done("versions")
     return stats, communes.rendered
 
 

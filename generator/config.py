@@ -277,7 +277,7 @@ class SheetsConfig(_Model):
     @classmethod
     def _sorted_scales(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if not value:
-            raise ValueError("donnez au moins une échelle, par exemple [10000, 25000]")
+            raise _refuse("donnez au moins une échelle, par exemple [10000, 25000]")
         return tuple(sorted(set(value)))
 
     def paper_mm(self) -> tuple[float, float]:
@@ -372,6 +372,21 @@ class Config(_Model):
         "overrides it",
     )
     site_url: str | None = Field(None, description="the site's public URL")
+    version: str | None = Field(
+        None,
+        description="id of the release a build makes (`VERSION=` wins; default: the data date "
+        "`YYYY-MM-DD`)",
+    )
+    renamed_communes: dict[str, Any] | str | None = Field(
+        None,
+        description="communes merged into others: `{old INSEE: new INSEE}`, or a CSV or YAML "
+        "file holding that table (relative to the config)",
+    )
+    releases: Path | None = Field(
+        None,
+        description="the history folder of the releases (relative to the config; default "
+        "`releases/<slug>/` beside the site folder)",
+    )
     basemap: Basemap = Field(
         "none",
         description="background map: `none` makes no request to any other host; the others "
@@ -411,7 +426,7 @@ class Config(_Model):
             )
         return path
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "releases")
     @classmethod
     def _relative_to_config(cls, path: Path | None, info: ValidationInfo) -> Path | None:
         base = _context(info).get("config_dir")

@@ -20,9 +20,10 @@ from markupsafe import Markup
 from .config import Config, LegendItem
 from .figures import CommuneView, ItemFigures
 from .french import french_date, french_number, public_value
+from .kinds import LINE, kind
 from .paths import PAGES_DIR
 from .staticmap import LEGEND_WIDTH, MAP_HEIGHT, MAP_WIDTH
-from .style import legend_symbol, secure_page
+from .style import COMMUNES_LABEL, legend_symbol, secure_page
 from .territory import Commune
 from .theme import ThemeSpec, empty_toc
 from .theme import renderer as theme_renderer
@@ -44,11 +45,10 @@ def environment() -> Environment:
 
 def measure(figures: ItemFigures) -> str:
     """The item's headline figure in French: an area, a length or nothing (points)."""
-    if figures.kind == "polygon":
-        return f"{french_number(figures.area_ha or 0)} ha"
-    if figures.kind == "line":
-        return f"{french_number(figures.length_km or 0, 2)} km"
-    return ""
+    measure = kind(figures.kind).measure
+    if measure.field is None:
+        return ""
+    return f"{french_number(measure.value(figures) or 0, measure.shown)} {measure.unit}"
 
 
 def sentence(figures: ItemFigures) -> str:
@@ -56,10 +56,11 @@ def sentence(figures: ItemFigures) -> str:
     if figures.count == 0:
         return f"{figures.label} : aucun élément sur la commune."
     count = f"{figures.count} élément{'s' if figures.count > 1 else ''}"
-    if figures.kind == "polygon":
+    kind_measure = kind(figures.kind).measure
+    if kind_measure.share:
         share = french_number(figures.share_pct or 0)
         return f"{figures.label} : {count}, {measure(figures)}, soit {share} % de la commune."
-    if figures.kind == "line":
+    if kind_measure.field:
         return f"{figures.label} : {count}, {measure(figures)} dans la commune."
     return f"{figures.label} : {count}."
 
@@ -89,12 +90,10 @@ def _element_rows(config: Config, figures: list[ItemFigures]) -> list[dict[str, 
                 for field, label in item.fields.items()
                 if field != item.id_field and element.attributes.get(field) not in (None, "")
             )
-            if element.area_ha is not None:
-                value = f"{french_number(element.area_ha, 2)} ha"
-            elif element.length_km is not None:
-                value = f"{french_number(element.length_km, 2)} km"
-            else:
-                value = "1 point"
+            measure = kind(item.geometry).measure
+            value = "1 point"
+            if measure.field:
+                value = f"{french_number(measure.value(element) or 0, 2)} {measure.unit}"
             rows.append(
                 {"id": element.id, "label": item.label, "details": details, "measure": value}
             )
@@ -110,11 +109,19 @@ def _explanatory_text(config: Config) -> Markup:
     return Markup(config.explanatory_text.read_text(encoding="utf-8").strip())
 
 
+def communes_legend(config: Config) -> dict[str, Any]:
+    """The communes' entry of the legend (_legend.html.j2): its symbol and its label."""
+    return {
+        "commune_symbol": legend_symbol(config.communes.style, LINE),
+        "communes_label": COMMUNES_LABEL,
+    }
+
+
 def _common(config: Config) -> dict[str, Any]:
     return {
         "config": config,
         "data_date": french_date(config),
-        "commune_symbol": legend_symbol(config.communes.style, "line"),
+        **communes_legend(config),
     }
 
 
@@ -157,15 +164,23 @@ def commune_src_uri(commune: Commune) -> str:
 
 
 def render_commune(
-    env: Environment, config: Config, view: CommuneView, explication_html: str, pdf: bool = False
+    env: Environment,
+    config: Config,
+    view: CommuneView,
+    explication_html: str,
+    pdf: bool = False,
+    release: dict[str, Any] | None = None,
 ) -> PageBody:
     """The commune page's body in HTML (``explication_html``: the explanatory section, already
     rendered), with the body MkDocs' Markdown would have given (raw HTML blocks kept as is).
-    ``pdf``: the commune's PDF map sheet is built too, so the page links to it."""
+    ``pdf``: the commune's PDF map sheet is built too, so the page links to it. ``release``:
+    the context of its release sections (version, citation, changes:
+    :meth:`generator.releases.render.ReleaseInfo.commune`)."""
     commune = view.commune
     title = f"{commune.name} — trame verte et bleue"
     content = env.get_template("commune.html.j2").render(
         **_common(config),
+        **(release or {}),
         title=title,
         commune=commune,
         area=french_number(commune.area_ha),

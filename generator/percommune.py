@@ -36,6 +36,9 @@ from .crs import wgs84_bounds
 from .features import ItemFeatures, public_attributes
 from .figures import CommuneView, ItemFigures, ItemIndex, area_figures, territory_figures
 from .files import write_files
+from .releases import render as release_render
+from .releases.history import History
+from .releases.render import ReleaseInfo
 from .style import secure_page
 from .territory import Commune, Territory
 from .theme import ThemeSpec, renderer
@@ -49,6 +52,8 @@ class Shared:
     theme: ThemeSpec
     pdf: bool = False
     """The PDF map sheets are built too: the pages link to them."""
+    release: ReleaseInfo | None = None
+    """The release being built: its sections of the pages, its files (changes, embed page)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class CommuneOutput:
     """Per legend item, the unrounded area or length inside the commune."""
     page: str
     """The page's ``src_uri`` (for the sitemap)."""
+    changes: dict[str, Any] | None = None
+    """Its changes since the previous release, in short (:meth:`CommuneChanges.record`)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,8 @@ class RenderedCommunes:
     pages: list[str]
     cache: dict[str, Any]
     """Each commune's key and measures, recorded in the manifest for the next build."""
+    changes: list[dict[str, Any]]
+    """Each commune's changes in short (empty without a release)."""
     rendered: int
     """How many communes were rendered (the others were kept from the previous build)."""
 
@@ -112,22 +121,36 @@ def commune_files(
         commune, area_figures(commune.geometry, indexes), wgs84_bounds(commune.geometry)
     )
     explication = shared.theme.fragments[pages.EXPLICATION]
-    body = pages.render_commune(env, config, view, explication.html, shared.pdf)
+    api_files = api.commune_files(config, view)
+    release, found, sections = shared.release, None, None
+    if release is not None:
+        base = f"api/communes/{commune.insee}"
+        found = release.changes_for(
+            json.loads(api_files[f"{base}.json"]), json.loads(api_files[f"{base}.geojson"])
+        )
+        sections = release.commune(commune, found)
+    body = pages.render_commune(env, config, view, explication.html, shared.pdf, sections)
     html = renderer(shared.theme).render(
         body.src_uri, body.title, body.meta, body.content, explication.toc
     )
     redirect = pages.render_redirect(env, config, commune)
+    policy = shared.theme.policy
     files = {
-        f"{commune.path}index.html": secure_page(html, shared.theme.policy).encode("utf-8"),
+        f"{commune.path}index.html": secure_page(html, policy).encode("utf-8"),
         staticmap.commune_map_path(commune): maps.svg(commune).encode("utf-8"),
-        pages.redirect_path(commune): secure_page(redirect, shared.theme.policy).encode("utf-8"),
-        **api.commune_files(config, view),
+        pages.redirect_path(commune): secure_page(redirect, policy).encode("utf-8"),
+        **api_files,
     }
+    if release is not None and found is not None:
+        for name, data in release_render.commune_files(release, view, found).items():
+            secured = secure_page(data.decode("utf-8"), policy).encode("utf-8")
+            files[name] = secured if name.endswith(".html") else data
     output = CommuneOutput(
         commune.insee,
         api.commune_summary(view),
         [figures.covered for figures in view.figures],
         body.src_uri,
+        found.record() if found is not None else None,
     )
     return files, output
 
@@ -201,21 +224,25 @@ class _Chunker:
         return Chunk(neighbours, own, features, self.shared, self.target)
 
 
-def commune_paths(commune: Commune) -> list[str]:
+def commune_paths(commune: Commune, release: bool) -> list[str]:
     """Every file published for ``commune`` (below the site root), as :func:`commune_files`
-    names them."""
+    names them (``release``: with the release's own)."""
     base = f"api/communes/{commune.insee}"
     return [
         f"{commune.path}index.html", staticmap.commune_map_path(commune),
         pages.redirect_path(commune), f"{base}.json", f"{base}.geojson", f"{base}.csv",
+        *(release_render.commune_paths(commune) if release else []),
     ]  # fmt: skip
 
 
-def commune_keys(territory: Territory, theme: ThemeSpec, pdf: bool = False) -> list[str]:
+def commune_keys(
+    territory: Territory, theme: ThemeSpec, pdf: bool = False, release: ReleaseInfo | None = None
+) -> list[str]:
     """A key per commune (INSEE order) of everything its outputs read: the code, the config,
-    the theme, the commune itself, and the geometries of its neighbours and the features (with
-    their public fields) that meet its map's window. Equal keys, equal outputs: an incremental
-    build reuses the files of the communes whose key did not change."""
+    the theme, the release (its id, date and the releases before it), the commune itself, and
+    the geometries of its neighbours and the features (with their public fields) that meet its
+    map's window. Equal keys, equal outputs: an incremental build reuses the files of the
+    communes whose key did not change."""
     from .cache import SITE_CODE, fingerprint
 
     config = territory.config
@@ -225,6 +252,7 @@ def commune_keys(territory: Territory, theme: ThemeSpec, pdf: bool = False) -> l
     base = hashlib.sha256()
     for part in (fingerprint(settings, code=SITE_CODE), f"fictitious={config.fictitious}",
                  f"pdf={pdf}", f"theme={theme.theme}",
+                 f"release={release.key() if release is not None else None}",
                  theme.options, repr(theme.documentation), str(theme.epoch), theme.policy,
                  *(fragment.html for _, fragment in sorted(theme.fragments.items()))):  # fmt: skip
         base.update(part.encode() + b"\0")
@@ -271,90 +299,90 @@ def _near(tree: shapely.STRtree, windows: np.ndarray, digests: np.ndarray) -> li
 
 @dataclass(frozen=True)
 class Previous:
-    """What the build already there left for an incremental build."""
+    """What the release being rebuilt left in the history, for an incremental build."""
 
-    site: Path
+    history: History
     files: dict[str, str]
-    """Its manifest's files and digests."""
+    """The release's files and digests (its listing)."""
     communes: dict[str, Any]
-    """Per INSEE code: its key and measures (``CACHE_FIELD`` of the manifest)."""
+    """Per INSEE code: its key, measures and changes (``CACHE_FIELD`` of the history's cache)."""
     summaries: dict[str, dict[str, Any]]
 
 
-CACHE_FIELD = "communes_cache"
-"""The manifest's record of each commune's key and measures, for the next build."""
+CACHE_FIELD = "communes"
+"""The history's record of each commune's key, measures and changes, for the next build."""
 
 
-def read_previous(site: Path) -> Previous | None:
-    """The previous build's record, if ``site`` holds a complete one."""
-    try:
-        manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
-        summaries = json.loads((site / "api" / "communes.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def read_previous(history: History, release: str) -> Previous | None:
+    """What an incremental build of ``release`` may reuse: its communes as the history
+    recorded them (:meth:`History.save_cache`), when the release is whole there."""
+    cache = history.read_cache(release)
+    recorded = history.get(release)
+    if (
+        cache is None or CACHE_FIELD not in cache or recorded is None
+        or not history.is_complete(recorded)
+    ):  # fmt: skip
         return None
-    if not isinstance(manifest, dict) or CACHE_FIELD not in manifest:
-        return None
+    summaries = history.read_json(release, "api/communes.json") or []
     return Previous(
-        site, manifest.get("files", {}), manifest[CACHE_FIELD],
+        history, history.listing(release), cache[CACHE_FIELD],
         {summary["insee"]: summary for summary in summaries},
     )  # fmt: skip
 
 
-def _reuse(previous: Previous, commune: Commune, key: str, site: Path) -> CommuneOutput | None:
-    """The commune's files linked from the previous build when its key did not change (and
-    they are all still there)."""
+def _reuse(
+    previous: Previous, commune: Commune, key: str, site: Path, release: bool
+) -> CommuneOutput | None:
+    """The commune's files linked from the history when its key did not change."""
     record = previous.communes.get(commune.insee)
-    paths = commune_paths(commune)
+    paths = commune_paths(commune, release)
     if (
         not record or record.get("key") != key or commune.insee not in previous.summaries
         or any(path not in previous.files for path in paths)
     ):  # fmt: skip
         return None
-    old, new = str(previous.site), str(site)
-    made = []
-    try:
-        for path in paths:
-            target = f"{new}/{path}"
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            try:
-                os.link(f"{old}/{path}", target)
-            except FileNotFoundError:
-                raise
-            except OSError:  # another file system
-                shutil.copyfile(f"{old}/{path}", target)
-            made.append(target)
-    except FileNotFoundError:  # deleted since: made again
-        for target in made:
-            os.unlink(target)
-        return None
+    new = str(site)
+    for path in paths:
+        target = f"{new}/{path}"
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        source = previous.history.object_path(previous.files[path])
+        try:
+            os.link(source, target)
+        except OSError:  # another file system
+            shutil.copyfile(source, target)
     return CommuneOutput(
         commune.insee, previous.summaries[commune.insee], record["covered"],
-        pages.commune_src_uri(commune),
+        pages.commune_src_uri(commune), record.get("changes"),
     )  # fmt: skip
 
 
 def render_communes(
     territory: Territory, rendered_dir: Path, theme: ThemeSpec, pool: parallel.Pool,
-    quiet: bool = True, previous: Path | None = None, pdf: bool = False,
+    quiet: bool = True, previous: Previous | None = None, pdf: bool = False,
+    release: ReleaseInfo | None = None,
 ) -> RenderedCommunes:  # fmt: skip
     """Write every commune's page, static map, API files and short address below
     ``rendered_dir``, in chunks on ``pool``; return what the rest of the site needs.
 
-    ``previous``: the site already there. The communes whose key (:func:`commune_keys`) is the
-    one recorded there keep their files (linked, not made again). ``pdf``: the pages link to
-    the PDF map sheets (made by :mod:`generator.sheets`)."""
-    shared = Shared(territory.config, theme, pdf)
+    ``previous``: what the release being rebuilt left (:func:`read_previous`). The communes
+    whose key (:func:`commune_keys`) is the one recorded there keep their files (linked, not
+    made again). ``pdf``: the pages link to the PDF map sheets (made by
+    :mod:`generator.sheets`). ``release``: the release being built (its sections and files)."""
+    shared = Shared(territory.config, theme, pdf, release)
     chunker = _Chunker(territory, shared, str(rendered_dir) if pool.local else None)
-    keys = commune_keys(territory, theme, pdf)
-    record = previous and read_previous(previous)
+    keys = commune_keys(territory, theme, pdf, release)
+    record = previous
+    with_release = release is not None
     outputs: dict[str, CommuneOutput] = {}
     digests: dict[str, str] = {}
     todo = []
     for position, (commune, key) in enumerate(zip(territory.communes, keys, strict=True)):
-        kept = record and _reuse(record, commune, key, rendered_dir)
+        kept = record and _reuse(record, commune, key, rendered_dir, with_release)
         if kept:
             outputs[commune.insee] = kept
-            digests.update((path, record.files[path]) for path in commune_paths(commune))
+            digests.update(
+                (path, record.files[path]) for path in commune_paths(commune, with_release)
+            )
         else:
             todo.append(position)
     positions = np.array(todo, dtype=np.int64)
@@ -379,8 +407,9 @@ def render_communes(
         dict(sorted(digests.items())),
         [output.page for output in merged],
         {
-            commune.insee: {"key": key, "covered": output.covered}
+            commune.insee: {"key": key, "covered": output.covered, "changes": output.changes}
             for commune, key, output in zip(territory.communes, keys, merged, strict=True)
         },
+        [output.changes for output in merged if output.changes is not None],
         len(order),
     )

@@ -43,7 +43,7 @@ MASK: Paint = MappingProxyType({"fill-color": "#ffffff", "fill-opacity": 0.55})
 HIGHLIGHT: Paint = MappingProxyType({"line-color": "#000091", "line-width": 3.5})
 """The border of the commune of the page."""
 COMMUNES_LABEL = "Contour de commune"
-"""The communes' entry in the legends."""
+"""The communes' entry in the legends (HTML, SVG, PDF; in the style for the interactive map)."""
 OUTLINE_WIDTH = 1
 """Width of a polygon's outline, when its style has one."""
 POINT_OUTLINE_WIDTH = 1.5
@@ -92,7 +92,7 @@ def secure_page(html: str, policy: str) -> str:
             + base64.b64encode(hashlib.sha256(m["code"].encode()).digest()).decode()
             + "'"
             for m in _INLINE_SCRIPT.finditer(html)
-            if "src=" not in m["attributes"] and "application/json" not in m["attributes"]
+            if "src=" not in m["attributes"] and "json" not in m["attributes"]
         }
     )
     page_policy = policy.replace("script-src 'self'", " ".join(["script-src 'self'", *hashes]))
@@ -195,6 +195,7 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
         {
             "id": "communes-contour", "type": "line", "source": SOURCE,
             "source-layer": COMMUNES_LAYER, "paint": paints(LINE, config.communes.style)[0],
+            "metadata": {"trame:label": COMMUNES_LABEL},  # the legend's entry (carte.mjs)
         },
         {
             "id": "commune-selection", "type": "line", "source": SOURCE,

@@ -44,8 +44,9 @@ NAV = [
 ]
 
 
-def theme_context(config: Config) -> dict[str, Any]:
-    """What the theme's templates read from MkDocs' ``extra``: the territory's words."""
+def theme_context(config: Config, release: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the theme's templates read from MkDocs' ``extra``: the territory's words, and the
+    release the site shows (``release``: :meth:`generator.releases.render.ReleaseInfo.theme`)."""
     from .french import french_date
 
     return {
@@ -61,16 +62,18 @@ def theme_context(config: Config) -> dict[str, Any]:
             "marianne": list(config.dsfr.marianne),
             "service": config.dsfr.service or config.name,
             "tagline": config.dsfr.tagline,
+            **(release or {}),
         }
     }
 
 
-def mkdocs_options(config: Config) -> dict[str, Any]:
-    """The overrides of ``mkdocs.yml`` for this territory, shared by MkDocs' build and by the
-    pages rendered outside it (everything but ``docs_dir`` and ``site_dir``)."""
+def mkdocs_options(config: Config, release: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The overrides of ``mkdocs.yml`` for this territory (and ``release``, see
+    :func:`theme_context`), shared by MkDocs' build and by the pages rendered outside it
+    (everything but ``docs_dir`` and ``site_dir``)."""
     options: dict[str, Any] = {
         "config_file": str(MKDOCS_CONFIG), "site_name": config.name,
-        "extra": theme_context(config), "nav": NAV, "strict": True,
+        "extra": theme_context(config, release), "nav": NAV, "strict": True,
     }  # fmt: skip
     if config.site_url:
         options["site_url"] = config.site_url
@@ -232,7 +235,7 @@ def write_assets(config: Config, site_dir: Path) -> str:
 
 def prepare_theme(
     config: Config, docs_dir: Path, site_dir: Path, fragments: dict[str, tuple[str, str]],
-    policy: str,
+    policy: str, release: dict[str, Any] | None = None,
 ) -> ThemeSpec:  # fmt: skip
     """Write the site's static files into ``site_dir`` (:func:`write_assets`), render the
     shared Markdown ``fragments`` ({name: (page src_uri, Markdown)}) the way MkDocs renders a
@@ -241,7 +244,7 @@ def prepare_theme(
     from mkdocs.structure.files import File, Files, get_files, set_exclusions
     from mkdocs.structure.pages import Page
 
-    options = mkdocs_options(config)
+    options = mkdocs_options(config, release)
     epoch = int(build_date(config).timestamp())
     assets = write_assets(config, site_dir)
     with (

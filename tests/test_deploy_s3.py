@@ -186,18 +186,35 @@ def test_failures_leave_the_bucket_alone(
         assert keys(client, "live") == before
 
     fails([str(tmp_path / "nothing"), "--s3-bucket", "live", "--s3-endpoint", endpoint],
-          "run `make build` first")  # fmt: skip
-    fails([site_b, "--s3-bucket", "missing", "--s3-endpoint", endpoint], "bucket does not exist")
+          "lancez d'abord `make build`")  # fmt: skip
+    fails([site_b, "--s3-bucket", "missing", "--s3-endpoint", endpoint], "le bucket n'existe pas")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
     started = time.monotonic()
     fails([site_b, "--s3-bucket", "live", "--s3-endpoint", f"http://127.0.0.1:{closed}"],
-          "could not reach the bucket")  # fmt: skip
+          "impossible de joindre le bucket")  # fmt: skip
     assert time.monotonic() - started < 20
     # no credentials at all (moto accepts any key, so a wrong one cannot be shown here)
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    fails([site_b, "--s3-bucket", "live", "--s3-endpoint", endpoint], "no credentials found")
-    with pytest.raises(UserError, match="no bucket given"):
+    fails([site_b, "--s3-bucket", "live", "--s3-endpoint", endpoint], "aucun identifiant trouvé")
+    with pytest.raises(UserError, match="aucun bucket indiqué"):
         settings(None, None, endpoint)
+
+
+def test_a_published_release_is_never_deleted(
+    endpoint: str, aws: None, sites: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A build whose history lost a release does not take it off the bucket (generator/releases)."""
+    client = new_bucket(endpoint, "releases")
+    deploy_s3(sites[0], "releases", "", endpoint, client=client, log=lambda _: None)
+    released = {k for k in keys(client, "releases") if k.startswith("versions/2016-09-30/")}
+    assert released
+    without = shutil.copytree(sites[0], tmp_path / "without")
+    shutil.rmtree(without / "versions" / "2016-09-30")
+    (without / "assets" / "trame" / "symbole.svg").unlink()
+    rehash(without)
+    report = deploy_s3(without, "releases", "", endpoint, client=client, log=lambda _: None)
+    assert report.deleted == ["assets/trame/symbole.svg"]  # stale files still go
+    assert released <= set(keys(client, "releases"))

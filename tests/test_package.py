@@ -150,7 +150,9 @@ def test_installed_trame_builds_anywhere(installed, tmp_path):
     demo.mkdir()
     _run([trame, "build", "--quiet", "--workers", "1"], demo)
     _check_site(demo / "site", "Territoire de démonstration (fictif)", 13)
-    assert sorted(p.name for p in demo.iterdir()) == ["site", "tiles"]
+    # The site, the tiles cache and the history of releases (releases/<slug>/, issue #10).
+    assert sorted(p.name for p in demo.iterdir()) == ["releases", "site", "tiles"]
+    assert (demo / "releases" / "demo" / "history.json").is_file()
 
 
 def _check_site(site: Path, name: str, communes: int) -> None:

@@ -1,11 +1,7 @@
 """Page rendering: French figures, and data that reaches the page as text, never as markup."""
 
-import datetime as dt
-from pathlib import Path
-
 import shapely
 
-from trame.config import Communes, Config, LegendItem, Source, Style, Tiles
 from trame.figures import CommuneView, Element, ItemFigures
 from trame.french import french_number
 from trame.pages import (
@@ -16,23 +12,6 @@ from trame.pages import (
     sentence,
 )
 from trame.territory import Commune
-
-EVIL = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>*_x_*'
-
-
-def config(tmp_path: Path) -> Config:
-    text = tmp_path / "texte.md"
-    text.write_text("### Le SRCE\n\nTexte explicatif.", encoding="utf-8")
-    item = LegendItem(
-        id="reservoirs", label="Réservoir <b>", description="", source=Source(path=tmp_path),
-        geometry="polygon", style=Style(color="#2e7d32"), id_field="ID",
-        fields={"ID": "Identifiant", "NOM": "Nom"},
-    )  # fmt: skip
-    return Config(
-        name=EVIL, slug="t", fictitious=True, data_date=dt.date(2016, 9, 30), sources=(EVIL,),
-        licence="Licence Ouverte", communes=Communes(source=Source(path=tmp_path), insee_field="code", name_field="nom"),
-        legend=(item,), tiles=Tiles(name="t"), explanatory_text=text, config_path=tmp_path,
-    )  # fmt: skip
 
 
 def test_french_number():
@@ -51,17 +30,17 @@ def test_sentences():
     )
 
 
-def test_data_reaches_the_page_as_escaped_text(tmp_path):
+def test_data_reaches_the_page_as_escaped_text(hostile, hostile_config):
     commune = Commune(
-        insee="59606", name=EVIL, slug="evil", postcodes=("59300",),
+        insee="59606", name=hostile, slug="evil", postcodes=("59300",),
         geometry=shapely.box(0, 0, 1000, 1000),
     )  # fmt: skip
-    element = Element(id=EVIL, attributes={"ID": EVIL, "NOM": EVIL}, area_ha=1.0)
+    element = Element(id=hostile, attributes={"ID": hostile, "NOM": hostile}, area_ha=1.0)
     figures = [
         ItemFigures("reservoirs", "Réservoir <b>", "polygon", 1, 1.0, 1.0, elements=[element])
     ]
     page = render_commune(
-        environment(), config(tmp_path), CommuneView(commune, figures, (0, 0, 1, 1)),
+        environment(), hostile_config, CommuneView(commune, figures, (0, 0, 1, 1)),
         "<h2>Explication</h2>",
     )  # fmt: skip
     body = page.content
@@ -70,19 +49,27 @@ def test_data_reaches_the_page_as_escaped_text(tmp_path):
     assert "Réservoir &lt;b&gt;" in body
     assert "<h2>Explication</h2>" in body  # the explanatory section, rendered once by MkDocs
     assert 'data-insee="59606"' in body and 'data-root="../../"' in body
-    assert page.title.startswith(EVIL) and page.meta["title"] == page.title
+    assert page.title.startswith(hostile) and page.meta["title"] == page.title
     assert page.src_uri == "communes/59606-evil.md"
 
 
-def test_the_explanatory_section_is_the_operators_markdown(tmp_path):
-    assert "### Le SRCE" in explication_markdown(environment(), config(tmp_path))
+def test_the_explanatory_section_is_the_operators_markdown(hostile_config):
+    assert "### Le SRCE" in explication_markdown(environment(), hostile_config)
 
 
-def test_the_commune_list_carries_names_as_escaped_text(tmp_path):
+def test_the_commune_list_carries_names_as_escaped_text(hostile, hostile_config):
     """The commune list is HTML put into the theme as is (no Markdown pass that could read
     ``*_x_*`` as emphasis): names reach it escaped, nothing else."""
-    commune = Commune("59606", EVIL, "evil", (), shapely.box(0, 0, 10, 10))
-    page = render_commune_list(environment(), config(tmp_path), [commune])
+    commune = Commune("59606", hostile, "evil", (), shapely.box(0, 0, 10, 10))
+    page = render_commune_list(environment(), hostile_config, [commune])
     assert "<script>" not in page.content and "<img src=x" not in page.content
     assert "*_x_*" in page.content and "&lt;script&gt;" in page.content
     assert page.src_uri == "communes/index.md" and page.meta["title"] == "Les communes"
+
+
+def test_the_legend_names_the_communes_with_the_style_label(hostile_config, monkeypatch):
+    monkeypatch.setattr("trame.pages.COMMUNES_LABEL", "Limite communale (test)")
+    commune = Commune("59606", "Évin", "evin", (), shapely.box(0, 0, 10, 10))
+    page = render_commune(environment(), hostile_config, CommuneView(commune, [], (0, 0, 1, 1)), "")
+    assert '<li data-item="communes">' in page.content
+    assert "<span>Limite communale (test)</span>" in page.content

@@ -44,8 +44,8 @@ def configured_theme(request, monkeypatch, tmp_path):
         (custom / "404.html").write_text("introuvable", encoding="utf-8")
         options = theme.mkdocs_options
 
-        def other(config):
-            return options(config) | {"theme": {"name": None, "custom_dir": str(custom)}}
+        def other(config, release=None):
+            return options(config, release) | {"theme": {"name": None, "custom_dir": str(custom)}}
 
         monkeypatch.setattr(theme, "mkdocs_options", other)
     return request.param

@@ -53,10 +53,14 @@ def content_type(path: str) -> str:
     return ctype
 
 
+# A published release (`versions/<id>/…`) never changes: every file under it is immutable.
+RELEASE_PATH = re.compile(r"^versions/[^/]+/")
+
+
 def cache_control(path: str) -> str:
     """The Cache-Control for a site-relative path (see the constants above for the reasons)."""
     name = PurePosixPath(path).name
-    if HASHED_NAME.search(name) or HASHED_ASSETS.match(path):
+    if HASHED_NAME.search(name) or HASHED_ASSETS.match(path) or RELEASE_PATH.match(path):
         return IMMUTABLE
     if path.startswith("tiles/"):
         return TILES

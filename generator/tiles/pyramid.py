@@ -321,7 +321,7 @@ def build_tiles(
     with (
         parallel.pool(workers, executor) as workers_pool,
         TileArchive(directory, pmtiles_path) as archive,
-        tqdm(total=n_tasks, unit="task", desc=f"tiles {name}", disable=not progress) as bar,
+        tqdm(total=n_tasks, unit="tâche", desc=f"tuiles {name}", disable=not progress) as bar,
         _previous_archive(previous) as old,
     ):
 

@@ -1,0 +1,285 @@
+"""The history folder: every release's files, stored once by content, and a log of releases.
+
+Layout (``releases/<slug>/`` by default, beside the site folder; the config's ``releases`` key or
+``--releases`` choose another)::
+
+    history.json              the releases in order (id, dates, listing digest, build key,
+                              published or not, summary of changes) and the log of events
+    listings/<id>.json        one release: {"files": {site path: SHA-256}}
+    objects/<aa>/<bbbb…>      a file's bytes, named by their SHA-256: stored once for every
+                              release (and every path) that holds them
+    LISEZMOI.txt              what this folder is, for whoever finds it
+
+Objects are only ever added; a listing and ``history.json`` are replaced atomically (written
+aside, then renamed) and last, so a build that fails leaves every release as it was. Losing the
+site folder loses nothing: the next build assembles it again from here. ``make clean`` never
+touches this folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..errors import UserError
+from ..files import file_digest
+
+HISTORY = "history.json"
+LISTINGS = "listings"
+OBJECTS = "objects"
+CACHES = "caches"
+README = "LISEZMOI.txt"
+FORMAT = 1
+_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
+
+README_TEXT = """\
+Historique des versions publiées du site Trame de ce territoire.
+
+Ce dossier garde chaque version (release) du site, fichier par fichier : un fichier identique
+d'une version à l'autre (une tuile, une page inchangée) n'y est stocké qu'une fois (objects/).
+history.json liste les versions, dit lesquelles ont été publiées (make deploy) et garde le
+journal des remplacements (--replace). Une version publiée ne change plus : une construction qui
+la modifierait est refusée.
+
+Gardez ce dossier et sauvegardez-le : le site (site/) se reconstruit à partir de lui, mais pas
+l'inverse. `make clean` n'y touche pas. Ne modifiez pas ses fichiers à la main.
+"""
+
+
+def release_id(config: Config, version: str | None) -> str:
+    """``--version``, else the config's ``version``, else the data date (``YYYY-MM-DD``)."""
+    chosen = version or config.version or config.data_date.isoformat()
+    if not _ID.match(chosen) or chosen in {".", ".."}:
+        raise UserError(
+            f"{config.config_path} : identifiant de version {chosen!r} invalide ; utilisez des "
+            "lettres, des chiffres, « . », « _ » ou « - » (64 caractères au plus), "
+            "par exemple VERSION=2016-09"
+        )
+    return chosen
+
+
+def history_folder(config: Config, site: Path, override: Path | None = None) -> Path:
+    """``--releases``, else the config's ``releases``, else ``releases/<slug>/`` beside the site."""
+    return (override or config.releases or site.parent / "releases" / config.slug).resolve()
+
+
+@dataclass(frozen=True)
+class Release:
+    id: str
+    date: str
+    """The release's date (ISO): the build date, SOURCE_DATE_EPOCH or else the data date."""
+    data_date: str
+    listing: str
+    """SHA-256 of ``listings/<id>.json``."""
+    build_key: str
+    """The cache key of everything the release was built from: same key, same files."""
+    files: int = 0
+    published: str | None = None
+    """When ``make deploy`` first published it (UTC, ISO 8601); None until then."""
+    summary: dict[str, Any] | None = None
+    """Counts of changes against the previous release (None for the first one)."""
+
+
+@dataclass
+class History:
+    folder: Path
+    releases: list[Release] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
+    _listings: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, folder: Path) -> History:
+        path = folder / HISTORY
+        if not path.is_file():
+            return cls(folder)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            releases = [Release(**entry) for entry in data["releases"]]
+            log = list(data.get("log", []))
+        except (ValueError, KeyError, TypeError) as error:
+            raise UserError(
+                f"{path} : historique des versions illisible ({error}) ; restaurez-le depuis "
+                "votre sauvegarde, ou indiquez un autre dossier avec RELEASES=…"
+            ) from None
+        return cls(folder, releases, log)
+
+    # Reading -------------------------------------------------------------------------------
+
+    def get(self, identifier: str) -> Release | None:
+        return next((r for r in self.releases if r.id == identifier), None)
+
+    @property
+    def latest(self) -> Release | None:
+        return self.releases[-1] if self.releases else None
+
+    def before(self, identifier: str) -> list[Release]:
+        """The releases before ``identifier`` (all of them when it is a new id)."""
+        ids = [r.id for r in self.releases]
+        return self.releases[: ids.index(identifier)] if identifier in ids else list(self.releases)
+
+    def previous(self, identifier: str) -> Release | None:
+        earlier = self.before(identifier)
+        return earlier[-1] if earlier else None
+
+    def listing(self, identifier: str) -> dict[str, str]:
+        if identifier not in self._listings:
+            release = self.get(identifier)
+            path = self.folder / LISTINGS / f"{identifier}.json"
+            self._listings[identifier] = _read_listing(
+                str(path), release.listing if release else ""
+            )
+        return self._listings[identifier]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Sent to a worker without the listings read so far (a national release's listing has
+        hundreds of thousands of files): the worker reads those it needs, once per process."""
+        return {**self.__dict__, "_listings": {}}
+
+    def object_path(self, digest: str) -> Path:
+        return self.folder / OBJECTS / digest[:2] / digest[2:]
+
+    def read_bytes(self, identifier: str, path: str) -> bytes | None:
+        digest = self.listing(identifier).get(path)
+        return None if digest is None else self.object_path(digest).read_bytes()
+
+    def read_json(self, identifier: str, path: str) -> Any:
+        data = self.read_bytes(identifier, path)
+        return None if data is None else json.loads(data)
+
+    def is_complete(self, release: Release) -> bool:
+        """Its listing is the one recorded and every object it names is there."""
+        path = self.folder / LISTINGS / f"{release.id}.json"
+        if not path.is_file() or file_digest(path) != release.listing:
+            return False
+        return all(self.object_path(d).is_file() for d in set(self.listing(release.id).values()))
+
+    # Writing -------------------------------------------------------------------------------
+
+    def store(self, tree: Path, listing: dict[str, str]) -> None:
+        """Add the files of ``tree`` to the objects (those already there are kept as they are)."""
+        for name, digest in sorted(listing.items()):
+            target = self.object_path(digest)
+            if target.is_file():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(tree / name, target)
+            except FileExistsError:
+                pass
+            except OSError:  # another file system: copy aside, then rename into place
+                handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+                os.close(handle)
+                shutil.copyfile(tree / name, temporary)
+                os.replace(temporary, target)
+
+    def add(self, release: Release, listing: dict[str, str]) -> Release:
+        """Put ``release`` (new, or replacing the one of the same id) in this history, in memory:
+        :meth:`save` writes it."""
+        release = replace(release, listing=_sha256(listing_bytes(listing)), files=len(listing))
+        self._listings[release.id] = dict(listing)
+        ids = [r.id for r in self.releases]
+        if release.id in ids:
+            self.releases[ids.index(release.id)] = release
+        else:
+            self.releases.append(release)
+        return release
+
+    def save(self, release: str | None = None, event: dict[str, Any] | None = None) -> None:
+        """Write ``release``'s listing (when given), then ``history.json``, each atomically."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if release is not None:
+            _atomic_bytes(
+                self.folder / LISTINGS / f"{release}.json", listing_bytes(self._listings[release])
+            )
+        if event:
+            self.log.append({"at": _now(), **event})
+        data = {"format": FORMAT, "releases": [asdict(r) for r in self.releases], "log": self.log}
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+        _atomic_bytes(self.folder / HISTORY, text.encode())
+        readme = self.folder / README
+        if not readme.is_file():
+            readme.write_text(README_TEXT, encoding="utf-8")
+
+    def save_cache(self, release: str, data: dict[str, Any]) -> None:
+        """What an incremental rebuild of ``release`` may reuse (its communes' keys…), tied to
+        its listing as recorded now: :meth:`read_cache` gives it back while they match."""
+        recorded = self.get(release)
+        assert recorded is not None
+        text = json.dumps({"listing": recorded.listing, **data}, sort_keys=True)
+        _atomic_bytes(self.folder / CACHES / f"{release}.json", text.encode())
+
+    def read_cache(self, release: str) -> dict[str, Any] | None:
+        """:meth:`save_cache`'s data, if it is the one of ``release``'s files as recorded."""
+        recorded = self.get(release)
+        try:
+            data = json.loads((self.folder / CACHES / f"{release}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if recorded is None or data.pop("listing", None) != recorded.listing:
+            return None
+        return data
+
+    def mark_published(self, ids: Iterable[str], target: str) -> list[str]:
+        """Record that ``ids`` are now published at ``target``; the ones newly published."""
+        wanted, now, newly = set(ids), _now(), []
+        for index, release in enumerate(self.releases):
+            if release.id in wanted and release.published is None:
+                self.releases[index] = replace(release, published=now)
+                newly.append(release.id)
+        self.save(event={"event": "publish", "releases": sorted(wanted), "target": target})
+        return newly
+
+
+@functools.lru_cache(maxsize=4)
+def _read_listing(path: str, digest: str) -> dict[str, str]:
+    """A listing file's files; ``digest`` (the release's record of it) tells versions apart."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))["files"]
+
+
+def tree_listing(tree: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file under ``tree`` (site-relative POSIX path) with its SHA-256. ``known``: the
+    digests of files whose writer computed them already (the per-commune tasks, the tile step),
+    not read again."""
+    known = known or {}
+    names = []
+    for folder, _, files in os.walk(tree):  # strings, not Path objects: 10^5 files
+        below = os.path.relpath(folder, tree).replace(os.sep, "/")
+        prefix = "" if below == "." else below + "/"
+        names += [prefix + name for name in files]
+    names.sort()
+    todo = [name for name in names if name not in known]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        digests = dict(zip(todo, pool.map(file_digest, [tree / n for n in todo]), strict=True))
+    return {name: known.get(name) or digests[name] for name in names}
+
+
+def listing_bytes(listing: dict[str, str]) -> bytes:
+    """A listing file's exact bytes (compact, sorted JSON): its digest names it in the history."""
+    return (json.dumps({"files": listing}, sort_keys=True, separators=(",", ":")) + "\n").encode()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

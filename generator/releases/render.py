@@ -1,0 +1,499 @@
+"""What a release adds to the site: the version on every page, and on each commune page the
+citation (with JSON-LD), the list of its versions, what changed since the previous release (also
+as ``api/changes/``), the code to embed its map; the embed pages (``integrer/``), the pages of
+communes merged into others, the versions page and ``api/versions.json``.
+
+Every one of these files belongs to the release and never changes once published: what a newer
+release brings is found by a small script (``assets/trame/versions.mjs``) reading the current
+``api/versions.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from ..config import Config, build_date
+from ..figures import CommuneView
+from ..files import json_bytes, write_json
+from ..french import french_number, public_value
+from ..kinds import measure_of_figures
+from ..pages import _front_matter, _legend_rows, communes_legend, environment, sentence
+from ..style import secure_page
+from ..territory import Commune, slugify
+from . import changes as diff
+from .history import History, Release
+from .renamed import Merger, load_mergers
+from .site import cross_link
+
+_PAGE = re.compile(r"^communes/([0-9][0-9AB][0-9]{3})-([^/]+)/index\.html$")
+CHANGE_WORDS = {"added": "Ajouté", "removed": "Supprimé", "modified": "Modifié"}
+
+
+def french_iso(date: str) -> str:
+    return dt.date.fromisoformat(date).strftime("%d/%m/%Y")
+
+
+@dataclass
+class ReleaseInfo:
+    """The release being built, what came before it, and what changed."""
+
+    config: Config
+    id: str
+    date: str
+    history: History
+    prior: list[Release]
+    mergers: dict[str, Merger] = field(default_factory=dict)
+    """Old INSEE -> merger, for the communes merged into one of this release's communes."""
+    merged_names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Old INSEE -> (name, slug) when known."""
+    _pages: dict[str, dict[str, str]] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    """Each commune's changes in short (:meth:`CommuneChanges.record`), in INSEE order: set by the
+    build once every commune is rendered, for the whole territory's files."""
+
+    @property
+    def site_url(self) -> str | None:
+        url = self.config.site_url
+        return url.rstrip("/") + "/" if url else None
+
+    @property
+    def previous(self) -> Release | None:
+        return self.prior[-1] if self.prior else None
+
+    def commune_pages(self, release: str) -> dict[str, str]:
+        """INSEE -> slug of every commune page of an earlier release."""
+        if release not in self._pages:
+            pages = {}
+            for name in self.history.listing(release):
+                match = _PAGE.match(name)
+                if match:
+                    pages[match[1]] = match[2]
+            self._pages[release] = pages
+        return self._pages[release]
+
+    def summary(self) -> dict[str, Any] | None:
+        return diff.summary_of(self.records)
+
+    def changes_for(self, detail: dict[str, Any], geojson: dict[str, Any]) -> diff.CommuneChanges:
+        """A commune of this release (its API files, as data) against the previous release
+        (read from the history: on a cluster, workers must see the history's folder)."""
+        labels = {item.id: item.label for item in self.config.legend}
+        insee = detail["insee"]
+        previous = self.previous
+        if previous is None:
+            return diff.first_release(detail, self.id, labels)
+        predecessors = [insee, *sorted(o for o, m in self.mergers.items() if m.new == insee)]
+        return diff.compare_commune(
+            self.history, previous.id, (detail, geojson), predecessors, self.id, labels
+        )
+
+    def key(self) -> str:
+        """What the release sections of a commune's files depend on, besides the commune itself
+        and its previous release's files (named by the prior listings): part of each commune's
+        key (:func:`generator.percommune.commune_keys`)."""
+        return json.dumps(
+            [self.id, self.date, self.site_url, [[r.id, r.date, r.listing] for r in self.prior],
+             sorted([o, m.new, *self.merged_names[o]] for o, m in self.mergers.items())],
+            default=str,
+        )  # fmt: skip
+
+    def theme(self) -> dict[str, Any]:
+        """For the theme's templates (MkDocs ``extra.trame``)."""
+        return {
+            "version": self.id,
+            "version_date": french_iso(self.date),
+            "site_url": self.site_url,
+        }
+
+    # The commune page ---------------------------------------------------------------------
+
+    def commune(self, commune: Commune, found: diff.CommuneChanges | None) -> dict[str, Any]:
+        """The context of the commune page's release sections (``_release.html.j2``)."""
+        page = f"communes/{commune.insee}-{commune.slug}/index.html"
+        path = commune.path
+        title = f"{commune.name} — trame verte et bleue"
+        versioned = f"versions/{self.id}/{path}"
+        absolute = f"{self.site_url}{versioned}" if self.site_url else None
+        versions = []
+        for release in self.prior:
+            slug = self.commune_pages(release.id).get(commune.insee)
+            if slug:
+                versions.append(
+                    {"id": release.id, "date": french_iso(release.date), "current": False,
+                     "href": cross_link(page, release.id, f"communes/{commune.insee}-{slug}/")}
+                )  # fmt: skip
+        versions.append(
+            {"id": self.id, "date": french_iso(self.date), "current": True,
+             "href": cross_link(page, self.id, path)}
+        )  # fmt: skip
+        before_merger = []
+        for old, merger in sorted(self.mergers.items()):
+            if merger.new != commune.insee:
+                continue
+            name = self.merged_names.get(old, (old, None))[0]
+            for release in self.prior:
+                slug = self.commune_pages(release.id).get(old)
+                if slug:
+                    before_merger.append(
+                        {"insee": old, "name": name, "id": release.id,
+                         "date": french_iso(release.date),
+                         "href": cross_link(page, release.id, f"communes/{old}-{slug}/")}
+                    )  # fmt: skip
+        producer = self.config.producer or self.config.name
+        lead = f"{producer}. « {title} ». {self.config.name}, version {self.id} du {french_iso(self.date)}. "
+        jsonld = {
+            "@context": "https://schema.org",
+            "@type": "WebPage",
+            "name": title,
+            "url": absolute or versioned,
+            "version": self.id,
+            "dateModified": self.date,
+            "inLanguage": "fr",
+            "about": {"@type": "Place", "name": commune.name, "identifier": commune.insee},
+            "isPartOf": {
+                "@type": "Dataset",
+                "name": f"Trame verte et bleue — {self.config.name}",
+                "version": self.id,
+                "dateModified": self.config.data_date.isoformat(),
+                "creator": {"@type": "Organization", "name": producer},
+                **({"license": self.config.licence} if self.config.licence else {}),
+            },
+        }
+        embed = f"{path}integrer/"
+        return {
+            "release": {
+                "id": self.id, "date": french_iso(self.date), "date_iso": self.date,
+                "previous": self.previous.id if self.previous else None,
+                "previous_date": french_iso(self.previous.date) if self.previous else None,
+            },
+            "citation": {
+                "title": title, "producer": producer, "url": absolute or versioned,
+                "href": absolute or cross_link(page, self.id, path), "absolute": bool(absolute),
+                "lead": lead, "text": lead + (absolute or versioned),
+            },
+            "jsonld": Markup(_script_json(jsonld)),
+            "versions": versions,
+            "before_merger": before_merger,
+            "changes": self._changes_view(found),
+            "embed": {
+                "path": embed, "versioned_path": f"versions/{self.id}/{embed}",
+                "site_url": self.site_url or "",
+                "title": f"Trame verte et bleue à {commune.name}",
+            },
+        }  # fmt: skip
+
+    def _changes_view(self, found: diff.CommuneChanges | None) -> dict[str, Any] | None:
+        if found is None or found.previous is None:
+            return None
+        rows = []
+        for element in found.elements:
+            item = self.config.item(element.item) if _has_item(self.config, element.item) else None
+            labels = item.fields if item else {}
+            if element.change == "modified":
+                parts = [
+                    f"{labels.get(name, name)} : {_value(element.before, name)} → "
+                    f"{_value(element.after, name)}"
+                    for name in element.fields
+                ]
+                if element.moved_m is not None:
+                    parts.append(f"tracé déplacé de {french_number(element.moved_m)} m au plus")
+                details = " ; ".join(parts)
+            else:
+                attributes = element.after if element.change == "added" else element.before
+                details = " ; ".join(
+                    f"{labels.get(name, name)} : {public_value(value)}"
+                    for name, value in (attributes or {}).items()
+                    if value not in (None, "") and (not item or name != item.id_field)
+                )
+            rows.append(
+                {"change": element.change, "word": CHANGE_WORDS[element.change],
+                 "label": element.label, "id": element.id, "details": details}
+            )  # fmt: skip
+        figures = [
+            {
+                "label": f["label"],
+                "before": figure_text(f["before"]),
+                "after": figure_text(f["after"]),
+            }
+            for f in found.figures
+            if f["before"] != f["after"]
+        ]
+        counts = found.counts()
+        return {
+            "rows": rows, "figures": figures, "counts": counts,
+            "summary": counts_sentence(counts),
+            "merged_from": [
+                {"insee": old, "name": self.merged_names.get(old, (old, None))[0]}
+                for old in found.merged_from
+            ],
+            "geojson": f"api/changes/{found.insee}.geojson",
+            "tolerance": french_number(diff.TOLERANCE_M, 0),
+        }  # fmt: skip
+
+
+def _has_item(config: Config, item_id: str) -> bool:
+    return any(item.id == item_id for item in config.legend)
+
+
+def _value(attributes: dict[str, Any] | None, name: str) -> str:
+    value = (attributes or {}).get(name)
+    return "(vide)" if value in (None, "") else public_value(value)
+
+
+def counts_sentence(counts: dict[str, int]) -> str:
+    words = {"added": ("ajout", "ajouts"), "removed": ("suppression", "suppressions"),
+             "modified": ("modification", "modifications")}  # fmt: skip
+    parts = [f"{n} {words[kind][n > 1]}" for kind, n in counts.items() if n]
+    return ", ".join(parts) if parts else "aucun changement"
+
+
+def figure_text(figures: dict[str, Any] | None) -> str:
+    """An item's figures in French: ``12,3 ha (4,5 %), 3 éléments``; ``—`` when absent."""
+    if figures is None:
+        return "—"
+    count = figures.get("count", 0)
+    parts = [f"{count} élément{'s' if count > 1 else ''}"]
+    measure = measure_of_figures(figures)
+    if measure.field:
+        value = f"{french_number(figures.get(measure.field) or 0, measure.shown)} {measure.unit}"
+        if measure.share:
+            value += f" ({french_number(figures.get('share_pct') or 0)} %)"
+        parts.insert(0, value)
+    return ", ".join(parts)
+
+
+def _script_json(data: Any) -> str:
+    """JSON safe inside ``<script>``: no ``<``, ``>`` or ``&`` left as such."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+# Preparing: changes and mergers -----------------------------------------------------------
+
+
+def start(
+    config: Config, release_id: str, history: History, communes: list[Commune]
+) -> ReleaseInfo:
+    """The release about to be built: what came before it and the communes merged into one of
+    ``communes``. Each commune's changes are computed with its other files
+    (:meth:`ReleaseInfo.changes_for`)."""
+    prior = history.before(release_id)
+    info = ReleaseInfo(config, release_id, build_date(config).date().isoformat(), history, prior)
+    current = {commune.insee for commune in communes}
+    for old, merger in load_mergers(config).items():
+        if merger.new in current and old not in current:
+            info.mergers[old] = merger
+    for old, merger in info.mergers.items():
+        info.merged_names[old] = _old_name(info, merger)
+    for release in prior:  # read once here, not by every task
+        info.commune_pages(release.id)
+    return info
+
+
+def _old_name(info: ReleaseInfo, merger: Merger) -> tuple[str, str | None]:
+    """The old commune's name and slug: from the config, else from the last release that had it."""
+    for release in reversed(info.prior):
+        slug = info.commune_pages(release.id).get(merger.old)
+        if slug:
+            detail = info.history.read_json(release.id, f"api/communes/{merger.old}.json") or {}
+            return merger.name or detail.get("nom") or merger.old, slug
+    if merger.name:
+        return merger.name, slugify(merger.name)
+    return merger.old, None
+
+
+def _merger_date(info: ReleaseInfo, merger: Merger) -> str | None:
+    """The merger's date: from the config, else the first release without the old commune."""
+    if merger.date:
+        return merger.date
+    seen = False
+    for release in info.prior:
+        present = merger.old in info.commune_pages(release.id)
+        if seen and not present:
+            return release.date
+        seen = seen or present
+    return info.date if seen else None
+
+
+# Writing the release's own files ----------------------------------------------------------
+
+
+def commune_files(
+    info: ReleaseInfo, view: CommuneView, found: diff.CommuneChanges
+) -> dict[str, bytes]:
+    """What the release adds for one commune: ``api/changes/<insee>.json`` and ``.geojson``, and
+    its embed page (``integrer/``, without its Content-Security-Policy)."""
+    config, commune = info.config, view.commune
+    html = environment().get_template("integrer.html.j2").render(
+        config=config, fictitious=config.fictitious, release=info.theme(),
+        commune=commune,
+        root="../../../",
+        insee=commune.insee,
+        bbox=view.bbox,
+        legend_id=commune.insee,
+        **communes_legend(config),
+        legend=_legend_rows(config, view.figures),
+        sentences=[sentence(f) for f in view.figures],
+        changes=info._changes_view(found),
+        previous=info.previous,
+        data_date=config.data_date.strftime("%d/%m/%Y"),
+        site_data=Markup(
+            _script_json(
+                {"territoire": config.name, "sources": list(config.sources),
+                 "producteur": config.producer}
+            )
+        ),
+    )  # fmt: skip
+    return {
+        f"api/changes/{commune.insee}.json": json_bytes(found.as_json()),
+        f"api/changes/{commune.insee}.geojson": json_bytes(found.geojson()),
+        f"{commune.path}integrer/index.html": html.encode("utf-8"),
+    }
+
+
+def commune_paths(commune: Commune) -> list[str]:
+    """The files :func:`commune_files` names."""
+    return [f"api/changes/{commune.insee}.json", f"api/changes/{commune.insee}.geojson",
+            f"{commune.path}integrer/index.html"]  # fmt: skip
+
+
+def write_release_files(
+    docs: Path, rendered: Path, info: ReleaseInfo, communes: list[Commune], policy: str
+) -> None:
+    """Everything else the release adds (the per-commune files are :func:`commune_files`):
+    ``api/changes.json`` and ``api/versions.json``, the pages of merged communes, the versions
+    and changes pages (Markdown, for MkDocs). ``policy``: the pages' Content-Security-Policy."""
+    env = environment()
+    config = info.config
+    by_insee = {commune.insee: commune for commune in communes}
+    api = rendered / "api"
+    summary = info.summary()
+    changed = [c for c in info.records if c["elements"]]
+    write_json(
+        api / "changes.json",
+        {
+            "release": info.id,
+            "previous_release": info.previous.id if info.previous else None,
+            "tolerance_m": diff.TOLERANCE_M,
+            "summary": summary,
+            "communes": [
+                {"insee": c["insee"], "nom": c["nom"], "url": c["url"], **c["counts"]}
+                for c in changed
+            ],
+        },
+    )
+    mergers = _merger_entries(info, by_insee)
+    write_json(api / "versions.json", versions_json(info, summary, mergers))
+
+    common = {"config": config, "fictitious": config.fictitious, "release": info.theme()}
+    for entry in mergers.values():
+        new = by_insee[entry["into"]]
+        folders = [entry["insee"]] + (
+            [f"{entry['insee']}-{entry['slug']}"] if entry["slug"] else []
+        )
+        for folder in folders:
+            name = f"communes/{folder}/index.html"
+            html = env.get_template("fusion.html.j2").render(
+                **common, merger=entry, new=new,
+                target=f"../{new.insee}-{new.slug}/?depuis={entry['insee']}",
+                pages=[
+                    {**p, "href": cross_link(name, p["id"], p["path"])} for p in entry["pages"]
+                ],
+            )  # fmt: skip
+            target = rendered / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(secure_page(html, policy), encoding="utf-8")
+
+    releases = versions_json(info, summary, mergers)["releases"]
+    for release in releases:
+        release["href"] = cross_link("versions/index.html", release["id"], "")
+        release["changes_href"] = cross_link("versions/index.html", release["id"], "changements/")
+        release["date_fr"] = french_iso(release["date"])
+        release["data_date_fr"] = french_iso(release["data_date"])
+        release["summary_text"] = (
+            counts_sentence({k: release["summary"][k] for k in diff.KINDS})
+            + f" dans {release['summary']['communes']} commune"
+            + ("s" if release["summary"]["communes"] > 1 else "")
+            if release["summary"]
+            else "première version"
+        )
+    title = "Versions du site"
+    (docs / "versions.md").write_text(
+        env.get_template("versions.md.j2").render(
+            front_matter=_front_matter(title=title, description=f"{title} — {config.name}"),
+            title=title, releases=list(reversed(releases)), current=info.id, config=config,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    title = "Ce qui a changé"
+    rows = sorted(changed, key=lambda c: (c["nom"], c["insee"]))
+    (docs / "changements.md").write_text(
+        env.get_template("changements.md.j2").render(
+            front_matter=_front_matter(title=title, description=f"{title} — {config.name}"),
+            title=title, release=info.theme(), previous=info.previous,
+            previous_date=french_iso(info.previous.date) if info.previous else None,
+            summary=summary, communes=[{**c["counts"], "name": c["nom"], "insee": c["insee"],
+                                        "url": c["url"]} for c in rows],
+            mergers=list(mergers.values()), tolerance=french_number(diff.TOLERANCE_M, 0),
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+
+
+def _merger_entries(info: ReleaseInfo, by_insee: dict[str, Commune]) -> dict[str, dict[str, Any]]:
+    entries = {}
+    for old, merger in sorted(info.mergers.items()):
+        name, slug = info.merged_names[old]
+        new = by_insee[merger.new]
+        pages = []
+        for release in info.prior:
+            old_slug = info.commune_pages(release.id).get(old)
+            if old_slug:
+                path = f"communes/{old}-{old_slug}/"
+                pages.append(
+                    {"id": release.id, "date": french_iso(release.date), "path": path,
+                     "url": f"versions/{release.id}/{path}"}
+                )  # fmt: skip
+        date = _merger_date(info, merger)
+        entries[old] = {
+            "insee": old, "name": name, "slug": slug, "into": new.insee, "into_name": new.name,
+            "into_url": new.path, "date": date, "date_fr": french_iso(date) if date else None,
+            "pages": pages,
+        }  # fmt: skip
+    return entries
+
+
+def versions_json(
+    info: ReleaseInfo, summary: dict[str, Any] | None, mergers: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """``api/versions.json``: every release up to this one, and the merged communes."""
+    entries = [
+        {"id": r.id, "date": r.date, "data_date": r.data_date, "summary": r.summary}
+        for r in info.prior
+    ]
+    entries.append(
+        {"id": info.id, "date": info.date, "data_date": info.config.data_date.isoformat(),
+         "summary": summary}
+    )  # fmt: skip
+    for entry in entries:
+        entry["url"] = f"versions/{entry['id']}/"
+        entry["changes_url"] = f"versions/{entry['id']}/changements/"
+    return {
+        "latest": info.id,
+        "releases": entries,
+        "merged_communes": {
+            old: {
+                "name": e["name"], "into": e["into"], "into_name": e["into_name"],
+                "into_url": e["into_url"], "date": e["date"],
+                "pages": [{"release": p["id"], "url": p["url"]} for p in e["pages"]],
+            }
+            for old, e in mergers.items()
+        },
+    }  # fmt: skip

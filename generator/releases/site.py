@@ -1,0 +1,78 @@
+"""The published site, assembled from the history: every release under ``versions/<id>/``, and the
+latest one again at the current addresses.
+
+A release's files are hard links to the history's objects (a file shared by several releases, or
+by a release and the current site, takes its space once). A release's pages are written to be
+read under ``versions/<id>/``; their copy at the current addresses differs in two ways only, done
+here with exact string replacements:
+
+- the ``<link rel="canonical">`` of a versioned page names itself; the current page's names the
+  current address (with ``site_url``), or is left out;
+- a link from a release to another release's page is written ``<root>../../versions/<id>/…``
+  (``<root>`` being the page's way up to its release's root), which from the current addresses
+  is ``<root>versions/<id>/…``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..files import link_file
+from .history import History
+
+VERSIONS = "versions"
+
+
+def assemble_releases(history: History, site_dir: Path, site_url: str | None) -> None:
+    """``versions/<id>/`` for every release, then the latest release at the site's root."""
+    latest = history.latest
+    assert latest is not None, "a site is assembled after at least one release"
+    for release in history.releases:
+        base = site_dir / VERSIONS / release.id
+        _link_listing(history, history.listing(release.id), base)
+    listing = history.listing(latest.id)
+    _link_listing(history, listing, site_dir, skip_html=True)
+    for name, digest in sorted(listing.items()):
+        if name.endswith(".html"):
+            html = history.object_path(digest).read_text(encoding="utf-8")
+            target = site_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(current_page(html, name, latest.id, site_url), encoding="utf-8")
+
+
+def _link_listing(
+    history: History, listing: dict[str, str], base: Path, *, skip_html: bool = False
+) -> None:
+    folders: set[Path] = set()
+    for name, digest in sorted(listing.items()):
+        if skip_html and name.endswith(".html"):
+            continue
+        target = base / name
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        link_file(history.object_path(digest), target)
+
+
+def up(name: str) -> str:
+    """From a file's folder to its release's root: ``communes/x/index.html`` -> ``../../``."""
+    return "../" * name.count("/")
+
+
+def current_page(html: str, name: str, release: str, site_url: str | None) -> str:
+    """A release's page as served at the current addresses (see the module's docstring)."""
+    root = up(name)
+    canonical = re.compile(
+        r'<link rel="canonical" href="[^"]*' + re.escape(f"{VERSIONS}/{release}/") + r'([^"]*)">\n?'
+    )
+    if site_url:
+        html = canonical.sub(lambda m: f'<link rel="canonical" href="{site_url}{m[1]}">\n', html)
+    else:
+        html = canonical.sub("", html)
+    return html.replace(f'"{root}../../{VERSIONS}/', f'"{root}{VERSIONS}/')
+
+
+def cross_link(name: str, release: str, path: str) -> str:
+    """The link from page ``name`` of a release to ``path`` in release ``release``."""
+    return f"{up(name)}../../{VERSIONS}/{release}/{path}"

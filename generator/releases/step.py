@@ -1,0 +1,185 @@
+"""The build's release steps: plan the release (its id, history and key), and record it (check
+that a published release does not change, store its files, assemble the site from the history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..cache import SITE_CODE, code_fingerprint, inputs, site_key
+from ..config import Config, build_date
+from ..errors import UserError
+from ..files import file_digest, replace_folder, staging_folder, write_json
+from .history import History, Release, history_folder, release_id, tree_listing
+from .renamed import renamed_file
+from .site import VERSIONS, assemble_releases
+
+
+@dataclass
+class Plan:
+    """The release a build makes: its id, the history it joins and its key."""
+
+    id: str
+    history: History
+    key: str
+    replace: bool = False
+
+    @property
+    def existing(self) -> Release | None:
+        return self.history.get(self.id)
+
+    def unchanged(self) -> bool:
+        """The release is in the history, whole, built from these exact inputs and code."""
+        existing = self.existing
+        return (
+            existing is not None
+            and existing.build_key == self.key
+            and self.history.is_complete(existing)
+        )
+
+
+def plan_release(
+    config: Config, output: Path, version: str | None, releases_dir: Path | None, replace: bool,
+    *, pdf: bool = False,
+) -> Plan:  # fmt: skip
+    history = History.open(history_folder(config, output, releases_dir))
+    identifier = release_id(config, version)
+    return Plan(identifier, history, release_key(config, identifier, history, pdf=pdf), replace)
+
+
+def release_key(config: Config, identifier: str, history: History, *, pdf: bool = False) -> str:
+    """What a release's files depend on: the site's inputs and code, its id, the releases before
+    it (its changes and its list of versions) and the renamed communes' file."""
+    digest = hashlib.sha256(site_key(config, pdf=pdf).encode())
+    digest.update(f"\0release={identifier}".encode())
+    for release in history.before(identifier):
+        digest.update(f"\0{release.id}={release.listing}".encode())
+    renamed = renamed_file(config)
+    if renamed is not None and renamed.is_file():
+        digest.update(f"\0renamed={file_digest(renamed)}".encode())
+    return digest.hexdigest()
+
+
+def history_site_key(history: History) -> str:
+    """The assembled site's key: every release's listing and the project's code."""
+    digest = hashlib.sha256(code_fingerprint(*SITE_CODE).encode())
+    for release in history.releases:
+        digest.update(f"\0{release.id}={release.listing}".encode())
+    return digest.hexdigest()
+
+
+def assemble_site(history: History, site: Path, config: Config) -> None:
+    """``versions/<id>/`` for each release, the latest at the root, then the manifest."""
+    latest = history.latest
+    assert latest is not None
+    url = config.site_url.rstrip("/") + "/" if config.site_url else None
+    assemble_releases(history, site, url)
+    communes = len(json.loads((site / "api" / "communes.json").read_text(encoding="utf-8")))
+    # The manifest as assemble.write_manifest writes it, from the listings' digests: the files of
+    # the releases are not read again (only the current pages, whose canonical link differs).
+    files = {
+        f"{VERSIONS}/{release.id}/{name}": digest
+        for release in history.releases
+        for name, digest in history.listing(release.id).items()
+    }
+    for name, digest in history.listing(latest.id).items():
+        files[name] = file_digest(site / name) if name.endswith(".html") else digest
+    base = config.config_path.parent
+    write_json(
+        site / "manifest.json",
+        {
+            "files": dict(sorted(files.items())),
+            "inputs": {
+                Path(os.path.relpath(p, base)).as_posix(): file_digest(p)
+                for p in sorted(set(inputs(config)))
+            },
+            "build_key": history_site_key(history),
+            "communes": communes,
+            "releases": [r.id for r in history.releases],
+            "territory": config.slug,
+        },
+    )
+
+
+def reassemble(plan: Plan, output: Path, config: Config) -> None:
+    """The site again from the history alone (nothing is read or computed)."""
+    with staging_folder(output) as staging:
+        assemble_site(plan.history, staging / "site", config)
+        replace_folder(staging / "site", output)
+
+
+def record_release(
+    plan: Plan, tree: Path, site: Path, config: Config, summary: dict[str, Any] | None,
+    known: dict[str, str] | None = None, cache: dict[str, Any] | None = None,
+) -> str | None:  # fmt: skip
+    """Store the release built in ``tree``, assemble the site into ``site``, then write the
+    history; the event logged (None when the release came out identical). ``known``: digests
+    of files of ``tree`` already computed; ``cache``: what the next build of this release may
+    reuse (:meth:`History.save_cache`).
+
+    A published release whose files would change is refused unless ``--replace``; so is a change
+    to a release that is not the latest (the ones after it were compared with it).
+    """
+    history = plan.history
+    listing = tree_listing(tree, known)
+    existing = plan.existing
+    event: str | None = "build"
+    if existing is not None:
+        old = history.listing(existing.id) if history.is_complete(existing) else None
+        if old == listing:
+            event = None
+        else:
+            changed = sorted(
+                name for name in set(listing) | set(old or {})
+                if listing.get(name) != (old or {}).get(name)
+            )  # fmt: skip
+            refuse(plan, existing, changed)
+            event = "replace" if plan.replace else "rebuild"
+    history.store(tree, listing)
+    release = Release(
+        id=plan.id,
+        date=build_date(config).date().isoformat(),
+        data_date=config.data_date.isoformat(),
+        listing="",
+        build_key=plan.key,
+        published=existing.published if existing else None,
+        summary=summary,
+    )
+    history.add(release, listing)
+    assemble_site(history, site, config)
+    details = {"event": event, "release": plan.id, "files": len(listing)} if event else None
+    if event == "replace" and existing is not None:
+        details = {**(details or {}), "previously_published": existing.published}
+    history.save(plan.id, details)
+    if cache is not None:
+        history.save_cache(plan.id, cache)
+    return event
+
+
+def refuse(plan: Plan, existing: Release, changed: list[str]) -> None:
+    """A published release, or one that is not the latest, does not change without --replace."""
+    if plan.replace:
+        return
+    history = plan.history
+    example = f" (par exemple {changed[0]})" if changed else ""
+    what = f"Cette construction en changerait {len(changed)} fichier(s){example}."
+    if existing.published:
+        raise UserError(
+            f"{history.folder} : la version « {existing.id} » a été publiée le "
+            f"{existing.published[:10]} (make deploy) : ses fichiers ne changent plus. {what} "
+            "Donnez un nouvel identifiant de version (make build VERSION=…, ou `version` dans la "
+            "configuration), ou remplacez la version publiée avec REPLACE=1 (--replace) : le "
+            "remplacement est noté dans l'historique."
+        )
+    latest = history.latest
+    if latest is not None and latest.id != existing.id:
+        raise UserError(
+            f"{history.folder} : la version « {existing.id} » n'est pas la dernière (« {latest.id} » "
+            f"la suit et s'y compare). {what} Donnez un nouvel identifiant de version "
+            "(make build VERSION=…), ou REPLACE=1 (--replace) pour la remplacer quand même."
+        )

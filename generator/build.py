@@ -154,6 +154,7 @@ def _build(
         theme_spec = prepare_theme(
             config, docs, tree, pages.explication_fragments(config), policy, release.theme()
         )
+        release.assets = theme_spec.assets
 
         # Compute and render each commune (figures, page, static map, API files, what changed
         # since the previous release), in chunks; an unchanged commune of a rebuilt release

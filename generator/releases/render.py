@@ -54,6 +54,9 @@ class ReleaseInfo:
     merged_names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     """Old INSEE -> (name, slug) when known."""
     _pages: dict[str, dict[str, str]] = field(default_factory=dict)
+    assets: str = "assets"
+    """Where the site's static files are (``assets/<hash>``, :func:`generator.theme.write_assets`):
+    the embed pages, outside the theme, link to them."""
     records: list[dict[str, Any]] = field(default_factory=list)
     """Each commune's changes in short (:meth:`CommuneChanges.record`), in INSEE order: set by the
     build once every commune is rendered, for the whole territory's files."""
@@ -333,7 +336,7 @@ def commune_files(
     config, commune = info.config, view.commune
     html = environment().get_template("integrer.html.j2").render(
         config=config, fictitious=config.fictitious, release=info.theme(),
-        commune=commune,
+        commune=commune, assets=info.assets,
         root="../../../",
         insee=commune.insee,
         bbox=view.bbox,

@@ -109,7 +109,7 @@ def main() -> None:
         print(f"{arguments.config.name}: {load_avg()}", flush=True)
         rows, results = [], {}
         steps = [("cold", None, "site"), ("feature", "feature", "site"),
-                 ("rename", "rename", "site"), ("cold (same inputs)", None, "cold")]  # fmt: skip
+                 ("rename", "rename", "site"), ("cold (same inputs)", None, "cold/site")]  # fmt: skip
         for name, change, folder in steps:
             note = edit(data, change, *fields) if change else ""
             command = [PYTHON, HERE, "--child", arguments.config, data, work / folder,
@@ -122,7 +122,7 @@ def main() -> None:
                          f"{result['tasks']}" if result["tasks"] else "kept"])  # fmt: skip
         print(table(["build", "change", "wall s", "CPU s", "communes made", "of", "tile tasks"],
                     rows))  # fmt: skip
-        same = tree(work / "site") == tree(work / "cold")
+        same = tree(work / "site") == tree(work / "cold" / "site")
         cold = results["cold"][0]
         ratios = {name: results[name][0] / cold for name in ("feature", "rename")}
         for name, ratio in ratios.items():

@@ -40,6 +40,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a build: no stat() per page
     )
 
 

@@ -9,6 +9,7 @@ paints (:func:`svg_shape`), so the web map, the legends and the static maps cann
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -291,8 +292,10 @@ def symbol(geometry: Kind, style: Style, x: float = 0, y: float = 0, size: float
     return svg_shape(geometry.swatch(x, y, size), paints(geometry, style), size / 2 - 2)
 
 
+@functools.lru_cache(maxsize=256)
 def legend_symbol(style: Style, geometry: GeometryKind | Kind, size: int = 24) -> Markup:
-    """The :func:`symbol` as an inline SVG image (decorative: aria-hidden)."""
+    """The :func:`symbol` as an inline SVG image (decorative: aria-hidden). Drawn once per
+    style and kind (every commune page shows the same legend)."""
     # Safe as Markup: every value is a colour checked by the config or a number.
     return Markup(
         f'<svg class="trame-symbole" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '

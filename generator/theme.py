@@ -326,6 +326,7 @@ class ThemeRenderer:
             self.env = self.config.plugins.on_env(
                 self.config.theme.get_env(), config=self.config, files=self.files
             )
+            self.env.auto_reload = False  # no stat() of the templates for every page
         self.pages = self.files.documentation_pages()
         self._nav_pages = {page.file.src_uri: page for page in self.nav.pages}
 

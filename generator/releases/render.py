@@ -11,12 +11,14 @@ release brings is found by a small script (``assets/trame/versions.mjs``) readin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
 from markupsafe import Markup
 
 from ..config import Config, build_date
@@ -328,13 +330,20 @@ def _merger_date(info: ReleaseInfo, merger: Merger) -> str | None:
 # Writing the release's own files ----------------------------------------------------------
 
 
+@functools.cache
+def _environment() -> Environment:
+    """One template environment per process for the per-commune files (compiling the
+    templates for each commune would cost more than rendering them)."""
+    return environment()
+
+
 def commune_files(
     info: ReleaseInfo, view: CommuneView, found: diff.CommuneChanges
 ) -> dict[str, bytes]:
     """What the release adds for one commune: ``api/changes/<insee>.json`` and ``.geojson``, and
     its embed page (``integrer/``, without its Content-Security-Policy)."""
     config, commune = info.config, view.commune
-    html = environment().get_template("integrer.html.j2").render(
+    html = _environment().get_template("integrer.html.j2").render(
         config=config, fictitious=config.fictitious, release=info.theme(),
         commune=commune, assets=info.assets,
         root="../../../",

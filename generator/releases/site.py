@@ -15,6 +15,7 @@ here with exact string replacements:
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,12 +25,20 @@ from .history import History
 VERSIONS = "versions"
 
 
-def assemble_releases(history: History, site_dir: Path, site_url: str | None) -> None:
-    """``versions/<id>/`` for every release, then the latest release at the site's root."""
+def assemble_releases(
+    history: History, site_dir: Path, site_url: str | None, fresh: tuple[str, Path] | None = None
+) -> None:
+    """``versions/<id>/`` for every release, then the latest release at the site's root.
+    ``fresh``: (id, folder) of the release just built and stored: that folder becomes its
+    ``versions/<id>/`` as it is (one rename instead of a link per file)."""
     latest = history.latest
     assert latest is not None, "a site is assembled after at least one release"
     for release in history.releases:
         base = site_dir / VERSIONS / release.id
+        if fresh is not None and release.id == fresh[0]:
+            base.parent.mkdir(parents=True, exist_ok=True)
+            fresh[1].rename(base)
+            continue
         _link_listing(history, history.listing(release.id), base)
     listing = history.listing(latest.id)
     _link_listing(history, listing, site_dir, skip_html=True)
@@ -44,15 +53,18 @@ def assemble_releases(history: History, site_dir: Path, site_url: str | None) ->
 def _link_listing(
     history: History, listing: dict[str, str], base: Path, *, skip_html: bool = False
 ) -> None:
-    folders: set[Path] = set()
+    # Strings, not Path objects: a national release has hundreds of thousands of files.
+    folders: set[str] = set()
+    root = str(base)
     for name, digest in sorted(listing.items()):
         if skip_html and name.endswith(".html"):
             continue
-        target = base / name
-        if target.parent not in folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(target.parent)
-        link_file(history.object_path(digest), target)
+        target = f"{root}/{name}"
+        folder = target.rpartition("/")[0]
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        link_file(history.object_file(digest), target)
 
 
 def up(name: str) -> str:

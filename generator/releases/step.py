@@ -73,12 +73,15 @@ def history_site_key(history: History) -> str:
     return digest.hexdigest()
 
 
-def assemble_site(history: History, site: Path, config: Config) -> None:
-    """``versions/<id>/`` for each release, the latest at the root, then the manifest."""
+def assemble_site(
+    history: History, site: Path, config: Config, fresh: tuple[str, Path] | None = None
+) -> None:
+    """``versions/<id>/`` for each release, the latest at the root, then the manifest
+    (``fresh``: see :func:`assemble_releases`)."""
     latest = history.latest
     assert latest is not None
     url = config.site_url.rstrip("/") + "/" if config.site_url else None
-    assemble_releases(history, site, url)
+    assemble_releases(history, site, url, fresh)
     communes = len(json.loads((site / "api" / "communes.json").read_text(encoding="utf-8")))
     # The manifest as assemble.write_manifest writes it, from the listings' digests: the files of
     # the releases are not read again (only the current pages, whose canonical link differs).
@@ -151,7 +154,7 @@ def record_release(
         summary=summary,
     )
     history.add(release, listing)
-    assemble_site(history, site, config)
+    assemble_site(history, site, config, (plan.id, tree))
     details = {"event": event, "release": plan.id, "files": len(listing)} if event else None
     if event == "replace" and existing is not None:
         details = {**(details or {}), "previously_published": existing.published}

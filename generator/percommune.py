@@ -126,7 +126,8 @@ def commune_files(
     if release is not None:
         base = f"api/communes/{commune.insee}"
         found = release.changes_for(
-            json.loads(api_files[f"{base}.json"]), json.loads(api_files[f"{base}.geojson"])
+            json.loads(api_files[f"{base}.json"]),
+            lambda: json.loads(api_files[f"{base}.geojson"]),
         )
         sections = release.commune(commune, found)
     body = pages.render_commune(env, config, view, explication.html, shared.pdf, sections)

@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,9 +87,12 @@ class ReleaseInfo:
     def summary(self) -> dict[str, Any] | None:
         return diff.summary_of(self.records)
 
-    def changes_for(self, detail: dict[str, Any], geojson: dict[str, Any]) -> diff.CommuneChanges:
-        """A commune of this release (its API files, as data) against the previous release
-        (read from the history: on a cluster, workers must see the history's folder)."""
+    def changes_for(
+        self, detail: dict[str, Any], geojson: Callable[[], dict[str, Any]]
+    ) -> diff.CommuneChanges:
+        """A commune of this release (its API data, and a function giving its GeoJSON, only
+        read when there is a previous release) against the previous release (read from the
+        history: on a cluster, workers must see the history's folder)."""
         labels = {item.id: item.label for item in self.config.legend}
         insee = detail["insee"]
         previous = self.previous
@@ -96,7 +100,7 @@ class ReleaseInfo:
             return diff.first_release(detail, self.id, labels)
         predecessors = [insee, *sorted(o for o, m in self.mergers.items() if m.new == insee)]
         return diff.compare_commune(
-            self.history, previous.id, (detail, geojson), predecessors, self.id, labels
+            self.history, previous.id, (detail, geojson()), predecessors, self.id, labels
         )
 
     def key(self) -> str:

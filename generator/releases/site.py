@@ -15,6 +15,7 @@ here with exact string replacements:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -27,8 +28,9 @@ VERSIONS = "versions"
 
 def assemble_releases(
     history: History, site_dir: Path, site_url: str | None, fresh: tuple[str, Path] | None = None
-) -> None:
-    """``versions/<id>/`` for every release, then the latest release at the site's root.
+) -> dict[str, str]:
+    """``versions/<id>/`` for every release, then the latest release at the site's root; the
+    SHA-256 of the pages written there (the others are the history's files).
     ``fresh``: (id, folder) of the release just built and stored: that folder becomes its
     ``versions/<id>/`` as it is (one rename instead of a link per file)."""
     latest = history.latest
@@ -42,12 +44,20 @@ def assemble_releases(
         _link_listing(history, history.listing(release.id), base)
     listing = history.listing(latest.id)
     _link_listing(history, listing, site_dir, skip_html=True)
+    written, folders = {}, set()
     for name, digest in sorted(listing.items()):
         if name.endswith(".html"):
-            html = history.object_path(digest).read_text(encoding="utf-8")
-            target = site_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(current_page(html, name, latest.id, site_url), encoding="utf-8")
+            with open(history.object_file(digest), encoding="utf-8") as file:
+                data = current_page(file.read(), name, latest.id, site_url).encode("utf-8")
+            target = f"{site_dir}/{name}"
+            folder = target.rpartition("/")[0]
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            with open(target, "wb") as file:
+                file.write(data)
+            written[name] = hashlib.sha256(data).hexdigest()
+    return written
 
 
 def _link_listing(

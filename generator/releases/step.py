@@ -81,7 +81,7 @@ def assemble_site(
     latest = history.latest
     assert latest is not None
     url = config.site_url.rstrip("/") + "/" if config.site_url else None
-    assemble_releases(history, site, url, fresh)
+    written = assemble_releases(history, site, url, fresh)
     communes = len(json.loads((site / "api" / "communes.json").read_text(encoding="utf-8")))
     # The manifest as assemble.write_manifest writes it, from the listings' digests: the files of
     # the releases are not read again (only the current pages, whose canonical link differs).
@@ -91,7 +91,7 @@ def assemble_site(
         for name, digest in history.listing(release.id).items()
     }
     for name, digest in history.listing(latest.id).items():
-        files[name] = file_digest(site / name) if name.endswith(".html") else digest
+        files[name] = written.get(name, digest)
     base = config.config_path.parent
     write_json(
         site / "manifest.json",

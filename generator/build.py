@@ -24,6 +24,7 @@ from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
 from .percommune import CACHE_FIELD, read_previous, render_communes
 from .releases import render as release_render
+from .releases.history import history_folder, history_lock
 from .releases.step import Plan, history_site_key, plan_release, reassemble, record_release
 from .style import content_security_policy
 from .territory import Territory, load_territory
@@ -96,42 +97,47 @@ def build_site(
     if config.theme == "dsfr":
         require_dsfr()
     output = (output or DEFAULT_SITE).resolve()
-    plan = plan_release(config, output, version, releases_dir, replace, pdf=pdf)
-    if not force and plan.unchanged():
-        current = site_is_current(output, history_site_key(plan.history))
-        if not current:  # the site lost files, or was removed: the history has them all
-            reassemble(plan, output, config)
-        manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
-        seconds = time.perf_counter() - started
-        done = "est à jour" if current else "est rassemblé depuis l'historique"
-        log(f"Rien n'a changé : la version {plan.id} de {output} {done} ({seconds:.1f} s).", quiet)
-        return BuildResult(output, manifest["communes"], None, None, seconds, cached=current)
+    # One build or deploy at a time writes a history.
+    with history_lock(history_folder(config, output, releases_dir)):
+        plan = plan_release(config, output, version, releases_dir, replace, pdf=pdf)
+        if not force and plan.unchanged():
+            current = site_is_current(output, history_site_key(plan.history))
+            if not current:  # the site lost files, or was removed: the history has them all
+                reassemble(plan, output, config)
+            manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+            seconds = time.perf_counter() - started
+            done = "est à jour" if current else "est rassemblé depuis l'historique"
+            log(
+                f"Rien n'a changé : la version {plan.id} de {output} {done} ({seconds:.1f} s).",
+                quiet,
+            )
+            return BuildResult(output, manifest["communes"], None, None, seconds, cached=current)
 
-    # The workers start now, before the data is read: forked later, each would keep its own
-    # copy of every page of the driver's memory the driver changes afterwards.
-    stages = Stages()
-    with parallel.pool(workers, executor) as pool:
-        # Read and validate.
-        log(f"Lecture des données de « {config.name} »…", quiet)
-        territory = load_territory(config)
-        config = territory.config
-        for warning in territory.report.warnings:
-            log(f"  attention : {warning}", quiet)
-        stages.done("lecture")
-        tiles_dir = tiles_dir or TILES_CACHE / config.slug
-        result = _build(territory, tiles_dir, output, plan, pool, stages, force, quiet, pdf)
-    stages.done("nettoyage")
-    seconds = time.perf_counter() - started
-    stats, rendered = result
-    tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
-    n = len(territory.communes)
-    log(
-        f"Site construit dans {output} (version {plan.id}, {len(plan.history.releases)} en tout) : "
-        f"{n} communes, {tiles}, {seconds:.1f} s ({stages}).",
-        quiet,
-    )
-    return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds,
-                       rendered=rendered)  # fmt: skip
+        # The workers start now, before the data is read: forked later, each would keep its own
+        # copy of every page of the driver's memory the driver changes afterwards.
+        stages = Stages()
+        with parallel.pool(workers, executor) as pool:
+            # Read and validate.
+            log(f"Lecture des données de « {config.name} »…", quiet)
+            territory = load_territory(config)
+            config = territory.config
+            for warning in territory.report.warnings:
+                log(f"  attention : {warning}", quiet)
+            stages.done("lecture")
+            tiles_dir = tiles_dir or TILES_CACHE / config.slug
+            result = _build(territory, tiles_dir, output, plan, pool, stages, force, quiet, pdf)
+        stages.done("nettoyage")
+        seconds = time.perf_counter() - started
+        stats, rendered = result
+        tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
+        n = len(territory.communes)
+        log(
+            f"Site construit dans {output} (version {plan.id}, {len(plan.history.releases)} en tout) : "
+            f"{n} communes, {tiles}, {seconds:.1f} s ({stages}).",
+            quiet,
+        )
+        return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds,
+                           rendered=rendered)  # fmt: skip
 
 
 def _build(

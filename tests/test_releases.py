@@ -29,8 +29,9 @@ from conftest import (
     second_edition,
 )
 
+from trame.build import build_site
 from trame.errors import UserError
-from trame.releases.history import History
+from trame.releases.history import History, history_lock
 from trame.releases.site import current_page
 
 ITEM = "obstacles-ponctuels"
@@ -303,3 +304,15 @@ def test_renamed_communes_from_a_csv_file_and_from_the_official_list(territory):
     )
     with pytest.raises(UserError, match="fusions.csv.*codes INSEE"):
         load_mergers(load_config(territory))
+
+
+def test_two_builds_never_write_one_history_at_once(territory, tmp_path):
+    """A build finds the history held by another build (or a deploy) and stops, in French,
+    without touching it; once released, the build goes on."""
+    folder = tmp_path / "historique"
+    with history_lock(folder):
+        with pytest.raises(UserError, match="une autre construction ou une autre publication"):
+            build_site(territory, None, tmp_path / "site", quiet=True, releases_dir=folder)
+        assert not (folder / "history.json").exists() and not (tmp_path / "site").exists()
+    assert build_site(territory, None, tmp_path / "site", quiet=True, releases_dir=folder).communes
+    assert (folder / "history.json").is_file()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import functools
 import hashlib
 import json
@@ -27,7 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -258,6 +259,29 @@ class History:
                 newly.append(release.id)
         self.save(event={"event": "publish", "releases": sorted(wanted), "target": target})
         return newly
+
+
+LOCK = ".verrou"
+
+
+@contextlib.contextmanager
+def history_lock(folder: Path) -> Iterator[None]:
+    """Hold the history folder for one build or one deploy at a time (an advisory lock on
+    ``folder/.verrou``, released when the process ends, even killed): two builds writing one
+    history would each save it without the other's release."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(
+                f"{folder} : une autre construction ou une autre publication utilise déjà cet "
+                "historique des versions ; attendez qu'elle se termine, puis relancez"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @functools.lru_cache(maxsize=4)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError
-from .history import History
+from .history import History, history_lock
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,9 @@ def releases_of(site: Path, config_path: Path | None, releases_dir: Path | None)
 def mark_published(pending: Pending | None, target: str) -> None:
     if pending is None:
         return
-    newly = pending.history.mark_published(pending.ids, target)
+    folder = pending.history.folder
+    with history_lock(folder):  # read again: a build may have added a release meanwhile
+        newly = History.open(folder).mark_published(pending.ids, target)
     if newly:
         print(
             f"Versions désormais publiées (elles ne changeront plus) : {', '.join(newly)}",

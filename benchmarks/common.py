@@ -23,7 +23,11 @@ from pathlib import Path
 import psutil
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHARED_DATA = PROJECT.parent / "shared" / "data"
+SHARED_DATA = next(
+    (p / "shared" / "data" for p in PROJECT.parents if (p / "shared" / "data").is_dir()),
+    PROJECT.parent / "shared" / "data",
+)
+"""``../shared/data``, or the nearest ``shared/data`` further up (a git worktree lives deeper)."""
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent
 

@@ -61,7 +61,7 @@ format: setup
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # Regenerate the Python lock after changing pyproject.toml (needs uv: pip install uv).
 lock:

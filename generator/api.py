@@ -13,9 +13,10 @@ import shapely
 
 from .config import Config
 from .crs import LAMBERT_93, WGS84, reproject
-from .figures import CommuneView
+from .figures import CommuneView, Element, ItemFigures
 from .files import write_json
 from .french import french_date
+from .kinds import kind
 from .style import map_style
 from .validate import ValidationReport
 
@@ -59,13 +60,12 @@ def commune_geojson(config: Config, view: CommuneView) -> dict[str, Any]:
     geometries = _wgs84([element.geometry for _, element in rows])
     features = []
     for (figures, element), geometry in zip(rows, geometries, strict=True):
-        measures = {"surface_ha": element.area_ha, "longueur_km": element.length_km}
         features.append(
             {
                 "type": "Feature",
                 "properties": {
                     "id": element.id, "item": figures.item_id, "libelle": figures.label,
-                    **{k: v for k, v in measures.items() if v is not None},
+                    **_element_measure(figures, element, download=True),
                     **element.attributes,
                 },
                 "geometry": json.loads(shapely.to_geojson(geometry)),
@@ -98,6 +98,17 @@ def commune_csv(config: Config, view: CommuneView) -> str:
     return buffer.getvalue()
 
 
+def _element_measure(
+    figures: ItemFigures, element: Element, download: bool = False
+) -> dict[str, float | None]:
+    """An element's measure under its API name (its GeoJSON download's name with ``download``);
+    nothing for a point."""
+    measure = kind(figures.kind).measure
+    if measure.field is None:
+        return {}
+    return {(measure.download_field if download else measure.field): measure.value(element)}
+
+
 def _blank(value: float | None) -> str:
     return "" if value is None else f"{value}"
 
@@ -109,8 +120,7 @@ def commune_detail(config: Config, view: CommuneView) -> dict[str, Any]:
             "id": element.id,
             "item": figures.item_id,
             "attributes": element.attributes,
-            **({"area_ha": element.area_ha} if element.area_ha is not None else {}),
-            **({"length_km": element.length_km} if element.length_km is not None else {}),
+            **_element_measure(figures, element),
         }
         for figures in view.figures
         for element in figures.elements

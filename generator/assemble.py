@@ -70,7 +70,11 @@ def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str
         folders[at : at + 1] = [str(d) for d in theme_dirs(theme)]
         build(mkdocs_config)
     except MkDocsException as error:
-        raise UserError(f"MkDocs could not build the site: {error}") from None
+        raise UserError(
+            f"MkDocs n'a pas pu construire le site ({error}) ; ses avertissements ci-dessus "
+            "nomment la page en cause : corrigez-la (souvent un lien du texte explicatif), puis "
+            "relancez la construction"
+        ) from None
     finally:
         logger.setLevel(level)
         if previous_epoch is None:
@@ -128,8 +132,8 @@ def copy_vendor_assets(site_dir: Path, theme: str = "default") -> None:
     npm lock's copy."""
     if not MAPLIBRE_DIST.is_dir():
         raise UserError(
-            f"{MAPLIBRE_DIST} not found: install the JavaScript dependencies with `npm ci` "
-            "(`make build` does it)"
+            f"{MAPLIBRE_DIST} introuvable : installez les dépendances JavaScript avec `npm ci` "
+            "(`make build` le fait)"
         )
     target = site_dir / "assets" / "vendor" / "maplibre-gl"
     target.mkdir(parents=True, exist_ok=True)

@@ -10,10 +10,16 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from pathlib import Path
 
+from .argparse_fr import FrenchParser
 from .config import THEMES
 from .errors import UserError
 from .paths import DEMO_CONFIG
 
+DESCRIPTION = (
+    "Trame : le site de consultation d'une trame verte et bleue (SRCE), commune par commune. "
+    "Chaque commande fait une étape : new, init, build, tiles, validate, serve, deploy, "
+    "rollback, check-deploy ; trame COMMANDE --help dit ce qu'elle attend."
+)
 DEFAULT_CONFIG = DEMO_CONFIG
 LOCAL_CONFIG = Path("trame.yml")
 """Read by default when in the current folder (``trame new`` writes it)."""
@@ -36,103 +42,170 @@ def version() -> str:
 
 def _territory_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", type=Path, default=None,
+        "--config", type=Path, default=None, metavar="FICHIER",
         help="configuration du territoire (YAML) ; par défaut trame.yml du dossier courant, "
         "sinon le territoire de démonstration",
     )  # fmt: skip
     parser.add_argument(
-        "--data-dir", type=Path, default=None,
-        help="folder the config's data paths are relative to (default: the config's folder)",
+        "--data-dir", type=Path, default=None, metavar="DOSSIER",
+        help="dossier dont partent les chemins des données de la configuration (par défaut : "
+        "le dossier de la configuration)",
     )  # fmt: skip
     parser.add_argument(
-        "--workers", default=None,
-        help="tile workers: a number of local processes, or dask://host:8786 for a Dask cluster",
+        "--workers", default=None, metavar="N",
+        help="calcul des tuiles : un nombre de processus locaux, ou dask://hôte:8786 pour une "
+        "grappe Dask",
     )  # fmt: skip
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    parser.add_argument("--quiet", "-q", action="store_true", help="sans affichage de l'avancement")
 
 
 def _releases_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--releases", type=Path, default=None,
-        help="history folder (default: the config's `releases`, else releases/<slug>/ beside the site)",
+        "--releases", type=Path, default=None, metavar="DOSSIER",
+        help="dossier de l'historique des versions (par défaut : la clé releases de la "
+        "configuration, sinon releases/<slug>/ à côté du site)",
     )  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="trame", description=__doc__)
+    main = FrenchParser(prog="trame", description=DESCRIPTION)
     main.add_argument(
         "--version", action="version", version=f"trame {version()}",
         help="affiche la version de Trame et s'arrête",
     )  # fmt: skip
-    commands = main.add_subparsers(dest="command", required=True)
+    commands = main.add_subparsers(
+        dest="command", required=True, metavar="COMMANDE", title="commandes"
+    )
 
     new = commands.add_parser(
         "new", help="crée un dossier de territoire (configuration, légende, texte, données de "
         "démonstration) que `trame build` construit aussitôt",
     )  # fmt: skip
-    new.add_argument("folder", type=Path, help="le dossier à créer (absent ou vide)")
     new.add_argument(
-        "--name", default=None,
+        "folder", type=Path, metavar="DOSSIER", help="le dossier à créer (absent ou vide)"
+    )
+    new.add_argument(
+        "--name", default=None, metavar="NOM",
         help="nom du territoire, affiché sur chaque page (par défaut : le nom du dossier)",
     )  # fmt: skip
 
-    build = commands.add_parser("build", help="build the whole static site")
+    build = commands.add_parser("build", help="construit tout le site statique")
     _territory_options(build)
-    build.add_argument("--output", type=Path, default=Path("site"), help="site folder")
-    build.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
-    build.add_argument("--no-pdf", action="store_true", help="skip the PDF map sheets (faster)")
+    build.add_argument(
+        "--output", type=Path, default=Path("site"), metavar="DOSSIER",
+        help="dossier du site (par défaut : site)",
+    )  # fmt: skip
+    build.add_argument(
+        "--force", action="store_true", help="reconstruit même si rien n'a changé"
+    )  # fmt: skip
+    build.add_argument("--no-pdf", action="store_true", help="sans les cartes PDF (plus rapide)")
     build.add_argument(
         "--theme", choices=THEMES, default=None,
-        help="the site's look (default: the config's `theme`, else default); dsfr: the State's "
-        "design system, reserved to State services",
+        help="l'apparence du site (par défaut : la clé theme de la configuration, sinon "
+        "default) ; dsfr : le système de design de l'État, réservé aux services de l'État",
     )  # fmt: skip
     build.add_argument(
         "--version", default=None,
-        help="release id (default: the config's `version`, else the data date YYYY-MM-DD)",
+        help="identifiant de la version construite (par défaut : la clé version de la "
+        "configuration, sinon la date des données AAAA-MM-JJ)",
     )  # fmt: skip
     build.add_argument(
         "--replace", action="store_true",
-        help="let this build change a published release (logged in the history)",
+        help="permet à cette construction de changer une version publiée (noté dans "
+        "l'historique)",
     )  # fmt: skip
     _releases_option(build)
 
-    tiles = commands.add_parser("tiles", help="build the vector tiles only")
+    tiles = commands.add_parser("tiles", help="construit seulement les tuiles vectorielles")
     _territory_options(tiles)
-    tiles.add_argument("--output", type=Path, default=None, help="default: tiles/<slug>/")
+    tiles.add_argument(
+        "--output", type=Path, default=None, metavar="DOSSIER",
+        help="dossier des tuiles (par défaut : tiles/<slug>/)",
+    )  # fmt: skip
 
-    validate = commands.add_parser("validate", help="read and check the data, print the report")
+    validate = commands.add_parser(
+        "validate", help="lit et vérifie les données, affiche le rapport"
+    )  # fmt: skip
     _territory_options(validate)
-    validate.add_argument("--report", type=Path, default=None, help="also write the report (JSON)")
+    validate.add_argument(
+        "--report", type=Path, default=None, metavar="FICHIER",
+        help="écrit aussi le rapport (JSON) dans ce fichier",
+    )  # fmt: skip
 
-    serve = commands.add_parser("serve", help="serve the built site (answers HTTP Range)")
-    serve.add_argument("--site", type=Path, default=Path("site"))
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = commands.add_parser(
+        "serve", help="sert le site construit (répond aux requêtes HTTP Range)"
+    )  # fmt: skip
+    serve.add_argument(
+        "--site", type=Path, default=Path("site"), metavar="DOSSIER",
+        help="dossier du site construit (par défaut : site)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--host", default="127.0.0.1", metavar="ADRESSE",
+        help="adresse d'écoute (par défaut : 127.0.0.1)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port d'écoute (par défaut : 8000)"
+    )  # fmt: skip
 
     deploy = commands.add_parser(
-        "deploy", help="publish the built site: rsync (folder or SSH), S3, or a git branch"
+        "deploy", help="publie le site construit : rsync (dossier ou SSH), S3, ou branche git"
     )
-    deploy.add_argument("--site", type=Path, default=Path("site"), help="the built site")
-    deploy.add_argument("--target", help="rsync target: /var/www/tvb or user@host:/var/www/tvb")
-    deploy.add_argument("--ssh", help="ssh command for an SSH target (default: $TRAME_SSH, ssh)")
-    deploy.add_argument("--keep", type=int, default=5, help="releases kept on the target")
-    deploy.add_argument("--s3-bucket", help="S3 bucket (default: $TRAME_S3_BUCKET)")
-    deploy.add_argument("--s3-prefix", help="key prefix in the bucket ($TRAME_S3_PREFIX)")
-    deploy.add_argument("--s3-endpoint", help="S3-compatible endpoint URL ($AWS_ENDPOINT_URL)")
-    deploy.add_argument("--force", action="store_true", help="S3: upload unchanged files too")
-    deploy.add_argument("--git-remote", help="git remote (URL or path) for a Pages branch")
-    deploy.add_argument("--git-branch", default="gh-pages", help="branch (default: gh-pages)")
     deploy.add_argument(
-        "--config", type=Path, default=DEFAULT_CONFIG, help="territory config (its `releases`)"
-    )
+        "--site", type=Path, default=Path("site"), metavar="DOSSIER",
+        help="le site construit (par défaut : site)",
+    )  # fmt: skip
+    deploy.add_argument(
+        "--target", metavar="CIBLE",
+        help="cible rsync : /var/www/tvb ou utilisateur@hôte:/var/www/tvb",
+    )  # fmt: skip
+    deploy.add_argument(
+        "--ssh", metavar="COMMANDE",
+        help="commande ssh pour une cible SSH (par défaut : $TRAME_SSH, sinon ssh)",
+    )  # fmt: skip
+    deploy.add_argument(
+        "--keep", type=int, default=5, metavar="N",
+        help="nombre de versions gardées sur la cible (par défaut : 5)",
+    )  # fmt: skip
+    deploy.add_argument(
+        "--s3-bucket", metavar="BUCKET", help="bucket S3 (par défaut : $TRAME_S3_BUCKET)"
+    )  # fmt: skip
+    deploy.add_argument(
+        "--s3-prefix", metavar="PRÉFIXE", help="préfixe des clés dans le bucket ($TRAME_S3_PREFIX)"
+    )  # fmt: skip
+    deploy.add_argument(
+        "--s3-endpoint", metavar="URL",
+        help="adresse d'un service compatible S3 ($AWS_ENDPOINT_URL)",
+    )  # fmt: skip
+    deploy.add_argument(
+        "--force", action="store_true", help="S3 : envoie aussi les fichiers inchangés"
+    )  # fmt: skip
+    deploy.add_argument(
+        "--git-remote", metavar="DÉPÔT",
+        help="dépôt git (adresse ou chemin) d'une branche Pages",
+    )  # fmt: skip
+    deploy.add_argument(
+        "--git-branch", default="gh-pages", metavar="BRANCHE",
+        help="branche (par défaut : gh-pages)",
+    )  # fmt: skip
+    deploy.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, metavar="FICHIER",
+        help="configuration du territoire (pour sa clé releases)",
+    )  # fmt: skip
     _releases_option(deploy)
 
-    rollback = commands.add_parser("rollback", help="point an rsync target at its previous release")
-    rollback.add_argument("--target", help="the same target as for deploy")
-    rollback.add_argument("--ssh", help="ssh command for an SSH target (default: $TRAME_SSH, ssh)")
+    rollback = commands.add_parser(
+        "rollback", help="remet une cible rsync sur sa version précédente"
+    )  # fmt: skip
+    rollback.add_argument(
+        "--target", metavar="CIBLE", help="la même cible que pour deploy"
+    )  # fmt: skip
+    rollback.add_argument(
+        "--ssh", metavar="COMMANDE",
+        help="commande ssh pour une cible SSH (par défaut : $TRAME_SSH, sinon ssh)",
+    )  # fmt: skip
 
     init = commands.add_parser(
-        "init", help="écrire la config d'un territoire à partir des données (SRCE, communes)",
+        "init", help="écrit la configuration d'un territoire à partir des données (SRCE, communes)",
         description="Inspecte les données (dossiers, zip, GeoPackage, GeoJSON, FlatGeobuf), "
         "reconnaît les tables SRCE du standard COVADIS et une couche de communes (IGN Admin "
         "Express), puis écrit dans un dossier la config du territoire, sa légende, ses communes "
@@ -155,11 +228,16 @@ def parser() -> argparse.ArgumentParser:
         "--output", type=Path, default=None, metavar="DOSSIER",
         help="dossier du territoire (par défaut : le nom du territoire, dans le dossier courant)",
     )  # fmt: skip
-    init.add_argument("--force", action="store_true", help="remplacer les fichiers déjà écrits")
+    init.add_argument("--force", action="store_true", help="remplace les fichiers déjà écrits")
 
-    check = commands.add_parser("check-deploy", help="probe a live site like a browser would")
-    check.add_argument("--url", help="the site's public address")
-    check.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
+    check = commands.add_parser(
+        "check-deploy", help="vérifie un site en ligne comme le ferait un navigateur"
+    )  # fmt: skip
+    check.add_argument("--url", metavar="URL", help="l'adresse publique du site")
+    check.add_argument(
+        "--timeout", type=float, default=10.0, metavar="SECONDES",
+        help="attente maximale par requête, en secondes (par défaut : 10)",
+    )  # fmt: skip
     return main
 
 
@@ -171,16 +249,21 @@ def tile_workers(spec: str | None) -> Iterator[tuple[int | None, Executor | None
         yield (int(spec) if spec else None), None
         return
     if not spec.startswith("dask://"):
-        raise UserError(f"--workers {spec!r}: give a number of processes or dask://host:port")
+        raise UserError(f"--workers {spec!r} : donnez un nombre de processus ou dask://hôte:port")
     try:
         from distributed import Client
     except ImportError:
-        raise UserError("--workers dask://…: install the `distributed` package") from None
+        raise UserError(
+            "--workers dask://… : installez le paquet Python `distributed` (pip install distributed)"
+        ) from None
     address = "tcp://" + spec.removeprefix("dask://")
     try:
         client = Client(address, timeout="10s")
     except OSError as error:
-        raise UserError(f"--workers {spec}: cannot reach the Dask scheduler ({error})") from None
+        raise UserError(
+            f"--workers {spec} : impossible de joindre l'ordonnanceur Dask ({error}) ; vérifiez "
+            "son adresse et qu'il est lancé"
+        ) from None
     with client:
         workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
         yield max(workers, 1), client.get_executor()
@@ -228,7 +311,8 @@ def run(arguments: argparse.Namespace) -> int:
             write_json(arguments.report, territory.report.as_dict())
         for layer in territory.report.layers:
             print(
-                f"{layer.name}: {layer.read} lus, {layer.kept} gardés, {layer.repaired} réparés, "
+                f"{layer.name} ({layer.source}) : {layer.read} lus, {layer.kept} gardés, "
+                f"{layer.repaired} réparés, "
                 f"{layer.outside} hors du territoire, {layer.clipped} découpés"
             )
             for warning in layer.warnings:
@@ -248,7 +332,10 @@ def run(arguments: argparse.Namespace) -> int:
         from .serve import serve
 
         if not (arguments.site / "index.html").is_file():
-            raise UserError(f"{arguments.site}: no built site here; run `make build` first")
+            raise UserError(
+                f"{arguments.site} : aucun site construit ici ; lancez d'abord `make build` "
+                "(ou trame build)"
+            )
         serve(arguments.site, arguments.host, arguments.port)
     elif arguments.command == "deploy":
         import os
@@ -264,8 +351,9 @@ def run(arguments: argparse.Namespace) -> int:
         ]
         if len(kinds) != 1:
             raise UserError(
-                "say where to deploy, once: TARGET=/var/www/tvb or user@host:/var/www/tvb, "
-                f"S3_BUCKET=..., or GIT_REMOTE=... (given: {', '.join(kinds) or 'none'})"
+                "indiquez où déployer, une seule fois : TARGET=/var/www/tvb ou "
+                "utilisateur@hôte:/var/www/tvb, S3_BUCKET=…, ou GIT_REMOTE=… (donné : "
+                f"{', '.join(kinds) or 'aucun'})"
             )
         from .releases.publish import mark_published, releases_of
 
@@ -290,13 +378,16 @@ def run(arguments: argparse.Namespace) -> int:
         from .deploy.rsync import rollback_rsync
 
         if not arguments.target:
-            raise UserError("say which deploy to roll back: TARGET=/var/www/tvb or user@host:/path")
+            raise UserError(
+                "indiquez quel déploiement remettre en arrière : TARGET=/var/www/tvb ou "
+                "utilisateur@hôte:/chemin"
+            )
         rollback_rsync(arguments.target, ssh=arguments.ssh)
     elif arguments.command == "check-deploy":
         from .deploy.check import check_site, report
 
         if not arguments.url:
-            raise UserError("give the address of the site to check: URL=https://example.org/tvb/")
+            raise UserError("donnez l'adresse du site à vérifier : URL=https://example.org/tvb/")
         text, passed = report(check_site(arguments.url, arguments.timeout))
         print(text)
         return 0 if passed else 1

@@ -277,7 +277,7 @@ class SheetsConfig(_Model):
     @classmethod
     def _sorted_scales(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if not value:
-            raise ValueError("donnez au moins une échelle, par exemple [10000, 25000]")
+            raise _refuse("donnez au moins une échelle, par exemple [10000, 25000]")
         return tuple(sorted(set(value)))
 
     def paper_mm(self) -> tuple[float, float]:

@@ -84,10 +84,11 @@ def require_dsfr() -> Path:
     """The package's ``dist`` folder, or a user error saying how to install it."""
     if not (DSFR_DIST / "core" / "core.main.min.css").is_file():
         raise UserError(
-            f"{DSFR_DIST} not found: the DSFR theme needs the npm package @gouvfr/dsfr, which "
-            "installs only once its terms of use are accepted (they reserve it to State "
-            "services). Read them (doc/legal/cgu.md in the package), then run "
-            "`DSFR_ACCEPT_LICENSE=1 npm ci` (see the README, « Thème de l'État (DSFR) »)"
+            f"{DSFR_DIST} introuvable : le thème DSFR a besoin du paquet npm @gouvfr/dsfr, qui "
+            "ne s'installe qu'une fois ses conditions d'utilisation acceptées (elles le "
+            "réservent aux services de l'État). Lisez-les (doc/legal/cgu.md dans le paquet), "
+            "puis lancez `DSFR_ACCEPT_LICENSE=1 npm ci` (voir le README, « Thème de l'État "
+            "(DSFR) »)"
         )
     return DSFR_DIST
 

@@ -36,8 +36,9 @@ def select_features(
     for name in [*(item.filter.fields if item.filter else ()), item.id_field]:
         if name and layer.attributes and name not in fields:
             raise UserError(
-                f"{layer.source}: legend item {item.id!r} uses field {name!r}, which the layer "
-                f"does not have (fields: {', '.join(sorted(fields))}); fix the filter or id_field"
+                f"{layer.source} : l'élément de légende {item.id!r} utilise le champ {name!r}, "
+                f"absent de la couche (champs : {', '.join(sorted(fields))}) ; corrigez son filtre "
+                "(filter) ou son identifiant (id_field) dans la légende"
             )
     chosen = [
         i for i, row in enumerate(layer.attributes) if not item.filter or item.filter.matches(row)
@@ -47,7 +48,10 @@ def select_features(
     for index, identifier in zip(chosen, ids, strict=True):
         if index in layer.unclosed:
             report.repaired += 1
-            report.warn(f"feature {identifier}: ring not closed in the file, closed")
+            report.warn(
+                f"objet {identifier} : contour non fermé dans le fichier, fermé à la lecture ; "
+                "corrigez-le dans le fichier source"
+            )
     geometries, kept = clean_geometries(layer.geometries[chosen], item.geometry, ids, report)
     ids = [i for i, k in zip(ids, kept, strict=True) if k]
     attributes = [a for a, k in zip(attributes, kept, strict=True) if k]
@@ -63,9 +67,15 @@ def select_features(
         report.clipped += int(crossing.sum())
     inside &= ~shapely.is_empty(geometries)
     if len(geometries) and not inside.any():
-        report.warn("no feature lies inside the territory")
+        report.warn(
+            "aucun objet n'est dans le territoire ; vérifiez le fichier source et son système "
+            "de coordonnées"
+        )
     elif not len(geometries):
-        report.warn("no feature matches this legend item; it shows 0 everywhere")
+        report.warn(
+            "aucun objet ne correspond à cet élément de légende, qui vaut 0 partout ; "
+            "vérifiez son filtre (filter) et le fichier source"
+        )
     return ItemFeatures(
         item=item,
         geometries=geometries[inside],

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from .config import GeometryKind
 from .crs import wgs84_bounds
 from .features import ItemFeatures, public_attributes
+from .kinds import ELEMENT_DIGITS, Measure, kind
 from .territory import Commune, Territory
 
 
@@ -46,10 +47,11 @@ class ItemFigures:
     def as_dict(self) -> dict[str, Any]:
         """The figures as published by the JSON API: only the measures of the item's kind."""
         figures: dict[str, Any] = {"label": self.label, "count": self.count}
-        if self.kind == "polygon":
-            figures |= {"area_ha": self.area_ha, "share_pct": self.share_pct}
-        elif self.kind == "line":
-            figures["length_km"] = self.length_km
+        measure = kind(self.kind).measure
+        if measure.field:
+            figures[measure.field] = measure.value(self)
+        if measure.share:
+            figures["share_pct"] = self.share_pct
         return figures
 
 
@@ -63,25 +65,20 @@ class ItemIndex:
     def figures_for(self, area: shapely.Geometry) -> ItemFigures:
         """Figures of this item inside ``area`` (a commune, or the whole territory)."""
         item = self.features.item
+        measure = kind(item.geometry).measure
         candidates = np.sort(self.tree.query(area, predicate="intersects"))
         pieces = shapely.intersection(self.features.geometries[candidates], area)
-        if item.geometry == "polygon":
-            measures = shapely.area(pieces)
-        elif item.geometry == "line":
-            measures = shapely.length(pieces)
-        else:
-            measures = np.ones(len(pieces))
+        measures = measure.of(pieces)
         # A polygon that only touches the border shares no area with the commune.
         concerned = measures > 0
         elements = [
             Element(
                 id=self.features.ids[index],
                 attributes=public_attributes(item, self.features.attributes[index]),
-                area_ha=_round(measure / 10_000, 4) if item.geometry == "polygon" else None,
-                length_km=_round(measure / 1_000, 4) if item.geometry == "line" else None,
                 geometry=piece,
+                **_in_units(measure, value, ELEMENT_DIGITS),
             )
-            for index, measure, piece in zip(
+            for index, value, piece in zip(
                 candidates[concerned], measures[concerned], pieces[concerned], strict=True
             )
         ]
@@ -90,16 +87,19 @@ class ItemIndex:
             item_id=item.id, label=item.label, kind=item.geometry, count=len(elements),
             elements=elements,
         )  # fmt: skip
-        if item.geometry == "polygon":
-            union = shapely.union_all(pieces[concerned]) if concerned.any() else None
-            covered = union.area if union is not None else 0.0
-            share = 100 * covered / area.area if area.area else 0.0
-            return replace(figures, area_ha=_round(covered / 10_000, 2), share_pct=_round(share, 2))
-        if item.geometry == "line":
-            union = shapely.union_all(pieces[concerned]) if concerned.any() else None
-            length = union.length if union is not None else 0.0
-            return replace(figures, length_km=_round(length / 1_000, 3))
-        return figures
+        if measure.field is None:
+            return figures
+        union = shapely.union_all(pieces[concerned]) if concerned.any() else None
+        total = float(measure.of(union)) if union is not None else 0.0
+        totals = _in_units(measure, total, measure.digits)
+        if measure.share:
+            totals["share_pct"] = _round(100 * total / area.area if area.area else 0.0, 2)
+        return replace(figures, **totals)
+
+
+def _in_units(measure: Measure, value: float, digits: int) -> dict[str, float]:
+    """``{field: value in the measure's unit}``; nothing for a count."""
+    return {measure.field: _round(value / measure.per_unit, digits)} if measure.field else {}
 
 
 @dataclass(frozen=True)

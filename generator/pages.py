@@ -17,9 +17,10 @@ from markupsafe import Markup
 from .config import Config, LegendItem, build_date
 from .figures import CommuneView, ItemFigures
 from .french import french_date, french_number, public_value
+from .kinds import LINE, kind
 from .paths import PAGES_DIR
 from .staticmap import LEGEND_WIDTH, MAP_HEIGHT, MAP_WIDTH
-from .style import legend_symbol
+from .style import COMMUNES_LABEL, legend_symbol
 from .territory import Commune
 from .validate import ValidationReport
 
@@ -39,11 +40,10 @@ def environment() -> Environment:
 
 def measure(figures: ItemFigures) -> str:
     """The item's headline figure in French: an area, a length or nothing (points)."""
-    if figures.kind == "polygon":
-        return f"{french_number(figures.area_ha or 0)} ha"
-    if figures.kind == "line":
-        return f"{french_number(figures.length_km or 0, 2)} km"
-    return ""
+    measure = kind(figures.kind).measure
+    if measure.field is None:
+        return ""
+    return f"{french_number(measure.value(figures) or 0, measure.shown)} {measure.unit}"
 
 
 def sentence(figures: ItemFigures) -> str:
@@ -51,10 +51,11 @@ def sentence(figures: ItemFigures) -> str:
     if figures.count == 0:
         return f"{figures.label} : aucun élément sur la commune."
     count = f"{figures.count} élément{'s' if figures.count > 1 else ''}"
-    if figures.kind == "polygon":
+    kind_measure = kind(figures.kind).measure
+    if kind_measure.share:
         share = french_number(figures.share_pct or 0)
         return f"{figures.label} : {count}, {measure(figures)}, soit {share} % de la commune."
-    if figures.kind == "line":
+    if kind_measure.field:
         return f"{figures.label} : {count}, {measure(figures)} dans la commune."
     return f"{figures.label} : {count}."
 
@@ -84,12 +85,10 @@ def _element_rows(config: Config, figures: list[ItemFigures]) -> list[dict[str, 
                 for field, label in item.fields.items()
                 if field != item.id_field and element.attributes.get(field) not in (None, "")
             )
-            if element.area_ha is not None:
-                value = f"{french_number(element.area_ha, 2)} ha"
-            elif element.length_km is not None:
-                value = f"{french_number(element.length_km, 2)} km"
-            else:
-                value = "1 point"
+            measure = kind(item.geometry).measure
+            value = "1 point"
+            if measure.field:
+                value = f"{french_number(measure.value(element) or 0, 2)} {measure.unit}"
             rows.append(
                 {"id": element.id, "label": item.label, "details": details, "measure": value}
             )
@@ -105,11 +104,19 @@ def _explanatory_text(config: Config) -> Markup:
     return Markup(config.explanatory_text.read_text(encoding="utf-8").strip())
 
 
+def communes_legend(config: Config) -> dict[str, Any]:
+    """The communes' entry of the legend (_legend.html.j2): its symbol and its label."""
+    return {
+        "commune_symbol": legend_symbol(config.communes.style, LINE),
+        "communes_label": COMMUNES_LABEL,
+    }
+
+
 def _common(config: Config) -> dict[str, Any]:
     return {
         "config": config,
         "data_date": french_date(config),
-        "commune_symbol": legend_symbol(config.communes.style, "line"),
+        **communes_legend(config),
         "explanatory_text": _explanatory_text(config),
     }
 

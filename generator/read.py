@@ -31,6 +31,9 @@ from .encoding import (
 )
 from .errors import UserError
 
+REPORTED_BY_US = ("Non closed ring detected", "couldn't be converted")
+"""GDAL warnings that the report already gives, in French: not shown again in English."""
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -85,28 +88,47 @@ def _exists(path: Path) -> bool:
     return inside[1] in names or f"{inside[1].rstrip('/')}/" in names
 
 
+def layer_label(path: Path, layer: str | None, folder: Path | None = None) -> str:
+    """How messages and reports name a layer: ``fichier, couche 'nom'``. With ``folder`` (the
+    config's), the file is named relative to it, or by its name when it lies elsewhere: what
+    the site publishes must not depend on the build machine's folders."""
+    if folder is not None:
+        path = Path(
+            path.relative_to(folder).as_posix() if path.is_relative_to(folder) else path.name
+        )
+    return f"{path}" + (f", couche {layer!r}" if layer else "")
+
+
 def read_layer(path: Path, layer: str | None = None, encoding: str | None = None) -> Layer:
     """Read every feature of ``layer`` in ``path`` and reproject it to Lambert-93.
 
     ``encoding`` (a Shapefile's text encoding, e.g. ``CP1252``) overrides the file's own
     declaration; without either it is detected.
     """
-    where = f"{path}" + (f", layer {layer!r}" if layer else "")
+    where = layer_label(path, layer)
     if not _exists(path):
-        raise UserError(f"{where}: file not found; check the path in the config and DATA_DIR")
+        raise UserError(
+            f"{where} : fichier introuvable ; vérifiez son chemin dans la configuration et DATA_DIR"
+        )
     source = gdal_path(path)
     if layer is not None:
         try:
             names = [name for name, _ in pyogrio.list_layers(source)]
         except (DataSourceError, DataLayerError) as error:
-            raise UserError(f"{where}: cannot open the file ({error})") from None
+            raise UserError(
+                f"{where} : ouverture du fichier impossible ({error}) ; vérifiez qu'il est "
+                "complet et dans un format vectoriel (GeoPackage, Shapefile, GeoJSON…)"
+            ) from None
         if layer not in names:
-            raise UserError(f"{where}: layer not found; the file has {', '.join(map(repr, names))}")
+            raise UserError(
+                f"{where} : couche introuvable ; le fichier contient {', '.join(map(repr, names))} : "
+                "corrigez le nom de la couche (layer) dans la configuration"
+            )
     meta, wkb, columns, notes = _read_decoded(source, layer, where, encoding)
     if not meta.get("crs"):
         raise UserError(
-            f"{where}: no coordinate reference system declared (a Shapefile needs its .prj); "
-            "add it, e.g. with ogr2ogr -a_srs EPSG:2154"
+            f"{where} : aucun système de coordonnées déclaré (un Shapefile a besoin de son "
+            "fichier .prj) ; ajoutez-le, par exemple avec ogr2ogr -a_srs EPSG:2154"
         )
     crs = CRS.from_user_input(meta["crs"])
     geometries, unclosed = _parse(wkb)
@@ -136,10 +158,12 @@ def _read_decoded(
                 meta, _, wkb, columns = pyogrio.raw.read(source, layer=layer, encoding=attempt)
             undecoded = undecoded_text(caught, columns)
             for other in caught:  # GDAL's other warnings are still shown
-                if "couldn't be converted" not in str(other.message):
+                if not any(text in str(other.message) for text in REPORTED_BY_US):
                     warnings.warn(other.message, other.category, stacklevel=2)
         except (DataSourceError, DataLayerError, OSError) as error:
-            raise UserError(f"{where}: cannot read the file ({error})") from None
+            raise UserError(
+                f"{where} : lecture du fichier impossible ({error}) ; vérifiez qu'il est complet"
+            ) from None
         except UnicodeDecodeError as error:
             undecoded = error.object[max(error.start - 10, 0) : error.end + 10]
         if undecoded is not None:
@@ -173,9 +197,10 @@ def check_coordinates(where: str, geometries: np.ndarray, crs: CRS) -> None:
     minx, miny, maxx, maxy = shapely.total_bounds(present)
     if crs.is_geographic and (max(abs(minx), abs(maxx)) > 360 or max(abs(miny), abs(maxy)) > 90):
         raise UserError(
-            f"{where}: coordinates such as ({minx:.0f}, {miny:.0f}) are metres, not degrees, but "
-            f'the file declares {crs.to_string()} (a GeoJSON without "crs" is read as WGS84); '
-            "declare the real CRS, e.g. ogr2ogr -a_srs EPSG:2154 out.gpkg in.geojson"
+            f"{where} : des coordonnées comme ({minx:.0f}, {miny:.0f}) sont des mètres, pas des "
+            f"degrés, mais le fichier déclare {crs.to_string()} (un GeoJSON sans « crs » est lu "
+            "en WGS84) ; déclarez le vrai système de coordonnées, par exemple "
+            "ogr2ogr -a_srs EPSG:2154 sortie.gpkg entree.geojson"
         )
     area = crs.area_of_use
     if area is None:
@@ -191,19 +216,25 @@ def check_coordinates(where: str, geometries: np.ndarray, crs: CRS) -> None:
     )  # fmt: skip
     if outside:
         raise UserError(
-            f"{where}: the features lie outside the area where {crs.to_string()} is used "
-            f"({area.name}); the declared CRS is probably wrong: check the .prj or the "
-            "file's CRS"
+            f"{where} : les objets sont hors de la zone où s'emploie {crs.to_string()} "
+            f"({area.name}) ; le système de coordonnées déclaré est sans doute faux : vérifiez "
+            "le fichier .prj ou le système de coordonnées du fichier"
         )
+
+
+def python_value(value: Any) -> Any:
+    """A numpy scalar as the Python one (NaN as None); anything else as it is."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
 
 
 def _plain(value: Any) -> Any:
     """Turn numpy scalars into Python ones, so JSON and templates see str/int/float/None."""
+    value = python_value(value)
     if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
         return None
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")

@@ -122,7 +122,7 @@ def make_server(
 ) -> ThreadingHTTPServer:
     """A server for `site_dir`, not started; port 0 picks a free port (see `server_address`)."""
     if not Path(site_dir).is_dir():
-        raise FileNotFoundError(f"no site to serve at {site_dir}: build it first")
+        raise FileNotFoundError(f"{site_dir} : aucun site à servir ici ; construisez-le d'abord")
     handler = type("Handler", (SiteHandler,), {"quiet": quiet})
     return SiteServer((host, port), functools.partial(handler, directory=str(site_dir)))
 

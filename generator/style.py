@@ -40,7 +40,7 @@ MASK: Paint = MappingProxyType({"fill-color": "#ffffff", "fill-opacity": 0.55})
 HIGHLIGHT: Paint = MappingProxyType({"line-color": "#000091", "line-width": 3.5})
 """The border of the commune of the page."""
 COMMUNES_LABEL = "Contour de commune"
-"""The communes' entry in the legends."""
+"""The communes' entry in the legends (HTML, SVG, PDF; in the style for the interactive map)."""
 OUTLINE_WIDTH = 1
 """Width of a polygon's outline, when its style has one."""
 POINT_OUTLINE_WIDTH = 1.5
@@ -168,6 +168,7 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
         {
             "id": "communes-contour", "type": "line", "source": SOURCE,
             "source-layer": COMMUNES_LAYER, "paint": paints(LINE, config.communes.style)[0],
+            "metadata": {"trame:label": COMMUNES_LABEL},  # the legend's entry (carte.mjs)
         },
         {
             "id": "commune-selection", "type": "line", "source": SOURCE,

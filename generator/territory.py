@@ -16,7 +16,8 @@ from .config import Communes as CommunesConfig
 from .config import Config
 from .errors import UserError
 from .features import ItemFeatures, select_features
-from .read import Layer, read_layer
+from .french import french_number
+from .read import Layer, layer_label, read_layer
 from .unmatched import count_unmatched
 from .validate import LayerReport, ValidationReport, clean_geometries
 
@@ -59,31 +60,40 @@ def communes_from_layer(layer: Layer, config: CommunesConfig, report: LayerRepor
     for key in (config.insee_field, config.name_field, config.postcodes_field):
         if key and layer.attributes and key not in fields:
             raise UserError(
-                f"{layer.source}: field {key!r} not found (fields: {', '.join(sorted(fields))}); "
-                "set communes.insee_field / name_field / postcodes_field in the config"
+                f"{layer.source} : champ {key!r} introuvable (champs : "
+                f"{', '.join(sorted(fields))}) ; corrigez communes.insee_field, name_field ou "
+                "postcodes_field dans la configuration"
             )
-    labels = [f"#{index}" for index in range(len(layer))]
+    labels = [f"n° {index + 1}" for index in range(len(layer))]
     seen: dict[str, int] = {}
     for index, attributes in enumerate(layer.attributes):
         insee = str(attributes.get(config.insee_field) or "").strip()
         name = str(attributes.get(config.name_field) or "").strip()
         if not _INSEE.match(insee):
             raise UserError(
-                f"{layer.source}: feature #{index}: INSEE code {insee!r} in field "
-                f"{config.insee_field!r} is missing or malformed (expected 5 characters, e.g. 59606)"
+                f"{layer.source} : objet n° {index + 1} : code INSEE {insee!r} du champ "
+                f"{config.insee_field!r} absent ou mal formé ; il faut 5 caractères, par exemple "
+                "59606 ou 2A004 : corrigez-le dans le fichier"
             )
         if insee in seen:
             raise UserError(
-                f"{layer.source}: features #{seen[insee]} and #{index} share the INSEE code {insee}; "
-                "each commune must appear once"
+                f"{layer.source} : les objets n° {seen[insee] + 1} et n° {index + 1} ont le même "
+                f"code INSEE {insee} ; chaque commune doit figurer une seule fois : fusionnez-les "
+                "ou corrigez le code"
             )
         if not name:
-            raise UserError(f"{layer.source}: feature #{index} (INSEE {insee}) has no name")
+            raise UserError(
+                f"{layer.source} : objet n° {index + 1} (INSEE {insee}) sans nom dans le champ "
+                f"{config.name_field!r} ; ajoutez le nom de la commune dans le fichier"
+            )
         seen[insee] = index
-        labels[index] = f"#{index} ({insee} {name})"
+        labels[index] = f"n° {index + 1} ({insee} {name})"
     for index in sorted(layer.unclosed):
         report.repaired += 1
-        report.warn(f"feature {labels[index]}: ring not closed in the file, closed")
+        report.warn(
+            f"objet {labels[index]} : contour non fermé dans le fichier, fermé à la lecture ; "
+            "corrigez-le dans le fichier source"
+        )
     geometries, kept = clean_geometries(layer.geometries, "polygon", labels, report)
     communes = []
     for geometry, attributes in zip(geometries, np.asarray(layer.attributes)[kept], strict=True):
@@ -103,12 +113,16 @@ def communes_from_layer(layer: Layer, config: CommunesConfig, report: LayerRepor
             )
         )
     if not communes:
-        raise UserError(f"{layer.source}: no commune with a usable geometry")
+        raise UserError(
+            f"{layer.source} : aucune commune n'a de géométrie utilisable ; vérifiez que la "
+            "couche des communes contient des surfaces (polygones)"
+        )
     communes.sort(key=lambda commune: commune.insee)
     for first, second, hectares in overlaps(communes):
         report.warn(
-            f"communes {first.insee} {first.name} and {second.insee} {second.name} overlap "
-            f"over {hectares:.2f} ha: their figures count that area twice; fix the contours"
+            f"les communes {first.insee} {first.name} et {second.insee} {second.name} se "
+            f"chevauchent sur {french_number(hectares, 2)} ha : leurs chiffres comptent cette "
+            "surface deux fois ; corrigez leurs contours dans le fichier"
         )
     return communes
 
@@ -145,7 +159,8 @@ def load_territory(config: Config) -> Territory:
     report = ValidationReport()
     source = config.communes.source
     communes_layer = read_layer(source.path, source.layer, encoding=source.encoding)
-    communes_report = report.add("communes", communes_layer.source)
+    folder = config.config_path.parent  # the report names the data files relative to it
+    communes_report = report.add("communes", layer_label(source.path, source.layer, folder))
     for note in communes_layer.notes:
         communes_report.warn(note)
     communes = communes_from_layer(communes_layer, config.communes, communes_report)
@@ -158,11 +173,11 @@ def load_territory(config: Config) -> Territory:
         if fresh:
             layers[key] = read_layer(*key, encoding=item.source.encoding)
         layer = layers[key]
-        item_report = report.add(item.id, layer.source)
+        item_report = report.add(item.id, layer_label(*key, folder))
         for note in layer.notes if fresh else ():
             item_report.warn(note)
         features.append(select_features(item, layer, outline, item_report))
-    report.sources = count_unmatched(layers, config.legend)
+    report.sources = count_unmatched(layers, config.legend, folder=folder)
     if not config.fictitious and _marked_fictitious(config, layers.values()):
         config = config.with_fictitious()
     return Territory(config, communes, outline, features, report)

@@ -16,7 +16,7 @@ from typing import Any
 
 from .config import LegendItem
 from .filters import Filter
-from .read import Layer
+from .read import Layer, layer_label
 
 SourceKey = tuple[Path, str | None]
 LISTED_IN_LOG = 20
@@ -40,7 +40,7 @@ class SourceMatch:
     """How the features of one source layer were shared out among the legend items."""
 
     source: str
-    """The layer as read (file path and layer name), for the log and the JSON report."""
+    """The layer (file path and layer name), for the log and the JSON report."""
     name: str
     """The file's name and layer, without the folders: what the public page shows."""
     items: tuple[str, ...]
@@ -82,12 +82,14 @@ def count_unmatched(
     layers: Mapping[SourceKey, Layer],
     legend: Sequence[LegendItem],
     excluded: Mapping[str, Filter] | None = None,
+    folder: Path | None = None,
 ) -> list[SourceMatch]:
     """For every source layer of the legend, in legend order: the features no item picks.
 
     ``excluded`` maps a legend item id to its filter of deliberately excluded features (the
     config's ``excluded`` key once it has one; an item's own ``excluded`` attribute is used too).
     A feature picked by an item is shown even when an exclusion filter also matches it.
+    ``folder`` (the config's): name the layers relative to it (:func:`read.layer_label`).
     """
     excluded = dict(excluded or {})
     groups: dict[SourceKey, list[LegendItem]] = {}
@@ -119,7 +121,7 @@ def count_unmatched(
                 lost.append(Unmatched(identifier, {name: row.get(name) for name in looked_at}))
         results.append(
             SourceMatch(
-                source=layer.source, name=_name(key), items=tuple(item.id for item in items),
+                source=layer_label(*key, folder) if folder else layer.source, name=_name(key), items=tuple(item.id for item in items),
                 read=len(layer.attributes), shown=shown, excluded=tuple(left_out),
                 unmatched=tuple(lost),
             )

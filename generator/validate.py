@@ -18,6 +18,9 @@ from .kinds import LINEARRING, kind, single_parts
 if TYPE_CHECKING:
     from .unmatched import SourceMatch
 
+KIND_NAMES = {"polygon": "une surface (polygon)", "line": "une ligne (line)", "point": "un point"}
+"""A geometry kind as the messages name it."""
+
 
 @dataclass
 class LayerReport:
@@ -52,9 +55,9 @@ class ValidationReport:
     @property
     def warnings(self) -> list[str]:
         lost = [source.warning() for source in self.sources]
-        return [f"{layer.name}: {w}" for layer in self.layers for w in layer.warnings] + [
-            warning for warning in lost if warning
-        ]
+        return [
+            f"{layer.name} ({layer.source}) : {w}" for layer in self.layers for w in layer.warnings
+        ] + [warning for warning in lost if warning]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -80,13 +83,19 @@ def clean_geometries(
     for index, geometry in enumerate(geometries):
         if geometry is None or shapely.is_empty(geometry):
             report.empty += 1
-            report.warn(f"feature {labels[index]}: no geometry, ignored")
+            report.warn(
+                f"objet {labels[index]} : sans géométrie, ignoré ; dessinez-le ou supprimez-le "
+                "dans le fichier source"
+            )
             continue
         if not valid[index]:
             reason = shapely.is_valid_reason(geometry)
             geometry = shapely.make_valid(geometry)
             report.repaired += 1
-            report.warn(f"feature {labels[index]}: invalid geometry ({reason}), repaired")
+            report.warn(
+                f"objet {labels[index]} : géométrie invalide ({reason}), réparée ; vérifiez le "
+                "tracé réparé et corrigez-le dans le fichier source"
+            )
         parts = single_parts(geometry)
         rings = shapely.get_type_id(parts) == LINEARRING  # a closed line: keep it as a line
         parts[rings] = [shapely.LineString(ring.coords) for ring in parts[rings]]
@@ -94,8 +103,11 @@ def clean_geometries(
         wanted = wanted[~shapely.is_empty(wanted)]
         if len(wanted) == 0:
             report.wrong_type += 1
-            found, name = geometry.geom_type, wanted_kind.name
-            report.warn(f"feature {labels[index]}: geometry {found} is not a {name}, ignored")
+            found, name = geometry.geom_type, KIND_NAMES[wanted_kind.name]
+            report.warn(
+                f"objet {labels[index]} : géométrie {found}, pas {name}, ignoré ; corrigez "
+                "l'objet dans le fichier source, ou le type (geometry) de l'élément de légende"
+            )
             continue
         cleaned[index] = wanted[0] if len(wanted) == 1 else wanted_kind.collect(wanted)
         keep[index] = True

@@ -14,45 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from navigateur import (
+from conftest import (
     LEGEND_READY,
     PHONE,
-    PROJECT,
     SEARCH_READY,
     assert_clean,
-    base_url,
-    chromium,
+    axe_violations,
     communes,
+    focused,
     richest_commune,
-    site,
-    visit,
     wait_for_map,
 )
 
 pytestmark = pytest.mark.browser
-__all__ = ["base_url", "chromium", "site", "visit"]  # fixtures, re-exported
 
-AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
-WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 NARRATIVE_PAGES = ["communes/", "accessibilite/", "traitement/"]  # the others share their layout
-
-
-def axe_violations(page: Any) -> list[dict[str, Any]]:
-    if not AXE.exists():
-        pytest.skip(f"{AXE} not found: install the JavaScript dependencies with `npm ci`")
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        """async (tags) => {
-            const result = await axe.run(document, {
-                runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'],
-            });
-            return result.violations.map((v) => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' : ' + n.failureSummary),
-            }));
-        }""",
-        WCAG21_AA,
-    )
 
 
 def test_axe_home_page(visit: Any) -> None:
@@ -104,23 +80,6 @@ def test_axe_narrative_pages(visit: Any) -> None:
             problems[path] = violations
         assert_clean(record)
     assert problems == {}
-
-
-def focused(page: Any) -> dict[str, Any]:
-    return page.evaluate(
-        """() => {
-            const el = document.activeElement;
-            const style = getComputedStyle(el);
-            const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
-                || style.boxShadow !== 'none';
-            return {
-                tag: el.tagName.toLowerCase(), id: el.id, cls: el.className?.baseVal ?? el.className,
-                type: el.type || '', text: (el.textContent || '').trim().slice(0, 60),
-                label: el.getAttribute('aria-label') || '', ring,
-                item: el.closest('[data-item]')?.dataset.item || '',
-            };
-        }"""
-    )
 
 
 def test_keyboard_only_walk_reaches_everything_with_a_visible_focus(visit: Any, site: Path) -> None:

@@ -40,7 +40,7 @@ def test_fatal_error_exits_2_with_one_message_and_no_traceback(territory, capsys
         capsys, "build", "--config", str(territory), "--output", str(tmp_path / "s"), "-q"
     )
     assert code == 2
-    assert "communes.geojson: file not found" in err
+    assert "communes.geojson : fichier introuvable" in err
     assert "Traceback" not in err
     assert not (tmp_path / "s").exists()
 
@@ -53,7 +53,7 @@ def test_filter_on_a_missing_field_names_item_and_field(territory, capsys, tmp_p
     )
     code, err = run_cli(capsys, "validate", "--config", str(territory))
     assert code == 2
-    assert "legend item 'reservoirs-a-preserver' uses field 'OBJECTIF'" in err
+    assert "l'élément de légende 'reservoirs-a-preserver' utilise le champ 'OBJECTIF'" in err
 
 
 def test_empty_layer_builds_and_shows_zero_everywhere(territory, tmp_path):
@@ -66,7 +66,7 @@ def test_empty_layer_builds_and_shows_zero_everywhere(territory, tmp_path):
     assert len(details) == result.communes > 0
     for detail in details:
         assert json.loads(detail.read_text())["items"]["obstacles-lineaires"]["count"] == 0
-    assert any("no feature matches" in w for w in result.report.warnings)
+    assert any("aucun objet ne correspond" in w for w in result.report.warnings)
 
 
 def test_invalid_mixed_and_null_geometries_are_repaired_or_reported(territory, tmp_path):
@@ -91,7 +91,9 @@ def test_invalid_mixed_and_null_geometries_are_repaired_or_reported(territory, t
     assert sum(r.repaired for r in touched) == 1
     assert sum(r.empty for r in touched) == 1
     warnings = " ".join(w for r in touched for w in r.warnings)
-    assert "Self-intersection" in warnings and "repaired" in warnings and "no geometry" in warnings
+    assert (
+        "Self-intersection" in warnings and "réparée" in warnings and "sans géométrie" in warnings
+    )
     published = json.loads((tmp_path / "site" / "api" / "validation.json").read_text())
     assert {layer["name"] for layer in published["layers"]} >= {
         "communes",
@@ -115,7 +117,7 @@ def test_duplicate_or_missing_insee_is_fatal(territory, capsys, insee):
     path.write_text(json.dumps(data), encoding="utf-8")
     code, err = run_cli(capsys, "validate", "--config", str(territory))
     assert code == 2
-    assert ("share the INSEE code 00002" if insee else "is missing or malformed") in err
+    assert ("ont le même code INSEE 00002" if insee else "absent ou mal formé") in err
     assert np.char.count(err, "\n") == 1  # one message, one line
 
 
@@ -150,5 +152,5 @@ def test_unclosed_ring_duplicate_points_and_mixed_types_in_one_layer(tmp_path):
     assert list(kept) == [True, True, False]
     assert all(shapely.is_valid(cleaned)) and all(g.area > 0 for g in cleaned)
     assert report.wrong_type == 1 and any(
-        "F2" in w and "not a polygon" in w for w in report.warnings
+        "F2" in w and "géométrie Point, pas une surface" in w for w in report.warnings
     )

@@ -16,25 +16,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from navigateur import (
+from conftest import (
     LOCAL_HOST,
     PHONE,
     SEARCH_READY,
     assert_clean,
-    base_url,
-    chromium,
+    assert_hidden_on_the_map,
     commune_detail,
     communes,
+    layer_visibility,
     rendered,
     richest_commune,
-    site,
-    valenciennes_url,
-    visit,
     wait_for_map,
 )
 
 pytestmark = pytest.mark.browser
-__all__ = ["base_url", "chromium", "site", "valenciennes_url", "visit"]  # fixtures, re-exported
 
 
 def style(site: Path) -> dict[str, Any]:
@@ -46,22 +42,11 @@ def item_labels(site: Path) -> dict[str, dict[str, Any]]:
     labels = {}
     for layer in style(site)["layers"]:
         meta = layer.get("metadata") or {}
-        if "trame:label" in meta:
+        if "trame:item" in meta and "trame:label" in meta:  # the communes' layer has no item
             labels[meta["trame:item"]] = {
                 "label": meta["trame:label"], "fields": dict(meta["trame:fields"]),
             }  # fmt: skip
     return labels
-
-
-def layer_visibility(page: Any, item: str) -> set[str]:
-    return set(
-        page.evaluate(
-            """(item) => window.trameCarte.getStyle().layers
-                .filter((l) => (l.metadata || {})['trame:item'] === item)
-                .map((l) => window.trameCarte.getLayoutProperty(l.id, 'visibility') || 'visible')""",
-            item,
-        )
-    )
 
 
 def test_commune_page_draws_its_items_from_local_tiles(visit: Any, site: Path) -> None:
@@ -144,11 +129,7 @@ def test_legend_toggles_each_item_by_mouse_and_keyboard(visit: Any, site: Path) 
 
     page.locator(f".trame-legende li[data-item='{item}'] label").click()  # mouse
     assert not box.is_checked()
-    page.wait_for_function("window.trameCarte.loaded()")
-    assert layer_visibility(page, item) == {"none"}
-    page.evaluate("window.trameCarte.triggerRepaint()")
-    page.wait_for_timeout(100)
-    assert item not in {f["item"] for f in rendered(page)}
+    assert_hidden_on_the_map(page, item)
 
     box.focus()
     page.keyboard.press("Space")  # keyboard

@@ -82,6 +82,17 @@ def test_what_the_tiles_left_out_is_published(demo_site):
     assert f"{sum(e['features'] for e in thinned)} apparitions" in page
 
 
+def test_the_report_names_the_data_files_relative_to_the_config(demo_site):
+    """The build machine's folders never reach the site (they differ per checkout)."""
+    text = (demo_site / "api" / "validation.json").read_text(encoding="utf-8")
+    report = json.loads(text)
+    sources = {entry["source"] for entry in report["layers"] + report["sources"]}
+    assert "demo/communes.geojson" in sources
+    assert "demo/srce_fictif.gpkg, couche 'reservoirs_biodiversite'" in sources
+    assert all(source.startswith("demo/") for source in sources), sources
+    assert str(PROJECT) not in text and str(demo_site.parent) not in text
+
+
 def test_demo_covers_every_legend_item(demo_site):
     totals = dict.fromkeys(ITEM_IDS, 0)
     for detail_path in (demo_site / "api" / "communes").glob("*.json"):

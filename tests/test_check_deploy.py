@@ -123,12 +123,12 @@ def test_the_projects_server_passes(
     findings = check_site(url)
     assert failed(findings) == {}
     names = {f.name for f in findings}
-    assert names >= {"home page", "commune page", "JSON API", "tile", "PMTiles archive",
-                     "map script", "stylesheet", "404 page"}  # fmt: skip
+    assert names >= {"page d'accueil", "page de commune", "API JSON", "tuile", "archive PMTiles",
+                     "script de la carte", "feuille de style", "page 404"}  # fmt: skip
     assert main(["check-deploy", "--url", url.rstrip("/")]) == 0
     out = capsys.readouterr().out
-    assert "answers a Range request with 206 and no Content-Encoding" in out
-    assert out.strip().endswith("a browser gets the site as built.")
+    assert "répond à une requête Range par 206, sans Content-Encoding" in out
+    assert out.strip().endswith("un navigateur reçoit le site tel qu'il a été construit.")
 
 
 def test_no_range_support_is_named(
@@ -136,11 +136,11 @@ def test_no_range_support_is_named(
 ) -> None:
     url = serve(Quiet)
     problems = failed(check_site(url))
-    assert "does not support HTTP Range" in problems["PMTiles archive"]
+    assert "ne gère pas les requêtes HTTP Range" in problems["archive PMTiles"]
     assert main(["check-deploy", "--url", url]) == 1
     out = capsys.readouterr().out
-    assert "FAIL  The PMTiles archive" in out and "checks failed: " in out
-    assert "PMTiles archive" in out.strip().splitlines()[-1]
+    assert "ÉCHEC  Archive PMTiles" in out and " en échec : " in out
+    assert "archive PMTiles" in out.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize("handler", [AddsEncoding, Compresses])
@@ -148,25 +148,25 @@ def test_content_encoding_on_pmtiles_is_named(
     serve: Callable[[type | None], str], handler: type
 ) -> None:
     problems = failed(check_site(serve(handler)))
-    assert "Content-Encoding: gzip" in problems.pop("PMTiles archive")
+    assert "Content-Encoding: gzip" in problems.pop("archive PMTiles")
     assert problems == {}
 
 
 def test_other_host_mistakes_are_named(serve: Callable[[type | None], str]) -> None:
     problems = failed(check_site(serve(Misconfigured)))
-    assert set(problems) == {"tile", "map script", "404 page"}
-    assert "gzip data without a Content-Encoding" in problems["tile"]
-    assert "application/octet-stream" in problems["tile"]
-    assert "refuse to run a module script" in problems["map script"]
-    assert "answers 200" in problems["404 page"]
+    assert set(problems) == {"tuile", "script de la carte", "page 404"}
+    assert "données gzip sans en-tête Content-Encoding" in problems["tuile"]
+    assert "application/octet-stream" in problems["tuile"]
+    assert "refusent d'exécuter un script module" in problems["script de la carte"]
+    assert "répond 200" in problems["page 404"]
 
 
 def test_a_request_that_times_out_is_that_checks_failure(
     serve: Callable[[type | None], str],
 ) -> None:
     problems = failed(check_site(serve(Slow), timeout=0.5))
-    assert problems == {"PMTiles archive": problems["PMTiles archive"]}
-    assert "cannot be fetched (timed out)" in problems["PMTiles archive"]
+    assert problems == {"archive PMTiles": problems["archive PMTiles"]}
+    assert "est injoignable (timed out)" in problems["archive PMTiles"]
 
 
 def test_unreachable_site_and_bad_url(capsys: pytest.CaptureFixture[str]) -> None:
@@ -174,10 +174,10 @@ def test_unreachable_site_and_bad_url(capsys: pytest.CaptureFixture[str]) -> Non
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     findings = check_site(f"http://127.0.0.1:{port}/", timeout=2)
-    assert [f.name for f in findings] == ["site"] and "cannot be reached" in findings[0].sentence
+    assert [f.name for f in findings] == ["site"] and "est injoignable" in findings[0].sentence
     text, passed = report(findings)
-    assert not passed and text.endswith("1 of 1 checks failed: site.")
+    assert not passed and text.endswith("1 vérification(s) sur 1 en échec : site.")
     assert main(["check-deploy", "--url", "tvb.example.org"]) == 2
-    assert "not a site address" in capsys.readouterr().err
+    assert "n'est pas une adresse de site" in capsys.readouterr().err
     assert main(["check-deploy"]) == 2
     assert "URL=" in capsys.readouterr().err

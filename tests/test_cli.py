@@ -38,13 +38,13 @@ def test_unreachable_dask_scheduler_is_a_user_error(tmp_path, capsys):
     code = main(["tiles", "--config", str(PROJECT / "layers" / "demo.yml"), "-q",
                  "--output", str(tmp_path / "t"), "--workers", "dask://127.0.0.1:9"])  # fmt: skip
     assert code == 2
-    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+    assert "impossible de joindre l'ordonnanceur Dask" in capsys.readouterr().err
     assert not (tmp_path / "t").exists()
 
 
 def test_bad_workers_value(capsys):
     assert main(["tiles", "--workers", "lots", "-q"]) == 2
-    assert "give a number of processes or dask://host:port" in capsys.readouterr().err
+    assert "donnez un nombre de processus ou dask://hôte:port" in capsys.readouterr().err
 
 
 def test_validate_writes_the_report(tmp_path, capsys):

@@ -90,19 +90,21 @@ def test_failures_are_clear_and_leave_the_branch(
 ) -> None:
     live = git(f"--git-dir={remote}", "rev-parse", "gh-pages")
     assert main(["deploy", "--site", str(tmp_path / "none"), "--git-remote", str(remote)]) == 2
-    assert "run `make build` first" in capsys.readouterr().err
-    with pytest.raises(UserError, match="could not reach it; check GIT_REMOTE"):
+    assert "lancez d'abord `make build`" in capsys.readouterr().err
+    with pytest.raises(UserError, match="impossible de le joindre ; vérifiez GIT_REMOTE"):
         deploy_git(demo_site, str(tmp_path / "no-such-repo.git"))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
     started = time.monotonic()
-    with pytest.raises(UserError, match="could not reach it.*Connection refused"):
+    with pytest.raises(UserError, match="impossible de le joindre.*Connection refused"):
         deploy_git(demo_site, f"ssh://git@127.0.0.1:{closed}/tvb.git")
     assert time.monotonic() - started < 15
     hook = remote / "hooks" / "pre-receive"  # the host refuses the push (rights, protection...)
     hook.write_text("#!/bin/sh\necho 'refused: branch is protected' >&2\nexit 1\n")
     hook.chmod(0o755)
-    with pytest.raises(UserError, match="could not push gh-pages.*refused: branch is protected"):
+    with pytest.raises(
+        UserError, match="impossible de pousser la branche gh-pages.*refused: branch is protected"
+    ):
         deploy_git(demo_site, str(remote))
     assert git(f"--git-dir={remote}", "rev-parse", "gh-pages") == live

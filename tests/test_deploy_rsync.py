@@ -231,12 +231,12 @@ def test_nginx_snippet_serves_the_policy_and_check_deploy_passes(
     findings = check_site(f"http://127.0.0.1:{port}/")
     assert [f.sentence for f in findings if not f.ok] == []
     assert {f.name for f in findings} >= {
-        "home page", "tile", "PMTiles archive", "404 page", "versioned commune page"
+        "page d'accueil", "tuile", "archive PMTiles", "page 404", "page de commune d'une version"
     }  # fmt: skip
-    assert not any(f.note and f.name == "versioned commune page" for f in findings)
-    assert not any(f.note and f.name == "tile" for f in findings), "tiles should carry CORS"
+    assert not any(f.note and f.name == "page de commune d'une version" for f in findings)
+    assert not any(f.note and f.name == "tuile" for f in findings), "tiles should carry CORS"
     assert main(["check-deploy", "--url", f"http://127.0.0.1:{port}/"]) == 0
-    assert "checks passed" in capsys.readouterr().out
+    assert "vérifications sont passées" in capsys.readouterr().out
 
     for path in ["index.html", "communes/00001-haute-fresnoye/index.html", "api/communes.json",
                  "tiles/0/0/0.pbf", "tiles/demo.pmtiles", "assets/trame/carte.mjs",
@@ -272,20 +272,20 @@ def test_deploy_failures_leave_the_live_site_alone(
 
     # no build
     assert main(["deploy", "--site", str(tmp_path / "nothing"), "--target", str(www)]) == 2
-    assert "run `make build` first" in capsys.readouterr().err
+    assert "lancez d'abord `make build`" in capsys.readouterr().err
     untouched()
     # an incomplete build: a file the manifest lists is missing
     broken = shutil.copytree(sites[1], tmp_path / "broken")
     (broken / "tiles" / "0" / "0" / "0.pbf").unlink()
-    with pytest.raises(UserError, match="incomplete"):
+    with pytest.raises(UserError, match="incomplète"):
         deploy_rsync(broken, str(www))
     untouched()
     # no destination, or two
     assert main(["deploy", "--site", str(sites[1])]) == 2
-    assert "say where to deploy" in capsys.readouterr().err
+    assert "indiquez où déployer" in capsys.readouterr().err
     assert main(["deploy", "--site", str(sites[1]), "--target", str(www), "--git-remote", "x"]) == 2
     # a folder whose parent does not exist
-    with pytest.raises(UserError, match="does its parent exist"):
+    with pytest.raises(UserError, match="son dossier parent existe-t-il"):
         deploy_rsync(sites[1], str(tmp_path / "no" / "such" / "www"))
     assert not (tmp_path / "no").exists()
     # rsync fails half-way: the partial release is removed, `current` is not switched
@@ -297,17 +297,17 @@ def test_deploy_failures_leave_the_live_site_alone(
     )
     (fake / "rsync").chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
-    with pytest.raises(UserError, match="No space left on device.*live site was not changed"):
+    with pytest.raises(UserError, match="No space left on device.*le site en ligne n'a pas changé"):
         deploy_rsync(sites[1], str(www))
     untouched()
     # `current` is a real folder (a hand-made site): not replaced
     other = tmp_path / "handmade"
     (other / "current").mkdir(parents=True)
-    with pytest.raises(UserError, match="real folder"):
+    with pytest.raises(UserError, match="vrai dossier"):
         deploy_rsync(sites[1], str(other))
     assert os.listdir(other / "current") == []
     # nothing deployed there yet
-    with pytest.raises(UserError, match="nothing deployed"):
+    with pytest.raises(UserError, match="rien n'est déployé"):
         rollback_rsync(str(tmp_path / "never"))
 
 
@@ -381,7 +381,7 @@ def test_ssh_failures_are_clear(sshd: tuple[str, int, Path], sites: tuple[Path, 
     user, port, tmp = sshd
     started = time.monotonic()
     with pytest.raises(
-        UserError, match=r"cannot reach \S*127\.0\.0\.1 over SSH.*Connection refused"
+        UserError, match=r"impossible de joindre \S*127\.0\.0\.1 par SSH.*Connection refused"
     ):
         deploy_rsync(sites[0], f"{user}@127.0.0.1:{tmp}/x", ssh=ssh_command(free_port(), tmp / "client_key"))  # fmt: skip
     assert time.monotonic() - started < 15
@@ -418,7 +418,7 @@ def test_targets_prune_and_scripts_on_relative_paths(tmp_path: Path) -> None:
     assert run(["sh", "-c", state_script("www/tvb", create=True)]).returncode == 0
     (tmp_path / "www/tvb/releases" / release).mkdir()
     done = run(["sh", "-c", switch_script("www/tvb", release)])
-    assert done.returncode == 1 and "incomplete" in done.stderr  # no index.html: not switched
+    assert done.returncode == 1 and "incomplète" in done.stderr  # no index.html: not switched
     (tmp_path / "www/tvb/releases" / release / "index.html").write_text("ok")
     (tmp_path / "www/tvb/releases/old").mkdir()
     done = run(["sh", "-c", switch_script("www/tvb", release, ["old"])])

@@ -185,20 +185,20 @@ def test_failures_leave_the_bucket_alone(
         assert keys(client, "live") == before
 
     fails([str(tmp_path / "nothing"), "--s3-bucket", "live", "--s3-endpoint", endpoint],
-          "run `make build` first")  # fmt: skip
-    fails([site_b, "--s3-bucket", "missing", "--s3-endpoint", endpoint], "bucket does not exist")
+          "lancez d'abord `make build`")  # fmt: skip
+    fails([site_b, "--s3-bucket", "missing", "--s3-endpoint", endpoint], "le bucket n'existe pas")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
     started = time.monotonic()
     fails([site_b, "--s3-bucket", "live", "--s3-endpoint", f"http://127.0.0.1:{closed}"],
-          "could not reach the bucket")  # fmt: skip
+          "impossible de joindre le bucket")  # fmt: skip
     assert time.monotonic() - started < 20
     # no credentials at all (moto accepts any key, so a wrong one cannot be shown here)
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    fails([site_b, "--s3-bucket", "live", "--s3-endpoint", endpoint], "no credentials found")
-    with pytest.raises(UserError, match="no bucket given"):
+    fails([site_b, "--s3-bucket", "live", "--s3-endpoint", endpoint], "aucun identifiant trouvé")
+    with pytest.raises(UserError, match="aucun bucket indiqué"):
         settings(None, None, endpoint)
 
 

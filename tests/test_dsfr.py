@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import tinycss2
-from navigateur import (
+from conftest import (
     DSFR_LINES,
     DSFR_SERVICE,
     LEGEND_READY,
@@ -26,27 +26,21 @@ from navigateur import (
     PHONE,
     SEARCH_READY,
     assert_clean,
-    base_url,
-    chromium,
+    assert_hidden_on_the_map,
+    axe_violations,
     communes,
-    dsfr_base_url,
-    dsfr_site,
+    focused,
+    layer_visibility,
     rendered,
     richest_commune,
-    site,
-    visit,
     wait_for_map,
 )
-from test_accessibility import axe_violations, focused
-from test_browser import layer_visibility
 
 from trame import dsfr
 from trame.cli import parser
 from trame.config import Dsfr, load_config
 from trame.errors import UserError
 from trame.paths import DEFAULT_THEME_DIR, SITE_SRC, theme_dirs
-
-__all__ = ["base_url", "chromium", "dsfr_base_url", "dsfr_site", "site", "visit"]  # fixtures
 
 
 def ring_shown(page: Any) -> bool:
@@ -433,11 +427,7 @@ def test_map_legend_check_boxes_and_keyboard(
     box.focus()
     page.keyboard.press("Space")
     assert not box.is_checked()
-    page.wait_for_function("window.trameCarte.loaded()")
-    assert layer_visibility(page, item) == {"none"}
-    page.evaluate("window.trameCarte.triggerRepaint()")
-    page.wait_for_timeout(100)
-    assert item not in {f["item"] for f in rendered(page)}
+    assert_hidden_on_the_map(page, item)
     page.locator(f"label[for='{box.get_attribute('id')}']").click()  # the mouse, on the label
     assert box.is_checked()
     assert layer_visibility(page, item) == {"visible"}

@@ -118,4 +118,4 @@ def test_selection_filters_repairs_and_clips():
     assert (report.read, report.repaired, report.empty, report.outside, report.clipped) == (
         4, 1, 1, 1, 1,
     )  # fmt: skip
-    assert any("F0" in w and "repaired" in w for w in report.warnings)
+    assert any("F0" in w and "géométrie invalide" in w and "réparée" in w for w in report.warnings)

@@ -1,13 +1,25 @@
 """The geometry kinds table: its facts checked against shapely, and the modules that read it."""
 
 import pickle
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
 
 from trame.config import GEOMETRY_KINDS
-from trame.kinds import KINDS, LINE, POINT, POLYGON, kind, kind_of_types, single_parts
+from trame.kinds import (
+    KINDS,
+    LINE,
+    MEASURES,
+    POINT,
+    POLYGON,
+    kind,
+    kind_of_types,
+    measure_of_figures,
+    single_parts,
+)
 from trame.validate import LayerReport, clean_geometries
 
 EXAMPLES = {
@@ -73,3 +85,41 @@ def test_a_closed_line_is_kept_as_a_line():
     cleaned, kept = clean_geometries(np.array([ring], dtype=object), "line", ["C0"], report)
     assert list(kept) == [True]
     assert shapely.get_type_id(cleaned[0]) == LINE.single  # what the tile engine accepts
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_each_kind_measures_its_features(name):
+    """Polygons by their area in hectares, lines by their length in kilometres, points by count;
+    the API's figures name their measure by its field."""
+    row = KINDS[name]
+    parts = np.array(EXAMPLES[name], dtype=object)
+    by_shapely = {"polygon": shapely.area, "line": shapely.length}.get(name)
+    expected = by_shapely(parts) if by_shapely else np.ones(len(parts))
+    assert np.array_equal(row.measure.of(parts), expected)
+    assert (row.measure.field, row.measure.unit) == {
+        "polygon": ("area_ha", "ha"), "line": ("length_km", "km"), "point": (None, "")
+    }[name]  # fmt: skip
+    assert row.measure.share == (name == "polygon")  # a share of the commune: areas only
+    published = {"label": "x", "count": 2} | ({row.measure.field: 1.5} if row.measure.field else {})
+    assert measure_of_figures(published) is row.measure
+    assert {m.name for m in MEASURES} == {"area", "length", "count"}
+
+
+GENERATOR = Path(__file__).resolve().parent.parent / "generator"
+KIND_NAME_TEST = re.compile(r"""(kind|geometry)\b[^=!\n]*(==|!=)\s*["'](polygon|line|point)["']""")
+"""``item.geometry == "polygon"``, ``figures.kind != "line"``… (not MapLibre's layer types)."""
+
+
+def test_no_module_compares_kind_names():
+    """Kinds are read from their row, not compared as strings. Left out: config.py (the
+    declaration, which kinds.py imports) and init/ (kinds of discovered source layers)."""
+    found = [
+        f"{path.relative_to(GENERATOR)}:{number}: {line.strip()}"
+        for path in sorted(GENERATOR.rglob("*.py"))
+        if path.name != "config.py" and "init" not in path.relative_to(GENERATOR).parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if KIND_NAME_TEST.search(line)
+    ]
+    assert len(list(GENERATOR.rglob("*.py"))) > 20  # the scan found the package
+    assert KIND_NAME_TEST.search('        if item.geometry == "polygon":')  # it finds them
+    assert found == []

@@ -1,33 +1,11 @@
 """Page rendering: French figures, and data that reaches the page as text, never as markup."""
 
-import datetime as dt
-from pathlib import Path
-
-import pytest
 import shapely
 
-from trame.config import Communes, Config, LegendItem, Source, Style, Tiles
 from trame.figures import CommuneView, Element, ItemFigures
 from trame.french import french_number
 from trame.pages import environment, render_commune, sentence
 from trame.territory import Commune
-
-EVIL = '"><img src=x onerror=alert(1)></script><script>alert(2)</script>*_x_*'
-
-
-def config(tmp_path: Path) -> Config:
-    text = tmp_path / "texte.md"
-    text.write_text("### Le SRCE\n\nTexte explicatif.", encoding="utf-8")
-    item = LegendItem(
-        id="reservoirs", label="Réservoir <b>", description="", source=Source(path=tmp_path),
-        geometry="polygon", style=Style(color="#2e7d32"), id_field="ID",
-        fields={"ID": "Identifiant", "NOM": "Nom"},
-    )  # fmt: skip
-    return Config(
-        name=EVIL, slug="t", fictitious=True, data_date=dt.date(2016, 9, 30), sources=(EVIL,),
-        licence="Licence Ouverte", communes=Communes(source=Source(path=tmp_path), insee_field="code", name_field="nom"),
-        legend=(item,), tiles=Tiles(name="t"), explanatory_text=text, config_path=tmp_path,
-    )  # fmt: skip
 
 
 def test_french_number():
@@ -46,17 +24,17 @@ def test_sentences():
     )
 
 
-def test_data_reaches_the_page_as_escaped_text(tmp_path):
+def test_data_reaches_the_page_as_escaped_text(hostile, hostile_config):
     commune = Commune(
-        insee="59606", name=EVIL, slug="evil", postcodes=("59300",),
+        insee="59606", name=hostile, slug="evil", postcodes=("59300",),
         geometry=shapely.box(0, 0, 1000, 1000),
     )  # fmt: skip
-    element = Element(id=EVIL, attributes={"ID": EVIL, "NOM": EVIL}, area_ha=1.0)
+    element = Element(id=hostile, attributes={"ID": hostile, "NOM": hostile}, area_ha=1.0)
     figures = [
         ItemFigures("reservoirs", "Réservoir <b>", "polygon", 1, 1.0, 1.0, elements=[element])
     ]
     page = render_commune(
-        environment(), config(tmp_path), CommuneView(commune, figures, (0, 0, 1, 1))
+        environment(), hostile_config, CommuneView(commune, figures, (0, 0, 1, 1))
     )
     front_matter, body = page.split("---\n", 2)[1:]
     assert "<script>" not in body and "<img src=x" not in body and "<b>" not in body
@@ -66,16 +44,23 @@ def test_data_reaches_the_page_as_escaped_text(tmp_path):
     assert 'data-insee="59606"' in body and 'data-root="../../"' in body
     import yaml
 
-    assert yaml.safe_load(front_matter)["title"].startswith(EVIL)
+    assert yaml.safe_load(front_matter)["title"].startswith(hostile)
 
 
-@pytest.mark.parametrize("value", [EVIL])
-def test_markdown_does_not_reinterpret_escaped_names(tmp_path, value):
+def test_markdown_does_not_reinterpret_escaped_names(hostile, hostile_config):
     """MkDocs' Markdown must leave the raw HTML blocks (and so the escaped names) untouched."""
     import markdown
 
-    commune = Commune("59606", value, "evil", (), shapely.box(0, 0, 10, 10))
-    page = render_commune(environment(), config(tmp_path), CommuneView(commune, [], (0, 0, 1, 1)))
+    commune = Commune("59606", hostile, "evil", (), shapely.box(0, 0, 10, 10))
+    page = render_commune(environment(), hostile_config, CommuneView(commune, [], (0, 0, 1, 1)))
     html = markdown.markdown(page.split("---\n", 2)[2], extensions=["attr_list", "tables"])
     assert "<script>" not in html and "<img src=x" not in html
     assert "*_x_*" in html  # not turned into emphasis
+
+
+def test_the_legend_names_the_communes_with_the_style_label(hostile_config, monkeypatch):
+    monkeypatch.setattr("trame.pages.COMMUNES_LABEL", "Limite communale (test)")
+    commune = Commune("59606", "Évin", "evin", (), shapely.box(0, 0, 10, 10))
+    page = render_commune(environment(), hostile_config, CommuneView(commune, [], (0, 0, 1, 1)))
+    assert '<li data-item="communes">' in page
+    assert "<span>Limite communale (test)</span>" in page

@@ -4,7 +4,7 @@ import pytest
 import shapely
 
 from trame.errors import UserError
-from trame.read import read_layer
+from trame.read import layer_label, read_layer
 
 
 def write(path, geometries, fields, crs, layer=None, **options):
@@ -59,14 +59,14 @@ def test_3d_coordinates_are_dropped(tmp_path):
 
 
 def test_missing_file_names_it(tmp_path):
-    with pytest.raises(UserError, match="missing.gpkg.*file not found"):
+    with pytest.raises(UserError, match="missing.gpkg.* : fichier introuvable"):
         read_layer(tmp_path / "missing.gpkg", "x")
 
 
 def test_missing_layer_lists_the_layers(tmp_path):
     path = tmp_path / "data.gpkg"
     write(path, [shapely.Point(700_000, 7_000_000)], {"a": [1]}, "EPSG:2154", layer="obstacles")
-    with pytest.raises(UserError, match="layer not found; the file has 'obstacles'"):
+    with pytest.raises(UserError, match="couche introuvable ; le fichier contient 'obstacles'"):
         read_layer(path, "reservoirs")
 
 
@@ -74,7 +74,7 @@ def test_shapefile_without_prj_is_refused(tmp_path):
     path = tmp_path / "noprj.shp"
     write(path, [shapely.Point(700_000, 7_000_000)], {"a": [1]}, "EPSG:2154")
     (tmp_path / "noprj.prj").unlink()
-    with pytest.raises(UserError, match="no coordinate reference system"):
+    with pytest.raises(UserError, match="aucun système de coordonnées déclaré"):
         read_layer(path)
 
 
@@ -92,7 +92,7 @@ def test_geojson_with_metres_but_no_crs_is_refused(tmp_path):
         ' "geometry": {"type": "Point", "coordinates": [720000, 7030000]}}]}',
         encoding="utf-8",
     )
-    with pytest.raises(UserError, match="are metres, not degrees.*ogr2ogr -a_srs"):
+    with pytest.raises(UserError, match="sont des mètres, pas des degrés.*ogr2ogr -a_srs"):
         read_layer(path)
 
 
@@ -100,7 +100,7 @@ def test_crs_declared_but_coordinates_outside_its_area(tmp_path):
     path = tmp_path / "elsewhere.gpkg"
     # Lambert-93 coordinates in a file that claims to be in the Réunion's UTM 40S
     write(path, [shapely.Point(720_000, 7_030_000)], {"a": [1]}, "EPSG:2975", layer="x")
-    with pytest.raises(UserError, match="outside the area where EPSG:2975 is used"):
+    with pytest.raises(UserError, match="hors de la zone où s'emploie EPSG:2975"):
         read_layer(path, "x")
 
 
@@ -112,3 +112,11 @@ def test_empty_layer_reads_as_no_feature(tmp_path):
         fields=["a"], geometry_type="Point", crs="EPSG:2154", layer="empty", append=False,
     )  # fmt: skip
     assert len(read_layer(path, "empty")) == 0
+
+
+def test_layer_labels_name_files_relative_to_the_config_folder(tmp_path):
+    config_folder, data = tmp_path / "layers", tmp_path / "layers" / "data" / "srce.gpkg"
+    elsewhere = tmp_path / "shared" / "communes.geojson"
+    assert layer_label(data, "corridors", config_folder) == "data/srce.gpkg, couche 'corridors'"
+    assert layer_label(elsewhere, None, config_folder) == "communes.geojson"
+    assert layer_label(data, None) == str(data)  # messages to the operator: the whole path

@@ -13,25 +13,26 @@ import re
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pyogrio
 import pyogrio.raw
 import pytest
-import shapely
+from conftest import (
+    ADDED,
+    FIRST,
+    MODIFIED,
+    NEW,
+    OLD,
+    REMOVED,
+    SECOND,
+    build_release,
+    copy_demo,
+    second_edition,
+)
 
-from trame.build import build_site
 from trame.errors import UserError
 from trame.releases.history import History
 from trame.releases.site import current_page
 
-FIRST, SECOND = "2016-09", "2017-01"
-REMOVED, MODIFIED, TEMPLATE, ADDED = (
-    "FICTIF-OP0001",
-    "FICTIF-OP0002",
-    "FICTIF-OP0003",
-    "FICTIF-OP9999",
-)
-OLD, NEW = "00005", "00006"
 ITEM = "obstacles-ponctuels"
 
 
@@ -41,67 +42,17 @@ def files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def second_edition(config: Path) -> None:
-    """Edit the copy of the demo data: one point removed, one added, one modified; 00005 merged
-    into 00006 (one polygon, the union of both), with renamed_communes in the config."""
-    data = config.parent / "demo"
-    gpkg = data / "srce_fictif.gpkg"
-    meta, _, geometries, values = pyogrio.raw.read(gpkg, layer="obstacles_ponctuels")
-    values = [np.array(v, dtype=object) for v in values]
-    ids = list(values[0])
-    nature = list(meta["fields"]).index("NATURE")
-    values[nature][ids.index(MODIFIED)] = "Écluse"
-    template = ids.index(TEMPLATE)
-    moved = shapely.affinity.translate(shapely.from_wkb(geometries[template]), 150.0, 0.0)
-    keep = [i for i, identifier in enumerate(ids) if identifier != REMOVED]
-    new_values = [np.append(v[keep], v[template]) for v in values]
-    new_values[0][-1] = ADDED
-    new_geometries = np.append(geometries[keep], shapely.to_wkb(moved))
-    pyogrio.raw.write(
-        gpkg, new_geometries, new_values, fields=meta["fields"], layer="obstacles_ponctuels",
-        driver="GPKG", crs=meta["crs"], geometry_type="Point", layer_options={"OVERWRITE": "YES"},
-    )  # fmt: skip
-    communes_path = data / "communes.geojson"
-    communes = json.loads(communes_path.read_text(encoding="utf-8"))
-    features = {f["properties"]["code"]: f for f in communes["features"]}
-    union = shapely.union(
-        shapely.geometry.shape(features[OLD]["geometry"]),
-        shapely.geometry.shape(features[NEW]["geometry"]),
-    )
-    features[NEW]["geometry"] = shapely.geometry.mapping(union)
-    communes["features"] = [f for f in communes["features"] if f["properties"]["code"] != OLD]
-    communes_path.write_text(json.dumps(communes, ensure_ascii=False), encoding="utf-8")
-    text = config.read_text(encoding="utf-8").replace(
-        "data_date: 2016-09-30", "data_date: 2017-01-15"
-    )
-    assert "2017-01-15" in text
-    config.write_text(text + f'\nrenamed_communes: {{"{OLD}": "{NEW}"}}\n', encoding="utf-8")
-
-
-def build(config: Path, tmp: Path, version: str, **options) -> object:
-    return build_site(
-        config, None, tmp / "site", quiet=True, workers=1, tiles_dir=tmp / "tiles",
-        version=version, **options,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The two releases, built once for the module into a folder the tests only read."""
-    from conftest import PROJECT
-
     root = tmp_path_factory.mktemp("releases")
-    layers = root / "layers"
-    for folder in ("demo", "legendes", "textes"):
-        shutil.copytree(PROJECT / "layers" / folder, layers / folder)
-    shutil.copy(PROJECT / "layers" / "demo.yml", layers / "demo.yml")
-    config = layers / "demo.yml"
-    build(config, root, FIRST)
+    config = copy_demo(root / "layers")
+    build_release(config, root, FIRST)
     (root / "first.json").write_text(
         json.dumps({k: v.hex() for k, v in files(root / "site" / "versions" / FIRST).items()})
     )
     second_edition(config)
-    build(config, root, SECOND)
+    build_release(config, root, SECOND)
     return root
 
 
@@ -223,12 +174,12 @@ def test_a_rebuild_with_nothing_changed_is_a_no_op(own_releases, tmp_path):
     site, _, config = own_releases
     before = files(site)
     history = files(tmp_path / "releases")
-    again = build(config, tmp_path, SECOND)
+    again = build_release(config, tmp_path, SECOND)
     assert again.cached
     assert files(site) == before and files(tmp_path / "releases") == history
     # Losing the site loses nothing: it comes back from the history, byte for byte.
     shutil.rmtree(site)
-    build(config, tmp_path, SECOND)
+    build_release(config, tmp_path, SECOND)
     assert files(site) == before
 
 
@@ -238,7 +189,7 @@ def test_a_failing_build_leaves_every_release_untouched(own_releases, tmp_path, 
     broken = config.read_text(encoding="utf-8").replace("insee_field: code", "insee_field: absent")
     config.write_text(broken, encoding="utf-8")
     with pytest.raises(UserError):
-        build(config, tmp_path, "2017-02")
+        build_release(config, tmp_path, "2017-02")
     config.write_text(broken.replace("insee_field: absent", "insee_field: code"), encoding="utf-8")
 
     import trame.releases.step as step
@@ -250,7 +201,7 @@ def test_a_failing_build_leaves_every_release_untouched(own_releases, tmp_path, 
     text = config.parent / "textes" / "srce-tvb-nord-pas-de-calais.md"
     text.write_text(text.read_text(encoding="utf-8") + "\nCorrection.\n", encoding="utf-8")
     with pytest.raises(OSError):
-        build(config, tmp_path, "2017-02")
+        build_release(config, tmp_path, "2017-02")
     after = files(tmp_path / "releases")
     assert {k: v for k, v in after.items() if not k.startswith("demo/objects/")} == {
         k: v for k, v in history.items() if not k.startswith("demo/objects/")
@@ -269,16 +220,16 @@ def test_a_published_release_does_not_change_without_replace(own_releases, tmp_p
     text.write_text(text.read_text(encoding="utf-8") + "\nUne correction.\n", encoding="utf-8")
     before = files(site)
     with pytest.raises(UserError, match="a été publiée.*nouvel identifiant.*REPLACE=1"):
-        build(config, tmp_path, SECOND)
+        build_release(config, tmp_path, SECOND)
     assert files(site) == before
     with pytest.raises(UserError, match="n'est pas la dernière|a été publiée"):
-        build(config, tmp_path, FIRST)
-    build(config, tmp_path, SECOND, replace=True)
+        build_release(config, tmp_path, FIRST)
+    build_release(config, tmp_path, SECOND, replace=True)
     assert "Une correction." in (site / "index.html").read_text(encoding="utf-8")
     log = History.open(tmp_path / "releases" / "demo").log
     assert log[-1]["event"] == "replace" and log[-1]["release"] == SECOND
     # A new id is always free: a third release.
-    build(config, tmp_path, "2017-02")
+    build_release(config, tmp_path, "2017-02")
     assert json.loads((site / "api" / "versions.json").read_text())["latest"] == "2017-02"
     assert files(site / "versions" / FIRST) == frozen
 
@@ -298,7 +249,7 @@ def test_identical_files_are_stored_once(two_releases, built):
 
 def test_release_ids_are_checked(territory, tmp_path):
     with pytest.raises(UserError, match="identifiant de version"):
-        build(territory, tmp_path, "../x")
+        build_release(territory, tmp_path, "../x")
     assert pyogrio  # the module is used by the fixtures above
 
 
@@ -307,7 +258,7 @@ def test_deploy_marks_the_releases_published(own_releases, tmp_path):
 
     site, _, config = own_releases
     shutil.rmtree(site)  # copytree broke the hard links: assemble it again from the history
-    build(config, tmp_path, SECOND)
+    build_release(config, tmp_path, SECOND)
     www = tmp_path / "www"
     www.mkdir()
     assert main(["deploy", "--site", str(site), "--target", str(www), "--config", str(config)]) == 0
@@ -321,7 +272,7 @@ def test_deploy_marks_the_releases_published(own_releases, tmp_path):
     text = config.parent / "textes" / "srce-tvb-nord-pas-de-calais.md"
     text.write_text(text.read_text(encoding="utf-8") + "\nEncore.\n", encoding="utf-8")
     with pytest.raises(UserError, match="a été publiée"):
-        build(config, tmp_path, SECOND)
+        build_release(config, tmp_path, SECOND)
 
 
 def test_renamed_communes_from_a_csv_file_and_from_the_official_list(territory):

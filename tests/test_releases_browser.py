@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -19,11 +18,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from navigateur import CHROMIUM, MAP_TIMEOUT_MS, PROJECT, _serve, chromium, site  # noqa: F401
-from test_releases import FIRST, NEW, OLD, SECOND, build, second_edition
+from conftest import (
+    CHROMIUM,
+    FIRST,
+    MAP_TIMEOUT_MS,
+    NEW,
+    OLD,
+    SECOND,
+    axe_violations,
+    build_release,
+    copy_demo,
+    second_edition,
+    serve,
+)
 
 pytestmark = pytest.mark.browser
-__all__ = ["chromium", "site"]
 MAP_READY = '.trame-carte[data-etat="prete"]'
 
 
@@ -32,18 +41,15 @@ def releases_url(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtu
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package")
     root = tmp_path_factory.mktemp("releases-browser")
-    layers = root / "layers"
-    for folder in ("demo", "legendes", "textes"):
-        shutil.copytree(PROJECT / "layers" / folder, layers / folder)
-    shutil.copy(PROJECT / "layers" / "demo.yml", layers / "demo.yml")
-    build(layers / "demo.yml", root, FIRST)
-    second_edition(layers / "demo.yml")
-    build(layers / "demo.yml", root, SECOND)
-    return _serve(root / "site", request)
+    config = copy_demo(root / "layers")
+    build_release(config, root, FIRST)
+    second_edition(config)
+    build_release(config, root, SECOND)
+    return serve(root / "site", request)
 
 
 @pytest.fixture
-def browse(chromium: Any) -> Iterator[Any]:  # noqa: F811
+def browse(chromium: Any) -> Iterator[Any]:
     """browse(url) -> (page, problems): a fresh context, under the pages' own CSP, that blocks
     any host but 127.0.0.1 and localhost and records errors."""
     contexts = []
@@ -184,14 +190,18 @@ def test_the_embed_page_works_in_an_iframe_of_another_origin(
     canvas.focus()
     before = inner.evaluate("window.trameCarte.getZoom()")
     page.keyboard.press("+")
-    inner.wait_for_function(f"window.trameCarte.getZoom() > {before}", timeout=MAP_TIMEOUT_MS)
+    # wait_for_function would evaluate a string inside the frame, which its CSP forbids: poll
+    for _ in range(MAP_TIMEOUT_MS // 100):
+        if inner.evaluate("window.trameCarte.getZoom()") > before:
+            break
+        page.wait_for_timeout(100)
+    assert inner.evaluate("window.trameCarte.getZoom()") > before, "the + key did not zoom in"
     full = inner.locator("a[target=_top]").get_attribute("href")
     assert full == "../"
     assert problems == []
 
 
 def test_release_pages_pass_axe(browse: Any, releases_url: str) -> None:
-    from test_accessibility import axe_violations
 
     changes = json.loads(
         __import__("urllib.request").request.urlopen(releases_url + "api/changes.json").read()

@@ -158,5 +158,5 @@ def test_missing_gives_site_404_page(server: tuple[str, int], path: str) -> None
 
 
 def test_make_server_refuses_missing_site(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="build it first"):
+    with pytest.raises(FileNotFoundError, match="construisez-le d.abord"):
         make_server(tmp_path / "site", port=0)

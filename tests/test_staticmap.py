@@ -5,7 +5,6 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import shapely
 
-from tests.test_pages import EVIL, config
 from trame.config import LegendItem
 from trame.features import ItemFeatures
 from trame.staticmap import MAP_HEIGHT, MAP_WIDTH, StaticMaps
@@ -71,10 +70,10 @@ def assert_north_arrow(root: ET.Element) -> None:
     assert float(letter.get("x")) == x and float(letter.get("y")) > y + 24
 
 
-def test_static_map_is_valid_svg_with_escaped_text_legend_scale_and_north(tmp_path):
-    cfg = config(tmp_path)
+def test_static_map_is_valid_svg_with_escaped_text_legend_scale_and_north(hostile, hostile_config):
+    cfg = hostile_config
     commune = Commune(
-        "59606", EVIL, "evil", (), shapely.box(700_000, 7_000_000, 702_000, 7_001_500)
+        "59606", hostile, "evil", (), shapely.box(700_000, 7_000_000, 702_000, 7_001_500)
     )
     neighbour = Commune(
         "59607", "Voisine", "voisine", (), shapely.box(702_000, 7_000_000, 704_000, 7_001_500)
@@ -85,7 +84,7 @@ def test_static_map_is_valid_svg_with_escaped_text_legend_scale_and_north(tmp_pa
     svg = StaticMaps(cfg, [commune, neighbour], features).svg(commune)
     root = ET.fromstring(svg)  # well-formed XML, so the escaped name did not break it
     assert "<script" not in svg and "onerror=alert" not in svg.replace("onerror=alert(1)&gt;", "")
-    assert root.find(f"{SVG}title").text.endswith(EVIL)
+    assert root.find(f"{SVG}title").text.endswith(hostile)
     texts = " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
     assert "Légende" in texts and COMMUNES_LABEL in texts and "Réservoir <b>" in texts
     assert_true_scale_bar(root, commune)

@@ -95,3 +95,20 @@ def test_legend_symbols_paint_exactly_what_the_map_paints():
     )
     drawn = svg_attributes(legend_symbol(config.communes.style, "line"))
     assert expected_svg([contour]).items() <= drawn.items()
+
+
+def test_the_communes_label_is_written_once():
+    """The communes' legend entry comes from style.COMMUNES_LABEL everywhere: the style carries
+    it for carte.mjs, the templates get it from the pages; no other file spells it out."""
+    from trame.style import COMMUNES_LABEL
+
+    layers = {layer["id"]: layer for layer in map_style(demo(), BOUNDS)["layers"]}
+    assert layers["communes-contour"]["metadata"] == {"trame:label": COMMUNES_LABEL}
+    places = [
+        path.relative_to(PROJECT).as_posix()
+        for folder in ("generator", "site_src")
+        for path in sorted((PROJECT / folder).rglob("*"))
+        if path.is_file() and path.suffix in {".py", ".j2", ".mjs", ".js", ".html", ".css", ".md"}
+        and COMMUNES_LABEL in path.read_text(encoding="utf-8")
+    ]  # fmt: skip
+    assert places == ["generator/style.py"]

@@ -61,12 +61,12 @@ def test_communes_are_sorted_with_postcodes():
     [
         (
             [{"code": "59606", "nom": "A", "cp": ""}, {"code": "59606", "nom": "B", "cp": ""}],
-            "share the INSEE code 59606",
+            "ont le même code INSEE 59606",
         ),
-        ([{"code": None, "nom": "A", "cp": ""}], "INSEE code '' in field 'code' is missing"),
-        ([{"code": "../x", "nom": "A", "cp": ""}], "malformed"),
-        ([{"code": "59606", "nom": " ", "cp": ""}], "has no name"),
-        ([{"insee": "59606", "nom": "A", "cp": ""}], "field 'code' not found"),
+        ([{"code": None, "nom": "A", "cp": ""}], "code INSEE '' du champ 'code' absent"),
+        ([{"code": "../x", "nom": "A", "cp": ""}], "mal formé"),
+        ([{"code": "59606", "nom": " ", "cp": ""}], "sans nom dans le champ 'nom'"),
+        ([{"insee": "59606", "nom": "A", "cp": ""}], "champ 'code' introuvable"),
     ],
 )
 def test_bad_communes_are_refused(rows, message):
@@ -82,8 +82,8 @@ def test_overlapping_communes_are_reported():
     report = LayerReport("communes", "x")
     communes_from_layer(overlapping, CONFIG, report)
     assert report.warnings == [
-        "communes 59001 A and 59002 B overlap over 50.00 ha: their figures count that area "
-        "twice; fix the contours"
+        "les communes 59001 A et 59002 B se chevauchent sur 50,00 ha : leurs chiffres comptent "
+        "cette surface deux fois ; corrigez leurs contours dans le fichier"
     ]
 
 

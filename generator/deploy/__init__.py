@@ -38,8 +38,8 @@ def load_site(site: Path) -> BuiltSite:
     manifest_path = site / MANIFEST
     if not (site / "index.html").is_file() or not manifest_path.is_file():
         raise UserError(
-            f"{site}: no built site here (index.html or manifest.json is missing); "
-            "run `make build` first"
+            f"{site} : aucun site construit ici (index.html ou manifest.json manque) ; "
+            "lancez d'abord `make build` (ou trame build)"
         )
     raw = manifest_path.read_bytes()
     try:
@@ -48,17 +48,20 @@ def load_site(site: Path) -> BuiltSite:
             raise TypeError
     except (ValueError, KeyError, TypeError):
         raise UserError(
-            f"{manifest_path} is not a Trame manifest; run `make build` again"
+            f"{manifest_path} : ce n'est pas un manifeste de Trame ; relancez `make build`"
         ) from None
     for name in files:
         parts = PurePosixPath(name).parts
         if not parts or name.startswith("/") or ".." in parts:
-            raise UserError(f"{manifest_path} names {name!r}, outside the site; rebuild it")
+            raise UserError(
+                f"{manifest_path} : nomme {name!r}, hors du site ; reconstruisez le site "
+                "(make build)"
+            )
     missing = sorted(name for name in files if not (site / name).is_file())
     if missing:
         raise UserError(
-            f"{site}: {len(missing)} file(s) listed in manifest.json are missing (first: "
-            f"{missing[0]}); the build is incomplete, run `make build` again"
+            f"{site} : {len(missing)} fichier(s) de la liste de manifest.json manque(nt) "
+            f"(le premier : {missing[0]}) ; la construction est incomplète, relancez `make build`"
         )
     digest = hashlib.sha256(raw).hexdigest()
     return BuiltSite(site, {**files, MANIFEST: digest}, digest)
@@ -77,10 +80,12 @@ def run_tool(
         )
     except FileNotFoundError:
         raise UserError(
-            f"`{argv[0]}` not found: install it (Debian: apt-get install {package})"
+            f"`{argv[0]}` introuvable : installez-le (Debian : apt-get install {package})"
         ) from None
     except subprocess.TimeoutExpired:
-        raise UserError(f"`{argv[0]}` did not finish within {timeout:.0f} s; try again") from None
+        raise UserError(
+            f"`{argv[0]}` n'a pas fini en {timeout:.0f} s ; réessayez plus tard"
+        ) from None
 
 
 # Lines of rsync's, ssh's and git's error output that never say what went wrong.
@@ -94,4 +99,4 @@ def tool_message(text: str) -> str:
     """The most telling line of a tool's error output: the first one that is not noise."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     useful = [line for line in lines if not line.startswith(NOISE)]
-    return (useful or lines or ["no error message"])[0]
+    return (useful or lines or ["aucun message d'erreur"])[0]

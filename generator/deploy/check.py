@@ -45,10 +45,10 @@ class Answer:
         return self.headers.get(name, "")
 
     def said(self, ctype: str | None = None) -> str:
-        """`answers 200 with text/html`, or `cannot be fetched (timed out)`."""
+        """`répond 200 avec text/html`, or `est injoignable (timed out)`."""
         if self.status == 0:
-            return f"cannot be fetched ({self.error})"
-        return f"answers {self.status}" + ("" if ctype is None else f" with {ctype or 'no type'}")
+            return f"est injoignable ({self.error})"
+        return f"répond {self.status}" + ("" if ctype is None else f" avec {ctype or 'aucun type'}")
 
 
 class Unreachable(Exception):
@@ -82,7 +82,7 @@ def fetch(
 def base_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise UserError(f"{url!r} is not a site address; give URL=https://host/path/")
+        raise UserError(f"{url!r} n'est pas une adresse de site ; donnez URL=https://hôte/chemin/")
     return url.strip() if url.strip().endswith("/") else url.strip() + "/"
 
 
@@ -92,8 +92,8 @@ def page(name: str, url: str, answer: Answer) -> Finding:
     return Finding(
         name,
         ok,
-        f"The {name} {url} {answer.said(ctype)}"
-        + ("." if ok else ", where a browser needs 200 with text/html."),
+        f"{name.capitalize()} {url} : {answer.said(ctype)}"
+        + ("." if ok else ", alors qu'un navigateur attend 200 avec text/html."),
     )
 
 
@@ -110,8 +110,8 @@ def api(name: str, url: str, answer: Answer, expected: type) -> tuple[Finding, A
     ok = isinstance(data, expected) and ctype in {"application/json", "application/geo+json"}
     why = answer.said(ctype)
     if answer.status == 200 and not isinstance(data, expected):
-        why += " but its body is not the expected JSON"
-    return Finding(name, ok, f"The JSON API {url} {why}."), data if ok else None
+        why += " mais son contenu n'est pas le JSON attendu"
+    return Finding(name, ok, f"API JSON {url} : {why}."), data if ok else None
 
 
 def tile(url: str, answer: Answer) -> Finding:
@@ -120,14 +120,17 @@ def tile(url: str, answer: Answer) -> Finding:
     if answer.status != 200:
         problems.append(answer.said())
     if ctype not in VECTOR_TILE_TYPES:
-        problems.append(f"has the type {ctype or 'none'} instead of application/x-protobuf")
+        problems.append(f"type {ctype or 'absent'} au lieu de application/x-protobuf")
     if answer.body[:2] == b"\x1f\x8b":
-        problems.append("is gzip data without a Content-Encoding header (the map cannot read it)")
+        problems.append(
+            "données gzip sans en-tête Content-Encoding (la carte ne peut pas les lire) ; "
+            "servez les tuiles avec Content-Encoding: gzip"
+        )
     if answer.status == 200 and not answer.body:
-        problems.append("is empty")
+        problems.append("réponse vide")
     if problems:
-        return Finding("tile", False, f"The vector tile {url} " + " and ".join(problems) + ".")
-    return Finding("tile", True, f"The vector tile {url} answers 200 with {ctype}.")
+        return Finding("tuile", False, f"Tuile vectorielle {url} : " + " ; ".join(problems) + ".")
+    return Finding("tuile", True, f"Tuile vectorielle {url} : répond 200 avec {ctype}.")
 
 
 def pmtiles(url: str, answer: Answer) -> Finding:
@@ -136,34 +139,34 @@ def pmtiles(url: str, answer: Answer) -> Finding:
     problems = []
     if answer.status == 200:
         problems.append(
-            "answers a Range request with 200 and the whole file: the host does not "
-            "support HTTP Range, which PMTiles needs"
+            "répond à une requête Range par 200 et le fichier entier : l'hébergeur ne gère "
+            "pas les requêtes HTTP Range, indispensables à PMTiles ; activez-les"
         )
     elif answer.status != 206:
-        problems.append(f"{answer.said()} to a Range request")
+        problems.append(f"{answer.said()} à une requête Range")
     if encoding and encoding != "identity":
         problems.append(
-            f"comes with Content-Encoding: {encoding}, so byte ranges point into "
-            "compressed data; turn compression off for .pmtiles"
+            f"arrive avec Content-Encoding: {encoding}, donc les plages d'octets tombent dans "
+            "des données compressées ; désactivez la compression pour les fichiers .pmtiles"
         )
     elif answer.status == 206 and not answer.body.startswith(b"PMTiles"):
-        problems.append("does not start with a PMTiles header")
+        problems.append("ne commence pas par un en-tête PMTiles")
     if problems:
         return Finding(
-            "PMTiles archive", False, f"The PMTiles archive {url} " + "; it ".join(problems) + "."
+            "archive PMTiles", False, f"Archive PMTiles {url} : " + " ; ".join(problems) + "."
         )
     return Finding(
-        "PMTiles archive",
+        "archive PMTiles",
         True,
-        f"The PMTiles archive {url} answers a Range request with 206 and no Content-Encoding.",
+        f"Archive PMTiles {url} : répond à une requête Range par 206, sans Content-Encoding.",
     )
 
 
 def typed(name: str, url: str, answer: Answer, accepted: frozenset[str], why: str) -> Finding:
     ctype = media_type(answer.header("content-type"))
     ok = answer.status == 200 and ctype in accepted
-    sentence = f"The {name} {url} {answer.said(ctype)}"
-    return Finding(name, ok, sentence + ("." if ok else f": {why}."))
+    sentence = f"{name.capitalize()} {url} : {answer.said(ctype)}"
+    return Finding(name, ok, sentence + ("." if ok else f" ; {why}."))
 
 
 def not_found(url: str, answer: Answer, own_page: bytes | None) -> list[Finding]:
@@ -171,19 +174,19 @@ def not_found(url: str, answer: Answer, own_page: bytes | None) -> list[Finding]
     ok = answer.status == 404 and ctype == "text/html"
     findings = [
         Finding(
-            "404 page",
+            "page 404",
             ok,
-            f"A missing page ({url}) {answer.said(ctype)}"
-            + ("." if ok else ", where it should be 404 with an HTML page."),
+            f"Page absente ({url}) : {answer.said(ctype)}"
+            + ("." if ok else ", alors qu'il faut 404 avec une page HTML ; réglez l'hébergeur."),
         )
     ]
     if ok and own_page is not None and answer.body != own_page:
         findings.append(
             Finding(
-                "404 page",
+                "page 404",
                 True,
-                "The 404 answer is not the site's own 404.html; "
-                "point the host's error page at /404.html.",
+                "La réponse 404 n'est pas la page 404.html du site ; faites pointer la page "
+                "d'erreur de l'hébergeur vers /404.html.",
                 note=True,
             )
         )
@@ -216,15 +219,16 @@ def release_page(get: Any, commune_url: str) -> list[Finding]:
     if not isinstance(versions, dict) or not versions.get("latest") or not commune_url:
         return []
     url, answer = get(f"versions/{versions['latest']}/{commune_url}")
-    findings = [page("versioned commune page", url, answer)]
+    findings = [page("page de commune d'une version", url, answer)]
     cache = answer.header("cache-control")
     if answer.status == 200 and "immutable" not in cache:
         findings.append(
             Finding(
-                "versioned commune page",
+                "page de commune d'une version",
                 True,
-                f"Release pages come with Cache-Control: {cache or 'none'}; a release never "
-                "changes, `public, max-age=31536000, immutable` spares visitors the requests.",
+                f"Les pages des versions arrivent avec Cache-Control: {cache or 'absent'} ; une "
+                "version ne change jamais : `public, max-age=31536000, immutable` épargne des "
+                "requêtes aux visiteurs.",
                 note=True,
             )
         )
@@ -249,42 +253,43 @@ def check_site(url: str, timeout: float = 10.0) -> list[Finding]:
             Finding(
                 "site",
                 False,
-                f"The site {base} cannot be reached ({error}); check the URL and that the server is up.",
+                f"Le site {base} est injoignable ({error}) ; vérifiez l'adresse et que le "
+                "serveur est en marche.",
             )
         ]
-    findings = [page("home page", base, home)]
+    findings = [page("page d'accueil", base, home)]
     _, manifest_answer = get("manifest.json")
     manifest = json_body(manifest_answer)
     if manifest is None:
         findings.append(
             Finding(
-                "manifest",
+                "manifeste",
                 True,
-                "manifest.json is not published: the tile to ask for is guessed.",
+                "manifest.json n'est pas publié : la tuile à demander est devinée.",
                 note=True,
             )
         )
     found = targets(home.body, manifest)
-    finding, communes = api("JSON API", *get("api/communes.json"), list)
+    finding, communes = api("API JSON", *get("api/communes.json"), list)
     findings.append(finding)
     if communes:
         first = communes[0] if isinstance(communes[0], dict) else {}
         if first.get("url"):
-            findings.append(page("commune page", *get(str(first["url"]))))
+            findings.append(page("page de commune", *get(str(first["url"]))))
         if first.get("insee"):
-            findings.append(api("JSON API", *get(f"api/communes/{first['insee']}.json"), dict)[0])
+            findings.append(api("API JSON", *get(f"api/communes/{first['insee']}.json"), dict)[0])
         findings += release_page(get, str(first.get("url") or ""))
-    findings.append(api("JSON API", *get("api/style.json"), dict)[0])
+    findings.append(api("API JSON", *get("api/style.json"), dict)[0])
     if found["tile"]:
         tile_url, tile_answer = get(found["tile"], headers={"Accept-Encoding": "gzip"})
         findings.append(tile(tile_url, tile_answer))
         if not tile_answer.header("access-control-allow-origin"):
             findings.append(
                 Finding(
-                    "tile",
+                    "tuile",
                     True,
-                    "Tiles carry no Access-Control-Allow-Origin "
-                    "header: fine for this site, other sites cannot use them.",
+                    "Les tuiles n'ont pas d'en-tête Access-Control-Allow-Origin : rien à changer "
+                    "pour ce site, mais d'autres sites ne peuvent pas les utiliser.",
                     note=True,
                 )
             )
@@ -294,19 +299,21 @@ def check_site(url: str, timeout: float = 10.0) -> list[Finding]:
     if found["module"]:
         findings.append(
             typed(
-                "map script",
+                "script de la carte",
                 *get(found["module"]),
                 JAVASCRIPT_TYPES,
-                "browsers refuse to run a module script without a JavaScript type",
+                "les navigateurs refusent d'exécuter un script module sans type JavaScript : "
+                "servez les fichiers .mjs en text/javascript",
             )
         )
     if found["css"]:
         findings.append(
             typed(
-                "stylesheet",
+                "feuille de style",
                 *get(found["css"]),
                 frozenset({"text/css"}),
-                "browsers ignore a stylesheet that is not text/css",
+                "les navigateurs ignorent une feuille de style qui n'est pas en text/css : "
+                "servez les fichiers .css en text/css",
             )
         )
     missing_url, missing = get(f"communes/trame-check-{uuid.uuid4().hex[:12]}/")
@@ -317,12 +324,17 @@ def check_site(url: str, timeout: float = 10.0) -> list[Finding]:
 
 def report(findings: list[Finding]) -> tuple[str, bool]:
     """The text for the terminal and whether every check passed."""
-    lines = [f"{'note' if f.note else 'ok  ' if f.ok else 'FAIL'}  {f.sentence}" for f in findings]
+    lines = [
+        f"{'note ' if f.note else 'ok   ' if f.ok else 'ÉCHEC'}  {f.sentence}" for f in findings
+    ]
     checks = [f for f in findings if not f.note]
     failed = [f for f in checks if not f.ok]
     if failed:
         names = ", ".join(dict.fromkeys(f.name for f in failed))
-        lines.append(f"{len(failed)} of {len(checks)} checks failed: {names}.")
+        lines.append(f"{len(failed)} vérification(s) sur {len(checks)} en échec : {names}.")
     else:
-        lines.append(f"All {len(checks)} checks passed: a browser gets the site as built.")
+        lines.append(
+            f"Les {len(checks)} vérifications sont passées : un navigateur reçoit le site tel "
+            "qu'il a été construit."
+        )
     return "\n".join(lines), not failed

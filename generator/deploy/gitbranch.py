@@ -46,7 +46,8 @@ class Git:
         )
         if done.returncode != 0:
             raise UserError(
-                f"git remote {self.remote}: could not {what or args[0]} ({tool_message(done.stderr)})"
+                f"dépôt git {self.remote} : impossible de {what or 'lancer git ' + args[0]} "
+                f"({tool_message(done.stderr)})"
             )
         return done.stdout.strip()
 
@@ -68,24 +69,29 @@ def deploy_git(
     """Push ``site`` as a new commit on ``branch`` of ``remote``; its id, None when up to date."""
     built = load_site(site)
     if not remote:
-        raise UserError("git: no remote given; set GIT_REMOTE=git@host:owner/repo.git")
+        raise UserError(
+            "git : aucun dépôt distant indiqué ; donnez GIT_REMOTE=git@hôte:compte/depot.git"
+        )
     ref = f"refs/heads/{branch}"
     with tempfile.TemporaryDirectory(prefix="trame-deploy-") as tmp:
         repo = Path(tmp)
         init = run_tool(["git", "init", "-q", str(repo)], package="git")
         if init.returncode != 0:
             raise UserError(
-                f"git: could not create a temporary repository ({tool_message(init.stderr)})"
+                f"git : impossible de créer un dépôt temporaire ({tool_message(init.stderr)}) ; "
+                "vérifiez le dossier temporaire (TMPDIR)"
             )
         git = Git(repo, built.root.resolve(), remote)
-        reach = "reach it; check GIT_REMOTE and your access"
+        reach = "le joindre ; vérifiez GIT_REMOTE et vos droits d'accès"
         heads = git("ls-remote", "--heads", "--", remote, ref, what=reach, timeout=120)
         tip = heads.split()[0] if heads else None
         if tip:
-            git("fetch", "-q", "--depth=1", "--", remote, ref, what=f"fetch {branch}")
+            git(
+                "fetch", "-q", "--depth=1", "--", remote, ref, what=f"récupérer la branche {branch}"
+            )
         files = "\0".join(sorted(built.files))  # exactly the build: the manifest's list
         git("add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=files)
-        blob = git("hash-object", "-w", "--stdin", stdin="", what="write .nojekyll")
+        blob = git("hash-object", "-w", "--stdin", stdin="", what="créer le fichier .nojekyll")
         git("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll")
         if tip and "CNAME" not in built.files:  # the custom domain set on the branch survives
             verify = [*git.base, "rev-parse", "-q", "--verify", f"{tip}:CNAME"]
@@ -97,9 +103,13 @@ def deploy_git(
             log(f"Déjà à jour : {remote} {branch} ({tip[:12]})")
             return None
         git.env.update(identity(git.env))
-        message = f"Publish the site (build {built.digest[:12]}, {len(built.files)} files)"
+        message = (
+            f"Publication du site (construction {built.digest[:12]}, {len(built.files)} fichiers)"
+        )
         commit = git("commit-tree", tree, *(["-p", tip] if tip else []), "-m", message)
-        moved = f"push {branch} (if it moved meanwhile, deploy again)"
+        moved = (
+            f"pousser la branche {branch} (si elle a changé entre-temps, relancez le déploiement)"
+        )
         git("push", "-q", "--", remote, f"{commit}:{ref}", what=moved)
     log(f"Publié : {remote} {branch} -> {commit[:12]}")
     return commit

@@ -57,10 +57,14 @@ def parse_target(text: str) -> Target:
     if colon and head and "/" not in head:
         path = tail.removeprefix("~/").rstrip("/")  # relative paths start in the home folder
         if not path or path == "~":
-            raise UserError(f"{text}: give the folder after the colon, e.g. {head}:/var/www/tvb")
+            raise UserError(
+                f"{text} : donnez le dossier après les deux-points, par exemple {head}:/var/www/tvb"
+            )
         return Target(head, path)
     if not text or not text.strip("/"):
-        raise UserError("say where to deploy: TARGET=/var/www/tvb or TARGET=user@host:/var/www/tvb")
+        raise UserError(
+            "indiquez où déployer : TARGET=/var/www/tvb ou TARGET=utilisateur@hôte:/var/www/tvb"
+        )
     return Target(None, str(Path(text).expanduser().absolute()))
 
 
@@ -94,7 +98,7 @@ def switch_script(path: str, release: str, remove: Sequence[str] = ()) -> str:
     names = " ".join(shlex.quote(f"releases/{name}") for name in remove)
     return f"""set -e
 cd -- {q}
-[ -f releases/{r}/index.html ] || {{ echo "releases/{r} is incomplete" >&2; exit 1; }}
+[ -f releases/{r}/index.html ] || {{ echo "releases/{r} est incomplète" >&2; exit 1; }}
 ln -sfn releases/{r} .current-{r}
 mv -T .current-{r} current
 {f"rm -rf -- {names}" if names else ""}
@@ -132,20 +136,25 @@ def run_script(target: Target, script: str, ssh: str | None, what: str) -> str:
         done = run_tool(argv, package="openssh-client", timeout=120)
         if done.returncode == 255:
             raise UserError(
-                f"{target}: cannot reach {target.host} over SSH ({tool_message(done.stderr)}); "
-                "check TARGET, that the host is up, and your key (ssh-add, or TRAME_SSH='ssh -i key')"
+                f"{target} : impossible de joindre {target.host} par SSH "
+                f"({tool_message(done.stderr)}) ; vérifiez TARGET, que la machine est en marche, "
+                "et votre clé (ssh-add, ou TRAME_SSH='ssh -i clé')"
             )
     else:
         done = run_tool(["sh", "-c", script], package="dash", timeout=120)
     if done.returncode != 0:
-        raise UserError(f"{target}: could not {what} ({tool_message(done.stderr)})")
+        raise UserError(f"{target} : impossible de {what} ({tool_message(done.stderr)})")
     return done.stdout
 
 
 def read_state(target: Target, ssh: str | None, create: bool) -> State:
     if not create and not target.host and not Path(target.path).is_dir():
-        raise UserError(f"{target}: nothing deployed here (no such folder); check TARGET")
-    what = "prepare the folder (does its parent exist?)" if create else "read the releases"
+        raise UserError(f"{target} : rien n'est déployé ici (dossier absent) ; vérifiez TARGET")
+    what = (
+        "préparer le dossier (son dossier parent existe-t-il ?)"
+        if create
+        else "lire les versions déployées"
+    )
     return parse_state(run_script(target, state_script(target.path, create), ssh, what))
 
 
@@ -159,13 +168,15 @@ def deploy_rsync(
     """
     built = load_site(site)
     if keep < 1:
-        raise UserError(f"KEEP={keep}: keep at least 1 release (2 or more to be able to roll back)")
+        raise UserError(
+            f"KEEP={keep} : gardez au moins 1 version (2 ou plus pour pouvoir revenir en arrière)"
+        )
     where = parse_target(target)
     state = read_state(where, ssh, create=True)
     if state.current_is_folder:
         raise UserError(
-            f"{where}/current is a real folder, not a symlink: move it away, then deploy again "
-            "(the first deploy creates the link)"
+            f"{where}/current est un vrai dossier, pas un lien symbolique : déplacez-le, puis "
+            "relancez le déploiement (le premier déploiement crée le lien)"
         )
     release = release_name(now or datetime.now(UTC), built.digest)
     # --hard-links: a file shared by several releases (versions/<id>/) and the current addresses
@@ -183,14 +194,15 @@ def deploy_rsync(
         # The message below is the one that matters; a stray release folder is harmless.
         with contextlib.suppress(UserError):
             run_script(
-                where, remove_script(where.path, [release]), ssh, "remove the partial upload"
+                where, remove_script(where.path, [release]), ssh, "supprimer l'envoi partiel"
             )
         raise UserError(
-            f"{where}: rsync failed ({tool_message(done.stderr)}); the live site was not changed"
+            f"{where} : échec de rsync ({tool_message(done.stderr)}) ; le site en ligne n'a pas "
+            "changé : corrigez la cause, puis relancez le déploiement"
         )
     pruned = to_prune([*state.releases, release], keep, release)
     script = switch_script(where.path, release, pruned)
-    run_script(where, script, ssh, "switch `current` and remove old releases")
+    run_script(where, script, ssh, "basculer `current` et supprimer les anciennes versions")
     log(f"Publié : {where}/current -> releases/{release} ({len(built.files)} fichiers)")
     return release
 
@@ -202,14 +214,16 @@ def rollback_rsync(
     where = parse_target(target)
     state = read_state(where, ssh, create=False)
     if state.current is None or state.current not in state.releases:
-        raise UserError(f"{where}: no `current` release to roll back from; deploy first")
+        raise UserError(
+            f"{where} : aucune version `current` d'où revenir en arrière ; déployez d'abord"
+        )
     index = state.releases.index(state.current)
     if index == 0:
         raise UserError(
-            f"{where}: {state.current} is the oldest release kept, there is nothing to roll back "
-            "to (deploy with KEEP=n to keep more)"
+            f"{where} : {state.current} est la plus ancienne version gardée, il n'y a pas de "
+            "version précédente où revenir (déployez avec KEEP=n pour en garder plus)"
         )
     previous = state.releases[index - 1]
-    run_script(where, switch_script(where.path, previous), ssh, "switch `current`")
+    run_script(where, switch_script(where.path, previous), ssh, "basculer `current`")
     log(f"Retour arrière : {where}/current -> releases/{previous} (au lieu de {state.current})")
     return previous

@@ -46,7 +46,7 @@ def settings(bucket: str | None, prefix: str | None, endpoint: str | None) -> Se
     """Options win over $TRAME_S3_BUCKET, $TRAME_S3_PREFIX, $AWS_ENDPOINT_URL."""
     bucket = bucket or os.environ.get("TRAME_S3_BUCKET")
     if not bucket:
-        raise UserError("S3: no bucket given; set S3_BUCKET=... (or TRAME_S3_BUCKET)")
+        raise UserError("S3 : aucun bucket indiqué ; donnez S3_BUCKET=… (ou TRAME_S3_BUCKET)")
     prefix = (prefix if prefix is not None else os.environ.get("TRAME_S3_PREFIX", "")).strip("/")
     endpoint = endpoint or os.environ.get("TRAME_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL")
     return Settings(bucket, f"{prefix}/" if prefix else "", endpoint or None)
@@ -60,8 +60,8 @@ def make_client(where: Settings) -> Any:
     session = boto3.session.Session()
     if session.get_credentials() is None:
         raise UserError(
-            f"S3 {where.bucket}: no credentials found; set AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE, or ~/.aws/credentials)"
+            f"S3 {where.bucket} : aucun identifiant trouvé ; définissez AWS_ACCESS_KEY_ID et "
+            "AWS_SECRET_ACCESS_KEY (ou AWS_PROFILE, ou ~/.aws/credentials)"
         )
     config = Config(
         connect_timeout=10, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"},
@@ -76,27 +76,29 @@ def errors(where: Settings, doing: str) -> Iterator[None]:
     """boto3's exceptions become one sentence naming the bucket and what to do."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    name = f"S3 {where.bucket}" + (f" at {where.endpoint}" if where.endpoint else "")
+    name = f"S3 {where.bucket}" + (f" sur {where.endpoint}" if where.endpoint else "")
     try:
         yield
     except NoCredentialsError:
         raise UserError(
-            f"{name}: no credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            f"{name} : aucun identifiant trouvé ; définissez AWS_ACCESS_KEY_ID et "
+            "AWS_SECRET_ACCESS_KEY"
         ) from None
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "?")
         hint = {
-            "404": "the bucket does not exist; create it or check S3_BUCKET",
-            "NoSuchBucket": "the bucket does not exist; create it or check S3_BUCKET",
-            "403": "access denied; check the credentials and the bucket policy",
-            "AccessDenied": "access denied; check the credentials and the bucket policy",
-            "InvalidAccessKeyId": "the access key is unknown here; check AWS_ACCESS_KEY_ID",
-            "SignatureDoesNotMatch": "the secret key is wrong; check AWS_SECRET_ACCESS_KEY",
-        }.get(code, f"error {code}")
-        raise UserError(f"{name}: could not {doing}: {hint}") from None
+            "404": "le bucket n'existe pas ; créez-le ou vérifiez S3_BUCKET",
+            "NoSuchBucket": "le bucket n'existe pas ; créez-le ou vérifiez S3_BUCKET",
+            "403": "accès refusé ; vérifiez les identifiants et la politique d'accès du bucket",
+            "AccessDenied": "accès refusé ; vérifiez les identifiants et la politique d'accès "
+            "du bucket",
+            "InvalidAccessKeyId": "clé d'accès inconnue ici ; vérifiez AWS_ACCESS_KEY_ID",
+            "SignatureDoesNotMatch": "clé secrète erronée ; vérifiez AWS_SECRET_ACCESS_KEY",
+        }.get(code, f"erreur {code} ; réessayez, ou voyez le journal du service S3")
+        raise UserError(f"{name} : impossible de {doing} : {hint}") from None
     except BotoCoreError as error:  # endpoint unreachable, timeouts, bad URL...
         raise UserError(
-            f"{name}: could not {doing} ({error}); check S3_ENDPOINT and the network"
+            f"{name} : impossible de {doing} ({error}) ; vérifiez S3_ENDPOINT et le réseau"
         ) from None
 
 
@@ -149,11 +151,11 @@ def deploy_s3(
     where = settings(bucket, prefix, endpoint)
     client = client or make_client(where)
     report = Report()
-    with errors(where, "reach the bucket"):
+    with errors(where, "joindre le bucket"):
         client.head_bucket(Bucket=where.bucket)
-    with errors(where, "list the objects"):
+    with errors(where, "lister les objets"):
         remote = existing_objects(client, where)
-    with errors(where, "upload"), ThreadPoolExecutor(max_workers=workers) as pool:
+    with errors(where, "envoyer les fichiers"), ThreadPoolExecutor(max_workers=workers) as pool:
         for phase in upload_order(list(built.files)):
             todo = [
                 p
@@ -170,7 +172,7 @@ def deploy_s3(
         key for key in remote
         if key not in keys and not RELEASE_PATH.match(key.removeprefix(where.prefix))
     )  # fmt: skip
-    with errors(where, "delete the old objects"):
+    with errors(where, "supprimer les anciens objets"):
         for start in range(0, len(report.deleted), 1000):
             batch = report.deleted[start : start + 1000]
             answer = client.delete_objects(
@@ -179,8 +181,9 @@ def deploy_s3(
             if answer.get("Errors"):
                 first = answer["Errors"][0]
                 raise UserError(
-                    f"S3 {where.bucket}: could not delete {first.get('Key')} "
-                    f"({first.get('Code')}); the new site is up, old objects remain"
+                    f"S3 {where.bucket} : impossible de supprimer {first.get('Key')} "
+                    f"({first.get('Code')}) ; le nouveau site est en ligne, d'anciens objets "
+                    "restent : supprimez-les à la main ou relancez le déploiement"
                 )
     log(
         f"Publié : s3://{where.bucket}/{where.prefix} ({len(report.uploaded)} envoyés, "

@@ -20,7 +20,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError
 
 from ..errors import UserError
-from ..read import gdal_path
+from ..read import gdal_path, python_value
 from .codes import AdminCodes, load_codes
 from .recognise import CommunesLayer
 
@@ -160,7 +160,9 @@ def select_communes(communes: CommunesLayer, selection: Selection) -> SelectedCo
             f"{_field_used(communes, selection)} de la couche)"
         )
     table = {str(name): column for name, column in zip(meta["fields"], columns, strict=True)}
-    rows = [{name: _plain(column[i]) for name, column in table.items()} for i in range(len(wkb))]
+    rows = [
+        {name: python_value(column[i]) for name, column in table.items()} for i in range(len(wkb))
+    ]
     selected = SelectedCommunes(
         layer=communes, crs=str(meta["crs"]), geometries=wkb, rows=[], territory_name=None
     )
@@ -304,11 +306,3 @@ def write_communes(path: Path, selected: SelectedCommunes) -> None:
         path, geometry=selected.geometries, field_data=columns, fields=list(OUTPUT_FIELDS),
         geometry_type="Unknown", crs=selected.crs, driver="GeoJSON",
     )  # fmt: skip
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value

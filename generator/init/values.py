@@ -16,7 +16,7 @@ import numpy as np
 import pyogrio
 import shapely
 
-from ..read import gdal_path
+from ..read import gdal_path, python_value
 from .discover import FoundLayer
 
 PRESERVATION = "01"
@@ -33,7 +33,7 @@ def value_counts(layer: FoundLayer, fields: Iterable[str | None]) -> dict[str, C
         gdal_path(layer.path), layer=layer.layer, read_geometry=False, columns=wanted
     )
     return {
-        str(name): Counter(_plain(value) for value in column)
+        str(name): Counter(python_value(value) for value in column)
         for name, column in zip(meta["fields"], columns, strict=True)
     }
 
@@ -81,11 +81,3 @@ def _simple(value: Any) -> str:
         return ""
     text = unicodedata.normalize("NFKD", str(value).strip().lower())
     return text.encode("ascii", "ignore").decode("ascii")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value

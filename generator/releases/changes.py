@@ -28,6 +28,7 @@ import numpy as np
 import shapely
 
 from ..crs import LAMBERT_93, WGS84, reproject
+from ..kinds import measure_of_figures
 from .history import History
 
 TOLERANCE_M = 1.0
@@ -211,12 +212,12 @@ def merge_figures(items: list[dict[str, Any]], count: int, communes_ha: float) -
     if len(items) == 1:
         return items[0]
     merged: dict[str, Any] = {"label": items[0]["label"], "count": count}
-    if "area_ha" in items[0]:
-        area = sum(i.get("area_ha") or 0 for i in items)
-        merged["area_ha"] = round(area, 2)
-        merged["share_pct"] = round(100 * area / communes_ha, 2) if communes_ha else 0.0
-    if "length_km" in items[0]:
-        merged["length_km"] = round(sum(i.get("length_km") or 0 for i in items), 3)
+    measure = measure_of_figures(items[0])
+    if measure.field:
+        total = sum(i.get(measure.field) or 0 for i in items)
+        merged[measure.field] = round(total, measure.digits)
+        if measure.share:  # the total is in hectares, like the communes' area
+            merged["share_pct"] = round(100 * total / communes_ha, 2) if communes_ha else 0.0
     return merged
 
 

@@ -23,8 +23,8 @@ from ..config import Config, build_date
 from ..figures import CommuneView
 from ..files import write_json
 from ..french import french_number, public_value
-from ..pages import _front_matter, _legend_rows, environment, sentence
-from ..style import legend_symbol
+from ..kinds import measure_of_figures
+from ..pages import _front_matter, _legend_rows, communes_legend, environment, sentence
 from ..territory import Commune, slugify
 from . import changes as diff
 from .history import History, Release
@@ -235,12 +235,12 @@ def figure_text(figures: dict[str, Any] | None) -> str:
         return "—"
     count = figures.get("count", 0)
     parts = [f"{count} élément{'s' if count > 1 else ''}"]
-    if "area_ha" in figures:
-        area = french_number(figures.get("area_ha") or 0)
-        share = french_number(figures.get("share_pct") or 0)
-        parts.insert(0, f"{area} ha ({share} %)")
-    elif "length_km" in figures:
-        parts.insert(0, f"{french_number(figures.get('length_km') or 0, 2)} km")
+    measure = measure_of_figures(figures)
+    if measure.field:
+        value = f"{french_number(figures.get(measure.field) or 0, measure.shown)} {measure.unit}"
+        if measure.share:
+            value += f" ({french_number(figures.get('share_pct') or 0)} %)"
+        parts.insert(0, value)
     return ", ".join(parts)
 
 
@@ -352,7 +352,7 @@ def write_release_files(
                 insee=commune.insee,
                 bbox=view.bbox,
                 legend_id=commune.insee,
-                commune_symbol=legend_symbol(config.communes.style, "line"),
+                **communes_legend(config),
                 legend=_legend_rows(config, view.figures),
                 sentences=[sentence(f) for f in view.figures],
                 changes=info._changes_view(commune),

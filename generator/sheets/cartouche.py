@@ -14,7 +14,8 @@ import segno
 from markupsafe import Markup
 
 from ..config import Config
-from ..style import legend_symbol
+from ..kinds import LINE, Kind
+from ..style import COMMUNES_LABEL, legend_symbol
 from .layout import french_integer, nice_step
 from .settings import SheetsConfig
 
@@ -81,7 +82,7 @@ def qr_code(url: str) -> Markup:
     )
 
 
-def _symbol(style: Any, geometry: str, label: str) -> Markup:
+def _symbol(style: Any, geometry: str | Kind, label: str) -> Markup:
     """The site's legend symbol, titled: a tagged PDF needs a text for every figure."""
     head, rest = str(legend_symbol(style, geometry, SYMBOL_PX)).split(">", 1)
     return Markup(f"{head}>") + Markup("<title>Symbole : {}</title>").format(label) + Markup(rest)
@@ -89,8 +90,8 @@ def _symbol(style: Any, geometry: str, label: str) -> Markup:
 
 def legend_rows(config: Config) -> list[dict[str, Any]]:
     """The communes' outline, then each legend item, with the site's own symbols."""
-    rows = [{"symbol": _symbol(config.communes.style, "line", "Contour de commune"),
-             "label": "Contour de commune"}]  # fmt: skip
+    rows = [{"symbol": _symbol(config.communes.style, LINE, COMMUNES_LABEL),
+             "label": COMMUNES_LABEL}]  # fmt: skip
     for item in config.legend:
         rows.append({"symbol": _symbol(item.style, item.geometry, item.label), "label": item.label})
     return rows

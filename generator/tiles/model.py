@@ -88,10 +88,10 @@ def prepare_layer(layer: TileLayer) -> PreparedLayer:
         if len(geoms) and not shapely.coverage_is_valid(geoms):
             edges = shapely.coverage_invalid_edges(geoms)
             notes.append(
-                f"layer {layer.name!r}: not a valid polygon coverage ("
-                f"{int((~shapely.is_empty(edges)).sum())} polygons overlap a neighbour or do "
-                "not share its border vertices); simplified as a coverage anyway, so gaps or "
-                "overlaps may remain there"
+                f"couche {layer.name!r} : pas un pavage valide ({int((~shapely.is_empty(edges)).sum())} "
+                "polygones chevauchent un voisin ou ne partagent pas les sommets de leur limite "
+                "commune) ; simplifiée quand même comme un pavage, des trous ou chevauchements "
+                "peuvent donc y rester : corrigez les contours dans le fichier source"
             )
     props = [tuple(sorted(layer.properties[i].items())) for i in keep]
     return PreparedLayer(
@@ -248,7 +248,8 @@ class StatsCollector:
                 )
             )
         notes = list(notes) + [
-            f"tile {z}/{x}/{y} is {raw} bytes, over the size budget even at its coarsest"
+            f"tuile {z}/{x}/{y} : {raw} octets, au-delà de la taille visée même au plus grossier "
+            "; elle reste lisible mais lente à charger : simplifiez les objets de cette zone"
             for z, x, y, raw in sorted(self.over_budget)
         ]
         every = [size for z in zooms for size in self.sizes.get(z, [])] or [0]

@@ -306,7 +306,7 @@ def build_tiles(
     stats = StatsCollector()
     with (
         TileArchive(directory, pmtiles_path) as archive,
-        tqdm(total=n_tasks, unit="task", desc=f"tiles {name}", disable=not progress) as bar,
+        tqdm(total=n_tasks, unit="tâche", desc=f"tuiles {name}", disable=not progress) as bar,
     ):
         jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin)
         for tiles in _run(jobs, executor, workers):

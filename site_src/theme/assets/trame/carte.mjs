@@ -166,7 +166,9 @@ function decrireItems(style, insee) {
     if (meta['trame:geometry']) d.geometry = meta['trame:geometry'];
   }
   const contours = ['communes-contour', ...(insee ? ['commune-selection'] : [])];
-  items.set('communes', { label: 'Contour de commune', fields: [], couches: contours });
+  const contour = (style.layers || []).find((couche) => couche.id === 'communes-contour');
+  const label = (contour?.metadata || {})['trame:label'] || 'communes';
+  items.set('communes', { label, fields: [], couches: contours });
   return items;
 }
 

@@ -1,0 +1,162 @@
+"""The pyramid driver: every tile of every zoom, size budgets, coverages across task kinds,
+and the same bytes from one process, a process pool or a Dask cluster."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+import mercantile
+import numpy as np
+import pytest
+from shapely.geometry import Polygon, box, shape
+
+from trame.tiles import TileLayer, build_tiles
+
+from .conftest import (
+    EXTENT,
+    LAT,
+    LON,
+    MAXZOOM,
+    MINZOOM,
+    build,
+    decode,
+    dust_layers,
+    features_where,
+    read_dir,
+    xy,
+)
+
+
+def test_every_tile_decodes_with_its_layers_and_properties(built):
+    _, stats, tiles = built
+    assert tiles and all(MINZOOM <= z <= MAXZOOM for z, _, _ in tiles)
+    names = set()
+    for data in tiles.values():
+        decoded = decode(data)
+        assert decoded, "empty tiles must not be written"
+        for name, layer in decoded.items():
+            assert layer["extent"] == EXTENT and layer["version"] == 2 and layer["features"]
+            names.add(name)
+    assert names == {"communes", "corridors", "obstacles"}
+    any_commune = next(iter(features_where(tiles, "communes", "rang", 5).values()))[0]
+    assert any_commune["properties"] == {
+        "code": "59005",
+        "nom": "Commune 5",
+        "part": 5 / 7,
+        "rang": 5,
+    }
+    assert stats.tiles == len(tiles)
+    assert {s.zoom: s.tiles for s in stats.zooms} == {
+        z: sum(1 for k in tiles if k[0] == z) for z in range(MINZOOM, MAXZOOM + 1)
+    }
+    assert stats.bytes == sum(map(len, tiles.values()))
+    assert stats.max_tile_bytes == max(map(len, tiles.values()))
+    assert "tiles" in stats.summary()
+
+
+def test_a_tile_over_budget_is_made_coarser_and_reported(tmp_path, monkeypatch):
+    """With a 6 KB budget, the dense low-zoom tiles are made again with coarser tolerances and
+    thinning grid until they fit; the last zoom is never thinned, so a tile there that does
+    not fit is named in the notes instead."""
+    monkeypatch.setattr("trame.tiles.render.MAX_TILE_BYTES", 6_000)
+    monkeypatch.setattr("trame.tiles.pyramid.MAX_TILE_BYTES", 6_000)
+    out = tmp_path / "t"
+    stats = build_tiles(
+        dust_layers(), minzoom=4, maxzoom=13, directory=out, pmtiles_path=tmp_path / "t.pmtiles",
+        name="dust", workers=1, progress=False,
+    )  # fmt: skip
+    tiles = read_dir(out)
+    assert all(len(data) <= 6_000 for (z, _, _), data in tiles.items() if z < 13)
+    assert sum(s.coarser for s in stats.zooms) > 0 and stats.zooms[-1].coarser == 0
+    over = [k for k, data in tiles.items() if len(data) > 6_000]
+    assert over and all(z == 13 for z, _, _ in over)
+    assert all(any(f"tuile {z}/{x}/{y} :" in note for note in stats.notes) for z, x, y in over)
+    assert "au-delà de la taille visée" in stats.summary()
+    for data in tiles.values():  # the 2 km square is never thinned
+        squares = decode(data).get("squares", {"features": []})["features"]
+        assert any(f["properties"]["n"] == 150 for f in squares) or not squares
+
+
+def neighbours(coverage: bool) -> TileLayer:
+    """Two 20 km squares side by side, sharing a 400-vertex wiggly border."""
+    cx, cy = xy(LON, LAT)
+    t = np.linspace(0, 20_000, 400)
+    wiggle = 700 * np.sin(t / 900) + 250 * np.sin(t / 130) + 60 * np.cos(t / 23)
+    border = np.column_stack([cx + wiggle, cy + t])
+    west = Polygon([(cx - 20_000, cy), *border, (cx - 20_000, cy + 20_000)])
+    east = Polygon([*border, (cx + 20_000, cy + 20_000), (cx + 20_000, cy)])
+    return TileLayer(
+        "communes",
+        np.array([west, east], dtype=object),
+        [{"nom": "Ouest"}, {"nom": "Est"}],
+        coverage=coverage,
+    )
+
+
+def gaps_and_overlaps(tiles: dict) -> tuple[float, float]:
+    """Worst gap and overlap (tile units squared) between the two squares in any tile: the two
+    decoded polygons, cut to their tile, against the snapped outline of both."""
+    cx, cy = xy(LON, LAT)
+    worst_gap = worst_overlap = 0.0
+    for (z, x, y), data in tiles.items():
+        b = mercantile.xy_bounds(x, y, z)
+        k = (b.right - b.left) / EXTENT
+        tile = box(0, 0, EXTENT, EXTENT)
+        features = decode(data)["communes"]["features"]
+        found = {f["properties"]["nom"]: shape(f["geometry"]) for f in features}
+        west, east = (found.get(n, Polygon()).intersection(tile) for n in ("Ouest", "Est"))
+        outline = box(
+            round((cx - 20_000 - b.left) / k), round((b.top - cy - 20_000) / k),
+            round((cx + 20_000 - b.left) / k), round((b.top - cy) / k),
+        ).intersection(tile)  # fmt: skip
+        worst_overlap = max(worst_overlap, west.intersection(east).area)
+        worst_gap = max(worst_gap, outline.difference(west.union(east)).area)
+    return worst_gap, worst_overlap
+
+
+@pytest.mark.parametrize("subtrees", [32, 1], ids=["coarse-zoom-blocks", "subtree-tasks"])
+def test_coverage_keeps_shared_borders_without_gaps_or_overlaps(tmp_path, monkeypatch, subtrees):
+    """Simplified once for both neighbours, then snapped: the border is the same in both
+    polygons, at every zoom, in the coarse-zoom tasks and in the subtree tasks (one subtree
+    task per tile of zoom 6 when SUBTREES is 1). Without the flag, each polygon is simplified
+    on its own and gaps and overlaps open along the border."""
+    monkeypatch.setattr("trame.tiles.pyramid.SUBTREES", subtrees)
+    results = {}
+    for coverage in (True, False):
+        out = tmp_path / str(coverage)
+        build_tiles(
+            [neighbours(coverage)], minzoom=4, maxzoom=12, directory=out,
+            pmtiles_path=tmp_path / f"{coverage}.pmtiles", name="x", workers=1, progress=False,
+        )  # fmt: skip
+        tiles = read_dir(out)
+        assert {z for z, _, _ in tiles} == set(range(4, 13))
+        results[coverage] = gaps_and_overlaps(tiles)
+    assert results[True] == (0.0, 0.0)
+    gap, overlap = results[False]
+    assert gap + overlap > 10, "the test case must break plain simplification"
+
+
+def test_two_runs_and_process_pools_give_identical_bytes(built, tmp_path):
+    out, _, tiles = built
+    archive = (out / "demo.pmtiles").read_bytes()
+    build(tmp_path / "again", workers=1)
+    build(tmp_path / "two", workers=2)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        build(tmp_path / "given", executor=pool)
+    for run in ("again", "two", "given"):
+        assert read_dir(tmp_path / run / "tiles") == tiles, run
+        assert (tmp_path / run / "demo.pmtiles").read_bytes() == archive, run
+
+
+def test_a_dask_cluster_plugs_in_as_an_executor(built, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    out, _, tiles = built
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        build(tmp_path, executor=client.get_executor(), workers=2)
+    assert read_dir(tmp_path / "tiles") == tiles
+    assert (tmp_path / "demo.pmtiles").read_bytes() == (out / "demo.pmtiles").read_bytes()

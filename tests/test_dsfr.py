@@ -533,10 +533,12 @@ def test_nothing_but_the_page_and_its_first_stylesheet_hold_back_the_first_paint
         }"""
     )
     before = {name for name, early in requests if early}
-    allowed = {"dsfr.css", "dsfr.print.css", "impression.css", "carte.svg", "favicon.svg"}
+    allowed = {"dsfr.css", "dsfr.print.css", "impression.css", "carte.svg"}
     assert before <= allowed, before
     after = {name for name, early in requests if not early}
     assert {"dsfr-suite.css", "recherche.mjs", "carte.mjs", "Marianne-Regular.woff2"} <= after
+    assert "favicon.svg" in after
+    assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("favicon.svg")
     assert not [name for name, _ in requests if name.endswith(".module.min.js")]
     # The late rules come before the theme's own (the cascade's order of one stylesheet).
     order = "document.querySelector('link[href$=\"dsfr-suite.css\"]').nextElementSibling.id"
@@ -552,6 +554,51 @@ def test_nothing_but_the_page_and_its_first_stylesheet_hold_back_the_first_paint
     )
     assert shifts < 0.02, "Marianne's fallback has its metrics: the swap barely moves the text"
     assert_clean(record)
+
+
+@pytest.mark.browser
+def test_nothing_is_fetched_after_the_page_before_its_static_map_is_on_screen(
+    chromium: Any, dsfr_base_url: str
+) -> None:
+    """The home page on a phone (Lighthouse's, 412 × 823): the static map, the largest thing on
+    screen, paints before the late rules, the scripts, the fonts and the favicon are asked for,
+    so that on a slow line they never delay it. Its file comes late here (held 1.5 s), as when
+    a slow machine paints it long after the text: the page's load event is no sign of it."""
+    context = chromium.new_context(viewport={"width": 412, "height": 823})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def held(route: Any) -> None:
+            time.sleep(1.5)
+            route.continue_()
+
+        page.route("**/carte.svg", held)
+        page.goto(dsfr_base_url)
+        page.wait_for_selector("link[href$='dsfr-suite.css']", state="attached")
+        page.wait_for_load_state("networkidle")
+        painted = page.evaluate(
+            """() => new Promise((done) => {
+                new PerformanceObserver((list) => {
+                    const map = list.getEntries().find((e) => e.identifier === 'carte-statique');
+                    if (map) done(map.renderTime);
+                }).observe({type: 'element', buffered: true});
+            })"""
+        )
+        requests = page.evaluate(
+            """() => performance.getEntriesByType('resource')
+                .map((e) => [new URL(e.name).pathname.split('/').pop(), e.startTime])"""
+        )
+    finally:
+        context.close()
+    first = {"dsfr.css", "dsfr.print.css", "impression.css", "carte.svg"}
+    late = {name: start for name, start in requests if name not in first}
+    assert {"dsfr-suite.css", "recherche.mjs", "Marianne-Regular.woff2", "favicon.svg"} <= set(late)
+    assert painted > 1500
+    assert {name: start for name, start in late.items() if start < painted} == {}, painted
+    assert errors == []
 
 
 @pytest.mark.browser

@@ -602,6 +602,33 @@ def test_nothing_is_fetched_after_the_page_before_its_static_map_is_on_screen(
 
 
 @pytest.mark.browser
+def test_the_text_paints_without_waiting_for_the_static_map(visit: Any, dsfr_base_url: str) -> None:
+    """The static map is left out of the first frame (its SVG is slow to rasterise on a slow
+    device): it paints after the first contentful paint, in its place kept from the start."""
+    record = visit("", base=dsfr_base_url, width=412, height=823)
+    page = record.page
+    page.wait_for_selector("link[href$='dsfr-suite.css']", state="attached")
+    first, painted = page.evaluate(
+        """() => new Promise((done) => {
+            new PerformanceObserver((list) => {
+                const map = list.getEntries().find((e) => e.identifier === 'carte-statique');
+                const paint = performance.getEntriesByName('first-contentful-paint')[0];
+                if (map) done([paint.startTime, map.renderTime]);
+            }).observe({type: 'element', buffered: true});
+        })"""
+    )
+    assert 0 < first < painted
+    assert page.evaluate("document.documentElement.dataset.avantPeinture") is None
+    # Hidden from the start: set by a script ahead of every stylesheet (one after a stylesheet
+    # would wait for it), and hidden by the page's own rules.
+    head = page.evaluate("document.head.innerHTML")
+    assert head.index("dataset.avantPeinture = ''") < head.index('<link rel="stylesheet"')
+    assert "[data-avant-peinture] .trame-carte-statique img" in head
+    assert page.locator(".trame-carte-statique img").is_visible()
+    assert_clean(record)
+
+
+@pytest.mark.browser
 def test_print_uses_the_dsfr_print_styles(visit: Any, dsfr_site: Path, dsfr_base_url: str) -> None:
     commune, _ = richest_commune(dsfr_site)
     record = visit(commune["url"], base=dsfr_base_url)

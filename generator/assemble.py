@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, build_date
-from .dsfr import write_dsfr_assets
+from .dsfr import inline_styles, write_dsfr_assets
 from .errors import UserError
 from .files import file_digest, link_file, link_tree, write_json
 from .pages import theme_context
@@ -153,6 +153,8 @@ def assemble_site(
     epoch = int(build_date(config).timestamp())
     context = theme_context(config)
     context["trame"].update(release or {})
+    if config.theme == "dsfr":
+        context["trame"]["styles"] = inline_styles(theme_dirs(config.theme))
     mkdocs_build(
         docs_dir, site_dir, config.name, context, epoch, quiet, config.site_url, config.theme
     )

@@ -178,6 +178,40 @@ def test_trimming_keeps_what_the_pages_use_and_the_licence_banner() -> None:
     assert "@font-face" in css
 
 
+def test_minify_keeps_every_rule_and_value() -> None:
+    css = """/* a comment */
+    .a  >  .b ,
+    .c ~ .d + p  :not( .e ) { margin : 0 auto ; width: calc( 100% - 2rem ) !important }
+    @media (min-width: 40em) {
+      li:nth-child( 2n + 1 )::before { content: "x  >  y" }
+    }
+    @font-face { font-family: X; src: local("A"), local("B") }
+    """
+    assert dsfr.minify(css) == (
+        ".a>.b,.c~.d+p :not(.e){margin:0 auto;width:calc(100% - 2rem)!important}"
+        '@media (min-width: 40em){li:nth-child(2n+1)::before{content:"x  >  y"}}'
+        '@font-face{font-family:X;src:local("A"), local("B")}'
+    )
+
+
+def test_the_pages_carry_the_theme_rules_minified(dsfr_site: Path) -> None:
+    """main.html inlines the shared layout and the theme's rules, minified by the build: the
+    same rules, in fewer bytes (the commune pages fit a slow line's first two round trips)."""
+    page = (dsfr_site / "index.html").read_text(encoding="utf-8")
+    inline = re.search(r'<style id="trame-styles">\s*(.*?)\s*</style>', page, re.DOTALL)
+    assert inline
+    folders = list(theme_dirs("dsfr"))
+    sources = [
+        next(f / name for f in folders if (f / name).is_file()).read_text(encoding="utf-8")
+        for name in dsfr.INLINE_STYLES
+    ]
+    assert inline.group(1) == dsfr.minify("\n".join(sources))
+    assert "/*" not in inline.group(1) and len(inline.group(1)) < 0.75 * len("".join(sources))
+    full = tinycss2.parse_stylesheet("\n".join(sources), skip_comments=True, skip_whitespace=True)
+    short = tinycss2.parse_stylesheet(inline.group(1), skip_whitespace=True)
+    assert len(short) == len(full)
+
+
 def test_trimming_drops_what_no_page_can_have() -> None:
     css = dsfr.trim_stylesheet(
         ".fr-btn{a:1}:root[data-fr-theme=dark] .fr-btn{b:2}[data-fr-mourning] .fr-btn{c:3}"
@@ -516,10 +550,11 @@ def test_pages_work_under_their_own_content_security_policy(
 def test_nothing_but_the_page_and_its_first_stylesheet_hold_back_the_first_paint(
     visit: Any, dsfr_site: Path, dsfr_base_url: str
 ) -> None:
-    """Before the first contentful paint a page asks only for its first paint stylesheet, its
-    print stylesheets, its images and icon (no script, no font); the DSFR's late rules, the search,
-    the map and Marianne come after it, swapped in at once (no layout shift to speak of), and
-    the DSFR's scripts only when the reader uses one of their controls."""
+    """Before the first contentful paint a page asks only for its first paint stylesheet and its
+    static map (no script, no font, no print stylesheet, no icon); the DSFR's late rules, the
+    print stylesheets, the search, the map and Marianne come after it, swapped in at once (no
+    layout shift to speak of), and the DSFR's scripts only when the reader uses one of their
+    controls."""
     commune, _ = richest_commune(dsfr_site)
     record = visit(commune["url"], base=dsfr_base_url, **PHONE)
     page = record.page
@@ -533,11 +568,10 @@ def test_nothing_but_the_page_and_its_first_stylesheet_hold_back_the_first_paint
         }"""
     )
     before = {name for name, early in requests if early}
-    allowed = {"dsfr.css", "dsfr.print.css", "impression.css", "carte.svg"}
-    assert before <= allowed, before
+    assert before <= {"dsfr.css", "carte.svg"}, before
     after = {name for name, early in requests if not early}
     assert {"dsfr-suite.css", "recherche.mjs", "carte.mjs", "Marianne-Regular.woff2"} <= after
-    assert "favicon.svg" in after
+    assert {"favicon.svg", "dsfr.print.css", "impression.css"} <= after
     assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("favicon.svg")
     assert not [name for name, _ in requests if name.endswith(".module.min.js")]
     # The late rules come before the theme's own (the cascade's order of one stylesheet).
@@ -593,9 +627,9 @@ def test_nothing_is_fetched_after_the_page_before_its_static_map_is_on_screen(
         )
     finally:
         context.close()
-    first = {"dsfr.css", "dsfr.print.css", "impression.css", "carte.svg"}
-    late = {name: start for name, start in requests if name not in first}
-    assert {"dsfr-suite.css", "recherche.mjs", "Marianne-Regular.woff2", "favicon.svg"} <= set(late)
+    late = {name: start for name, start in requests if name not in ("dsfr.css", "carte.svg")}
+    expected = {"dsfr-suite.css", "recherche.mjs", "Marianne-Regular.woff2", "favicon.svg"}
+    assert expected | {"dsfr.print.css", "impression.css"} <= set(late)
     assert painted > 1500
     assert {name: start for name, start in late.items() if start < painted} == {}, painted
     assert errors == []
@@ -633,6 +667,10 @@ def test_print_uses_the_dsfr_print_styles(visit: Any, dsfr_site: Path, dsfr_base
     commune, _ = richest_commune(dsfr_site)
     record = visit(commune["url"], base=dsfr_base_url)
     page = record.page
+    # Linked with the late rules, once the first frame is on screen.
+    for sheet in ("dsfr.print.css", "impression.css"):
+        page.wait_for_selector(f"link[href$='{sheet}'][media=print]", state="attached")
+    page.wait_for_load_state("networkidle")
     page.emulate_media(media="print")
     assert page.locator("figure.trame-carte-statique img").is_visible()
     assert page.locator(".fr-logo").first.is_visible()
@@ -656,4 +694,6 @@ def test_without_javascript_the_menu_search_link_and_map_remain(
     assert page.locator(".trame-legende li").first.is_visible()
     assert page.locator(".fr-breadcrumb__list").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for sheet in ("dsfr.print.css", "impression.css"):  # linked by a script otherwise
+        assert page.locator(f"link[href$='{sheet}'][media=print]").count() == 1, sheet
     assert_clean(record)

@@ -11,17 +11,19 @@ banner stays at the top. Fonts and icons are copied when a kept rule points at t
 The trimmed stylesheet is then cut in two (:func:`split_late`), so that the pages paint at once,
 as the default theme's do:
 
-- the **first paint's** rules, inlined in every page by main.html (``trame.dsfr.css``), their
-  icons as ``data:`` URLs: no request holds back the first frame;
-- the **late** rules (``assets/dsfr/dsfr.css``), linked by main.html once the first frame is on
-  screen: those that can only match after a script ran or the reader acted (the DSFR's states —
-  an open modal, an expanded collapse —, the legend's check boxes that carte.mjs makes, hover
-  and press), and only when moving them after the first paint's rules cannot change which rule
-  wins (:func:`split_late` checks the cascade's order).
+- the **first paint's** rules (``assets/dsfr/dsfr.css``), the one stylesheet main.html links
+  before the first frame, their icons as ``data:`` URLs: no other request holds it back;
+- the **late** rules (``assets/dsfr/dsfr-suite.css``), linked by main.html once the first frame
+  is on screen: those that can only match after a script ran or the reader acted (the DSFR's
+  states — an open modal, an expanded collapse —, the legend's check boxes that carte.mjs makes,
+  hover and press), and only when moving them after the first paint's rules cannot change which
+  rule wins (:func:`split_late` checks the cascade's order).
 
 The Marianne fonts are not in either: main.html loads the faces the stylesheets use
-(``trame.dsfr.polices``) after the first paint, all at once (one relayout);
-``assets/dsfr/dsfr-polices.css`` declares them all for pages read without JavaScript.
+(``assets/dsfr/polices.mjs``) after the first paint, all at once (one relayout);
+``assets/dsfr/dsfr-polices.css`` declares them all for pages read without JavaScript. The
+theme's own rules and the shared layout are inlined in every page, minified
+(:func:`inline_styles`).
 """
 
 from __future__ import annotations

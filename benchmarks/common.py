@@ -23,11 +23,15 @@ from pathlib import Path
 import psutil
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHARED_DATA = next(
-    (p / "shared" / "data" for p in PROJECT.parents if (p / "shared" / "data").is_dir()),
-    PROJECT.parent / "shared" / "data",
+SHARED_DATA = Path(
+    os.environ.get("TRAME_SHARED_DATA")
+    or next(
+        (p / "shared" / "data" for p in PROJECT.parents if (p / "shared" / "data").is_dir()),
+        PROJECT.parent / "shared" / "data",
+    )
 )
-"""``../shared/data``, or the nearest ``shared/data`` further up (a git worktree lives deeper)."""
+"""``$TRAME_SHARED_DATA``, else ``../shared/data`` or the nearest ``shared/data`` further up (a
+git worktree lives deeper)."""
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent
 
@@ -63,8 +67,13 @@ def _tree_pss(process: psutil.Process) -> float:
     return total / 2**20
 
 
-def measure(name: str, command: Sequence[str | os.PathLike], env: dict | None = None) -> Run:
-    """Run ``command`` in a fresh process from the project root; raise if it fails."""
+def measure(
+    name: str, command: Sequence[str | os.PathLike], env: dict | None = None,
+    interval: float = 0.02, log: Path | None = None,
+) -> Run:  # fmt: skip
+    """Run ``command`` in a fresh process from the project root; raise if it fails. Memory is
+    sampled every ``interval`` seconds (reading a large process's PSS costs time: sample a
+    long run less often). ``log``: the child's stderr goes to that file as it comes."""
     started = time.perf_counter()
     child = subprocess.Popen(
         [str(c) for c in command],
@@ -82,14 +91,25 @@ def measure(name: str, command: Sequence[str | os.PathLike], env: dict | None = 
         process = psutil.Process(child.pid)
         while not stop.is_set():
             peak = max(peak, _tree_pss(process))
-            stop.wait(0.02)
+            stop.wait(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.append(child.stdout.read()), daemon=True)
     errors: list[str] = []
-    err_reader = threading.Thread(target=lambda: errors.append(child.stderr.read()), daemon=True)
+
+    def read_errors() -> None:
+        if log is None:
+            errors.append(child.stderr.read())
+            return
+        with log.open("a", encoding="utf-8") as file:  # as it comes, line by line
+            for line in child.stderr:
+                file.write(line)
+                file.flush()
+                errors.append(line)
+
+    err_reader = threading.Thread(target=read_errors, daemon=True)
     reader.start()
     err_reader.start()
     _, status, usage = os.wait4(child.pid, 0)

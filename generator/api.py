@@ -14,7 +14,7 @@ import shapely
 from .config import Config
 from .crs import LAMBERT_93, WGS84, reproject
 from .figures import CommuneView, Element, ItemFigures
-from .files import write_json
+from .files import json_bytes, write_json
 from .french import french_date
 from .kinds import kind
 from .style import map_style
@@ -45,13 +45,12 @@ def commune_summary(view: CommuneView) -> dict[str, Any]:
     }
 
 
-def search_index(views: list[CommuneView]) -> list[dict[str, Any]]:
+def search_index(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the search box needs, and nothing more: it is loaded on every page."""
     return [
-        {"insee": v.commune.insee, "nom": v.commune.name, "cp": list(v.commune.postcodes),
-         "url": v.commune.path}
-        for v in views
-    ]  # fmt: skip
+        {"insee": s["insee"], "nom": s["nom"], "cp": s["codes_postaux"], "url": s["url"]}
+        for s in summaries
+    ]
 
 
 def commune_geojson(config: Config, view: CommuneView) -> dict[str, Any]:
@@ -139,19 +138,25 @@ def commune_detail(config: Config, view: CommuneView) -> dict[str, Any]:
     }
 
 
+def commune_files(config: Config, view: CommuneView) -> dict[str, bytes]:
+    """``api/communes/<insee>.{json,geojson,csv}``: the commune's figures and elements."""
+    base = f"api/communes/{view.commune.insee}"
+    return {
+        f"{base}.json": json_bytes(commune_detail(config, view)),
+        f"{base}.geojson": json_bytes(commune_geojson(config, view)),
+        f"{base}.csv": commune_csv(config, view).encode("utf-8"),
+    }
+
+
 def write_api(
-    api_dir: Path, config: Config, views: list[CommuneView], whole: CommuneView,
+    api_dir: Path, config: Config, summaries: list[dict[str, Any]], whole: CommuneView,
     report: ValidationReport, tiles_report: dict[str, Any],
 ) -> None:  # fmt: skip
-    """``communes.json`` lists the communes, ``recherche.json`` feeds the search box,
-    ``communes/<insee>.{json,geojson,csv}`` detail each commune, ``style.json`` is the map's
-    style and ``validation.json`` what the build did to the data."""
-    write_json(api_dir / "communes.json", [commune_summary(view) for view in views])
-    write_json(api_dir / "recherche.json", search_index(views))
-    for view in views:
-        base = api_dir / "communes" / view.commune.insee
-        write_json(base.with_suffix(".json"), commune_detail(config, view))
-        write_json(base.with_suffix(".geojson"), commune_geojson(config, view))
-        base.with_suffix(".csv").write_text(commune_csv(config, view), encoding="utf-8")
+    """``communes.json`` lists the communes (``summaries``: :func:`commune_summary` of each, in
+    INSEE order), ``recherche.json`` feeds the search box, ``style.json`` is the map's style and
+    ``validation.json`` what the build did to the data. Each commune's own files are
+    :func:`commune_files`, written with its page."""
+    write_json(api_dir / "communes.json", summaries)
+    write_json(api_dir / "recherche.json", search_index(summaries))
     write_json(api_dir / "style.json", map_style(config, whole.bbox))
     write_json(api_dir / "validation.json", report.as_dict() | {"tiles": tiles_report})

@@ -1,125 +1,123 @@
-"""Assemble: MkDocs turns the rendered Markdown into HTML, then everything rendered beside it
-(static maps, API, style, tiles, vendor files) joins it, the pages get their Content-Security-Policy
-and the manifest lists every file. Nothing here computes or renders content."""
+"""Assemble: MkDocs turns the rendered Markdown (narrative pages, home page, commune list,
+processing report) into HTML, then everything rendered beside it (commune pages, static maps,
+API, style, tiles, vendor files) joins it, MkDocs' pages get their Content-Security-Policy and
+the manifest lists every file. Nothing here computes or renders content."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import logging
+import gzip
 import os
-import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from . import theme
 from .config import Config, build_date
-from .dsfr import inline_styles, write_dsfr_assets
 from .errors import UserError
 from .files import file_digest, link_file, link_tree, write_json
-from .pages import theme_context
-from .paths import DEFAULT_THEME_DIR, MAPLIBRE_DIST, MKDOCS_CONFIG, theme_dirs
-from .style import content_security_policy
+from .style import content_security_policy, secure_page
+from .theme import ASSETS, quiet_mkdocs, source_date_epoch
 from .tilestep import XYZ_FOLDER
 
-MAPLIBRE_FILES = (
-    "maplibre-gl.mjs",
-    "maplibre-gl-worker.mjs",
-    "maplibre-gl-shared.mjs",
-    "maplibre-gl.css",
-)
-NAV = [
-    {"Accueil": "index.md"},
-    {"Communes": "communes/index.md"},
-    {"Méthode et données": "methode.md"},
-    {"Traitement des données": "traitement.md"},
-    {"À propos": "a-propos.md"},
-    {"Accessibilité": "accessibilite.md"},
-]
 
-
-def mkdocs_build(docs_dir: Path, site_dir: Path, site_name: str, extra: dict[str, Any],
-                 source_date_epoch: int, quiet: bool = False,
-                 site_url: str | None = None, theme: str = "default") -> None:  # fmt: skip
-    """Run MkDocs (strict) on ``docs_dir`` with the templates of ``theme``; the nav holds only
-    the narrative pages.
+def mkdocs_build(
+    docs_dir: Path, site_dir: Path, config: Config, quiet: bool = False, assets: str = ASSETS,
+    options: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """Run MkDocs (strict) on ``docs_dir`` with the templates of the config's theme; the nav
+    holds only the narrative pages. ``assets``: where the pages' links to static files point
+    (:func:`generator.theme.write_assets`); MkDocs' own copy of the theme's is not kept.
+    ``options``: MkDocs' overrides (:func:`generator.theme.mkdocs_options`, by default
+    without a release).
 
     MkDocs stamps the sitemap with SOURCE_DATE_EPOCH when set: we set it to the build date so
     that two builds of the same inputs are byte-identical, whatever the day.
     """
     from mkdocs.commands.build import build
-    from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    logger = logging.getLogger("mkdocs")
-    level = logger.level
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
-    previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
+    epoch = int(build_date(config).timestamp())
     try:
-        options: dict[str, Any] = {
-            "config_file": str(MKDOCS_CONFIG), "site_name": site_name, "docs_dir": str(docs_dir),
-            "site_dir": str(site_dir), "extra": extra, "nav": NAV, "strict": True,
-        }  # fmt: skip
-        if site_url:
-            options["site_url"] = site_url
-        mkdocs_config = load_config(**options)
-        # mkdocs.yml names the default theme's folder; the theme's own folders replace it.
-        folders = mkdocs_config.theme.dirs
-        at = [Path(d).resolve() for d in folders].index(DEFAULT_THEME_DIR)
-        folders[at : at + 1] = [str(d) for d in theme_dirs(theme)]
-        build(mkdocs_config)
+        with quiet_mkdocs(quiet), source_date_epoch(epoch):
+            options = options or theme.mkdocs_options(config)
+            build(theme.load_mkdocs_config(options, str(docs_dir), str(site_dir), assets,
+                                           config.theme))  # fmt: skip
     except MkDocsException as error:
         raise UserError(
             f"MkDocs n'a pas pu construire le site ({error}) ; ses avertissements ci-dessus "
             "nomment la page en cause : corrigez-la (souvent un lien du texte explicatif), puis "
             "relancez la construction"
         ) from None
-    finally:
-        logger.setLevel(level)
-        if previous_epoch is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
+    shutil.rmtree(site_dir / ASSETS, ignore_errors=True)
 
 
-_INLINE_SCRIPT = re.compile(r"<script(?P<attributes>[^>]*)>(?P<code>.*?)</script>", re.DOTALL)
-_HEAD = re.compile(r"<meta charset=[^>]*>", re.IGNORECASE)
+def write_sitemap(
+    site_dir: Path, config: Config, docs_dir: Path, more: Iterable[str],
+    options: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """With a ``site_url``, MkDocs' sitemap lists the pages it built: write it again, with its
+    own template, listing ``more`` pages too (``src_uri`` of the pages rendered outside it)."""
+    if not config.site_url:
+        return
+    from mkdocs.structure.files import File, Files, get_files
+    from mkdocs.structure.pages import Page
+    from mkdocs.utils import get_build_timestamp
+
+    epoch = int(build_date(config).timestamp())
+    with quiet_mkdocs(), source_date_epoch(epoch):
+        mkdocs_config = theme.load_mkdocs_config(
+            options or theme.mkdocs_options(config),
+            str(docs_dir),
+            str(site_dir),
+            ASSETS,
+            config.theme,
+        )
+        files = get_files(mkdocs_config)
+        urls = mkdocs_config.use_directory_urls
+        for src_uri in more:
+            files.append(File(src_uri, str(docs_dir), str(site_dir), urls))
+        pages = list(files.documentation_pages())
+        for file in pages:
+            Page(None, file, mkdocs_config)
+        template = mkdocs_config.theme.get_env().get_template("sitemap.xml")
+        text = template.render(pages=Files(pages).documentation_pages(), config=mkdocs_config)
+        timestamp = get_build_timestamp(pages=[f.page for f in pages])
+    # As MkDocs writes them (mkdocs.commands.build._build_theme_template).
+    data = text.encode("utf-8")
+    (site_dir / "sitemap.xml").write_bytes(data)
+    gz_path = site_dir / "sitemap.xml.gz"
+    with (
+        gz_path.open("wb") as file,
+        gzip.GzipFile(fileobj=file, filename=str(gz_path), mode="wb", mtime=timestamp) as gz,
+    ):
+        gz.write(data)
 
 
 def add_content_security_policy(site_dir: Path, policy: str) -> None:
-    """Put a CSP ``<meta>`` at the top of every page, allowing that page's own inline scripts
-    by their SHA-256 (and nothing else inline): data-derived text can never become code."""
+    """Every page MkDocs wrote gets its Content-Security-Policy (:func:`secure_page`)."""
     for page in sorted(site_dir.rglob("*.html")):
-        html = page.read_text(encoding="utf-8")
-        hashes = sorted(
-            {
-                "'sha256-"
-                + base64.b64encode(hashlib.sha256(m["code"].encode()).digest()).decode()
-                + "'"
-                for m in _INLINE_SCRIPT.finditer(html)
-                if "src=" not in m["attributes"] and "json" not in m["attributes"]
-            }
-        )
-        page_policy = policy.replace("script-src 'self'", " ".join(["script-src 'self'", *hashes]))
-        meta = f'<meta http-equiv="Content-Security-Policy" content="{page_policy}">'
-        head = _HEAD.search(html)
-        if head:
-            html = html[: head.end()] + "\n  " + meta + html[head.end() :]
-        else:
-            html = html.replace("<head>", "<head>\n" + meta, 1)
-        page.write_text(html, encoding="utf-8")
+        page.write_text(secure_page(page.read_text(encoding="utf-8"), policy), encoding="utf-8")
 
 
-def manifest(site_dir: Path, inputs: list[Path], inputs_base: Path) -> dict[str, Any]:
+def manifest(
+    site_dir: Path, inputs: list[Path], inputs_base: Path, known: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Every published file and every input with its SHA-256, in a stable order.
 
     Inputs are named relative to ``inputs_base`` (the config's folder) so that the manifest
-    does not depend on where the checkout lives.
+    does not depend on where the checkout lives. ``known``: digests already computed by whoever
+    wrote those files (the per-commune tasks), not read again.
     """
-    files = sorted(p for p in site_dir.rglob("*") if p.is_file() and p.name != "manifest.json")
+    known = known or {}
+    names = []
+    for folder, _, files in os.walk(site_dir):  # strings, not Path objects: 10^5 files
+        below = os.path.relpath(folder, site_dir).replace(os.sep, "/")
+        prefix = "" if below == "." else below + "/"
+        names += [prefix + name for name in files if prefix or name != "manifest.json"]
+    names.sort()
     return {
-        "files": {p.relative_to(site_dir).as_posix(): file_digest(p) for p in files},
+        "files": {name: known.get(name) or file_digest(site_dir / name) for name in names},
         "inputs": {
             Path(os.path.relpath(p, inputs_base)).as_posix(): file_digest(p)
             for p in sorted(set(inputs))
@@ -127,50 +125,51 @@ def manifest(site_dir: Path, inputs: list[Path], inputs_base: Path) -> dict[str,
     }
 
 
-def copy_vendor_assets(site_dir: Path, theme: str = "default") -> None:
-    """Serve MapLibre GL JS (and the DSFR for its theme) from the site itself (no CDN), from the
-    npm lock's copy."""
-    if not MAPLIBRE_DIST.is_dir():
-        raise UserError(
-            f"{MAPLIBRE_DIST} introuvable : installez les dépendances JavaScript avec `npm ci` "
-            "(`make build` le fait)"
-        )
-    target = site_dir / "assets" / "vendor" / "maplibre-gl"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in MAPLIBRE_FILES:
-        shutil.copyfile(MAPLIBRE_DIST / name, target / name)
-    if theme == "dsfr":
-        write_dsfr_assets(site_dir, theme_dirs(theme))
+def move_tree(source: Path, target: Path) -> None:
+    """Move every file of ``source`` to the same place below ``target`` (renames: no copy),
+    into folders that may already hold other files."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, destination)
 
 
 def assemble_site(
-    docs_dir: Path, rendered_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
-    quiet: bool = False, release: dict[str, Any] | None = None,
+    docs_dir: Path, mkdocs_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
+    quiet: bool = False, pages: Iterable[str] = (), assets: str = ASSETS,
+    options: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
-    """MkDocs builds ``docs_dir`` into ``site_dir``; the rendered files, the tiles and MapLibre
-    join it (hard links where possible); every page gets its Content-Security-Policy.
-    ``release`` tells the theme which release it renders (see generator/releases)."""
-    epoch = int(build_date(config).timestamp())
-    context = theme_context(config)
-    context["trame"].update(release or {})
-    if config.theme == "dsfr":
-        context["trame"]["styles"] = inline_styles(theme_dirs(config.theme))
-    mkdocs_build(
-        docs_dir, site_dir, config.name, context, epoch, quiet, config.site_url, config.theme
-    )
-    link_tree(rendered_dir, site_dir)
+    """MkDocs builds ``docs_dir`` into ``mkdocs_dir``, its pages get their
+    Content-Security-Policy, and its files move into ``site_dir``, where the rendered files
+    already are (``pages``: the ``src_uri`` of the pages among them, for the sitemap, whose
+    MkDocs rendering is dropped); the
+    tiles join them (hard links). ``assets``: the folder of the static files, already there
+    (:func:`generator.theme.write_assets`). ``options``: MkDocs' overrides, those the pages
+    rendered outside it had (:attr:`generator.theme.ThemeSpec.options`)."""
+    mkdocs_build(docs_dir, mkdocs_dir, config, quiet, assets, options)
+    pages = list(pages)
+    for src_uri in pages:  # MkDocs' own rendering of a page rendered outside it: not kept
+        stem = src_uri.removesuffix(".md")
+        built = mkdocs_dir / (f"{stem}.html" if stem.rsplit("/", 1)[-1] == "index"
+                              else f"{stem}/index.html")  # fmt: skip
+        built.unlink(missing_ok=True)
+    add_content_security_policy(mkdocs_dir, content_security_policy(config))
+    write_sitemap(mkdocs_dir, config, docs_dir, pages, options)
+    move_tree(mkdocs_dir, site_dir)
     link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
     for archive in tiles_dir.glob("*.pmtiles"):
         link_file(archive, site_dir / "tiles" / archive.name)
-    copy_vendor_assets(site_dir, config.theme)
-    add_content_security_policy(site_dir, content_security_policy(config))
 
 
 def write_manifest(
-    site_dir: Path, inputs: list[Path], config: Config, key: str, communes: int, **extra: Any
-) -> None:
-    """Written last: the list of what to publish, with the build's cache key."""
-    published = manifest(site_dir, inputs, config.config_path.parent)
+    site_dir: Path, inputs: list[Path], config: Config, key: str, communes: int,
+    known: dict[str, str] | None = None, cache: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """Written last: the list of what to publish, with the build's cache key (and ``cache``:
+    what the next build may reuse)."""
+    published = manifest(site_dir, inputs, config.config_path.parent, known)
     write_json(
-        site_dir / "manifest.json", {**published, "build_key": key, "communes": communes, **extra}
+        site_dir / "manifest.json",
+        {**published, "build_key": key, "communes": communes, **(cache or {})},
     )

@@ -1,6 +1,7 @@
 """The build, step by step: read → validate → compute → render → assemble → swap into place.
 
 Each step is one call into the module that owns it; this file only lists them, in order.
+The tiles and the per-commune outputs run in tasks on one pool of workers (:mod:`.parallel`).
 Everything is written (rendered) before MkDocs and the rest assemble it into the site, and the
 site replaces the previous one only when every step succeeded.
 """
@@ -11,21 +12,24 @@ import json
 import sys
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import api, assemble, pages, sheets, staticmap
+from . import api, assemble, pages, parallel, sheets, staticmap
 from .cache import site_is_current
 from .config import load_config
 from .dsfr import require_dsfr
-from .figures import compute_figures
+from .figures import whole_territory
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
+from .percommune import CACHE_FIELD, read_previous, render_communes
 from .releases import render as release_render
-from .releases.step import history_site_key, plan_release, reassemble, record_release
-from .territory import load_territory
+from .releases.step import Plan, history_site_key, plan_release, reassemble, record_release
+from .style import content_security_policy
+from .territory import Territory, load_territory
+from .theme import prepare_theme
 from .tiles import TileStats
-from .tilestep import log_tile_stats, read_tile_report, tiles_are_current, write_tiles
+from .tilestep import tile_digests, update_tiles, write_tiles
 from .validate import ValidationReport
 
 
@@ -39,6 +43,26 @@ class BuildResult:
     """None when the whole site was already up to date (nothing was read)."""
     seconds: float
     cached: bool = False
+    stages: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each step, in order (see :class:`Stages`)."""
+    rendered: int | None = None
+    """Communes whose outputs were made again (the others were kept from the previous build)."""
+
+
+class Stages:
+    """Wall time of each step of a build, for the log and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
 
 
 def log(message: str, quiet: bool) -> None:
@@ -59,10 +83,11 @@ def build_site(
 
     Nothing is redone when the inputs, the config and the code are byte for byte those of the
     release already recorded (``force`` rebuilds anyway): the site is at most assembled again
-    from the history. The tiles are kept when only texts or templates changed.
-    ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``; ``trame build``
-    and ``make build`` make them unless --no-pdf / PDF=0). ``theme`` overrides the config's
-    (``default`` or ``dsfr``).
+    from the history. Otherwise, when the release rebuilt is the latest, only the communes and
+    tiles whose inputs changed are made again. The tiles are kept when only texts or templates
+    changed. ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``;
+    ``trame build`` and ``make build`` make them unless --no-pdf / PDF=0). ``theme`` overrides
+    the config's (``default`` or ``dsfr``).
     """
     started = time.perf_counter()
     config = load_config(config_path, data_dir)
@@ -82,67 +107,104 @@ def build_site(
         log(f"Rien n'a changé : la version {plan.id} de {output} {done} ({seconds:.1f} s).", quiet)
         return BuildResult(output, manifest["communes"], None, None, seconds, cached=current)
 
-    # Read and validate.
-    log(f"Lecture des données de « {config.name} »…", quiet)
-    territory = load_territory(config)
+    # The workers start now, before the data is read: forked later, each would keep its own
+    # copy of every page of the driver's memory the driver changes afterwards.
+    stages = Stages()
+    with parallel.pool(workers, executor) as pool:
+        # Read and validate.
+        log(f"Lecture des données de « {config.name} »…", quiet)
+        territory = load_territory(config)
+        config = territory.config
+        for warning in territory.report.warnings:
+            log(f"  attention : {warning}", quiet)
+        stages.done("lecture")
+        tiles_dir = tiles_dir or TILES_CACHE / config.slug
+        result = _build(territory, tiles_dir, output, plan, pool, stages, force, quiet, pdf)
+    stages.done("nettoyage")
+    seconds = time.perf_counter() - started
+    stats, rendered = result
+    tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
+    n = len(territory.communes)
+    log(
+        f"Site construit dans {output} (version {plan.id}, {len(plan.history.releases)} en tout) : "
+        f"{n} communes, {tiles}, {seconds:.1f} s ({stages}).",
+        quiet,
+    )
+    return BuildResult(output, n, stats, territory.report, seconds, stages=stages.seconds,
+                       rendered=rendered)  # fmt: skip
+
+
+def _build(
+    territory: Territory, tiles_dir: Path, output: Path, plan: Plan, pool: parallel.Pool,
+    stages: Stages, force: bool, quiet: bool, pdf: bool,
+) -> tuple[TileStats | None, int]:  # fmt: skip
+    """The steps after reading, on the build's pool: (tile statistics, communes rendered)."""
     config = territory.config
-    for warning in territory.report.warnings:
-        log(f"  attention : {warning}", quiet)
-
-    # Render the tiles (kept while their inputs and code do not change).
-    tiles_dir = tiles_dir or TILES_CACHE / config.slug
-    stats = None
-    if force or not tiles_are_current(config, tiles_dir):
-        log(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…", quiet)
-        stats = write_tiles(territory, tiles_dir, workers=workers, executor=executor, quiet=quiet)
-        log_tile_stats(stats, config.tiles.maxzoom, quiet)
-    else:
-        log(f"Tuiles à jour dans {tiles_dir}.", quiet)
-    tiles_report = read_tile_report(tiles_dir)
-
-    # Compute the figures.
-    log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
-    views, whole = compute_figures(territory, quiet)
-
-    with staging_folder(output) as staging:
-        # Render the API, compare it with the previous release, then render the pages (Markdown
-        # for MkDocs) and every other file of the release.
-        docs, rendered = staging / "docs", staging / "rendered"
-        api.write_api(rendered / "api", config, views, whole, territory.report, tiles_report)
-        release = release_render.prepare(config, plan.id, plan.history, rendered / "api", views)
-        pages.write_pages(
-            docs, config, views, whole, territory.report, tiles_report, release, pdf=pdf
+    with (
+        # The tiles (kept while their inputs and code do not change), on the same workers and
+        # at the same time as the communes: each fills the other's idle moments.
+        parallel.alongside(update_tiles, territory, tiles_dir, pool, force, quiet) as tiles,
+        staging_folder(output) as staging,
+    ):
+        # The release's tree: everything it publishes, rendered here, then assembled.
+        docs, tree = staging / "docs", staging / "release"
+        pages.write_narrative_pages(docs)
+        release = release_render.start(config, plan.id, plan.history, territory.communes)
+        policy = content_security_policy(config)
+        theme_spec = prepare_theme(
+            config, docs, tree, pages.explication_fragments(config), policy, release.theme()
         )
-        pages.write_redirects(rendered, config, territory.communes)
-        maps = staticmap.write_static_maps(rendered, territory, whole.commune)
+        release.assets = theme_spec.assets
+
+        # Compute and render each commune (figures, page, static map, API files, what changed
+        # since the previous release), in chunks; an unchanged commune of a rebuilt release
+        # keeps its files.
+        log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
+        previous = None if force else read_previous(plan.history, plan.id)
+        communes = render_communes(territory, tree, theme_spec, pool, quiet, previous, pdf,
+                                   release)  # fmt: skip
+        release.records = communes.changes
+        whole = whole_territory(territory, communes.figures)
+        stages.done("communes")
+        if communes.rendered < len(territory.communes):
+            kept = len(territory.communes) - communes.rendered
+            log(f"  {communes.rendered} communes refaites, {kept} reprises telles quelles", quiet)
+        stats, tiles_report = tiles.result()
+        stages.done("tuiles (fin)")
+
+        # Render the pages and files of the whole territory (the report in Markdown for MkDocs).
+        outside = pages.write_pages(docs, tree, config, territory.communes, whole,
+                                    territory.report, tiles_report, theme_spec, pdf)  # fmt: skip
+        maps = staticmap.write_territory_map(tree, territory, whole.commune)
+        api.write_api(tree / "api", config, communes.summaries, whole, territory.report,
+                      tiles_report)  # fmt: skip
+        release_render.write_release_files(docs, tree, release, territory.communes, policy)
+        stages.done("territoire")
         if pdf:
             log("Cartes PDF (atlas et communes)…", quiet)
             records = sheets.write_sheets(
-                rendered, config, config.sheets, territory.communes, maps,
-                executor=executor, workers=workers,
+                tree, config, config.sheets, territory.communes, maps,
+                executor=pool.executor, workers=pool.workers,
             )  # fmt: skip
             log(sheets.summary(records), quiet)
-        release_render.write_release_files(docs, rendered, release, views)
+            stages.done("PDF")
 
-        # Assemble the release: MkDocs, then the rendered files, tiles and vendor files.
+        # Assemble the release: MkDocs' pages, the tiles and vendor files join the rendered files.
         log(f"Site statique de la version {plan.id} (MkDocs)…", quiet)
-        tree = staging / "release"
-        assemble.assemble_site(docs, rendered, tiles_dir, tree, config, quiet, release.theme())
+        assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, tree, config, quiet,
+                               [*outside, *communes.pages], theme_spec.assets,
+                               json.loads(theme_spec.options))  # fmt: skip
+        stages.done("assemblage")
 
         # Record it in the history (a published release never changes) and assemble the site:
         # every release under versions/<id>/, the latest at the current addresses.
         site = staging / "site"
-        record_release(plan, tree, site, config, release.summary())
+        known = communes.digests | tile_digests(tiles_dir)
+        record_release(plan, tree, site, config, release.summary(), known,
+                       {CACHE_FIELD: communes.cache})  # fmt: skip
         replace_folder(site, output)
-
-    seconds = time.perf_counter() - started
-    tiles = f"{stats.tiles} tuiles" if stats else "tuiles inchangées"
-    log(
-        f"Site construit dans {output} (version {plan.id}, {len(plan.history.releases)} en tout) : "
-        f"{len(views)} communes, {tiles}, {seconds:.1f} s.",
-        quiet,
-    )
-    return BuildResult(output, len(views), stats, territory.report, seconds)
+        stages.done("versions")
+    return stats, communes.rendered
 
 
 def build_tiles_only(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
@@ -13,16 +11,24 @@ WGS84 = CRS.from_epsg(4326)
 WEB_MERCATOR = CRS.from_epsg(3857)
 
 
-@cache
-def _transformer(source: CRS, target: CRS) -> Transformer:
-    return Transformer.from_crs(source, target, always_xy=True)
+_TRANSFORMERS: dict[tuple[str, str], Transformer | None] = {}
+
+
+def _transformer(source: CRS, target: CRS) -> Transformer | None:
+    """None when both are the same CRS. Cached by the CRS' definitions: comparing or hashing
+    CRS objects writes their whole WKT each time, too slow for a call per commune."""
+    key = (source.srs, target.srs)
+    if key not in _TRANSFORMERS:
+        same = source == target
+        _TRANSFORMERS[key] = None if same else Transformer.from_crs(source, target, always_xy=True)
+    return _TRANSFORMERS[key]
 
 
 def reproject(geometries: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
     """Reproject an array of shapely geometries (2D; a Z coordinate is dropped)."""
-    if source == target:
-        return shapely.force_2d(geometries)
     transformer = _transformer(source, target)
+    if transformer is None:
+        return shapely.force_2d(geometries)
 
     def project(coords: np.ndarray) -> np.ndarray:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])

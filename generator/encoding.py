@@ -10,6 +10,7 @@ through a wrong declaration, is refused rather than published garbled.
 from __future__ import annotations
 
 import codecs
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -63,6 +64,10 @@ def choose_encoding(gdal_path: str, where: str, configured: str | None) -> Encod
     return EncodingChoice(None, candidates=CANDIDATES)
 
 
+_C1 = re.compile("[\x80-\x9f]")
+"""C1 control characters (see :func:`undecoded_text`)."""
+
+
 def undecoded_text(caught: Iterable[warnings.WarningMessage], columns: Iterable[object]):
     """A sample of text that did not decode, or None: GDAL warns when it cannot convert a
     character, and C1 control characters (U+0080 to U+009F) are bytes with no meaning in the
@@ -72,7 +77,7 @@ def undecoded_text(caught: Iterable[warnings.WarningMessage], columns: Iterable[
             break
     else:
         for text in _non_ascii(columns):
-            if any("\x80" <= character <= "\x9f" for character in text):
+            if _C1.search(text):
                 return text
         return None
     return next((text for text in _non_ascii(columns)), "")

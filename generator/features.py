@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.errors
 
 from .config import LegendItem
 from .errors import UserError
@@ -61,7 +62,7 @@ def select_features(
     report.outside += int((~inside).sum())
     crossing = inside & ~shapely.contains(territory, geometries)
     if crossing.any():
-        clipped = shapely.intersection(geometries[crossing], territory)
+        clipped = [_clip(piece, territory) for piece in geometries[crossing]]
         geometries = geometries.copy()
         geometries[crossing] = [_keep_kind(g, item) for g in clipped]
         report.clipped += int(crossing.sum())
@@ -87,6 +88,19 @@ def select_features(
 def _identifier(item: LegendItem, row: dict[str, Any], index: int) -> str:
     value = row.get(item.id_field) if item.id_field else None
     return str(value) if value not in (None, "") else f"{item.id}-{index + 1}"
+
+
+def _clip(piece: shapely.Geometry, territory: shapely.Geometry) -> shapely.Geometry:
+    """``piece`` ∩ ``territory``, against the territory's outline near the piece only: the
+    whole outline of a large territory is a polygon of many vertices (the same intersection,
+    much less work; the whole outline when that local piece is not a valid polygon)."""
+    nearby = shapely.clip_by_rect(territory, *piece.bounds)
+    if shapely.is_valid(nearby):
+        try:
+            return shapely.intersection(piece, nearby)
+        except shapely.errors.GEOSException:
+            pass
+    return shapely.intersection(piece, territory)
 
 
 def _keep_kind(geometry: shapely.Geometry, item: LegendItem) -> shapely.Geometry:

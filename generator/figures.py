@@ -6,17 +6,18 @@ features are not counted twice; a line's length is its length inside the commune
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import shapely
-from tqdm import tqdm
 
 from .config import GeometryKind
 from .crs import wgs84_bounds
 from .features import ItemFeatures, public_attributes
-from .kinds import ELEMENT_DIGITS, Measure, kind
+from .kinds import AREA, ELEMENT_DIGITS, LENGTH, Measure, kind
 from .territory import Commune, Territory
 
 
@@ -43,6 +44,9 @@ class ItemFigures:
     share_pct: float | None = None
     length_km: float | None = None
     elements: list[Element] = field(default_factory=list)
+    covered: float = field(default=0.0, compare=False, repr=False)
+    """The unrounded area (m²) or length (m) of the item's union inside the area: what the
+    whole territory's figures add up (:func:`territory_figures`)."""
 
     def as_dict(self) -> dict[str, Any]:
         """The figures as published by the JSON API: only the measures of the item's kind."""
@@ -91,15 +95,23 @@ class ItemIndex:
             return figures
         union = shapely.union_all(pieces[concerned]) if concerned.any() else None
         total = float(measure.of(union)) if union is not None else 0.0
-        totals = _in_units(measure, total, measure.digits)
-        if measure.share:
-            totals["share_pct"] = _round(100 * total / area.area if area.area else 0.0, 2)
-        return replace(figures, **totals)
+        return _with_total(figures, measure, total, area.area)
 
 
 def _in_units(measure: Measure, value: float, digits: int) -> dict[str, float]:
     """``{field: value in the measure's unit}``; nothing for a count."""
     return {measure.field: _round(value / measure.per_unit, digits)} if measure.field else {}
+
+
+def _with_total(
+    figures: ItemFigures, measure: Measure, total: float, area_m2: float
+) -> ItemFigures:
+    """``figures`` with the item's total measure ``total`` (m² or m, unrounded, kept as
+    ``covered``) in its unit, and its share of ``area_m2`` for an area."""
+    totals = _in_units(measure, total, measure.digits)
+    if measure.share:
+        totals["share_pct"] = _round(100 * total / area_m2 if area_m2 else 0.0, 2)
+    return replace(figures, covered=total, **totals)
 
 
 @dataclass(frozen=True)
@@ -117,20 +129,75 @@ def area_figures(area: shapely.Geometry, indexes: list[ItemIndex]) -> list[ItemF
     return [index.figures_for(area) for index in indexes]
 
 
-def compute_figures(
-    territory: Territory, quiet: bool = True
-) -> tuple[list[CommuneView], CommuneView]:
-    """Every commune's figures (INSEE order), and the whole territory's as a view whose commune
-    is the territory itself."""
-    indexes = [ItemIndex(features) for features in territory.features]
+def territory_figures(
+    features: list[ItemFeatures], communes: list[Sequence[float]], area_m2: float
+) -> list[ItemFigures]:
+    """The whole territory's figures, with as little geometry as possible (the whole territory
+    is one huge polygon: intersecting every feature with it would be the slowest task).
+
+    Every feature kept lies inside the territory (:func:`generator.features.select_features`
+    clipped them), so each counts once. Areas add up from the communes' ``covered`` measures
+    (one per legend item, for each commune): communes share borders but no area, so the union
+    inside the territory is the sum of the unions inside each commune (where two communes
+    overlap, the validation report already says that area counts twice); ``math.fsum`` is
+    exactly rounded, so the sum does not depend on any order. Lengths do not add up that way
+    (a line along a border counts in both communes): they are the length of the union of the
+    item's lines (:func:`union_length`)."""
+    totals = []
+    for k, item_features in enumerate(features):
+        item = item_features.item
+        measure = kind(item.geometry).measure
+        figures = ItemFigures(item.id, item.label, item.geometry, len(item_features))
+        if measure is AREA:
+            figures = _with_total(figures, measure, math.fsum(c[k] for c in communes), area_m2)
+        elif measure is LENGTH:
+            figures = _with_total(figures, measure, union_length(item_features.geometries), 0.0)
+        totals.append(figures)
+    return totals
+
+
+def union_length(lines: np.ndarray) -> float:
+    """The length of the union of ``lines``: overlapping parts count once. Each group of lines
+    that meet is merged on its own; a line that meets no other is only measured.
+
+    (GEOS's union of *all* the lines at once can give less: when its exact noding fails on a
+    large input it falls back to snap-rounding, which also merges lines that are nearly but not
+    exactly the same, e.g. two obstacles drawn along one road. Group by group it rarely needs
+    to, and the result does not depend on what else is in the territory.)"""
+    if not len(lines):
+        return 0.0
+    left, right = shapely.STRtree(lines).query(lines, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    group = np.arange(len(lines))  # connected groups of lines that meet (union-find)
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        a, b = root(i), root(j)
+        if a != b:
+            group[max(a, b)] = min(a, b)
+    roots = np.array([root(i) for i in range(len(lines))])
+    lengths = []
+    for r in np.unique(roots):
+        members = lines[roots == r]
+        lengths.append(
+            members[0].length if len(members) == 1 else shapely.union_all(members).length
+        )
+    return math.fsum(lengths)
+
+
+def whole_territory(territory: Territory, figures: list[ItemFigures]) -> CommuneView:
+    """The whole territory as a view (its commune is the territory itself), for the home page,
+    its map and the map style."""
     whole = Commune(
         insee="", name=territory.config.name, slug="", postcodes=(), geometry=territory.outline
     )
-    views = [
-        CommuneView(c, area_figures(c.geometry, indexes), wgs84_bounds(c.geometry))
-        for c in tqdm([*territory.communes, whole], disable=quiet, unit="commune", leave=False)
-    ]
-    return views[:-1], views[-1]
+    return CommuneView(whole, figures, wgs84_bounds(territory.outline))
 
 
 def _round(value: float, digits: int) -> float:

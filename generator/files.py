@@ -13,11 +13,29 @@ from pathlib import Path
 from typing import Any
 
 
-def write_json(path: Path, data: Any) -> None:
+def json_bytes(data: Any) -> bytes:
     """Compact, key-sorted UTF-8 JSON: the same data always gives the same bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    path.write_text(text + "\n", encoding="utf-8")
+    return (text + "\n").encode("utf-8")
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(json_bytes(data))
+
+
+def write_files(root: Path, files: dict[str, bytes]) -> dict[str, str]:
+    """Write ``files`` ({path below ``root``: bytes}); return their SHA-256 digests by path."""
+    digests = {}
+    made: set[Path] = set()
+    for name, data in files.items():
+        path = root / name
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_bytes(data)
+        digests[name] = hashlib.sha256(data).hexdigest()
+    return digests
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:

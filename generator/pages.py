@@ -1,4 +1,6 @@
-"""Render the generated Markdown pages (home, commune list, one page per commune) for MkDocs.
+"""Render the generated pages: the home page, the commune list and the processing report in
+Markdown for MkDocs, and each commune page's body in HTML (put into the theme outside MkDocs:
+:mod:`generator.theme`).
 
 Data-derived text only ever reaches the pages through Jinja2 with autoescaping, inside raw HTML
 blocks that Markdown leaves alone, so a name like ``*Saint_Amand*`` or ``<script>`` shows as is.
@@ -7,6 +9,7 @@ blocks that Markdown leaves alone, so a name like ``*Saint_Amand*`` or ``<script
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +17,16 @@ import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from .config import Config, LegendItem, build_date
+from .config import Config, LegendItem
 from .figures import CommuneView, ItemFigures
 from .french import french_date, french_number, public_value
 from .kinds import LINE, kind
 from .paths import PAGES_DIR
 from .staticmap import LEGEND_WIDTH, MAP_HEIGHT, MAP_WIDTH
-from .style import COMMUNES_LABEL, legend_symbol
+from .style import COMMUNES_LABEL, legend_symbol, secure_page
 from .territory import Commune
+from .theme import ThemeSpec, empty_toc
+from .theme import renderer as theme_renderer
 from .validate import ValidationReport
 
 STATIC_MAP_SIZE = (MAP_WIDTH + LEGEND_WIDTH, MAP_HEIGHT)
@@ -35,6 +40,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a build: no stat() per page
     )
 
 
@@ -117,21 +123,65 @@ def _common(config: Config) -> dict[str, Any]:
         "config": config,
         "data_date": french_date(config),
         **communes_legend(config),
-        "explanatory_text": _explanatory_text(config),
     }
 
 
-def render_commune(env: Environment, config: Config, view: CommuneView, release: Any = None) -> str:
-    """``release`` (generator.releases.render.ReleaseInfo) adds the version, citation, changes."""
+EXPLICATION = "explication"
+"""The fragment of Markdown shared by every commune page (see :func:`explication_markdown`)."""
+EXPLICATION_HOME = "explication-accueil"
+"""The same, for the home page (at the site's root: links are resolved from there)."""
+
+
+@dataclass(frozen=True)
+class PageBody:
+    """A page rendered outside MkDocs' build: its source path as MkDocs would name it, its
+    title and front matter, and its body (HTML), for :class:`generator.theme.ThemeRenderer`."""
+
+    src_uri: str
+    title: str
+    meta: dict[str, Any]
+    content: str
+
+
+def explication_markdown(env: Environment, config: Config) -> str:
+    """The explanatory section of the commune pages: Markdown (the operator's text), the same on
+    every commune page, rendered once by MkDocs (:func:`generator.theme.prepare_theme`)."""
+    return env.get_template("_explication.md.j2").render(explanatory_text=_explanatory_text(config))
+
+
+def explication_fragments(config: Config) -> dict[str, tuple[str, str]]:
+    """{name: (where, Markdown)} of the explanatory section of the commune pages and of the
+    home page: MkDocs renders each once as if on such a page (same folder depth, so the same
+    relative links)."""
+    markdown = explication_markdown(environment(), config)
+    return {
+        EXPLICATION: ("communes/explication.md", markdown),
+        EXPLICATION_HOME: ("explication-accueil.md", markdown),
+    }
+
+
+def commune_src_uri(commune: Commune) -> str:
+    return f"communes/{commune.insee}-{commune.slug}.md"
+
+
+def render_commune(
+    env: Environment,
+    config: Config,
+    view: CommuneView,
+    explication_html: str,
+    pdf: bool = False,
+    release: dict[str, Any] | None = None,
+) -> PageBody:
+    """The commune page's body in HTML (``explication_html``: the explanatory section, already
+    rendered), with the body MkDocs' Markdown would have given (raw HTML blocks kept as is).
+    ``pdf``: the commune's PDF map sheet is built too, so the page links to it. ``release``:
+    the context of its release sections (version, citation, changes:
+    :meth:`generator.releases.render.ReleaseInfo.commune`)."""
     commune = view.commune
     title = f"{commune.name} — trame verte et bleue"
-    return env.get_template("commune.md.j2").render(
+    content = env.get_template("commune.html.j2").render(
         **_common(config),
-        **(release.commune(commune) if release is not None else {}),
-        front_matter=_front_matter(
-            title=title,
-            description=f"Trame verte et bleue sur la commune de {commune.name} ({commune.insee}).",
-        ),
+        **(release or {}),
         title=title,
         commune=commune,
         area=french_number(commune.area_ha),
@@ -145,6 +195,15 @@ def render_commune(env: Environment, config: Config, view: CommuneView, release:
         legend=_legend_rows(config, view.figures),
         sentences=[sentence(f) for f in view.figures],
         elements=_element_rows(config, view.figures),
+        explication_html=Markup(explication_html),
+        pdf_sheets=pdf,
+    )
+    description = f"Trame verte et bleue sur la commune de {commune.name} ({commune.insee})."
+    return PageBody(
+        commune_src_uri(commune),
+        title,
+        {"title": title, "description": description},
+        content.strip(),
     )
 
 
@@ -154,11 +213,14 @@ def render_index(
     communes: list[Commune],
     bbox: tuple[float, float, float, float],
     figures: list[ItemFigures],
-) -> str:
+    explication_html: str,
+    pdf: bool = False,
+) -> PageBody:
+    """The home page's body in HTML (``explication_html``: its explanatory section, already
+    rendered), as MkDocs' Markdown would have left it."""
     title = f"La trame verte et bleue — {config.name}"
-    return env.get_template("index.md.j2").render(
+    content = env.get_template("index.html.j2").render(
         **_common(config),
-        front_matter=_front_matter(title=title, description=title),
         title=title,
         communes=sorted(communes, key=lambda c: (c.slug, c.insee)),
         root="./",
@@ -169,20 +231,29 @@ def render_index(
         static_map_size=STATIC_MAP_SIZE,
         static_map_place=f"du territoire {config.name}",
         legend=_legend_rows(config, figures),
+        explication_html=Markup(explication_html),
+        pdf_sheets=pdf,
     )
+    return PageBody("index.md", title, {"title": title, "description": title}, content.strip())
 
 
-def render_commune_list(env: Environment, config: Config, communes: list[Commune]) -> str:
+def render_commune_list(env: Environment, config: Config, communes: list[Commune]) -> PageBody:
+    """The list of every commune (HTML: no Markdown to render)."""
     title = "Les communes"
-    return env.get_template("communes.md.j2").render(
+    content = env.get_template("communes.html.j2").render(
         config=config,
-        front_matter=_front_matter(
-            title=title, description=f"Communes du territoire {config.name}"
-        ),
         title=title,
         communes=sorted(communes, key=lambda c: (c.slug, c.insee)),
         root="../",
     )
+    meta = {"title": title, "description": f"Communes du territoire {config.name}"}
+    return PageBody("communes/index.md", title, meta, content.strip())
+
+
+def front_matter_only(page: PageBody) -> str:
+    """What MkDocs gets for a page rendered outside it: its front matter (MkDocs still lists
+    it in the navigation and the sitemap; its own rendering of it is not kept)."""
+    return f"---\n{_front_matter(**page.meta)}---\n"
 
 
 def render_processing_report(
@@ -211,61 +282,49 @@ def render_redirect(env: Environment, config: Config, commune: Commune) -> str:
     )
 
 
-def theme_context(config: Config) -> dict[str, Any]:
-    """What the theme's templates read from MkDocs' ``extra``: the territory's words."""
-    return {
-        "trame": {
-            "territory": config.name,
-            "fictitious": config.fictitious,
-            "data_date": french_date(config),
-            "build_date": build_date(config).strftime("%d/%m/%Y"),
-            "sources": list(config.sources),
-            "licence": config.licence,
-            "producer": config.producer,
-            "theme": config.theme,
-            "marianne": list(config.dsfr.marianne),
-            "service": config.dsfr.service or config.name,
-            "tagline": config.dsfr.tagline,
-        }
-    }
+def redirect_path(commune: Commune) -> str:
+    """``communes/<insee>/``: the short address of each commune page (below the site root)."""
+    return f"communes/{commune.insee}/index.html"
 
 
-def write_redirects(site_dir: Path, config: Config, communes: list[Commune]) -> None:
-    """``communes/<insee>/``: the short address of each commune page."""
-    env = environment()
-    for commune in communes:
-        redirect = site_dir / "communes" / commune.insee / "index.html"
-        redirect.parent.mkdir(parents=True, exist_ok=True)
-        redirect.write_text(render_redirect(env, config, commune), encoding="utf-8")
+def write_narrative_pages(docs_dir: Path) -> None:
+    """The operator's own pages (site_src/pages), for MkDocs."""
+    shutil.copytree(PAGES_DIR, docs_dir, dirs_exist_ok=True)
 
 
 def write_pages(
     docs_dir: Path,
+    site_dir: Path,
     config: Config,
-    views: list[CommuneView],
+    communes: list[Commune],
     whole: CommuneView,
     report: ValidationReport,
     tiles_report: dict[str, Any],
-    release: Any = None,
+    spec: ThemeSpec,
     pdf: bool = False,
-) -> None:
-    """The narrative pages, then index.md, traitement.md, communes/index.md and
-    communes/<insee>-<slug>.md, for MkDocs. ``pdf``: the PDF map sheets are built too, so the
-    pages link to them."""
-    shutil.copytree(PAGES_DIR, docs_dir, dirs_exist_ok=True)
+) -> list[str]:
+    """The pages of the whole territory. The home page and the commune list (every commune:
+    large) are rendered into the theme outside MkDocs, into ``site_dir``; MkDocs gets their
+    front matter only (for its navigation and sitemap) and the processing report in Markdown.
+    The commune pages themselves are :func:`render_commune`. ``pdf``: the PDF map sheets are
+    built too, so the pages link to them. Returns the ``src_uri`` of the pages rendered here."""
     env = environment()
     env.globals["pdf_sheets"] = pdf
     (docs_dir / "traitement.md").write_text(
         render_processing_report(env, config, report, tiles_report), encoding="utf-8"
     )
-    communes = [view.commune for view in views]
-    (docs_dir / "communes").mkdir(parents=True, exist_ok=True)
-    (docs_dir / "index.md").write_text(
-        render_index(env, config, communes, whole.bbox, whole.figures), encoding="utf-8"
-    )
-    (docs_dir / "communes" / "index.md").write_text(
-        render_commune_list(env, config, communes), encoding="utf-8"
-    )
-    for view in views:
-        page = docs_dir / "communes" / f"{view.commune.insee}-{view.commune.slug}.md"
-        page.write_text(render_commune(env, config, view, release), encoding="utf-8")
+    home = spec.fragments[EXPLICATION_HOME]
+    bodies = [
+        (render_index(env, config, communes, whole.bbox, whole.figures, home.html, pdf), home.toc),
+        (render_commune_list(env, config, communes), empty_toc()),
+    ]
+    renderer = theme_renderer(spec)
+    for body, toc in bodies:
+        source = docs_dir / body.src_uri
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text(front_matter_only(body), encoding="utf-8")
+        html = renderer.render(body.src_uri, body.title, body.meta, body.content, toc)
+        page = site_dir / body.src_uri.removesuffix(".md").removesuffix("index") / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(secure_page(html, spec.policy), encoding="utf-8")
+    return [body.src_uri for body, _ in bodies]

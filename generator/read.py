@@ -135,10 +135,10 @@ def read_layer(path: Path, layer: str | None = None, encoding: str | None = None
     check_coordinates(where, geometries, crs)
     geometries = reproject(geometries, crs, LAMBERT_93)
     names = list(meta["fields"])
-    attributes = [
-        {name: _plain(column[index]) for name, column in zip(names, columns, strict=True)}
-        for index in range(len(geometries))
-    ]
+    values = [_plain_column(column) for column in columns]
+    attributes = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+    if not names:
+        attributes = [{} for _ in range(len(geometries))]
     return Layer(
         source=where, geometries=geometries, attributes=attributes, crs=crs.to_string(),
         unclosed=unclosed, notes=tuple(notes),
@@ -220,6 +220,21 @@ def check_coordinates(where: str, geometries: np.ndarray, crs: CRS) -> None:
             f"({area.name}) ; le système de coordonnées déclaré est sans doute faux : vérifiez "
             "le fichier .prj ou le système de coordonnées du fichier"
         )
+
+
+def _plain_column(column: np.ndarray) -> list[Any]:
+    """:func:`_plain` of every value of a column, a whole column at once where its type allows
+    (a national territory has millions of values)."""
+    if column.dtype.kind in "iub":
+        return column.tolist()
+    if column.dtype.kind == "f":
+        return [None if value != value else value for value in column.tolist()]  # NaN: None
+    if column.dtype == object:
+        return [
+            value if value is None or type(value) is str else _plain(value)
+            for value in column.tolist()
+        ]
+    return [_plain(value) for value in column]
 
 
 def python_value(value: Any) -> Any:

@@ -68,15 +68,18 @@ def _prepare(
     to_pixels,
     tolerance: float,
 ) -> np.ndarray:
-    """Clip to the window, simplify below half a pixel, and move to pixel coordinates."""
+    """Clip to the window, simplify below half a pixel, and move to pixel coordinates.
+
+    For drawing only: a rectangle clip (no overlay) and a plain Douglas-Peucker simplification
+    (no topology kept): what either may bend is under half a pixel."""
     if isinstance(geometries, Indexed):
         array = geometries.within(window)
     else:
         array = np.array(list(geometries), dtype=object)
     if not len(array):
         return array
-    array = shapely.intersection(array, window)
-    array = shapely.simplify(array, tolerance, preserve_topology=True)
+    array = shapely.clip_by_rect(array, *window.bounds)
+    array = shapely.simplify(array, tolerance, preserve_topology=False)
     array = array[~shapely.is_empty(array)]
     return shapely.transform(array, to_pixels)
 
@@ -137,9 +140,26 @@ class StaticMaps:
         self.communes = Indexed(c.geometry for c in communes)
         self.boundaries = Indexed(c.geometry.boundary for c in communes)
         self.items = [(f.item, Indexed(f.geometries)) for f in features]
+        self._legend: str | None = None
+
+    def legend(self) -> str:
+        """The legend, the same on every map of the territory: drawn once."""
+        if self._legend is None:
+            self._legend = _legend(self.config)
+        return self._legend
 
     def svg(self, commune: Commune) -> str:
         return commune_svg(self, commune)
+
+
+def map_window(geometry: shapely.Geometry) -> tuple[shapely.Geometry, float]:
+    """The ground a commune's map shows (a Lambert-93 box around it) and its metres per pixel:
+    only what meets this box is drawn, so it is all a map's task needs."""
+    minx, miny, maxx, maxy = geometry.bounds
+    _, metres_per_pixel = _transform((minx, miny, maxx, maxy))
+    half_w, half_h = MAP_WIDTH / 2 * metres_per_pixel, MAP_HEIGHT / 2 * metres_per_pixel
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    return shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h), metres_per_pixel
 
 
 def map_layers(
@@ -188,16 +208,12 @@ def window_layers(
 
 def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     """The whole SVG document for one commune."""
-    config = maps.config
-    minx, miny, maxx, maxy = commune.geometry.bounds
-    to_pixels, metres_per_pixel = _transform((minx, miny, maxx, maxy))
-    half_w, half_h = MAP_WIDTH / 2 * metres_per_pixel, MAP_HEIGHT / 2 * metres_per_pixel
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    window = shapely.box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    to_pixels, _ = _transform(commune.geometry.bounds)
+    window, metres_per_pixel = map_window(commune.geometry)
     body = ['<rect width="100%" height="100%" fill="#ffffff"/>',
             f'<rect width="{MAP_WIDTH}" height="{MAP_HEIGHT}" fill="{BACKGROUND}"/>',
             *map_layers(maps, window, to_pixels, metres_per_pixel / 2, commune.geometry)]  # fmt: skip
-    body += [_scale_bar(metres_per_pixel), _north_arrow(), _legend(config)]
+    body += [_scale_bar(metres_per_pixel), _north_arrow(), maps.legend()]
     width = MAP_WIDTH + LEGEND_WIDTH
     title = escape(f"Trame verte et bleue — {commune.name}")
     return (
@@ -210,14 +226,14 @@ def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     )
 
 
-def write_static_maps(site_dir: Path, territory: Territory, whole: Commune) -> StaticMaps:
-    """``carte.svg`` of the ``whole`` territory at the site root and of each commune beside its
-    page; returns the indexed maps, for the PDF sheets."""
+def commune_map_path(commune: Commune) -> str:
+    return f"{commune.path}carte.svg"
+
+
+def write_territory_map(site_dir: Path, territory: Territory, whole: Commune) -> StaticMaps:
+    """``carte.svg`` of the ``whole`` territory, at the site root (each commune's own map is
+    made with its page: :func:`commune_svg`); returns the indexed maps, for the PDF sheets."""
     maps = StaticMaps(territory.config, territory.communes, territory.features)
     site_dir.mkdir(parents=True, exist_ok=True)
     (site_dir / "carte.svg").write_text(maps.svg(whole), encoding="utf-8")
-    for commune in territory.communes:
-        folder = site_dir / commune.path
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "carte.svg").write_text(maps.svg(commune), encoding="utf-8")
     return maps

@@ -8,6 +8,10 @@ paints (:func:`svg_shape`), so the web map, the legends and the static maps cann
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -74,6 +78,30 @@ def content_security_policy(config: Config) -> str:
         "worker-src 'self' blob:; font-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'"
     )
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?P<attributes>[^>]*)>(?P<code>.*?)</script>", re.DOTALL)
+_HEAD = re.compile(r"<meta charset=[^>]*>", re.IGNORECASE)
+
+
+def secure_page(html: str, policy: str) -> str:
+    """The page with a CSP ``<meta>`` at the top, allowing that page's own inline scripts by
+    their SHA-256 (and nothing else inline): data-derived text can never become code."""
+    hashes = sorted(
+        {
+            "'sha256-"
+            + base64.b64encode(hashlib.sha256(m["code"].encode()).digest()).decode()
+            + "'"
+            for m in _INLINE_SCRIPT.finditer(html)
+            if "src=" not in m["attributes"] and "json" not in m["attributes"]
+        }
+    )
+    page_policy = policy.replace("script-src 'self'", " ".join(["script-src 'self'", *hashes]))
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{page_policy}">'
+    head = _HEAD.search(html)
+    if head:
+        return html[: head.end()] + "\n  " + meta + html[head.end() :]
+    return html.replace("<head>", "<head>\n" + meta, 1)
 
 
 def _fill(style: Style) -> dict[str, Any]:
@@ -264,8 +292,10 @@ def symbol(geometry: Kind, style: Style, x: float = 0, y: float = 0, size: float
     return svg_shape(geometry.swatch(x, y, size), paints(geometry, style), size / 2 - 2)
 
 
+@functools.lru_cache(maxsize=256)
 def legend_symbol(style: Style, geometry: GeometryKind | Kind, size: int = 24) -> Markup:
-    """The :func:`symbol` as an inline SVG image (decorative: aria-hidden)."""
+    """The :func:`symbol` as an inline SVG image (decorative: aria-hidden). Drawn once per
+    style and kind (every commune page shows the same legend)."""
     # Safe as Markup: every value is a colour checked by the config or a number.
     return Markup(
         f'<svg class="trame-symbole" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '

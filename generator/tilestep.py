@@ -12,17 +12,20 @@ from typing import Any
 
 import numpy as np
 
-from .cache import read_key, tiles_key, write_key
+from .cache import TILES_CODE, code_fingerprint, read_key, tiles_key, write_key
 from .config import Config
 from .crs import LAMBERT_93, WEB_MERCATOR, reproject
 from .features import public_attributes
 from .files import replace_folder, staging_folder, write_json
+from .parallel import Pool
 from .style import COMMUNES_LAYER
 from .territory import Territory
-from .tiles import TileLayer, TileStats, build_tiles
+from .tiles import PreviousTiles, TileLayer, TileStats, build_tiles
 
 XYZ_FOLDER = "xyz"
 TILE_REPORT = "rapport-tuiles.json"
+TASKS_FILE = "taches-tuiles.json"
+"""The tasks of the last run and their tiles, for the next (incremental) run."""
 TILE_VALUES = (str, int, float, bool)
 """What a tile attribute may hold (MVT's scalar types)."""
 
@@ -74,12 +77,31 @@ def tile_report(stats: TileStats) -> dict[str, Any]:
     }
 
 
+def previous_tiles(config: Config, target: Path) -> PreviousTiles | None:
+    """What an earlier run left in ``target`` for an incremental run: its tiles and its record
+    of tasks, if made by this same code."""
+    try:
+        saved = json.loads((target / TASKS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    archive = target / f"{config.tiles.name}.pmtiles"
+    if saved.get("code") != code_fingerprint(*TILES_CODE) or not archive.is_file():
+        return None
+    return PreviousTiles(target / XYZ_FOLDER, archive, saved["tasks"])
+
+
 def write_tiles(
     territory: Territory, target: Path, *, workers: int | None = None,
-    executor: Executor | None = None, quiet: bool = False,
+    executor: Executor | None = None, pool: Pool | None = None, quiet: bool = False,
+    incremental: bool = False,
 ) -> TileStats:  # fmt: skip
-    """Tile the territory into ``target``, replaced whole only when every tile is written."""
+    """Tile the territory into ``target``, replaced whole only when every tile is written.
+    The tasks run on ``pool`` (the build's), else on ``executor`` / ``workers``.
+    ``incremental``: take the tiles of tasks that did not change from those in ``target``."""
     config = territory.config
+    if pool is not None:
+        workers, executor = pool.workers, pool.executor
+    previous = previous_tiles(config, target) if incremental else None
     with staging_folder(target) as staging:
         stats = build_tiles(
             tile_layers(territory),
@@ -93,11 +115,49 @@ def write_tiles(
             workers=workers,
             executor=executor,
             progress=not quiet,
+            previous=previous,
+            keep_record=True,
         )
         write_json(staging / TILE_REPORT, tile_report(stats))
+        tasks = {"code": code_fingerprint(*TILES_CODE), "tasks": stats.record}
+        write_json(staging / TASKS_FILE, tasks)
         write_key(staging, tiles_key(config))
         replace_folder(staging, target)
     return stats
+
+
+def update_tiles(
+    territory: Territory, target: Path, pool: Pool, force: bool = False, quiet: bool = False
+) -> tuple[TileStats | None, dict[str, Any]]:
+    """The build's tile step: tiles rendered into ``target`` unless those there were made from
+    these exact inputs and code (``force``: always); returns their statistics (None when
+    kept) and report."""
+    config = territory.config
+    stats = None
+    if force or not tiles_are_current(config, target):
+        if not quiet:
+            print(f"Tuiles vectorielles z{config.tiles.minzoom}–z{config.tiles.maxzoom}…",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        stats = write_tiles(territory, target, pool=pool, quiet=quiet, incremental=True)
+        log_tile_stats(stats, config.tiles.maxzoom, quiet)
+    elif not quiet:
+        print(f"Tuiles à jour dans {target}.", file=sys.stderr, flush=True)
+    return stats, read_tile_report(target)
+
+
+def tile_digests(target: Path) -> dict[str, str]:
+    """SHA-256 of each ``tiles/{z}/{x}/{y}.pbf`` as the site publishes them, from the record
+    of the run that made them (so the manifest does not read every tile again)."""
+    try:
+        saved = json.loads((target / TASKS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {
+        f"tiles/{tile[0]}/{tile[1]}/{tile[2]}.pbf": tile[8]
+        for tiles in saved.get("tasks", {}).values()
+        for tile in tiles
+        if len(tile) > 8
+    }
 
 
 def tiles_are_current(config: Config, target: Path) -> bool:
@@ -112,6 +172,9 @@ def read_tile_report(target: Path) -> dict[str, Any]:
 def log_tile_stats(stats: TileStats, maxzoom: int, quiet: bool) -> None:
     if quiet:
         return
+    if stats.reused:
+        print(f"  tuiles : {stats.tasks - stats.reused} tâches refaites, {stats.reused} reprises "
+              "telles quelles", file=sys.stderr, flush=True)  # fmt: skip
     for note in stats.notes:
         print(f"  tuiles : {note}", file=sys.stderr, flush=True)
     thinned = sum(count for _, _, count in stats.thinned)

@@ -80,7 +80,26 @@ def clean_geometries(
     cleaned = np.empty(len(geometries), dtype=object)
     keep = np.zeros(len(geometries), dtype=bool)
     valid = shapely.is_valid(geometries)
-    for index, geometry in enumerate(geometries):
+    # The common case, all at once: valid, not empty, of the kind (one part, or several).
+    types = shapely.get_type_id(geometries)
+    usable = valid & ~shapely.is_empty(geometries)
+    single = usable & (types == wanted_kind.single)
+    cleaned[single] = geometries[single]
+    keep[single] = True
+    multi = np.flatnonzero(usable & (types == wanted_kind.multi))
+    parts, owner = shapely.get_parts(geometries[multi], return_index=True)
+    if len(parts) and not shapely.is_empty(parts).any():
+        counts = np.bincount(owner, minlength=len(multi))
+        alone = counts == 1
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        cleaned[multi[alone]] = parts[starts[alone]]
+        several = np.isin(owner, np.flatnonzero(~alone))
+        if several.any():
+            _, grouped = np.unique(owner[several], return_inverse=True)
+            cleaned[multi[~alone]] = wanted_kind.collect(parts[several], indices=grouped)
+        keep[multi] = True
+    for index in np.flatnonzero(~keep).tolist():  # the others, one by one, with a message
+        geometry = geometries[index]
         if geometry is None or shapely.is_empty(geometry):
             report.empty += 1
             report.warn(

@@ -68,8 +68,12 @@ def test_demo_site_has_every_output(demo_site):
     style = json.loads((demo_site / "api" / "style.json").read_text())
     items_in_style = {layer.get("metadata", {}).get("trame:item") for layer in style["layers"]}
     assert set(ITEM_IDS) <= items_in_style
+    (assets,) = (demo_site / "assets").iterdir()  # assets/<hash of its files>/
+    assert re.fullmatch(r"[0-9a-f]{12}", assets.name)
     for name in ("maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"):
-        assert (demo_site / "assets" / "vendor" / "maplibre-gl" / name).is_file()
+        assert (assets / "vendor" / "maplibre-gl" / name).is_file()
+    home = (demo_site / "index.html").read_text(encoding="utf-8")
+    assert f"assets/{assets.name}/trame/carte.mjs" in home and "assets/trame/" not in home
 
 
 def test_what_the_tiles_left_out_is_published(demo_site):

@@ -176,8 +176,9 @@ def test_deploy_switch_rollback_behind_nginx(nginx: tuple[int, Path], sites: tup
     first = deploy_rsync(site_a, str(www), keep=3, log=lambda _: None)
     assert get(port, "/")[2] == (site_a / "index.html").read_bytes()
 
+    (assets,) = [p.name for p in (site_a / "assets").iterdir()]
     paths = ["/", "/communes/00001-haute-fresnoye/", "/communes/", "/api/communes.json",
-             "/tiles/0/0/0.pbf", "/assets/trame/carte.mjs"]  # fmt: skip
+             "/tiles/0/0/0.pbf", f"/assets/{assets}/trame/carte.mjs"]  # fmt: skip
     seen: dict[str, int] = {}
     failures: list[str] = []
     done = threading.Event()
@@ -238,9 +239,10 @@ def test_nginx_snippet_serves_the_policy_and_check_deploy_passes(
     assert main(["check-deploy", "--url", f"http://127.0.0.1:{port}/"]) == 0
     assert "vérifications sont passées" in capsys.readouterr().out
 
+    (assets,) = [f"assets/{p.name}" for p in (sites[0] / "assets").iterdir()]
     for path in ["index.html", "communes/00001-haute-fresnoye/index.html", "api/communes.json",
-                 "tiles/0/0/0.pbf", "tiles/demo.pmtiles", "assets/trame/carte.mjs",
-                 "assets/trame/trame.css", "versions/index.html", "api/versions.json",
+                 "tiles/0/0/0.pbf", "tiles/demo.pmtiles", f"{assets}/trame/carte.mjs",
+                 f"{assets}/trame/trame.css", "versions/index.html", "api/versions.json",
                  "versions/2016-09-30/communes/00001-haute-fresnoye/index.html",
                  "versions/2016-09-30/tiles/0/0/0.pbf", "versions/2016-09-30/api/communes.json",
                  "communes/00001-haute-fresnoye/integrer/index.html"]:  # fmt: skip

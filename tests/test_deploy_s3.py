@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from trame.cli import main
-from trame.deploy.policy import cache_control, content_type
+from trame.deploy.policy import IMMUTABLE, cache_control, content_type
 from trame.deploy.s3 import deploy_s3, make_client, settings
 from trame.errors import UserError
 
@@ -43,11 +43,11 @@ def sites(demo_site: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     """A: the demo plus an .svg and a .geojson; B: pages changed, the .svg gone."""
     root = tmp_path_factory.mktemp("s3sites")
     a = shutil.copytree(demo_site, root / "a")
-    (a / "assets" / "trame" / "symbole.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (a / "assets" / "symbole.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (a / "api" / "communes.geojson").write_text('{"type": "FeatureCollection", "features": []}')
     rehash(a)
     b = shutil.copytree(a, root / "b")
-    (b / "assets" / "trame" / "symbole.svg").unlink()
+    (b / "assets" / "symbole.svg").unlink()
     for page in b.rglob("*.html"):
         page.write_text(page.read_text(encoding="utf-8") + "<!-- B -->\n", encoding="utf-8")
     rehash(b)
@@ -123,14 +123,15 @@ def test_keys_types_cache_and_order(
     assert all(k.endswith(".html") for k in puts[first_page:-1]) and puts[-1] == "manifest.json"
     assert calls[-1] == ("DeleteObjects", "") and len(puts) == len(calls) - 1
 
+    (assets,) = [f"assets/{p.name}" for p in (site_a / "assets").iterdir() if p.is_dir()]
     wanted = {
         "tiles/0/0/0.pbf": ("application/x-protobuf", "public, max-age=86400"),
         "tiles/demo.pmtiles": ("application/octet-stream", "public, max-age=86400"),
         "api/communes.json": ("application/json; charset=utf-8", "public, max-age=300"),
         "api/communes.geojson": ("application/geo+json; charset=utf-8", "public, max-age=300"),
-        "assets/trame/symbole.svg": ("image/svg+xml; charset=utf-8", "public, max-age=3600"),
-        "assets/trame/carte.mjs": ("text/javascript; charset=utf-8", "public, max-age=3600"),
-        "assets/trame/trame.css": ("text/css; charset=utf-8", "public, max-age=3600"),
+        "assets/symbole.svg": ("image/svg+xml; charset=utf-8", "public, max-age=3600"),
+        f"{assets}/trame/carte.mjs": ("text/javascript; charset=utf-8", IMMUTABLE),
+        f"{assets}/trame/trame.css": ("text/css; charset=utf-8", IMMUTABLE),
         "index.html": ("text/html; charset=utf-8", "public, max-age=300"),
         "communes/00001-haute-fresnoye/index.html": ("text/html; charset=utf-8", "public, max-age=300"),
         "404.html": ("text/html; charset=utf-8", "public, max-age=300"),
@@ -150,8 +151,8 @@ def test_keys_types_cache_and_order(
     report = deploy_s3(site_b, "tvb", "carte", endpoint, client=client)
     changed = {n for n in files if n.endswith(".html")} | {"manifest.json"}
     assert set(report.uploaded) == changed
-    assert report.deleted == ["carte/assets/trame/symbole.svg"]
-    assert "carte/assets/trame/symbole.svg" not in keys(client, "tvb")
+    assert report.deleted == ["carte/assets/symbole.svg"]
+    assert "carte/assets/symbole.svg" not in keys(client, "tvb")
     assert "elsewhere/keep.txt" in keys(client, "tvb")
     page = client.get_object(Bucket="tvb", Key="carte/index.html")["Body"].read()
     assert page == (site_b / "index.html").read_bytes()
@@ -212,8 +213,8 @@ def test_a_published_release_is_never_deleted(
     assert released
     without = shutil.copytree(sites[0], tmp_path / "without")
     shutil.rmtree(without / "versions" / "2016-09-30")
-    (without / "assets" / "trame" / "symbole.svg").unlink()
+    (without / "assets" / "symbole.svg").unlink()
     rehash(without)
     report = deploy_s3(without, "releases", "", endpoint, client=client, log=lambda _: None)
-    assert report.deleted == ["assets/trame/symbole.svg"]  # stale files still go
+    assert report.deleted == ["assets/symbole.svg"]  # stale files still go
     assert released <= set(keys(client, "releases"))

@@ -163,8 +163,9 @@ def _check_site(site: Path, name: str, communes: int) -> None:
     assert name in pages[0].read_text(encoding="utf-8")
     listed = json.loads((site / "api" / "communes.json").read_text(encoding="utf-8"))
     assert len(listed) == communes
+    (assets,) = (site / "assets").iterdir()  # assets/<hash of its files>/
     for vendor in ("maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"):
-        served = site / "assets" / "vendor" / "maplibre-gl" / vendor
+        served = assets / "vendor" / "maplibre-gl" / vendor
         assert served.read_bytes() == (MAPLIBRE / "dist" / vendor).read_bytes()
     assert (site / "tiles" / "0" / "0" / "0.pbf").stat().st_size > 0
     assert len(list(site.glob("tiles/*.pmtiles"))) == 1

@@ -4,7 +4,13 @@ import shapely
 
 from trame.figures import CommuneView, Element, ItemFigures
 from trame.french import french_number
-from trame.pages import environment, render_commune, sentence
+from trame.pages import (
+    environment,
+    explication_markdown,
+    render_commune,
+    render_commune_list,
+    sentence,
+)
 from trame.territory import Commune
 
 
@@ -34,33 +40,36 @@ def test_data_reaches_the_page_as_escaped_text(hostile, hostile_config):
         ItemFigures("reservoirs", "Réservoir <b>", "polygon", 1, 1.0, 1.0, elements=[element])
     ]
     page = render_commune(
-        environment(), hostile_config, CommuneView(commune, figures, (0, 0, 1, 1))
-    )
-    front_matter, body = page.split("---\n", 2)[1:]
+        environment(), hostile_config, CommuneView(commune, figures, (0, 0, 1, 1)),
+        "<h2>Explication</h2>",
+    )  # fmt: skip
+    body = page.content
     assert "<script>" not in body and "<img src=x" not in body and "<b>" not in body
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body
     assert "Réservoir &lt;b&gt;" in body
-    assert "### Le SRCE" in body  # the operator's Markdown text is kept for MkDocs
+    assert "<h2>Explication</h2>" in body  # the explanatory section, rendered once by MkDocs
     assert 'data-insee="59606"' in body and 'data-root="../../"' in body
-    import yaml
+    assert page.title.startswith(hostile) and page.meta["title"] == page.title
+    assert page.src_uri == "communes/59606-evil.md"
 
-    assert yaml.safe_load(front_matter)["title"].startswith(hostile)
+
+def test_the_explanatory_section_is_the_operators_markdown(hostile_config):
+    assert "### Le SRCE" in explication_markdown(environment(), hostile_config)
 
 
-def test_markdown_does_not_reinterpret_escaped_names(hostile, hostile_config):
-    """MkDocs' Markdown must leave the raw HTML blocks (and so the escaped names) untouched."""
-    import markdown
-
+def test_the_commune_list_carries_names_as_escaped_text(hostile, hostile_config):
+    """The commune list is HTML put into the theme as is (no Markdown pass that could read
+    ``*_x_*`` as emphasis): names reach it escaped, nothing else."""
     commune = Commune("59606", hostile, "evil", (), shapely.box(0, 0, 10, 10))
-    page = render_commune(environment(), hostile_config, CommuneView(commune, [], (0, 0, 1, 1)))
-    html = markdown.markdown(page.split("---\n", 2)[2], extensions=["attr_list", "tables"])
-    assert "<script>" not in html and "<img src=x" not in html
-    assert "*_x_*" in html  # not turned into emphasis
+    page = render_commune_list(environment(), hostile_config, [commune])
+    assert "<script>" not in page.content and "<img src=x" not in page.content
+    assert "*_x_*" in page.content and "&lt;script&gt;" in page.content
+    assert page.src_uri == "communes/index.md" and page.meta["title"] == "Les communes"
 
 
 def test_the_legend_names_the_communes_with_the_style_label(hostile_config, monkeypatch):
     monkeypatch.setattr("trame.pages.COMMUNES_LABEL", "Limite communale (test)")
     commune = Commune("59606", "Évin", "evin", (), shapely.box(0, 0, 10, 10))
-    page = render_commune(environment(), hostile_config, CommuneView(commune, [], (0, 0, 1, 1)))
-    assert '<li data-item="communes">' in page
-    assert "<span>Limite communale (test)</span>" in page
+    page = render_commune(environment(), hostile_config, CommuneView(commune, [], (0, 0, 1, 1)), "")
+    assert '<li data-item="communes">' in page.content
+    assert "<span>Limite communale (test)</span>" in page.content

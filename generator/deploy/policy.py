@@ -35,8 +35,10 @@ ASSETS = "public, max-age=3600"
 SHORT = "public, max-age=300"
 
 # A file whose name carries a content hash (`carte.3f9a1c2b.mjs`, `app-5d41402abc.css`) never
-# changes under that name: it can be cached for a year.
+# changes under that name: it can be cached for a year. So does every file of the build's
+# static files folder, `assets/<hash of them all>/` (generator.theme.asset_folder).
 HASHED_NAME = re.compile(r"[.-][0-9a-f]{8,}\.[a-z0-9]+$")
+HASHED_ASSETS = re.compile(r"^assets/[0-9a-f]{12}/")
 
 
 def content_type(path: str) -> str:
@@ -58,7 +60,7 @@ RELEASE_PATH = re.compile(r"^versions/[^/]+/")
 def cache_control(path: str) -> str:
     """The Cache-Control for a site-relative path (see the constants above for the reasons)."""
     name = PurePosixPath(path).name
-    if HASHED_NAME.search(name) or RELEASE_PATH.match(path):
+    if HASHED_NAME.search(name) or HASHED_ASSETS.match(path) or RELEASE_PATH.match(path):
         return IMMUTABLE
     if path.startswith("tiles/"):
         return TILES

@@ -88,6 +88,13 @@ class CommuneChanges:
     def counts(self) -> dict[str, int]:
         return {kind: sum(e.change == kind for e in self.elements) for kind in KINDS}
 
+    def record(self) -> dict[str, Any]:
+        """In short, as JSON, what the whole territory's files need (:func:`summary_of`)."""
+        return {
+            "insee": self.insee, "nom": self.name, "url": self.url, "previous": self.previous,
+            "counts": self.counts(), "elements": [[e.change, e.item, e.id] for e in self.elements],
+        }  # fmt: skip
+
     @property
     def changed(self) -> bool:
         return bool(self.elements)
@@ -275,15 +282,20 @@ def first_release(detail: dict[str, Any], release: str, labels: dict[str, str]) 
 
 def summary(changes: Iterable[CommuneChanges]) -> dict[str, Any] | None:
     """Distinct elements added, removed, modified over the territory, and communes changed."""
-    changes = list(changes)
-    if not changes or changes[0].previous is None:
+    return summary_of(c.record() for c in changes)
+
+
+def summary_of(records: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """:func:`summary` from the communes' :meth:`CommuneChanges.record`."""
+    records = list(records)
+    if not records or records[0]["previous"] is None:
         return None
     distinct = {kind: set() for kind in KINDS}  # type: dict[str, set[tuple[str, str]]]
-    for commune in changes:
-        for element in commune.elements:
-            distinct[element.change].add((element.item, element.id))
+    for commune in records:
+        for change, item, identifier in commune["elements"]:
+            distinct[change].add((item, identifier))
     return {
-        "previous_release": changes[0].previous,
+        "previous_release": records[0]["previous"],
         **{kind: len(keys) for kind, keys in distinct.items()},
-        "communes": sum(c.changed for c in changes),
+        "communes": sum(bool(c["elements"]) for c in records),
     }

@@ -19,6 +19,7 @@ touches this folder.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -38,6 +39,7 @@ from ..files import file_digest
 HISTORY = "history.json"
 LISTINGS = "listings"
 OBJECTS = "objects"
+CACHES = "caches"
 README = "LISEZMOI.txt"
 FORMAT = 1
 _ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
@@ -133,9 +135,17 @@ class History:
 
     def listing(self, identifier: str) -> dict[str, str]:
         if identifier not in self._listings:
+            release = self.get(identifier)
             path = self.folder / LISTINGS / f"{identifier}.json"
-            self._listings[identifier] = json.loads(path.read_text(encoding="utf-8"))["files"]
+            self._listings[identifier] = _read_listing(
+                str(path), release.listing if release else ""
+            )
         return self._listings[identifier]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Sent to a worker without the listings read so far (a national release's listing has
+        hundreds of thousands of files): the worker reads those it needs, once per process."""
+        return {**self.__dict__, "_listings": {}}
 
     def object_path(self, digest: str) -> Path:
         return self.folder / OBJECTS / digest[:2] / digest[2:]
@@ -202,6 +212,25 @@ class History:
         if not readme.is_file():
             readme.write_text(README_TEXT, encoding="utf-8")
 
+    def save_cache(self, release: str, data: dict[str, Any]) -> None:
+        """What an incremental rebuild of ``release`` may reuse (its communes' keys…), tied to
+        its listing as recorded now: :meth:`read_cache` gives it back while they match."""
+        recorded = self.get(release)
+        assert recorded is not None
+        text = json.dumps({"listing": recorded.listing, **data}, sort_keys=True)
+        _atomic_bytes(self.folder / CACHES / f"{release}.json", text.encode())
+
+    def read_cache(self, release: str) -> dict[str, Any] | None:
+        """:meth:`save_cache`'s data, if it is the one of ``release``'s files as recorded."""
+        recorded = self.get(release)
+        try:
+            data = json.loads((self.folder / CACHES / f"{release}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if recorded is None or data.pop("listing", None) != recorded.listing:
+            return None
+        return data
+
     def mark_published(self, ids: Iterable[str], target: str) -> list[str]:
         """Record that ``ids`` are now published at ``target``; the ones newly published."""
         wanted, now, newly = set(ids), _now(), []
@@ -213,12 +242,27 @@ class History:
         return newly
 
 
-def tree_listing(tree: Path) -> dict[str, str]:
-    """Every file under ``tree`` (site-relative POSIX path) with its SHA-256."""
-    paths = sorted(p for p in tree.rglob("*") if p.is_file())
+@functools.lru_cache(maxsize=4)
+def _read_listing(path: str, digest: str) -> dict[str, str]:
+    """A listing file's files; ``digest`` (the release's record of it) tells versions apart."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))["files"]
+
+
+def tree_listing(tree: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file under ``tree`` (site-relative POSIX path) with its SHA-256. ``known``: the
+    digests of files whose writer computed them already (the per-commune tasks, the tile step),
+    not read again."""
+    known = known or {}
+    names = []
+    for folder, _, files in os.walk(tree):  # strings, not Path objects: 10^5 files
+        below = os.path.relpath(folder, tree).replace(os.sep, "/")
+        prefix = "" if below == "." else below + "/"
+        names += [prefix + name for name in files]
+    names.sort()
+    todo = [name for name in names if name not in known]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        digests = list(pool.map(file_digest, paths))
-    return {p.relative_to(tree).as_posix(): d for p, d in zip(paths, digests, strict=True)}
+        digests = dict(zip(todo, pool.map(file_digest, [tree / n for n in todo]), strict=True))
+    return {name: known.get(name) or digests[name] for name in names}
 
 
 def listing_bytes(listing: dict[str, str]) -> bytes:

@@ -11,20 +11,23 @@ release brings is found by a small script (``assets/trame/versions.mjs``) readin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
 from markupsafe import Markup
 
 from ..config import Config, build_date
 from ..figures import CommuneView
-from ..files import write_json
+from ..files import json_bytes, write_json
 from ..french import french_number, public_value
 from ..kinds import measure_of_figures
 from ..pages import _front_matter, _legend_rows, communes_legend, environment, sentence
+from ..style import secure_page
 from ..territory import Commune, slugify
 from . import changes as diff
 from .history import History, Release
@@ -48,12 +51,17 @@ class ReleaseInfo:
     date: str
     history: History
     prior: list[Release]
-    changes: dict[str, diff.CommuneChanges] = field(default_factory=dict)
     mergers: dict[str, Merger] = field(default_factory=dict)
     """Old INSEE -> merger, for the communes merged into one of this release's communes."""
     merged_names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     """Old INSEE -> (name, slug) when known."""
     _pages: dict[str, dict[str, str]] = field(default_factory=dict)
+    assets: str = "assets"
+    """Where the site's static files are (``assets/<hash>``, :func:`generator.theme.write_assets`):
+    the embed pages, outside the theme, link to them."""
+    records: list[dict[str, Any]] = field(default_factory=list)
+    """Each commune's changes in short (:meth:`CommuneChanges.record`), in INSEE order: set by the
+    build once every commune is rendered, for the whole territory's files."""
 
     @property
     def site_url(self) -> str | None:
@@ -76,7 +84,30 @@ class ReleaseInfo:
         return self._pages[release]
 
     def summary(self) -> dict[str, Any] | None:
-        return diff.summary(self.changes.values())
+        return diff.summary_of(self.records)
+
+    def changes_for(self, detail: dict[str, Any], geojson: dict[str, Any]) -> diff.CommuneChanges:
+        """A commune of this release (its API files, as data) against the previous release
+        (read from the history: on a cluster, workers must see the history's folder)."""
+        labels = {item.id: item.label for item in self.config.legend}
+        insee = detail["insee"]
+        previous = self.previous
+        if previous is None:
+            return diff.first_release(detail, self.id, labels)
+        predecessors = [insee, *sorted(o for o, m in self.mergers.items() if m.new == insee)]
+        return diff.compare_commune(
+            self.history, previous.id, (detail, geojson), predecessors, self.id, labels
+        )
+
+    def key(self) -> str:
+        """What the release sections of a commune's files depend on, besides the commune itself
+        and its previous release's files (named by the prior listings): part of each commune's
+        key (:func:`generator.percommune.commune_keys`)."""
+        return json.dumps(
+            [self.id, self.date, self.site_url, [[r.id, r.date, r.listing] for r in self.prior],
+             sorted([o, m.new, *self.merged_names[o]] for o, m in self.mergers.items())],
+            default=str,
+        )  # fmt: skip
 
     def theme(self) -> dict[str, Any]:
         """For the theme's templates (MkDocs ``extra.trame``)."""
@@ -88,7 +119,7 @@ class ReleaseInfo:
 
     # The commune page ---------------------------------------------------------------------
 
-    def commune(self, commune: Commune) -> dict[str, Any]:
+    def commune(self, commune: Commune, found: diff.CommuneChanges | None) -> dict[str, Any]:
         """The context of the commune page's release sections (``_release.html.j2``)."""
         page = f"communes/{commune.insee}-{commune.slug}/index.html"
         path = commune.path
@@ -155,7 +186,7 @@ class ReleaseInfo:
             "jsonld": Markup(_script_json(jsonld)),
             "versions": versions,
             "before_merger": before_merger,
-            "changes": self._changes_view(commune),
+            "changes": self._changes_view(found),
             "embed": {
                 "path": embed, "versioned_path": f"versions/{self.id}/{embed}",
                 "site_url": self.site_url or "",
@@ -163,8 +194,7 @@ class ReleaseInfo:
             },
         }  # fmt: skip
 
-    def _changes_view(self, commune: Commune) -> dict[str, Any] | None:
-        found = self.changes.get(commune.insee)
+    def _changes_view(self, found: diff.CommuneChanges | None) -> dict[str, Any] | None:
         if found is None or found.previous is None:
             return None
         rows = []
@@ -208,7 +238,7 @@ class ReleaseInfo:
                 {"insee": old, "name": self.merged_names.get(old, (old, None))[0]}
                 for old in found.merged_from
             ],
-            "geojson": f"api/changes/{commune.insee}.geojson",
+            "geojson": f"api/changes/{found.insee}.geojson",
             "tolerance": french_number(diff.TOLERANCE_M, 0),
         }  # fmt: skip
 
@@ -253,32 +283,22 @@ def _script_json(data: Any) -> str:
 # Preparing: changes and mergers -----------------------------------------------------------
 
 
-def prepare(
-    config: Config, release_id: str, history: History, api_dir: Path, views: list[CommuneView]
+def start(
+    config: Config, release_id: str, history: History, communes: list[Commune]
 ) -> ReleaseInfo:
-    """Compare the release (its API, just written in ``api_dir``) with the previous one."""
+    """The release about to be built: what came before it and the communes merged into one of
+    ``communes``. Each commune's changes are computed with its other files
+    (:meth:`ReleaseInfo.changes_for`)."""
     prior = history.before(release_id)
     info = ReleaseInfo(config, release_id, build_date(config).date().isoformat(), history, prior)
-    current = {view.commune.insee for view in views}
+    current = {commune.insee for commune in communes}
     for old, merger in load_mergers(config).items():
         if merger.new in current and old not in current:
             info.mergers[old] = merger
     for old, merger in info.mergers.items():
         info.merged_names[old] = _old_name(info, merger)
-    labels = {item.id: item.label for item in config.legend}
-    previous = info.previous
-    for view in views:
-        insee = view.commune.insee
-        base = api_dir / "communes" / insee
-        detail = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
-        if previous is None:
-            info.changes[insee] = diff.first_release(detail, release_id, labels)
-            continue
-        geojson = json.loads(base.with_suffix(".geojson").read_text(encoding="utf-8"))
-        predecessors = [insee, *sorted(o for o, m in info.mergers.items() if m.new == insee)]
-        info.changes[insee] = diff.compare_commune(
-            history, previous.id, (detail, geojson), predecessors, release_id, labels
-        )
+    for release in prior:  # read once here, not by every task
+        info.commune_pages(release.id)
     return info
 
 
@@ -310,20 +330,64 @@ def _merger_date(info: ReleaseInfo, merger: Merger) -> str | None:
 # Writing the release's own files ----------------------------------------------------------
 
 
+@functools.cache
+def _environment() -> Environment:
+    """One template environment per process for the per-commune files (compiling the
+    templates for each commune would cost more than rendering them)."""
+    return environment()
+
+
+def commune_files(
+    info: ReleaseInfo, view: CommuneView, found: diff.CommuneChanges
+) -> dict[str, bytes]:
+    """What the release adds for one commune: ``api/changes/<insee>.json`` and ``.geojson``, and
+    its embed page (``integrer/``, without its Content-Security-Policy)."""
+    config, commune = info.config, view.commune
+    html = _environment().get_template("integrer.html.j2").render(
+        config=config, fictitious=config.fictitious, release=info.theme(),
+        commune=commune, assets=info.assets,
+        root="../../../",
+        insee=commune.insee,
+        bbox=view.bbox,
+        legend_id=commune.insee,
+        **communes_legend(config),
+        legend=_legend_rows(config, view.figures),
+        sentences=[sentence(f) for f in view.figures],
+        changes=info._changes_view(found),
+        previous=info.previous,
+        data_date=config.data_date.strftime("%d/%m/%Y"),
+        site_data=Markup(
+            _script_json(
+                {"territoire": config.name, "sources": list(config.sources),
+                 "producteur": config.producer}
+            )
+        ),
+    )  # fmt: skip
+    return {
+        f"api/changes/{commune.insee}.json": json_bytes(found.as_json()),
+        f"api/changes/{commune.insee}.geojson": json_bytes(found.geojson()),
+        f"{commune.path}integrer/index.html": html.encode("utf-8"),
+    }
+
+
+def commune_paths(commune: Commune) -> list[str]:
+    """The files :func:`commune_files` names."""
+    return [f"api/changes/{commune.insee}.json", f"api/changes/{commune.insee}.geojson",
+            f"{commune.path}integrer/index.html"]  # fmt: skip
+
+
 def write_release_files(
-    docs: Path, rendered: Path, info: ReleaseInfo, views: list[CommuneView]
+    docs: Path, rendered: Path, info: ReleaseInfo, communes: list[Commune], policy: str
 ) -> None:
-    """Everything the release adds beside the pages: API, embed pages, merged communes,
-    the versions and changes pages."""
+    """Everything else the release adds (the per-commune files are :func:`commune_files`):
+    ``api/changes.json`` and ``api/versions.json``, the pages of merged communes, the versions
+    and changes pages (Markdown, for MkDocs). ``policy``: the pages' Content-Security-Policy."""
     env = environment()
     config = info.config
-    by_insee = {view.commune.insee: view for view in views}
+    by_insee = {commune.insee: commune for commune in communes}
     api = rendered / "api"
-    for insee, found in info.changes.items():
-        write_json(api / "changes" / f"{insee}.json", found.as_json())
-        write_json(api / "changes" / f"{insee}.geojson", found.geojson())
     summary = info.summary()
-    changed = [c for c in info.changes.values() if c.changed]
+    changed = [c for c in info.records if c["elements"]]
     write_json(
         api / "changes.json",
         {
@@ -332,7 +396,8 @@ def write_release_files(
             "tolerance_m": diff.TOLERANCE_M,
             "summary": summary,
             "communes": [
-                {"insee": c.insee, "nom": c.name, "url": c.url, **c.counts()} for c in changed
+                {"insee": c["insee"], "nom": c["nom"], "url": c["url"], **c["counts"]}
+                for c in changed
             ],
         },
     )
@@ -340,35 +405,8 @@ def write_release_files(
     write_json(api / "versions.json", versions_json(info, summary, mergers))
 
     common = {"config": config, "fictitious": config.fictitious, "release": info.theme()}
-    for view in views:
-        commune = view.commune
-        page = rendered / commune.path / "integrer" / "index.html"
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(
-            env.get_template("integrer.html.j2").render(
-                **common,
-                commune=commune,
-                root="../../../",
-                insee=commune.insee,
-                bbox=view.bbox,
-                legend_id=commune.insee,
-                **communes_legend(config),
-                legend=_legend_rows(config, view.figures),
-                sentences=[sentence(f) for f in view.figures],
-                changes=info._changes_view(commune),
-                previous=info.previous,
-                data_date=config.data_date.strftime("%d/%m/%Y"),
-                site_data=Markup(
-                    _script_json(
-                        {"territoire": config.name, "sources": list(config.sources),
-                         "producteur": config.producer}
-                    )
-                ),
-            ),
-            encoding="utf-8",
-        )  # fmt: skip
     for entry in mergers.values():
-        new = by_insee[entry["into"]].commune
+        new = by_insee[entry["into"]]
         folders = [entry["insee"]] + (
             [f"{entry['insee']}-{entry['slug']}"] if entry["slug"] else []
         )
@@ -383,7 +421,7 @@ def write_release_files(
             )  # fmt: skip
             target = rendered / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(html, encoding="utf-8")
+            target.write_text(secure_page(html, policy), encoding="utf-8")
 
     releases = versions_json(info, summary, mergers)["releases"]
     for release in releases:
@@ -407,27 +445,25 @@ def write_release_files(
         encoding="utf-8",
     )  # fmt: skip
     title = "Ce qui a changé"
-    rows = sorted(changed, key=lambda c: (c.name, c.insee))
+    rows = sorted(changed, key=lambda c: (c["nom"], c["insee"]))
     (docs / "changements.md").write_text(
         env.get_template("changements.md.j2").render(
             front_matter=_front_matter(title=title, description=f"{title} — {config.name}"),
             title=title, release=info.theme(), previous=info.previous,
             previous_date=french_iso(info.previous.date) if info.previous else None,
-            summary=summary, communes=[{**c.counts(), "name": c.name, "insee": c.insee,
-                                        "url": c.url} for c in rows],
+            summary=summary, communes=[{**c["counts"], "name": c["nom"], "insee": c["insee"],
+                                        "url": c["url"]} for c in rows],
             mergers=list(mergers.values()), tolerance=french_number(diff.TOLERANCE_M, 0),
         ),
         encoding="utf-8",
     )  # fmt: skip
 
 
-def _merger_entries(
-    info: ReleaseInfo, by_insee: dict[str, CommuneView]
-) -> dict[str, dict[str, Any]]:
+def _merger_entries(info: ReleaseInfo, by_insee: dict[str, Commune]) -> dict[str, dict[str, Any]]:
     entries = {}
     for old, merger in sorted(info.mergers.items()):
         name, slug = info.merged_names[old]
-        new = by_insee[merger.new].commune
+        new = by_insee[merger.new]
         pages = []
         for release in info.prior:
             old_slug = info.commune_pages(release.id).get(old)

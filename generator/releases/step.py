@@ -114,16 +114,19 @@ def reassemble(plan: Plan, output: Path, config: Config) -> None:
 
 
 def record_release(
-    plan: Plan, tree: Path, site: Path, config: Config, summary: dict[str, Any] | None
-) -> str | None:
+    plan: Plan, tree: Path, site: Path, config: Config, summary: dict[str, Any] | None,
+    known: dict[str, str] | None = None, cache: dict[str, Any] | None = None,
+) -> str | None:  # fmt: skip
     """Store the release built in ``tree``, assemble the site into ``site``, then write the
-    history; the event logged (None when the release came out identical).
+    history; the event logged (None when the release came out identical). ``known``: digests
+    of files of ``tree`` already computed; ``cache``: what the next build of this release may
+    reuse (:meth:`History.save_cache`).
 
     A published release whose files would change is refused unless ``--replace``; so is a change
     to a release that is not the latest (the ones after it were compared with it).
     """
     history = plan.history
-    listing = tree_listing(tree)
+    listing = tree_listing(tree, known)
     existing = plan.existing
     event: str | None = "build"
     if existing is not None:
@@ -153,6 +156,8 @@ def record_release(
     if event == "replace" and existing is not None:
         details = {**(details or {}), "previously_published": existing.published}
     history.save(plan.id, details)
+    if cache is not None:
+        history.save_cache(plan.id, cache)
     return event
 
 

@@ -146,6 +146,12 @@ class TileStats:
     """(layer, zoom, features thinned), for every layer and zoom that lost any."""
     notes: tuple[str, ...] = ()
     """Things the caller should tell the user (e.g. a coverage layer that is not one)."""
+    record: dict[str, list[list]] = field(default_factory=dict, compare=False, repr=False)
+    """Per task (the SHA-256 of its pickled inputs), its tiles as [z, x, y, raw bytes, gzipped
+    bytes, features, thinned, level, SHA-256 of the raw tile]: what a later run may reuse (see
+    ``PreviousTiles``), and the tiles' digests for the site's manifest."""
+    reused: int = 0
+    """Tasks whose tiles were taken from a previous run instead of made again."""
 
     def summary(self) -> str:
         """A small table, one line per zoom, then totals and what was thinned."""

@@ -8,8 +8,8 @@ Polygon coverages (``TileLayer.coverage``, the communes) are the exception: the 
 simplifies them as a whole for every zoom and hands each task its part, so a shared border is
 simplified once and is the same on both sides, in every task and tile.
 
-Tasks are made lazily, as the executor takes them (at most ``4 * workers`` in flight), so the
-workers start at once and memory stays flat. Output bytes depend only on the input: features
+Tasks are made lazily, as the executor takes them (:func:`generator.parallel.map_unordered`:
+at most ``4 * workers`` in flight), so the workers start at once and memory stays flat. Output bytes depend only on the input: features
 keep their input order, properties are sorted and gzip carries no timestamp, so any executor
 and any number of workers give the same files.
 
@@ -19,17 +19,23 @@ Measured against tippecanoe and at region scale: ``benchmarks/`` and ``docs/scal
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
+import hashlib
 import os
+import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
 from tqdm import tqdm
 
+from .. import parallel
+from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
 from .grid import BUFFER, tile_bounds, tiles_bounds
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
@@ -45,7 +51,7 @@ from .render import (
 )
 from .shape import simplify_for_zoom
 
-__all__ = ["TileLayer", "TileStats", "build_tiles"]
+__all__ = ["PreviousTiles", "TileLayer", "TileStats", "build_tiles"]
 
 MAX_SUBTREE_DEPTH = 6
 """A subtree task spans at most this many zooms below its root (4**6 tiles at the bottom)."""
@@ -56,6 +62,32 @@ from the worker count, because the split zoom shapes the output (simplification 
 subtree) and the bytes must not depend on how many workers made them."""
 
 Job = tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask]
+
+
+@dataclass(frozen=True)
+class PreviousTiles:
+    """A previous run's output, for an incremental run: a task whose inputs (pickled, hashed)
+    are those of a task recorded here makes the same tiles, so they are taken from here (files
+    hard-linked, gzipped bytes read from the archive) instead of made again."""
+
+    directory: Path
+    pmtiles_path: Path
+    record: dict[str, list[list]]
+    """``TileStats.record`` of that run."""
+
+
+def _task_key(task: BlockTask | SubtreeTask) -> str:
+    """The task's inputs, hashed: its output is a function of them only."""
+    return hashlib.sha256(pickle.dumps(task, protocol=5)).hexdigest()
+
+
+def _tile_task(
+    job: tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask, str | None],
+) -> tuple[str | None, list[RenderedTile]]:
+    """Runs on a worker: a task's tiles, with the task's key (``""``: hashed here, where the
+    driver did not need it, so the hashing runs in parallel; None: no key wanted)."""
+    function, task, key = job
+    return (_task_key(task) if key == "" else key), function(task)
 
 
 @dataclass(frozen=True)
@@ -225,31 +257,6 @@ def _jobs(
             yield render_block, BlockTask(z, tiles, chunks, thin and z < maxzoom)
 
 
-def _run(jobs: Iterator[Job], executor: cf.Executor | None, workers: int) -> Iterator[list]:
-    """Results of the jobs in completion order, with at most ``4 * workers`` tasks in flight so
-    memory stays flat whatever the executor. ``workers == 1`` and no executor: in process."""
-    if executor is None and workers == 1:
-        yield from (function(task) for function, task in jobs)
-        return
-    own = executor is None
-    pool = cf.ProcessPoolExecutor(max_workers=workers) if own else executor
-    pending: set[cf.Future] = set()
-    try:
-        for function, task in jobs:
-            pending.add(pool.submit(function, task))
-            if len(pending) >= 4 * workers:
-                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                yield from (future.result() for future in done)
-        while pending:
-            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            yield from (future.result() for future in done)
-    finally:
-        for future in pending:  # after a failure: do not leave work queued on a shared pool
-            future.cancel()
-        if own:
-            pool.shutdown(cancel_futures=True)
-
-
 def build_tiles(
     layers: Sequence[TileLayer],
     *,
@@ -264,6 +271,8 @@ def build_tiles(
     workers: int | None = None,
     progress: bool = True,
     thin: bool = True,
+    previous: PreviousTiles | None = None,
+    keep_record: bool = False,
 ) -> TileStats:
     """Write every non-empty tile of zooms ``minzoom..maxzoom`` to ``directory/{z}/{x}/{y}.pbf``
     (plain MVT) and, gzipped, to the PMTiles archive ``pmtiles_path``; return tile statistics.
@@ -273,6 +282,9 @@ def build_tiles(
     so pass the cluster's worker count), else on a process pool of ``workers`` processes
     (default: all cores); ``workers=1`` runs in this process. The output does not depend on
     the executor or the number of workers.
+
+    ``previous``: a previous run to take unchanged tasks' tiles from; ``keep_record``: return
+    in ``TileStats.record`` what a later run needs for that (costs a hash of each task).
 
     ``thin``: at every zoom but ``maxzoom``, leave out of a tile the sub-pixel features that
     share their pixel with a larger one of the same layer (counted in the statistics; see
@@ -304,25 +316,78 @@ def build_tiles(
         ],
     }
     stats = StatsCollector()
+    record: dict[str, list[list]] = {}
+    reused = 0
     with (
+        parallel.pool(workers, executor) as workers_pool,
         TileArchive(directory, pmtiles_path) as archive,
         tqdm(total=n_tasks, unit="tâche", desc=f"tuiles {name}", disable=not progress) as bar,
+        _previous_archive(previous) as old,
     ):
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin)
-        for tiles in _run(jobs, executor, workers):
+
+        def fresh() -> Iterator[tuple[Callable, tuple]]:
+            """The tasks to run; those a previous run made already are taken from it here."""
+            nonlocal reused
+            for function, task in _jobs(prepared, levels, minzoom, maxzoom, r, thin):
+                key = _task_key(task) if previous is not None else "" if keep_record else None
+                if previous is not None and key in previous.record:
+                    tiles = previous.record[key]
+                    archive.link_batch(previous.directory, [(z, x, y) for z, x, y, *_ in tiles],
+                                       [old.get(z, x, y) for z, x, y, *_ in tiles])  # fmt: skip
+                    for z, x, y, raw, gz, features, thinned, level, _ in tiles:
+                        thinned = tuple(map(tuple, thinned))
+                        stats.add(z, x, y, raw, gz, features, thinned, level, MAX_TILE_BYTES)
+                    record[key] = tiles
+                    reused += 1
+                    bar.update(1)
+                else:
+                    yield _tile_task, (function, task, key)
+
+        for key, tiles in map_unordered(None, fresh(), workers_pool):
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
             for t in tiles:
                 stats.add(
                     t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned, t.level,
                     MAX_TILE_BYTES,
                 )  # fmt: skip
+            if keep_record:
+                record[key] = [
+                    [t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features,
+                     [list(pair) for pair in t.thinned], t.level,
+                     hashlib.sha256(t.data).hexdigest()]
+                    for t in tiles
+                ]  # fmt: skip
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)
-    return stats.result(
+    result = stats.result(
         time.perf_counter() - started,
         n_tasks,
         range(minzoom, maxzoom + 1),
         names,
         [note for layer in prepared for note in layer.notes],
     )
+    return dataclasses.replace(result, record=dict(sorted(record.items())), reused=reused)
+
+
+class _OldTiles:
+    """The previous run's gzipped tiles, read from its PMTiles archive in one pass when first
+    asked for (the reader's ``get`` walks the directories again for every tile)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tiles: dict[tuple[int, int, int], bytes] | None = None
+
+    def get(self, z: int, x: int, y: int) -> bytes:
+        if self.tiles is None:
+            from pmtiles.reader import MmapSource, all_tiles
+
+            with self.path.open("rb") as file:
+                self.tiles = {tuple(zxy): bytes(data) for zxy, data in all_tiles(MmapSource(file))}
+        return self.tiles[z, x, y]
+
+
+@contextlib.contextmanager
+def _previous_archive(previous: PreviousTiles | None) -> Iterator[Any]:
+    """The previous run's PMTiles archive, for reading its gzipped tiles."""
+    yield None if previous is None else _OldTiles(previous.pmtiles_path)

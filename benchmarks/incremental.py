@@ -1,0 +1,140 @@
+"""Incremental builds: one SRCE feature changed, then one commune renamed, against cold builds.
+
+    .venv/bin/python benchmarks/incremental.py                   # Nord
+    .venv/bin/python benchmarks/incremental.py --config layers/hauts-de-france.yml --data-dir /tmp/trame-hdf
+
+Copies the territory's data into a temporary folder (never the repository), then, each build
+in a fresh process with every core (see common.py):
+
+1. ``cold``: the whole site from empty folders;
+2. ``feature``: the first reservoir moved 150 m east, built again into the same folders (the
+   build finds what depends on it: the tiles of the tasks whose inputs changed, the communes
+   whose map window meets it, the indexes);
+3. ``rename``: one commune renamed (its page moves), built again;
+4. ``cold (same inputs)``: the inputs of 3 from empty folders; its bytes must be those of 3.
+
+Budget (issue #11): each incremental build under 10 % of the cold one, and the same bytes as a
+cold build of the same inputs; exit status 1 when missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from common import PROJECT, PYTHON, SHARED_DATA, load_avg, measure, need, table
+
+BUDGET = 0.10
+HERE = Path(__file__).resolve()
+
+
+def child(config: str, data_dir: str, output: str, tiles: str) -> None:
+    """One build (in a fresh process)."""
+    sys.path.insert(0, str(PROJECT))
+    from trame.build import build_site
+
+    result = build_site(Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles),
+                        quiet=True)  # fmt: skip
+    stats = result.tiles
+    print(json.dumps({
+        "seconds": result.seconds, "communes": result.communes, "rendered": result.rendered,
+        "tasks": stats.tasks if stats else 0, "reused": stats.reused if stats else 0,
+        "stages": result.stages,
+    }))  # fmt: skip
+
+
+def edit(data: Path, what: str, insee_field: str, name_field: str) -> str:
+    """Change the data in place; returns what was changed, in words."""
+    import pyogrio
+    import pyogrio.raw
+    import shapely
+
+    if what == "feature":
+        gpkg = data / "srce_fictif.gpkg"
+        layers = []
+        for name, _ in pyogrio.list_layers(gpkg):
+            meta, _, geometry, fields = pyogrio.raw.read(gpkg, layer=name)
+            if name == "reservoirs_biodiversite":
+                geometries = shapely.from_wkb(geometry)
+                geometries[0] = shapely.transform(geometries[0], lambda xy: xy + [150.0, 0])
+                geometry = shapely.to_wkb(geometries)
+            layers.append((name, meta, geometry, fields))
+        gpkg.unlink()
+        for index, (name, meta, geometry, fields) in enumerate(layers):
+            pyogrio.raw.write(
+                gpkg, geometry=geometry, field_data=fields, fields=meta["fields"], layer=name,
+                driver="GPKG", geometry_type=meta["geometry_type"], crs=meta["crs"],
+                append=index > 0,
+            )  # fmt: skip
+        return "reservoirs_biodiversite #1 moved 150 m"
+    communes = data / "communes.geojson"
+    collection = json.loads(communes.read_text(encoding="utf-8"))
+    properties = collection["features"][len(collection["features"]) // 2]["properties"]
+    old = properties[name_field]
+    properties[name_field] = f"{old}-Renommée"
+    communes.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return f"commune {properties[insee_field]} {old} renamed"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file()}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=PROJECT / "layers" / "nord.yml")
+    parser.add_argument("--data-dir", type=Path, default=SHARED_DATA / "nord")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(*arguments.child)
+        return
+    need(arguments.data_dir)
+    sys.path.insert(0, str(PROJECT))
+    from trame.config import load_config
+
+    config = load_config(arguments.config, arguments.data_dir)
+    fields = (config.communes.insee_field, config.communes.name_field)
+    work = Path(tempfile.mkdtemp(prefix="trame-bench-incremental-"))
+    try:
+        data = work / "data"
+        data.mkdir()
+        for source in {config.communes.source.path, *(i.source.path for i in config.legend)}:
+            shutil.copyfile(source.resolve(), data / source.name)
+        print(f"{arguments.config.name}: {load_avg()}", flush=True)
+        rows, results = [], {}
+        steps = [("cold", None, "site"), ("feature", "feature", "site"),
+                 ("rename", "rename", "site"), ("cold (same inputs)", None, "cold/site")]  # fmt: skip
+        for name, change, folder in steps:
+            note = edit(data, change, *fields) if change else ""
+            command = [PYTHON, HERE, "--child", arguments.config, data, work / folder,
+                       work / f"{folder}-tiles"]  # fmt: skip
+            run = measure(name, command)
+            result = json.loads(run.stdout.strip().splitlines()[-1])
+            results[name] = (run.wall, result)
+            rows.append([name, note, run.wall, run.user + run.system, result["rendered"],
+                         result["communes"], f"{result['tasks'] - result['reused']}/"
+                         f"{result['tasks']}" if result["tasks"] else "kept"])  # fmt: skip
+        print(table(["build", "change", "wall s", "CPU s", "communes made", "of", "tile tasks"],
+                    rows))  # fmt: skip
+        same = tree(work / "site") == tree(work / "cold" / "site")
+        cold = results["cold"][0]
+        ratios = {name: results[name][0] / cold for name in ("feature", "rename")}
+        for name, ratio in ratios.items():
+            print(f"{name}: {100 * ratio:.1f} % of the cold build")
+        print(f"incremental site byte for byte the cold build of the same inputs: {same}")
+        print(load_avg())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    met = same and max(ratios.values()) < BUDGET
+    print(f"budget (each < {BUDGET:.0%} of cold, same bytes): {'met' if met else 'MISSED'}")
+    raise SystemExit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -296,8 +296,9 @@ def test_commune_page_fits_a_small_phone(visit: Any, site: Path) -> None:
     record = visit(commune["url"], **PHONE)
     page = record.page
     assert page.evaluate("document.documentElement.scrollWidth") <= 375, "no horizontal scroll"
-    # on a phone the static map comes first and MapLibre is not even downloaded until asked for
-    assert page.locator("figure.trame-carte-statique img").is_visible()
+    # on a phone the static map comes first (in the frame after the text's) and MapLibre is not
+    # even downloaded until asked for
+    page.locator("figure.trame-carte-statique img").wait_for(state="visible", timeout=5_000)
     page.wait_for_load_state("networkidle")
     assert not any("maplibre-gl.mjs" in url for url in record.requests)
     page.get_by_role("button", name="Afficher la carte interactive").click()

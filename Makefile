@@ -35,6 +35,16 @@ $(VENV)/.installed: requirements.lock pyproject.toml setup.py
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# The DSFR (@gouvfr/dsfr) is an optional dependency: its own install script refuses it unless
+# its terms of use are accepted, with DSFR_ACCEPT_LICENSE=1 in npm's environment (README, "The
+# State's look"). Given to make (environment or command line), the variable reaches npm ci; a
+# setup made without it runs npm ci again to add the package.
+ifeq ($(DSFR_ACCEPT_LICENSE),1)
+ifeq ($(wildcard node_modules/@gouvfr/dsfr/package.json),)
+.PHONY: node_modules/.installed
+endif
+endif
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

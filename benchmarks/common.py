@@ -23,8 +23,15 @@ from pathlib import Path
 import psutil
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("TRAME_SHARED_DATA") or PROJECT.parent / "shared" / "data")
-"""``../shared/data``, or ``$TRAME_SHARED_DATA`` (e.g. from a git worktree elsewhere)."""
+SHARED_DATA = Path(
+    os.environ.get("TRAME_SHARED_DATA")
+    or next(
+        (p / "shared" / "data" for p in PROJECT.parents if (p / "shared" / "data").is_dir()),
+        PROJECT.parent / "shared" / "data",
+    )
+)
+"""``$TRAME_SHARED_DATA``, else ``../shared/data`` or the nearest ``shared/data`` further up (a
+git worktree lives deeper)."""
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
-from common import served_site  # noqa: E402 - after the path setup, like the others
+from common import SHARED_DATA, served_site  # noqa: E402 - after the path setup, like the others
 
-DATA = PROJECT.parent / "shared" / "data" / "valenciennes-metropole"
+DATA = SHARED_DATA / "valenciennes-metropole"
 CONFIG = PROJECT / "layers" / "valenciennes-metropole.yml"
 PAGE = "communes/59606-valenciennes/"
 CHROMIUM = "/usr/lib/chromium/chromium"

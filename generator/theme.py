@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, build_date
-from .dsfr import write_dsfr_assets
+from .dsfr import inline_styles, write_dsfr_assets
 from .errors import UserError
 from .files import file_digest
 from .paths import DEFAULT_THEME_DIR, MAPLIBRE_DIST, MKDOCS_CONFIG, theme_dirs
@@ -63,6 +63,8 @@ def theme_context(config: Config, release: dict[str, Any] | None = None) -> dict
             "service": config.dsfr.service or config.name,
             "tagline": config.dsfr.tagline,
             **(release or {}),
+            # The DSFR theme's inlined rules, minified (main.html falls back on its includes).
+            **({"styles": inline_styles(theme_dirs("dsfr"))} if config.theme == "dsfr" else {}),
         }
     }
 

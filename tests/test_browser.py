@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -295,8 +296,9 @@ def test_commune_page_fits_a_small_phone(visit: Any, site: Path) -> None:
     record = visit(commune["url"], **PHONE)
     page = record.page
     assert page.evaluate("document.documentElement.scrollWidth") <= 375, "no horizontal scroll"
-    # on a phone the static map comes first and MapLibre is not even downloaded until asked for
-    assert page.locator("figure.trame-carte-statique img").is_visible()
+    # on a phone the static map comes first (in the frame after the text's) and MapLibre is not
+    # even downloaded until asked for
+    page.locator("figure.trame-carte-statique img").wait_for(state="visible", timeout=5_000)
     page.wait_for_load_state("networkidle")
     assert not any("maplibre-gl.mjs" in url for url in record.requests)
     page.get_by_role("button", name="Afficher la carte interactive").click()
@@ -473,3 +475,46 @@ def test_commune_page_prints_on_one_sheet(visit: Any, site: Path, tmp_path: Path
         for v in re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", css_default).groups()
     )
     assert width > height, "landscape"
+
+
+def test_text_first_then_the_static_map_then_the_scripts(chromium: Any, base_url: str) -> None:
+    """The home page on a phone (Lighthouse's, 412 × 823): the text paints without the static
+    map (slow to rasterise on a slow device), the map comes next, and the page's modules are
+    asked for only once it is on screen, so that on a slow line they never delay it. Its file
+    comes late here (held 1.5 s), as when a slow machine paints it long after the text."""
+    context = chromium.new_context(viewport={"width": 412, "height": 823})
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def held(route: Any) -> None:
+            time.sleep(1.5)
+            route.continue_()
+
+        page.route("**/carte.svg", held)
+        page.goto(base_url)
+        page.wait_for_selector(SEARCH_READY, state="attached")
+        first, painted = page.evaluate(
+            """() => new Promise((done) => {
+                new PerformanceObserver((list) => {
+                    const map = list.getEntries().find((e) => e.identifier === 'carte-statique');
+                    const paint = performance.getEntriesByName('first-contentful-paint')[0];
+                    if (map) done([paint.startTime, map.renderTime]);
+                }).observe({type: 'element', buffered: true});
+            })"""
+        )
+        modules = page.evaluate(
+            """() => performance.getEntriesByType('resource')
+                .filter((e) => e.name.endsWith('.mjs'))
+                .map((e) => [new URL(e.name).pathname.split('/').pop(), e.startTime])"""
+        )
+        hidden = page.evaluate("document.documentElement.dataset.avantPeinture")
+    finally:
+        context.close()
+    assert 0 < first < painted and painted > 1500
+    assert hidden is None
+    assert "recherche.mjs" in dict(modules)
+    assert [name for name, start in modules if start < painted] == [], painted
+    assert errors == []

@@ -24,7 +24,7 @@ from PIL import Image
 from trame.build import load_territory
 from trame.config import build_date, load_config
 from trame.sheets import SheetMaps, SheetsConfig, write_atlas, write_commune_sheet
-from trame.sheets.layout import atlas_grid, fit_scale, frame_mm
+from trame.sheets.layout import atlas_grid, fit_scale, frame_mm, neighbours
 from trame.staticmap import StaticMaps
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -128,6 +128,7 @@ def test_demo_atlas_and_links(demo_site):
     pages = texts(demo_site / "atlas.pdf")
     assert "Tableau d'assemblage" in pages[0] and "1 planche au 1/50 000" in pages[0]
     assert "PLAN 1/1" in pages[1] and "Échelle 1/50 000" in pages[1]
+    assert re.findall(r"PLAN \d+(?![\d/])", pages[1]) == []  # a single sheet: no neighbour
     assert "Texte explicatif" in pages[-1] and len(pages) == 3
     commune_pdfs = sorted(demo_site.glob("communes/*-*/carte.pdf"))
     assert len(commune_pdfs) == 13
@@ -146,6 +147,19 @@ def test_atlas_grid_numbers_only_the_sheets_that_touch_the_territory():
     covered = shapely.union_all([shapely.box(*s.bounds) for s in sheets])
     assert covered.contains(ell)
     assert sorted((s.row, s.column) for s in sheets) == [(s.row, s.column) for s in sheets]
+
+
+def test_each_atlas_sheet_knows_the_sheets_around_it():
+    frame = (200.0, 100.0)
+    ell = shapely.union_all([shapely.box(0, 0, 29_000, 4_000), shapely.box(0, 0, 4_000, 14_000)])
+    sheets = atlas_grid(ell, frame, 50_000)
+    assert [neighbours(s, sheets) for s in sheets] == [
+        {"sud": 2},
+        {"nord": 1, "sud": 3, "sud-est": 4},
+        {"nord": 2, "est": 4},
+        {"nord-ouest": 2, "ouest": 3, "est": 5},
+        {"ouest": 4},
+    ]
 
 
 def test_commune_scale_is_the_largest_round_one_that_fits():
@@ -246,6 +260,18 @@ def test_valenciennes_atlas_with_the_seed_words(shared_data, tmp_path):
     assert 3 <= count <= 6 and len(pages) == count + 2 == record.pages
     for number, page in enumerate(pages[1 : count + 1], start=1):
         assert f"PLAN {number}/{count}" in page
+    # Each sheet names the sheets around it at its edges, as an atlas does.
+    grid = atlas_grid(
+        shapely.union_all([c.geometry for c in territory.communes]),
+        frame_mm(SEED),
+        SEED.atlas_scale,
+    )
+    assert len(grid) == count
+    for sheet, page in zip(grid, pages[1 : count + 1], strict=True):
+        # (text extraction may run two labels of one side together: "PLAN 1PLAN 3")
+        around = {int(n) for n in re.findall(r"PLAN (\d+)(?![\d/])", page)}
+        assert around == set(neighbours(sheet, grid).values()), sheet.number
+    assert any(neighbours(sheet, grid) for sheet in grid)
     seed_words = [
         "E.P.C.I Valenciennes Métropole", "Carte S.R.C.E", "Pour information", "D.D.T.M 59",
         "Direction Départementale des Territoires et de la Mer du Nord",

@@ -10,7 +10,7 @@ import shapely
 from ..config import Config
 from .cartouche import scale_words
 from .common import SheetMaps, SheetRecord, sheet_page, write_document
-from .layout import atlas_grid, centred, fit_scale, frame_mm
+from .layout import atlas_grid, centred, fit_scale, frame_mm, neighbours
 from .mapframe import MapView
 from .settings import SheetsConfig
 
@@ -52,6 +52,7 @@ def write_atlas(
             sheet_page(
                 maps, view, heading, "", url,
                 f"{heading} : carte de la trame verte et bleue au {scale_words(scale)}",
+                around=neighbours(sheet, grid),
             )
         )  # fmt: skip
     title = f"{settings.title} — {config.name} — atlas"

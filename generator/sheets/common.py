@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,13 +42,15 @@ class SheetRecord:
 def sheet_page(
     maps: SheetMaps, view: MapView, heading: str, subheading: str, url: str, label: str,
     grid: Sequence[AtlasSheet] = (), name_size_pt: float = 8.0,
+    around: Mapping[str, int] | None = None,
 ) -> SheetPage:  # fmt: skip
-    """A map sheet: the framed map, and the cartouche's sheet-specific parts."""
+    """A map sheet: the framed map (with the numbers of the atlas sheets ``around`` it), and
+    the cartouche's sheet-specific parts."""
     absolute = url.startswith(("https://", "http://"))
     return SheetPage(
         heading=heading,
         subheading=subheading,
-        frame=map_frame(maps.maps, maps.communes, view, label, grid, name_size_pt),
+        frame=map_frame(maps.maps, maps.communes, view, label, grid, name_size_pt, around),
         scale_words=scale_words(view.scale),
         bar=scale_bar(view.scale),
         url_text=url if absolute else _relative_address(url),

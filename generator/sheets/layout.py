@@ -7,6 +7,7 @@ A sheet's ground extent is its map frame times its scale: 1 mm on paper is ``sca
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import shapely
@@ -80,6 +81,25 @@ def atlas_grid(
             sheets = _grid(outline, cell_w, cell_h, fx, fy)
             candidates.append((len(sheets), abs(fx - 0.5) + abs(fy - 0.5), sheets))
     return min(candidates, key=lambda c: c[:2])[2]
+
+
+NEIGHBOUR_SIDES = (
+    ("nord-ouest", -1, -1), ("nord", -1, 0), ("nord-est", -1, 1), ("ouest", 0, -1),
+    ("est", 0, 1), ("sud-ouest", 1, -1), ("sud", 1, 0), ("sud-est", 1, 1),
+)  # fmt: skip
+"""The eight sides and corners of a sheet, with the grid's row and column steps to them."""
+
+
+def neighbours(sheet: AtlasSheet, grid: Sequence[AtlasSheet]) -> dict[str, int]:
+    """The numbers of the sheets around ``sheet`` in the atlas ``grid``, by side or corner
+    (``nord``, ``sud-est``…), as an atlas prints them at its frame's edges: where the map goes
+    on. A side with no sheet (outside the territory) is left out."""
+    numbers = {(s.row, s.column): s.number for s in grid}
+    return {
+        side: numbers[(sheet.row + rows, sheet.column + columns)]
+        for side, rows, columns in NEIGHBOUR_SIDES
+        if (sheet.row + rows, sheet.column + columns) in numbers
+    }
 
 
 GRID_SHIFTS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875)

@@ -10,7 +10,7 @@ font (WeasyPrint draws SVG text one glyph at a time).
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from ..staticmap import StaticMaps, window_layers
 from ..territory import Commune
-from .layout import BAND_MM, AtlasSheet, Bounds, french_integer, tick_step
+from .layout import BAND_MM, NEIGHBOUR_SIDES, AtlasSheet, Bounds, french_integer, tick_step
 
 UNITS_PER_MM = 4
 """SVG user units per millimetre: the site's 1-pixel lines become 0.25 mm, its 3.5-pixel
@@ -129,6 +129,42 @@ def _grid(view: MapView, sheets: Sequence[AtlasSheet]) -> tuple[str, list[str], 
     return "".join(rects), numbers, boxes
 
 
+NEIGHBOUR_INSET_MM = 3.5
+"""How far inside the frame the neighbouring sheets' numbers sit (their centre line)."""
+CORNER_MM = 22.0
+"""How far from the top or bottom a corner's neighbour number sits (its centre, along the west
+or east side: clear of the fictitious-data notice in the north-west corner)."""
+
+
+def _neighbours(view: MapView, around: Mapping[str, int]) -> tuple[list[str], list[Box]]:
+    """The numbers of the sheets around this one (``PLAN 3``…) at the frame's edges and
+    corners, where the map goes on (and the boxes they cover, in mm, for the names to avoid)."""
+    width, height = view.frame
+    inset = NEIGHBOUR_INSET_MM
+    across = {"ouest": inset, "est": width - inset}
+    down = {"nord": inset, "sud": height - inset}
+    labels, boxes = [], []
+    for side in sorted(around, key=[s for s, _, _ in NEIGHBOUR_SIDES].index):
+        parts = side.split("-")
+        vertical = parts[0] if parts[0] in down else None
+        horizontal = parts[-1] if parts[-1] in across else None
+        left = across[horizontal] if horizontal else width / 2
+        top = down[vertical] if vertical else height / 2
+        if vertical and horizontal:  # a corner: along the west or east side, near the corner
+            top = CORNER_MM if vertical == "nord" else height - CORNER_MM
+        edge = {"ouest": " voisine-gauche", "est": " voisine-droite"}.get(horizontal or "", "")
+        text = f"PLAN {around[side]}"
+        labels.append(
+            f'<span class="voisine voisine-{side}{edge}" style="left:{left + BAND_MM:.2f}mm;'
+            f'top:{top + BAND_MM:.2f}mm">{text}</span>'
+        )
+        half_length, half_height = len(text) * 1.0 + 1.5, 3.0
+        if horizontal:  # written along a side
+            half_length, half_height = half_height, half_length
+        boxes.append((left - half_length, top - half_height, left + half_length, top + half_height))
+    return labels, boxes
+
+
 def map_frame(
     maps: StaticMaps,
     communes: Sequence[Commune],
@@ -136,15 +172,18 @@ def map_frame(
     label: str,
     grid: Sequence[AtlasSheet] = (),
     name_size_pt: float = 8.0,
+    around: Mapping[str, int] | None = None,
 ) -> Markup:
-    """The framed map as an HTML block of frame + coordinate band, in millimetres."""
+    """The framed map as an HTML block of frame + coordinate band, in millimetres; ``around``
+    numbers the atlas sheets beside this one, by side (:func:`layout.neighbours`)."""
     width, height = view.frame
     size = (width * UNITS_PER_MM, height * UNITS_PER_MM)
     focus = view.focus.geometry if view.focus is not None else None
     layers = window_layers(maps, view.bounds, size, focus)
     ticks, coordinates = _ticks(view)
     grid_svg, numbers, boxes = _grid(view, grid)
-    names = _names(view, communes, name_size_pt, boxes)
+    sides, side_boxes = _neighbours(view, around or {})
+    names = _names(view, communes, name_size_pt, boxes + side_boxes)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}mm" height="{height:g}mm" '
         f'viewBox="0 0 {size[0]:g} {size[1]:g}">'
@@ -163,6 +202,6 @@ def map_frame(
     outer = f"width:{width + 2 * BAND_MM:g}mm;height:{height + 2 * BAND_MM:g}mm"
     return Markup(
         f'<div class="cadre" style="{outer}">{image}<div class="noms">{"".join(names)}'
-        f'{"".join(numbers)}</div><div class="coordonnees" aria-hidden="true">'
+        f'{"".join(numbers)}{"".join(sides)}</div><div class="coordonnees" aria-hidden="true">'
         f"{''.join(coordinates)}</div></div>"
     )

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from . import theme
-from .config import Config, build_date
+from .config import Config, build_date, source_date_epoch
 from .errors import UserError
 from .files import file_digest, link_file, link_tree, write_json
 from .style import content_security_policy, secure_page
-from .theme import ASSETS, quiet_mkdocs, source_date_epoch
+from .theme import ASSETS, quiet_mkdocs
 from .tilestep import XYZ_FOLDER
 
 

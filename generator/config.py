@@ -11,6 +11,7 @@ nothing else in the code knows a layer's colour, filter or label.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -536,6 +537,21 @@ def build_date(config: Config) -> dt.datetime:
     if epoch and epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
     return dt.datetime.combine(config.data_date, dt.time(), tzinfo=dt.UTC)
+
+
+@contextlib.contextmanager
+def source_date_epoch(epoch: int) -> Iterator[None]:
+    """SOURCE_DATE_EPOCH set to ``epoch`` while a tool that dates its output with it runs
+    (MkDocs' pages and sitemap, fontTools' fonts in the PDF sheets), then put back."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 # Error messages -----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Config, build_date
+from .config import Config, build_date, source_date_epoch
 from .dsfr import inline_styles, write_dsfr_assets
 from .errors import UserError
 from .files import file_digest
@@ -80,20 +80,6 @@ def mkdocs_options(config: Config, release: dict[str, Any] | None = None) -> dic
     if config.site_url:
         options["site_url"] = config.site_url
     return options
-
-
-@contextlib.contextmanager
-def source_date_epoch(epoch: int) -> Iterator[None]:
-    """SOURCE_DATE_EPOCH set while MkDocs runs (it dates the pages and the sitemap with it)."""
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 @contextlib.contextmanager

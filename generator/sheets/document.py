@@ -7,12 +7,10 @@ so is the time fontTools stamps in the fonts it unpacks for WeasyPrint.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +18,7 @@ import markdown
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..config import Config
+from ..config import Config, source_date_epoch
 from ..errors import UserError
 from ..paths import FONT_DIR
 from .cartouche import Words, legend_rows, north_arrow
@@ -142,20 +140,6 @@ def _text_document(html: str, epoch: int) -> Any:
     return HTML(string=html).render(stylesheets=[css], font_config=fonts)
 
 
-@contextlib.contextmanager
-def _source_date_epoch(epoch: int) -> Iterator[None]:
-    """fontTools stamps the fonts it writes with SOURCE_DATE_EPOCH, else with the time of day."""
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
 def render_pdf(html: str, text_html: str | None, created: dt.datetime) -> tuple[bytes, int]:
     """The PDF bytes and page count: the sheets, then the explanatory text's pages (laid out
     once per process and reused); tagged PDF/UA-1 (structure, language, title), the font
@@ -163,7 +147,7 @@ def render_pdf(html: str, text_html: str | None, created: dt.datetime) -> tuple[
     from weasyprint import HTML  # imported here: only the processes that draw sheets load Pango
 
     epoch = int(created.timestamp())
-    with _source_date_epoch(epoch):
+    with source_date_epoch(epoch):
         fonts, css = _stylesheet(epoch)
         document = HTML(string=html).render(stylesheets=[css], font_config=fonts)
         if text_html is not None:

@@ -344,6 +344,23 @@ def visit(chromium: Any, base_url: str) -> Iterator[Callable[..., Visit]]:
         context.close()
 
 
+def phone_page_with_a_slow_map(context: Any) -> tuple[Any, list[str]]:
+    """A page of ``context`` (a phone's viewport) collecting its console and page errors, whose
+    static map (``carte.svg``) is held 1.5 s, as when a slow machine paints it long after the
+    text."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def held(route: Any) -> None:
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/carte.svg", held)
+    return page, errors
+
+
 def communes(site: Path) -> list[dict[str, Any]]:
     return json.loads((site / "api" / "communes.json").read_text(encoding="utf-8"))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ from conftest import (
     commune_detail,
     communes,
     layer_visibility,
+    phone_page_with_a_slow_map,
     rendered,
     richest_commune,
     wait_for_map,
@@ -484,16 +484,7 @@ def test_text_first_then_the_static_map_then_the_scripts(chromium: Any, base_url
     comes late here (held 1.5 s), as when a slow machine paints it long after the text."""
     context = chromium.new_context(viewport={"width": 412, "height": 823})
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-
-        def held(route: Any) -> None:
-            time.sleep(1.5)
-            route.continue_()
-
-        page.route("**/carte.svg", held)
+        page, errors = phone_page_with_a_slow_map(context)
         page.goto(base_url)
         page.wait_for_selector(SEARCH_READY, state="attached")
         first, painted = page.evaluate(

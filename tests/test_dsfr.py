@@ -31,6 +31,7 @@ from conftest import (
     communes,
     focused,
     layer_visibility,
+    phone_page_with_a_slow_map,
     rendered,
     richest_commune,
     wait_for_map,
@@ -602,16 +603,7 @@ def test_nothing_is_fetched_after_the_page_before_its_static_map_is_on_screen(
     a slow machine paints it long after the text: the page's load event is no sign of it."""
     context = chromium.new_context(viewport={"width": 412, "height": 823})
     try:
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-
-        def held(route: Any) -> None:
-            time.sleep(1.5)
-            route.continue_()
-
-        page.route("**/carte.svg", held)
+        page, errors = phone_page_with_a_slow_map(context)
         page.goto(dsfr_base_url)
         page.wait_for_selector("link[href$='dsfr-suite.css']", state="attached")
         page.wait_for_load_state("networkidle")

@@ -26,7 +26,7 @@ from .style import (
     MASK,
     Paint,
     paints,
-    svg_shape,
+    svg_shapes,
     symbol,
 )
 from .territory import Commune, Territory
@@ -172,8 +172,7 @@ def map_layers(
     body: list[str] = []
 
     def draw(geometries: Indexed | Iterable[shapely.Geometry], look: Sequence[Paint]) -> None:
-        for geometry in _prepare(geometries, window, to_units, tolerance):
-            body.append(svg_shape(geometry, look))
+        body.extend(svg_shapes(_prepare(geometries, window, to_units, tolerance), look))
 
     draw(maps.communes, [COMMUNE_FILL])
     for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map

@@ -227,32 +227,50 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
     }
 
 
+def svg_paths(geometries: Sequence[shapely.Geometry] | np.ndarray) -> list[str]:
+    """SVG path data of each (multi)polygon or (multi)line, already in pixels (whole pixels: maps
+    are drawn at their display size, and integers keep the files small and fast to write).
+
+    Whole arrays at once, not a few shapely calls per ring: Nord's 648 static maps went from
+    2.84–3.04 to 2.49–2.75 CPU seconds (``benchmarks/cpu_parts.py``, medians of two runs of
+    each version, alternated), same bytes."""
+    geometries = np.asarray(geometries, dtype=object)
+    parts, part_of = shapely.get_parts(geometries, return_index=True)
+    is_polygon = shapely.get_type_id(parts) == 3
+    polygons, others = np.flatnonzero(is_polygon), np.flatnonzero(~is_polygon)
+    rings, ring_of_polygon = shapely.get_rings(parts[polygons], return_index=True)
+    # Every ring (a polygon's exterior then interiors; a line is its own ring) in part order.
+    ring_part = np.concatenate([polygons[ring_of_polygon], others])
+    order = np.argsort(ring_part, kind="stable")
+    ring_part = ring_part[order]
+    rings = np.concatenate([rings, parts[others]])[order]
+    closed = is_polygon[ring_part]
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(coord_ring, minlength=len(rings))
+    ends = 2 * np.cumsum(counts)
+    numbers = list(map(str, np.rint(coords).astype(np.int32).ravel().tolist()))
+    commands = [[] for _ in range(len(geometries))]
+    for geometry, count, end, close in zip(
+        part_of[ring_part].tolist(), counts.tolist(), ends.tolist(), closed.tolist(), strict=True
+    ):
+        if count >= 2:
+            path = " ".join(numbers[end - 2 * count : end])
+            commands[geometry].append(f"M{path}Z" if close else f"M{path}")
+    return ["".join(c) for c in commands]
+
+
 def svg_path(geometry: shapely.Geometry) -> str:
-    """SVG path data of a (multi)polygon or (multi)line already in pixels (whole pixels: maps
-    are drawn at their display size, and integers keep the files small and fast to write)."""
-    commands = []
-    for part in shapely.get_parts(geometry):
-        rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
-        for ring in rings:
-            coords = np.rint(shapely.get_coordinates(ring)).astype(np.int32)
-            if len(coords) < 2:
-                continue
-            close = "Z" if part.geom_type == "Polygon" else ""
-            commands.append(f"M{' '.join(map(str, coords.ravel().tolist()))}{close}")
-    return "".join(commands)
+    """SVG path data of one (multi)polygon or (multi)line already in pixels (:func:`svg_paths`)."""
+    return svg_paths([geometry])[0]
 
 
 def _svg_value(value: Any) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
-def svg_shape(
-    geometry: shapely.Geometry, layers: Sequence[Paint], max_radius: float = float("inf")
-) -> str:
-    """``geometry`` (in SVG pixels) drawn as MapLibre draws it with these layers' paints,
-    bottom first: one path, or one circle per point (radius at most ``max_radius``).
-
-    Safe to embed: every value is a colour the config checked or a number."""
+def _paint_attributes(layers: Sequence[Paint], max_radius: float) -> tuple[str, float]:
+    """The SVG attributes that draw a shape as MapLibre does with these layers' paints, bottom
+    first, and the circle radius (0: not points)."""
     attributes: dict[str, Any] = {}
     radius = 0.0
     for paint in layers:
@@ -277,12 +295,34 @@ def svg_shape(
             attributes["stroke"] = paint["circle-stroke-color"]
             attributes["stroke-width"] = paint["circle-stroke-width"]
     drawn = "".join(f' {name}="{_svg_value(value)}"' for name, value in attributes.items())
+    return drawn, radius
+
+
+def svg_shapes(
+    geometries: Sequence[shapely.Geometry] | np.ndarray, layers: Sequence[Paint],
+    max_radius: float = float("inf"),
+) -> list[str]:  # fmt: skip
+    """Each geometry (in SVG pixels) drawn as MapLibre draws it with these layers' paints,
+    bottom first: one path, or one circle per point (radius at most ``max_radius``).
+
+    Safe to embed: every value is a colour the config checked or a number."""
+    drawn, radius = _paint_attributes(layers, max_radius)
     if radius:
-        return "".join(
-            f'<circle cx="{p.x:g}" cy="{p.y:g}" r="{radius:g}"{drawn}/>'
-            for p in single_parts(geometry)
-        )
-    return f'<path d="{svg_path(geometry)}"{drawn}/>'
+        return [
+            "".join(
+                f'<circle cx="{p.x:g}" cy="{p.y:g}" r="{radius:g}"{drawn}/>'
+                for p in single_parts(geometry)
+            )
+            for geometry in geometries
+        ]
+    return [f'<path d="{d}"{drawn}/>' for d in svg_paths(geometries)]
+
+
+def svg_shape(
+    geometry: shapely.Geometry, layers: Sequence[Paint], max_radius: float = float("inf")
+) -> str:
+    """One geometry drawn as :func:`svg_shapes` draws each."""
+    return svg_shapes([geometry], layers, max_radius)[0]
 
 
 def symbol(geometry: Kind, style: Style, x: float = 0, y: float = 0, size: float = 24) -> str:

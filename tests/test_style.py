@@ -112,3 +112,38 @@ def test_the_communes_label_is_written_once():
         and COMMUNES_LABEL in path.read_text(encoding="utf-8")
     ]  # fmt: skip
     assert places == ["generator/style.py"]
+
+
+def test_svg_paths_of_an_array_are_each_geometrys_own_path():
+    """svg_paths draws a whole array at once; each path is what the geometry alone gives, ring by
+    ring (holes, multi-parts, lines, collections from clipping, degenerate rings skipped)."""
+    import numpy as np
+    import shapely
+
+    from trame.style import svg_paths
+
+    def one(geometry):
+        commands = []
+        for part in shapely.get_parts(geometry):
+            rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
+            for ring in rings:
+                coords = np.rint(shapely.get_coordinates(ring)).astype(np.int32)
+                if len(coords) >= 2:
+                    close = "Z" if part.geom_type == "Polygon" else ""
+                    commands.append("M" + " ".join(map(str, coords.ravel().tolist())) + close)
+        return "".join(commands)
+
+    square = shapely.box(0, 0, 10, 10)
+    geometries = [
+        square.difference(shapely.box(2.4, 2.6, 4, 4)),
+        shapely.MultiPolygon([square, shapely.box(20, 20, 30.5, 31)]),
+        shapely.LineString([(0, 0), (5.5, 1.49), (9, 9)]),
+        shapely.MultiLineString([[(0, 0), (1, 1)], [(3, 3), (4, 5)]]),
+        shapely.Polygon(),
+        shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.LineString([(0, 0), (2, 2)]),
+                                    shapely.Point(1, 1)]),  # fmt: skip
+        square,
+    ]
+    assert svg_paths(geometries) == [one(g) for g in geometries]
+    assert svg_paths([]) == []
+    assert svg_paths(geometries)[0].count("M") == 2 and svg_paths(geometries)[0].endswith("Z")

@@ -140,8 +140,9 @@ def test_svg_paths_of_an_array_are_each_geometrys_own_path():
         shapely.LineString([(0, 0), (5.5, 1.49), (9, 9)]),
         shapely.MultiLineString([[(0, 0), (1, 1)], [(3, 3), (4, 5)]]),
         shapely.Polygon(),
-        shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.LineString([(0, 0), (2, 2)]),
-                                    shapely.Point(1, 1)]),  # fmt: skip
+        shapely.GeometryCollection(
+            [shapely.box(0, 0, 1, 1), shapely.LineString([(0, 0), (2, 2)]), shapely.Point(1, 1)]
+        ),  # fmt: skip
         square,
     ]
     assert svg_paths(geometries) == [one(g) for g in geometries]

@@ -127,8 +127,7 @@ def _from_wkb(packed: tuple[bytes, np.ndarray]) -> np.ndarray:
     ends = np.cumsum(np.maximum(lengths, 0)).tolist()
     starts = [0, *ends][: len(ends)]
     parts = [
-        None if n < 0 else data[a:b]
-        for a, b, n in zip(starts, ends, lengths.tolist(), strict=True)
+        None if n < 0 else data[a:b] for a, b, n in zip(starts, ends, lengths.tolist(), strict=True)
     ]
     geometries = np.empty(len(parts), dtype=object)
     geometries[:] = shapely.from_wkb(np.array(parts, dtype=object)) if parts else []

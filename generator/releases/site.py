@@ -47,13 +47,19 @@ def assemble_releases(
     written, folders = {}, set()
     for name, digest in sorted(listing.items()):
         if name.endswith(".html"):
-            with open(history.object_file(digest), encoding="utf-8") as file:
-                data = current_page(file.read(), name, latest.id, site_url).encode("utf-8")
+            source = history.object_file(digest)
+            with open(source, encoding="utf-8") as file:
+                html = file.read()
+            page = current_page(html, name, latest.id, site_url)
             target = f"{site_dir}/{name}"
             folder = target.rpartition("/")[0]
             if folder not in folders:
                 os.makedirs(folder, exist_ok=True)
                 folders.add(folder)
+            if page == html:  # no canonical, no link to a release (redirects, embed pages)
+                link_file(source, target)
+                continue
+            data = page.encode("utf-8")
             with open(target, "wb") as file:
                 file.write(data)
             written[name] = hashlib.sha256(data).hexdigest()

@@ -6,7 +6,8 @@
     .venv/bin/python benchmarks/build.py --territories france --workers 2,1 --cold-only
 
 ``--workers 2,1``: each run once per worker count (default: one run with every core). The
-child prints the build's stage times and the site's size (files and bytes).
+child prints the build's stage times; the site's size (files and bytes) is counted after the
+run, outside its timing.
 
 Each run is ``build_site`` (what ``make build`` runs) in a fresh process, into a temporary site
 folder and tiles folder: ``cold`` starts from empty folders, ``unchanged`` builds again into
@@ -45,6 +46,12 @@ TERRITORIES = {
 GENERATED = {"hdf": (HDF_DATA, "hauts-de-france"), "france": (FRANCE_DATA, "france")}
 
 
+def site_size(site: Path) -> tuple[int, int]:
+    """Files and bytes of a built site, counted file by file (hard links counted each time)."""
+    files = [p for p in site.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
 def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> None:
     """One build (in a fresh process); its log on stderr when TRAME_BENCH_LOG is set."""
     sys.path.insert(0, str(PROJECT))
@@ -56,7 +63,6 @@ def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> 
     )  # fmt: skip
     own = resource.getrusage(resource.RUSAGE_SELF)
     workers = resource.getrusage(resource.RUSAGE_CHILDREN)
-    files = [p for p in Path(output).rglob("*") if p.is_file()]
     print(
         json.dumps(
             {
@@ -68,8 +74,6 @@ def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> 
                 "stages": result.stages,
                 "driver_cpu": own.ru_utime + own.ru_stime,
                 "workers_cpu": workers.ru_utime + workers.ru_stime,
-                "files": len(files),
-                "bytes": sum(p.stat().st_size for p in files),
             }
         )
     )
@@ -118,14 +122,14 @@ def main() -> None:
                             interval=0.02 if name != "france" else 0.5, log=arguments.log,
                         )  # fmt: skip
                         result = json.loads(run.stdout.strip().splitlines()[-1])
+                        files, size = site_size(work / "site")  # after the run, untimed
                         runs[kind].append(run)
                         tile_s = result["tile_seconds"]
                         rows.append(
                             [name, kind, i + 1, workers, result["communes"], run.wall,
                              "" if tile_s is None else f"{tile_s:.2f}", run.max_rss_mb,
                              run.peak_pss_mb, result["tiles"] or "-",
-                             "yes" if result["cached"] else "no", result["files"],
-                             f"{result['bytes'] / 1e6:.0f}"]
+                             "yes" if result["cached"] else "no", files, f"{size / 1e6:.0f}"]
                         )  # fmt: skip
                         stages = ", ".join(f"{k} {v:.1f} s" for k, v in result["stages"].items())
                         print(f"{name} {kind} workers={workers}: {run.wall:.1f} s wall, "

@@ -117,6 +117,8 @@ def main() -> None:
             run = measure(name, command)
             result = json.loads(run.stdout.strip().splitlines()[-1])
             results[name] = (run.wall, result)
+            stages = ", ".join(f"{k} {v:.2f} s" for k, v in result["stages"].items())
+            print(f"{name}: {run.wall:.2f} s ({stages})", flush=True)
             rows.append([name, note, run.wall, run.user + run.system, result["rendered"],
                          result["communes"], f"{result['tasks'] - result['reused']}/"
                          f"{result['tasks']}" if result["tasks"] else "kept"])  # fmt: skip

@@ -331,30 +331,38 @@ def read_previous(history: History, release: str) -> Previous | None:
     )  # fmt: skip
 
 
-def _reuse(
-    previous: Previous, commune: Commune, key: str, site: Path, release: bool
+def _reusable(
+    previous: Previous, commune: Commune, key: str, release: bool
 ) -> CommuneOutput | None:
-    """The commune's files linked from the history when its key did not change."""
+    """The commune's outputs as the history recorded them, when its key did not change (its
+    files are then linked from the history by :func:`_link_reused`)."""
     record = previous.communes.get(commune.insee)
-    paths = commune_paths(commune, release)
     if (
         not record or record.get("key") != key or commune.insee not in previous.summaries
-        or any(path not in previous.files for path in paths)
+        or any(path not in previous.files for path in commune_paths(commune, release))
     ):  # fmt: skip
         return None
-    new = str(site)
-    for path in paths:
-        target = f"{new}/{path}"
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        source = previous.history.object_path(previous.files[path])
-        try:
-            os.link(source, target)
-        except OSError:  # another file system
-            shutil.copyfile(source, target)
     return CommuneOutput(
         commune.insee, previous.summaries[commune.insee], record["covered"],
         pages.commune_src_uri(commune), record.get("changes"),
     )  # fmt: skip
+
+
+def _link_reused(previous: Previous, communes: list[Commune], site: Path, release: bool) -> None:
+    """Link the files of the communes kept as they were from the history's objects."""
+    new, folders = str(site), set()
+    for commune in communes:
+        for path in commune_paths(commune, release):
+            target = f"{new}/{path}"
+            folder = target.rpartition("/")[0]
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            source = previous.history.object_file(previous.files[path])
+            try:
+                os.link(source, target)
+            except OSError:  # another file system
+                shutil.copyfile(source, target)
 
 
 def render_communes(
@@ -376,11 +384,12 @@ def render_communes(
     with_release = release is not None
     outputs: dict[str, CommuneOutput] = {}
     digests: dict[str, str] = {}
-    todo = []
+    todo, reused = [], []
     for position, (commune, key) in enumerate(zip(territory.communes, keys, strict=True)):
-        kept = record and _reuse(record, commune, key, rendered_dir, with_release)
+        kept = record and _reusable(record, commune, key, with_release)
         if kept:
             outputs[commune.insee] = kept
+            reused.append(commune)
             digests.update(
                 (path, record.files[path]) for path in commune_paths(commune, with_release)
             )
@@ -391,13 +400,18 @@ def render_communes(
     size = parallel.chunk_size(len(order), pool.workers)
     chunks = parallel.chunked(order, size)
     tasks = (chunker.chunk(positions) for positions in chunks)
-    with tqdm(total=len(order), unit="commune", disable=quiet, leave=False) as bar:
+    with (
+        # The kept communes' files are linked in a thread while the workers render the others.
+        parallel.alongside(_link_reused, record, reused, rendered_dir, with_release) as linking,
+        tqdm(total=len(order), unit="commune", disable=quiet, leave=False) as bar,
+    ):
         for result in parallel.map_ordered(render_chunk, tasks, pool):
             if result.files is not None:
                 write_files(rendered_dir, result.files)
             digests.update(result.digests)
             outputs.update((output.insee, output) for output in result.communes)
             bar.update(len(result.communes))
+        linking.result()
     merged = [outputs[commune.insee] for commune in territory.communes]  # INSEE order
     figures = territory_figures(
         territory.features, [output.covered for output in merged], territory.outline.area

@@ -100,6 +100,9 @@ class History:
     releases: list[Release] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
     _listings: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _complete: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    """(id, listing digest) of the releases :meth:`is_complete` found whole: objects are only
+    ever added to a history, so one check per build is enough."""
 
     @classmethod
     def open(cls, folder: Path) -> History:
@@ -166,10 +169,18 @@ class History:
 
     def is_complete(self, release: Release) -> bool:
         """Its listing is the one recorded and every object it names is there."""
+        if (release.id, release.listing) in self._complete:
+            return True
         path = self.folder / LISTINGS / f"{release.id}.json"
         if not path.is_file() or file_digest(path) != release.listing:
             return False
-        return all(self.object_path(d).is_file() for d in set(self.listing(release.id).values()))
+        folder = f"{self.folder}/{OBJECTS}/"
+        if all(
+            os.path.isfile(f"{folder}{d[:2]}/{d[2:]}") for d in set(self.listing(release.id).values())
+        ):  # fmt: skip
+            self._complete.add((release.id, release.listing))
+            return True
+        return False
 
     # Writing -------------------------------------------------------------------------------
 

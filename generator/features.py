@@ -14,6 +14,7 @@ from .errors import UserError
 from .kinds import kind
 from .read import Layer
 from .validate import LayerReport, clean_geometries
+from .wkb import Packed, pack, unpack
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,16 @@ class ItemFeatures:
 
     def __len__(self) -> int:
         return len(self.geometries)
+
+    def __reduce__(self) -> tuple:
+        # Sent to the workers with every commune chunk: geometries packed whole (.wkb).
+        return (_item_features, (self.item, pack(self.geometries), self.ids, self.attributes))
+
+
+def _item_features(
+    item: LegendItem, geometries: Packed, ids: list[str], attributes: list[dict[str, Any]]
+) -> ItemFeatures:
+    return ItemFeatures(item, unpack(geometries), ids, attributes)
 
 
 def select_features(

@@ -42,6 +42,7 @@ from .releases.render import ReleaseInfo
 from .style import secure_page
 from .territory import Commune, Territory
 from .theme import ThemeSpec, renderer
+from .wkb import Packed, pack, unpack
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,21 @@ class Chunk:
     shared: Shared
     target: str | None
     """Where to write the files (workers on this machine), or None: send them back."""
+
+    def __reduce__(self) -> tuple:
+        # The neighbours' geometries packed whole (see generator.wkb), like the features'.
+        communes = [(c.insee, c.name, c.slug, c.postcodes) for c in self.neighbours]
+        geometries = pack(np.array([c.geometry for c in self.neighbours], dtype=object))
+        return (_chunk, (communes, geometries, self.own, self.features, self.shared, self.target))
+
+
+def _chunk(
+    communes: list[tuple], geometries: Packed, own: list[int], features: list[ItemFeatures],
+    shared: Shared, target: str | None,
+) -> Chunk:  # fmt: skip
+    neighbours = [Commune(*fields, geometry) for fields, geometry in
+                  zip(communes, unpack(geometries).tolist(), strict=True)]  # fmt: skip
+    return Chunk(neighbours, own, features, shared, target)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import numpy as np
 import shapely
 
 from ..kinds import Kind
+from ..wkb import Packed, pack, unpack
 from .encode import Properties, encode_layer, geometry_commands, tile_message
 from .grid import BUFFER, EXTENT, Bounds, tile_bounds, tile_size, tiles_bounds
 from .shape import keep_kind, simplify_for_zoom, snap_to_tiles
@@ -67,14 +68,11 @@ class LayerChunk:
     driver (same features as ``geometries``, possibly empty at some zooms)."""
 
     def __reduce__(self) -> tuple:
-        # Geometries travel (and are hashed into task keys) as one WKB string per array, made
-        # for the whole array at once: shapely pickles them one by one. Nord's 83 tasks, in
-        # CPU seconds (benchmarks/cpu_parts.py): pickled 0.55-0.68 -> 0.18-0.19, unpickled
-        # 0.31-0.43 -> 0.16-0.19; each is pickled twice (to the worker, into its key).
-        zooms = None if self.zooms is None else {z: _to_wkb(g) for z, g in self.zooms.items()}
+        # Geometries travel (and are hashed into task keys) packed whole: see generator.wkb.
+        zooms = None if self.zooms is None else {z: pack(g) for z, g in self.zooms.items()}
         return (
             _layer_chunk,
-            (self.name, self.kind, _to_wkb(self.geometries), self.properties, self.extents,
+            (self.name, self.kind, pack(self.geometries), self.properties, self.extents,
              self.coverage, zooms),
         )  # fmt: skip
 
@@ -115,33 +113,14 @@ class LayerChunk:
         )
 
 
-def _to_wkb(geometries: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """An array of geometries as one WKB string and each geometry's length (-1: None)."""
-    wkb = shapely.to_wkb(geometries).tolist()
-    lengths = np.fromiter((-1 if w is None else len(w) for w in wkb), np.int64, len(wkb))
-    return b"".join(w for w in wkb if w is not None), lengths
-
-
-def _from_wkb(packed: tuple[bytes, np.ndarray]) -> np.ndarray:
-    data, lengths = packed
-    ends = np.cumsum(np.maximum(lengths, 0)).tolist()
-    starts = [0, *ends][: len(ends)]
-    parts = [
-        None if n < 0 else data[a:b] for a, b, n in zip(starts, ends, lengths.tolist(), strict=True)
-    ]
-    geometries = np.empty(len(parts), dtype=object)
-    geometries[:] = shapely.from_wkb(np.array(parts, dtype=object)) if parts else []
-    return geometries
-
-
 def _layer_chunk(
-    name: str, kind: Kind, geometries: tuple[bytes, np.ndarray], properties: list[Properties],
-    extents: np.ndarray | None, coverage: bool, zooms: dict[int, tuple[bytes, np.ndarray]] | None,
+    name: str, kind: Kind, geometries: Packed, properties: list[Properties],
+    extents: np.ndarray | None, coverage: bool, zooms: dict[int, Packed] | None,
 ) -> LayerChunk:  # fmt: skip
     """A :class:`LayerChunk` from its pickled form (:meth:`LayerChunk.__reduce__`)."""
     return LayerChunk(
-        name, kind, _from_wkb(geometries), properties, extents, coverage,
-        None if zooms is None else {z: _from_wkb(g) for z, g in zooms.items()},
+        name, kind, unpack(geometries), properties, extents, coverage,
+        None if zooms is None else {z: unpack(g) for z, g in zooms.items()},
     )  # fmt: skip
 
 

@@ -82,7 +82,7 @@ def report(title: str, tree: Path) -> bool:
 
 def trame_tiles(config: Path, data_dir: Path, out: Path) -> None:
     sys.path.insert(0, str(PROJECT))
-    from trame.build import build_tiles_only
+    from trame.tilestep import build_tiles_only
 
     stats = build_tiles_only(config, data_dir, out, quiet=True)
     lines = stats.summary().splitlines()

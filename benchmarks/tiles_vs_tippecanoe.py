@@ -79,7 +79,7 @@ def export_features(config: Path, data_dir: Path, work: Path) -> None:
 def child(config: str, data_dir: str, output: str) -> None:
     """One Trame run (in a fresh process): the tile step as ``make tiles`` runs it."""
     sys.path.insert(0, str(PROJECT))
-    from trame.build import build_tiles_only
+    from trame.tilestep import build_tiles_only
 
     stats = build_tiles_only(Path(config), Path(data_dir), Path(output), quiet=True)
     print(json.dumps({"engine_seconds": stats.seconds, "tiles": stats.tiles}))

@@ -30,7 +30,7 @@ from .style import content_security_policy
 from .territory import Territory, load_territory
 from .theme import prepare_theme
 from .tiles import TileStats
-from .tilestep import tile_digests, update_tiles, write_tiles
+from .tilestep import tile_digests, update_tiles
 from .validate import ValidationReport
 
 
@@ -211,13 +211,3 @@ def _build(
         replace_folder(site, output)
         stages.done("versions")
     return stats, communes.rendered
-
-
-def build_tiles_only(
-    config_path: Path, data_dir: Path | None, tiles_dir: Path | None = None,
-    workers: int | None = None, quiet: bool = False, executor: Executor | None = None,
-) -> TileStats:  # fmt: skip
-    """The tile step alone, into ``tiles/<slug>/`` by default (always rebuilt)."""
-    territory = load_territory(load_config(config_path, data_dir))
-    target = tiles_dir or TILES_CACHE / territory.config.slug
-    return write_tiles(territory, target, workers=workers, executor=executor, quiet=quiet)

@@ -293,7 +293,7 @@ def run(arguments: argparse.Namespace) -> int:
                 releases_dir=arguments.releases,
             )  # fmt: skip
     elif arguments.command == "tiles":
-        from .build import build_tiles_only
+        from .tilestep import build_tiles_only
 
         with tile_workers(arguments.workers) as (workers, executor):
             build_tiles_only(

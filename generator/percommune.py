@@ -16,6 +16,7 @@ back for the driver to write.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -238,7 +239,11 @@ class _Chunker:
             )
         neighbours = [self.territory.communes[i] for i in near]
         own = np.searchsorted(near, np.sort(positions)).tolist()
-        return Chunk(neighbours, own, features, self.shared, self.target)
+        shared = self.shared
+        if shared.release is not None:
+            insees = [self.territory.communes[i].insee for i in positions]
+            shared = dataclasses.replace(shared, release=shared.release.for_communes(insees))
+        return Chunk(neighbours, own, features, shared, self.target)
 
 
 def commune_paths(commune: Commune, release: bool) -> list[str]:

@@ -57,3 +57,19 @@ def test_a_commune_chunk_comes_back_equal_from_a_worker():
         assert after.item.id == before.item.id and after.ids == before.ids
         assert after.attributes == before.attributes
         assert list(shapely.to_wkb(after.geometries)) == list(shapely.to_wkb(before.geometries))
+
+
+def test_a_chunk_carries_the_earlier_pages_of_its_own_communes_only():
+    """Every chunk sent to a worker carries the release being built; of the earlier releases'
+    page lists (35,228 communes each for France) only its communes' and the merged ones'."""
+    from trame.releases.render import ReleaseInfo
+
+    pages = {"2024": {f"{n:05d}": f"commune-{n}" for n in range(100)}, "2025": {"00001": "un"}}
+    info = ReleaseInfo(None, "2026", "2026-01-01", None, [], mergers={"00050": object()},
+                       _pages=pages)  # fmt: skip
+    narrow = info.for_communes(["00001", "00002", "00999"])
+    assert narrow._pages == {
+        "2024": {"00001": "commune-1", "00002": "commune-2", "00050": "commune-50"},
+        "2025": {"00001": "un"},
+    }
+    assert info._pages == pages and narrow.id == "2026" and narrow.mergers == info.mergers

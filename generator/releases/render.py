@@ -14,8 +14,8 @@ import datetime as dt
 import functools
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,17 @@ class ReleaseInfo:
                     pages[match[1]] = match[2]
             self._pages[release] = pages
         return self._pages[release]
+
+    def for_communes(self, insees: Iterable[str]) -> ReleaseInfo:
+        """This release as a task about these communes needs it: the earlier releases' pages of
+        these communes and of the merged ones only (a national release's page lists, whole,
+        would be ~2 MB per release in every chunk sent to a worker)."""
+        wanted = set(insees) | set(self.mergers)
+        pages = {
+            release: {insee: slug for insee, slug in found.items() if insee in wanted}
+            for release, found in self._pages.items()
+        }
+        return replace(self, _pages=pages)
 
     def summary(self) -> dict[str, Any] | None:
         return diff.summary_of(self.records)

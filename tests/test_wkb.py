@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import shapely
@@ -44,7 +45,7 @@ def test_pack_then_unpack_gives_the_same_geometries(geometries):
 
 def test_a_commune_chunk_comes_back_equal_from_a_worker():
     territory = load_territory(load_config(PROJECT / "layers" / "demo.yml"))
-    chunker = _Chunker(territory, shared=None, target="/somewhere")
+    chunker = _Chunker(territory, shared=SimpleNamespace(release=None), target="/somewhere")
     chunk = chunker.chunk(np.arange(min(3, len(territory.communes))))
     back = pickle.loads(pickle.dumps(chunk, protocol=5))
     assert back.own == chunk.own and back.target == chunk.target

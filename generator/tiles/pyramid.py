@@ -61,6 +61,10 @@ SUBTREES = 32
 from the worker count, because the split zoom shapes the output (simplification is per
 subtree) and the bytes must not depend on how many workers made them."""
 
+LEAD_FRACTION = 4
+"""The coarse zooms' block tasks are made after the first 1/LEAD_FRACTION of the subtree tasks
+(the biggest): see :func:`_jobs`."""
+
 Job = tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask]
 
 
@@ -213,10 +217,10 @@ def _jobs(
     r: int,
     thin: bool,
 ) -> Iterator[Job]:
-    """Subtree tasks first, biggest first (they are the bulk of the work), then the block tasks
-    of the coarse zooms, simplified here zoom after zoom from fine to coarse (a cascade, as the
-    workers do), while the workers are busy. Tasks are made as the executor takes them, so the
-    first ones start at once.
+    """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
+    them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
+    coarse (a cascade, as the workers do) while the workers are busy with the big subtrees.
+    Tasks are made as the executor takes them, so the first ones start at once.
 
     Coverage layers are simplified here, as a whole, for every zoom (a cascade from the finest):
     each shared border once, the same in every task and tile."""
@@ -238,23 +242,38 @@ def _jobs(
         for x, y, indices in levels[r].tiles()
     )
     zooms = range(first, maxzoom + 1)
-    for _, x, y, indices in subtrees:
-        chunks = _subtree_chunks(layers, coverages, indices, tile_bounds(r, x, y, BUFFER), zooms)
-        yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin)
-    geoms = [layer.geometries for layer in layers]
-    for z in range(r - 1, minzoom - 1, -1):
-        # (a coverage continues its cascade; the others start it from their full resolution)
-        geoms = [
-            simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z, la.coverage)
-            for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
-        ]
-        coverages[z] = geoms
-        b = max(z - BLOCK_SHIFT, 0)
-        shift = z - b
-        for bx, by, indices in levels[b].tiles():
-            chunks = _chunks(layers, geoms, indices, tile_bounds(b, bx, by, BUFFER << shift))
-            tiles = (bx << shift, by << shift, ((bx + 1) << shift) - 1, ((by + 1) << shift) - 1)
-            yield render_block, BlockTask(z, tiles, chunks, thin and z < maxzoom)
+
+    def subtree_jobs(part: list) -> Iterator[Job]:
+        for _, x, y, indices in part:
+            area = tile_bounds(r, x, y, BUFFER)
+            chunks = _subtree_chunks(layers, coverages, indices, area, zooms)
+            yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin)
+
+    def block_jobs() -> Iterator[Job]:
+        geoms = [layer.geometries for layer in layers]
+        for z in range(r - 1, minzoom - 1, -1):
+            # (a coverage continues its cascade; the others start it from their full resolution)
+            geoms = [
+                simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z,
+                                  la.coverage)
+                for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
+            ]  # fmt: skip
+            coverages[z] = geoms
+            b = max(z - BLOCK_SHIFT, 0)
+            shift = z - b
+            for bx, by, indices in levels[b].tiles():
+                chunks = _chunks(layers, geoms, indices, tile_bounds(b, bx, by, BUFFER << shift))
+                tiles = (bx << shift, by << shift, ((bx + 1) << shift) - 1,
+                         ((by + 1) << shift) - 1)  # fmt: skip
+                yield render_block, BlockTask(z, tiles, chunks, thin and z < maxzoom)
+
+    # The coarse zooms' cascade runs here, in the driver: after the biggest subtrees, while the
+    # workers are busy with them, not after the last (smallest) ones, when they would wait for
+    # it. The task order changes no byte (tiles are written by their z/x/y).
+    lead = -(-len(subtrees) // LEAD_FRACTION)
+    yield from subtree_jobs(subtrees[:lead])
+    yield from block_jobs()
+    yield from subtree_jobs(subtrees[lead:])
 
 
 def build_tiles(

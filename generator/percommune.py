@@ -72,16 +72,16 @@ class Chunk:
 
     def __reduce__(self) -> tuple:
         # The neighbours' geometries packed whole (see generator.wkb), like the features'.
-        communes = [(c.insee, c.name, c.slug, c.postcodes) for c in self.neighbours]
+        communes = [dataclasses.replace(c, geometry=None) for c in self.neighbours]
         geometries = pack(np.array([c.geometry for c in self.neighbours], dtype=object))
         return (_chunk, (communes, geometries, self.own, self.features, self.shared, self.target))
 
 
 def _chunk(
-    communes: list[tuple], geometries: Packed, own: list[int], features: list[ItemFeatures],
+    communes: list[Commune], geometries: Packed, own: list[int], features: list[ItemFeatures],
     shared: Shared, target: str | None,
 ) -> Chunk:  # fmt: skip
-    neighbours = [Commune(*fields, geometry) for fields, geometry in
+    neighbours = [dataclasses.replace(c, geometry=g) for c, g in
                   zip(communes, unpack(geometries).tolist(), strict=True)]  # fmt: skip
     return Chunk(neighbours, own, features, shared, target)
 

@@ -167,8 +167,10 @@ def _build(
         # keeps its files.
         log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
         previous = None if force else read_previous(plan.history, plan.id)
+        site = staging / "site"
+        made = plan.current_addresses(site, tree, config)
         communes = render_communes(territory, tree, theme_spec, pool, quiet, previous, pdf,
-                                   release)  # fmt: skip
+                                   release, made)  # fmt: skip
         release.records = communes.changes
         whole = whole_territory(territory, communes.figures)
         stages.done("communes")
@@ -204,10 +206,9 @@ def _build(
 
         # Record it in the history (a published release never changes) and assemble the site:
         # every release under versions/<id>/, the latest at the current addresses.
-        site = staging / "site"
         known = communes.digests | tile_digests(tiles_dir)
         record_release(plan, tree, site, config, release.summary(), known,
-                       {CACHE_FIELD: communes.cache})  # fmt: skip
+                       {CACHE_FIELD: communes.cache}, made)  # fmt: skip
         replace_folder(site, output)
         stages.done("versions")
     return stats, communes.rendered

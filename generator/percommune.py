@@ -40,6 +40,7 @@ from .files import write_files
 from .releases import render as release_render
 from .releases.history import History
 from .releases.render import ReleaseInfo
+from .releases.site import CurrentAddresses
 from .style import secure_page
 from .territory import Commune, Territory
 from .theme import ThemeSpec, renderer
@@ -369,11 +370,16 @@ def _reusable(
     )  # fmt: skip
 
 
-def _link_reused(previous: Previous, communes: list[Commune], site: Path, release: bool) -> None:
-    """Link the files of the communes kept as they were from the history's objects."""
+def _link_reused(
+    previous: Previous, communes: list[Commune], site: Path, release: bool,
+    made: CurrentAddresses | None = None,
+) -> None:  # fmt: skip
+    """Link the files of the communes kept as they were from the history's objects (and make
+    their current addresses, with ``made``)."""
     new, folders = str(site), set()
     for commune in communes:
-        for path in commune_paths(commune, release):
+        paths = commune_paths(commune, release)
+        for path in paths:
             target = f"{new}/{path}"
             folder = target.rpartition("/")[0]
             if folder not in folders:
@@ -384,12 +390,14 @@ def _link_reused(previous: Previous, communes: list[Commune], site: Path, releas
                 os.link(source, target)
             except OSError:  # another file system
                 shutil.copyfile(source, target)
+        if made is not None:
+            made.add({path: previous.files[path] for path in paths})
 
 
 def render_communes(
     territory: Territory, rendered_dir: Path, theme: ThemeSpec, pool: parallel.Pool,
     quiet: bool = True, previous: Previous | None = None, pdf: bool = False,
-    release: ReleaseInfo | None = None,
+    release: ReleaseInfo | None = None, made: CurrentAddresses | None = None,
 ) -> RenderedCommunes:  # fmt: skip
     """Write every commune's page, static map, API files and short address below
     ``rendered_dir``, in chunks on ``pool``; return what the rest of the site needs.
@@ -397,7 +405,8 @@ def render_communes(
     ``previous``: what the release being rebuilt left (:func:`read_previous`). The communes
     whose key (:func:`commune_keys`) is the one recorded there keep their files (linked, not
     made again). ``pdf``: the pages link to the PDF map sheets (made by
-    :mod:`generator.sheets`). ``release``: the release being built (its sections and files)."""
+    :mod:`generator.sheets`). ``release``: the release being built (its sections and files).
+    ``made``: the release's current addresses, made for each chunk as it comes back."""
     shared = Shared(territory.config, theme, pdf, release)
     chunker = _Chunker(territory, shared, str(rendered_dir) if pool.local else None)
     keys = commune_keys(territory, theme, pdf, release)
@@ -423,13 +432,17 @@ def render_communes(
     tasks = (chunker.chunk(positions) for positions in chunks)
     with (
         # The kept communes' files are linked in a thread while the workers render the others.
-        parallel.alongside(_link_reused, record, reused, rendered_dir, with_release) as linking,
+        parallel.alongside(
+            _link_reused, record, reused, rendered_dir, with_release, made
+        ) as linking,  # fmt: skip
         tqdm(total=len(order), unit="commune", disable=quiet, leave=False) as bar,
     ):
         for result in parallel.map_ordered(render_chunk, tasks, pool):
             if result.files is not None:
                 write_files(rendered_dir, result.files)
             digests.update(result.digests)
+            if made is not None:  # while the workers render the next chunks
+                made.add(result.digests)
             outputs.update((output.insee, output) for output in result.communes)
             bar.update(len(result.communes))
         linking.result()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 
 from ..files import link_file
@@ -27,12 +28,14 @@ VERSIONS = "versions"
 
 
 def assemble_releases(
-    history: History, site_dir: Path, site_url: str | None, fresh: tuple[str, Path] | None = None
-) -> dict[str, str]:
+    history: History, site_dir: Path, site_url: str | None, fresh: tuple[str, Path] | None = None,
+    made: CurrentAddresses | None = None,
+) -> dict[str, str]:  # fmt: skip
     """``versions/<id>/`` for every release, then the latest release at the site's root; the
     SHA-256 of the pages written there (the others are the history's files).
     ``fresh``: (id, folder) of the release just built and stored: that folder becomes its
-    ``versions/<id>/`` as it is (one rename instead of a link per file)."""
+    ``versions/<id>/`` as it is (one rename instead of a link per file). ``made``: the
+    current addresses already made while the release was built (:class:`CurrentAddresses`)."""
     latest = history.latest
     assert latest is not None, "a site is assembled after at least one release"
     for release in history.releases:
@@ -43,10 +46,14 @@ def assemble_releases(
             continue
         _link_listing(history, history.listing(release.id), base)
     listing = history.listing(latest.id)
-    _link_listing(history, listing, site_dir, skip_html=True)
-    written, folders = {}, set()
+    done: set[str] = set()
+    written: dict[str, str] = {}
+    if made is not None and made.release == latest.id:
+        done, written = made.done, dict(made.written)
+    _link_listing(history, listing, site_dir, skip_html=True, done=done)
+    folders: set[str] = set()
     for name, digest in sorted(listing.items()):
-        if name.endswith(".html"):
+        if name.endswith(".html") and name not in done:
             source = history.object_file(digest)
             with open(source, encoding="utf-8") as file:
                 html = file.read()
@@ -67,13 +74,14 @@ def assemble_releases(
 
 
 def _link_listing(
-    history: History, listing: dict[str, str], base: Path, *, skip_html: bool = False
-) -> None:
+    history: History, listing: dict[str, str], base: Path, *, skip_html: bool = False,
+    done: set[str] | frozenset[str] = frozenset(),
+) -> None:  # fmt: skip
     # Strings, not Path objects: a national release has hundreds of thousands of files.
     folders: set[str] = set()
     root = str(base)
     for name, digest in sorted(listing.items()):
-        if skip_html and name.endswith(".html"):
+        if skip_html and name.endswith(".html") or name in done:
             continue
         target = f"{root}/{name}"
         folder = target.rpartition("/")[0]
@@ -81,6 +89,57 @@ def _link_listing(
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
         link_file(history.object_file(digest), target)
+
+
+class CurrentAddresses:
+    """The latest release's files at the current addresses, made as the build renders them
+    (each chunk of communes as it comes back, while the workers render the next ones) instead
+    of all in the release step: the same links and pages :func:`assemble_releases` makes,
+    which then skips them. Only for a release that will be the latest.
+
+    A file is linked from the history's object when one exists (the same bytes in an earlier
+    release: the release step makes the tree's file that object), else from the release's
+    tree (whose file becomes the object), so the links end up as the release step makes them.
+    """
+
+    def __init__(self, history: History, site_dir: Path, release: str, tree: Path,
+                 site_url: str | None) -> None:  # fmt: skip
+        self.history, self.root, self.release = history, str(site_dir), release
+        self.tree, self.site_url = str(tree), site_url
+        self.done: set[str] = set()
+        self.written: dict[str, str] = {}
+        """SHA-256 of the pages written (rewritten for the current addresses)."""
+        self._folders: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, files: dict[str, str]) -> None:
+        """Make the current addresses of ``files`` ({path: SHA-256}, files of the tree)."""
+        for name, digest in sorted(files.items()):
+            target = f"{self.root}/{name}"
+            folder = target.rpartition("/")[0]
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                with self._lock:
+                    self._folders.add(folder)
+            source = self.history.object_file(digest)
+            if not os.path.exists(source):
+                source = f"{self.tree}/{name}"
+            page = None
+            if name.endswith(".html"):
+                with open(source, encoding="utf-8") as file:
+                    html = file.read()
+                page = current_page(html, name, self.release, self.site_url)
+                page = None if page == html else page
+            if page is None:
+                link_file(source, target)
+            else:
+                data = page.encode("utf-8")
+                with open(target, "wb") as file:
+                    file.write(data)
+                with self._lock:
+                    self.written[name] = hashlib.sha256(data).hexdigest()
+            with self._lock:
+                self.done.add(name)
 
 
 def up(name: str) -> str:

@@ -17,7 +17,7 @@ from ..errors import UserError
 from ..files import file_digest, replace_folder, staging_folder, write_json
 from .history import History, Release, history_folder, release_id, tree_listing
 from .renamed import renamed_file
-from .site import VERSIONS, assemble_releases
+from .site import VERSIONS, CurrentAddresses, assemble_releases
 
 
 @dataclass
@@ -32,6 +32,14 @@ class Plan:
     @property
     def existing(self) -> Release | None:
         return self.history.get(self.id)
+
+    def current_addresses(self, site: Path, tree: Path, config: Config) -> CurrentAddresses | None:
+        """Where the build may make this release's current addresses as it renders it: only
+        when the release will be the latest (a new id, or the latest rebuilt)."""
+        latest = self.history.latest
+        if self.existing is not None and (latest is None or latest.id != self.id):
+            return None
+        return CurrentAddresses(self.history, site, self.id, tree, site_url(config))
 
     def unchanged(self) -> bool:
         """The release is in the history, whole, built from these exact inputs and code."""
@@ -50,6 +58,11 @@ def plan_release(
     history = History.open(history_folder(config, output, releases_dir))
     identifier = release_id(config, version)
     return Plan(identifier, history, release_key(config, identifier, history, pdf=pdf), replace)
+
+
+def site_url(config: Config) -> str | None:
+    """The site's address with one final slash, or None."""
+    return config.site_url.rstrip("/") + "/" if config.site_url else None
 
 
 def release_key(config: Config, identifier: str, history: History, *, pdf: bool = False) -> str:
@@ -74,14 +87,15 @@ def history_site_key(history: History) -> str:
 
 
 def assemble_site(
-    history: History, site: Path, config: Config, fresh: tuple[str, Path] | None = None
-) -> None:
+    history: History, site: Path, config: Config, fresh: tuple[str, Path] | None = None,
+    made: CurrentAddresses | None = None,
+) -> None:  # fmt: skip
     """``versions/<id>/`` for each release, the latest at the root, then the manifest
-    (``fresh``: see :func:`assemble_releases`)."""
+    (``fresh``, ``made``: see :func:`assemble_releases`)."""
     latest = history.latest
     assert latest is not None
-    url = config.site_url.rstrip("/") + "/" if config.site_url else None
-    written = assemble_releases(history, site, url, fresh)
+    url = site_url(config)
+    written = assemble_releases(history, site, url, fresh, made)
     communes = len(json.loads((site / "api" / "communes.json").read_text(encoding="utf-8")))
     # The manifest as assemble.write_manifest writes it, from the listings' digests: the files of
     # the releases are not read again (only the current pages, whose canonical link differs).
@@ -119,11 +133,13 @@ def reassemble(plan: Plan, output: Path, config: Config) -> None:
 def record_release(
     plan: Plan, tree: Path, site: Path, config: Config, summary: dict[str, Any] | None,
     known: dict[str, str] | None = None, cache: dict[str, Any] | None = None,
+    made: CurrentAddresses | None = None,
 ) -> str | None:  # fmt: skip
     """Store the release built in ``tree``, assemble the site into ``site``, then write the
     history; the event logged (None when the release came out identical). ``known``: digests
     of files of ``tree`` already computed; ``cache``: what the next build of this release may
-    reuse (:meth:`History.save_cache`).
+    reuse (:meth:`History.save_cache`); ``made``: current addresses made during the build
+    (:meth:`Plan.current_addresses`).
 
     A published release whose files would change is refused unless ``--replace``; so is a change
     to a release that is not the latest (the ones after it were compared with it).
@@ -154,7 +170,7 @@ def record_release(
         summary=summary,
     )
     history.add(release, listing)
-    assemble_site(history, site, config, (plan.id, tree))
+    assemble_site(history, site, config, (plan.id, tree), made)
     details = {"event": event, "release": plan.id, "files": len(listing)} if event else None
     if event == "replace" and existing is not None:
         details = {**(details or {}), "previously_published": existing.published}

@@ -49,27 +49,11 @@ def child(config: str, data_dir: str, output: str, tiles: str) -> None:
 
 def edit(data: Path, what: str, insee_field: str, name_field: str) -> str:
     """Change the data in place; returns what was changed, in words."""
-    import pyogrio
-    import pyogrio.raw
-    import shapely
-
     if what == "feature":
-        gpkg = data / "srce_fictif.gpkg"
-        layers = []
-        for name, _ in pyogrio.list_layers(gpkg):
-            meta, _, geometry, fields = pyogrio.raw.read(gpkg, layer=name)
-            if name == "reservoirs_biodiversite":
-                geometries = shapely.from_wkb(geometry)
-                geometries[0] = shapely.transform(geometries[0], lambda xy: xy + [150.0, 0])
-                geometry = shapely.to_wkb(geometries)
-            layers.append((name, meta, geometry, fields))
-        gpkg.unlink()
-        for index, (name, meta, geometry, fields) in enumerate(layers):
-            pyogrio.raw.write(
-                gpkg, geometry=geometry, field_data=fields, fields=meta["fields"], layer=name,
-                driver="GPKG", geometry_type=meta["geometry_type"], crs=meta["crs"],
-                append=index > 0,
-            )  # fmt: skip
+        # The test's own edit (tests/test_incremental.py), on the territory's first reservoir.
+        from tests.test_incremental import move_one_point
+
+        move_one_point(data / "srce_fictif.gpkg", "reservoirs_biodiversite", 150.0)
         return "reservoirs_biodiversite #1 moved 150 m"
     communes = data / "communes.geojson"
     collection = json.loads(communes.read_text(encoding="utf-8"))
@@ -78,11 +62,6 @@ def edit(data: Path, what: str, insee_field: str, name_field: str) -> str:
     properties[name_field] = f"{old}-Renommée"
     communes.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     return f"commune {properties[insee_field]} {old} renamed"
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
-            if p.is_file()}  # fmt: skip
 
 
 def main() -> None:
@@ -96,6 +75,7 @@ def main() -> None:
         return
     need(arguments.data_dir)
     sys.path.insert(0, str(PROJECT))
+    from tests.test_incremental import read_tree
     from trame.config import load_config
 
     config = load_config(arguments.config, arguments.data_dir)
@@ -124,7 +104,7 @@ def main() -> None:
                          f"{result['tasks']}" if result["tasks"] else "kept"])  # fmt: skip
         print(table(["build", "change", "wall s", "CPU s", "communes made", "of", "tile tasks"],
                     rows))  # fmt: skip
-        same = tree(work / "site") == tree(work / "cold" / "site")
+        same = read_tree(work / "site") == read_tree(work / "cold" / "site")
         cold = results["cold"][0]
         ratios = {name: results[name][0] / cold for name in ("feature", "rename")}
         for name, ratio in ratios.items():

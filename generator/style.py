@@ -259,11 +259,6 @@ def svg_paths(geometries: Sequence[shapely.Geometry] | np.ndarray) -> list[str]:
     return ["".join(c) for c in commands]
 
 
-def svg_path(geometry: shapely.Geometry) -> str:
-    """SVG path data of one (multi)polygon or (multi)line already in pixels (:func:`svg_paths`)."""
-    return svg_paths([geometry])[0]
-
-
 def _svg_value(value: Any) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 

@@ -34,6 +34,7 @@ from . import changes as diff
 from .history import History, Release
 from .renamed import Merger, load_mergers
 from .site import cross_link
+from .step import site_url
 
 _PAGE = re.compile(r"^communes/([0-9][0-9AB][0-9]{3})-([^/]+)/index\.html$")
 CHANGE_WORDS = {"added": "Ajouté", "removed": "Supprimé", "modified": "Modifié"}
@@ -66,8 +67,7 @@ class ReleaseInfo:
 
     @property
     def site_url(self) -> str | None:
-        url = self.config.site_url
-        return url.rstrip("/") + "/" if url else None
+        return site_url(self.config)
 
     @property
     def previous(self) -> Release | None:

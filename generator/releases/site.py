@@ -45,44 +45,19 @@ def assemble_releases(
             fresh[1].rename(base)
             continue
         _link_listing(history, history.listing(release.id), base)
+    if made is None or made.release != latest.id:
+        made = CurrentAddresses(history, site_dir, latest.id, None, site_url)
+    made.tree = None  # the release is stored: every file it lists is an object now
     listing = history.listing(latest.id)
-    done: set[str] = set()
-    written: dict[str, str] = {}
-    if made is not None and made.release == latest.id:
-        done, written = made.done, dict(made.written)
-    _link_listing(history, listing, site_dir, skip_html=True, done=done)
-    folders: set[str] = set()
-    for name, digest in sorted(listing.items()):
-        if name.endswith(".html") and name not in done:
-            source = history.object_file(digest)
-            with open(source, encoding="utf-8") as file:
-                html = file.read()
-            page = current_page(html, name, latest.id, site_url)
-            target = f"{site_dir}/{name}"
-            folder = target.rpartition("/")[0]
-            if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
-            if page == html:  # no canonical, no link to a release (redirects, embed pages)
-                link_file(source, target)
-                continue
-            data = page.encode("utf-8")
-            with open(target, "wb") as file:
-                file.write(data)
-            written[name] = hashlib.sha256(data).hexdigest()
-    return written
+    made.add({name: digest for name, digest in listing.items() if name not in made.done})
+    return dict(made.written)
 
 
-def _link_listing(
-    history: History, listing: dict[str, str], base: Path, *, skip_html: bool = False,
-    done: set[str] | frozenset[str] = frozenset(),
-) -> None:  # fmt: skip
+def _link_listing(history: History, listing: dict[str, str], base: Path) -> None:
     # Strings, not Path objects: a national release has hundreds of thousands of files.
     folders: set[str] = set()
     root = str(base)
     for name, digest in sorted(listing.items()):
-        if skip_html and name.endswith(".html") or name in done:
-            continue
         target = f"{root}/{name}"
         folder = target.rpartition("/")[0]
         if folder not in folders:
@@ -92,20 +67,19 @@ def _link_listing(
 
 
 class CurrentAddresses:
-    """The latest release's files at the current addresses, made as the build renders them
-    (each chunk of communes as it comes back, while the workers render the next ones) instead
-    of all in the release step: the same links and pages :func:`assemble_releases` makes,
-    which then skips them. Only for a release that will be the latest.
+    """The latest release's files at the current addresses: hard links to the history's
+    objects, and the pages :func:`current_page` changes written anew.
 
-    A file is linked from the history's object when one exists (the same bytes in an earlier
-    release: the release step makes the tree's file that object), else from the release's
-    tree (whose file becomes the object), so the links end up as the release step makes them.
-    """
+    The build makes them as it renders (each chunk of communes as it comes back, while the
+    workers render the next ones; only for a release that will be the latest), then
+    :func:`assemble_releases` adds the rest. During the build a file's object may not exist
+    yet: it is then linked from the release's ``tree``, whose file becomes that object when the
+    release is stored, so the links end up the same."""
 
-    def __init__(self, history: History, site_dir: Path, release: str, tree: Path,
+    def __init__(self, history: History, site_dir: Path, release: str, tree: Path | None,
                  site_url: str | None) -> None:  # fmt: skip
         self.history, self.root, self.release = history, str(site_dir), release
-        self.tree, self.site_url = str(tree), site_url
+        self.tree, self.site_url = tree, site_url
         self.done: set[str] = set()
         self.written: dict[str, str] = {}
         """SHA-256 of the pages written (rewritten for the current addresses)."""
@@ -122,13 +96,14 @@ class CurrentAddresses:
                 with self._lock:
                     self._folders.add(folder)
             source = self.history.object_file(digest)
-            if not os.path.exists(source):
+            if self.tree is not None and not os.path.exists(source):
                 source = f"{self.tree}/{name}"
             page = None
             if name.endswith(".html"):
                 with open(source, encoding="utf-8") as file:
                     html = file.read()
                 page = current_page(html, name, self.release, self.site_url)
+                # (unchanged: no canonical, no link to a release — redirects, embed pages)
                 page = None if page == html else page
             if page is None:
                 link_file(source, target)

@@ -63,14 +63,21 @@ def test_a_commune_chunk_comes_back_equal_from_a_worker():
 def test_a_chunk_carries_the_earlier_pages_of_its_own_communes_only():
     """Every chunk sent to a worker carries the release being built; of the earlier releases'
     page lists (35,228 communes each for France) only its communes' and the merged ones'."""
+    from trame.percommune import Shared
     from trame.releases.render import ReleaseInfo
 
-    pages = {"2024": {f"{n:05d}": f"commune-{n}" for n in range(100)}, "2025": {"00001": "un"}}
-    info = ReleaseInfo(None, "2026", "2026-01-01", None, [], mergers={"00050": object()},
-                       _pages=pages)  # fmt: skip
-    narrow = info.for_communes(["00001", "00002", "00999"])
-    assert narrow._pages == {
-        "2024": {"00001": "commune-1", "00002": "commune-2", "00050": "commune-50"},
-        "2025": {"00001": "un"},
+    territory = load_territory(load_config(PROJECT / "layers" / "demo.yml"))
+    insees = [c.insee for c in territory.communes]
+    pages = {"2024": {i: f"page-{i}" for i in insees}, "2025": {insees[0]: "un"}}
+    info = ReleaseInfo(None, "2026", "2026-01-01", None, [], mergers={"99999": object()},
+                       _pages={**pages, "2024": {**pages["2024"], "99999": "fusion"}})  # fmt: skip
+    chunker = _Chunker(territory, Shared(None, None, False, info), target=None)
+    chunk = chunker.chunk(np.array([1, 2]))
+    own = {chunk.neighbours[i].insee for i in chunk.own}
+    assert own == set(insees[1:3])
+    assert chunk.shared.release._pages == {
+        "2024": {**{i: f"page-{i}" for i in sorted(own)}, "99999": "fusion"},
+        "2025": {},
     }
-    assert info._pages == pages and narrow.id == "2026" and narrow.mergers == info.mergers
+    assert info._pages["2024"] == {**pages["2024"], "99999": "fusion"}  # the driver's, whole
+    assert chunk.shared.release.id == "2026" and chunk.shared.release.mergers == info.mergers

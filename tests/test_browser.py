@@ -509,3 +509,52 @@ def test_text_first_then_the_static_map_then_the_scripts(chromium: Any, base_url
     assert "recherche.mjs" in dict(modules)
     assert [name for name, start in modules if start < painted] == [], painted
     assert errors == []
+
+
+STATIC_MAP_PAINTS = """() => new Promise((done) => {
+    const seen = [];
+    new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (e.identifier === 'carte-statique') seen.push(e);
+    }).observe({type: 'element', buffered: true});
+    setTimeout(() => done(seen.length), 300);
+})"""
+
+
+def test_wide_screen_map_takes_the_static_maps_place_without_painting_it(
+    visit: Any, site: Path
+) -> None:
+    """On a wide screen the interactive map starts at once: the static image is fetched (for
+    print) but never painted, its raster would hold the GPU thread that makes the map's WebGL
+    context (see disposition.css)."""
+    commune = communes(site)[0]
+    record = visit(commune["url"])
+    wait_for_map(record)
+    page = record.page
+    assert page.locator("figure.trame-carte-statique img").evaluate("i => i.complete")
+    assert page.evaluate(STATIC_MAP_PAINTS) == 0, "the static map was painted"
+    assert page.locator(".trame-carte canvas").is_visible()
+    assert_clean(record)
+
+
+def test_wide_screen_without_webgl_shows_the_static_map(chromium: Any, base_url: str) -> None:
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    try:
+        context.add_init_script(
+            """(() => {
+                const original = HTMLCanvasElement.prototype.getContext;
+                HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+                    return String(kind).startsWith('webgl') ? null : original.call(this, kind, ...rest);
+                };
+            })()"""
+        )
+        page = context.new_page()
+        page.goto(base_url)
+        message = page.locator(".trame-carte-message")
+        message.wait_for(state="visible", timeout=15_000)
+        assert "voici la carte statique" in message.inner_text()
+        static = page.locator("figure.trame-carte-statique img")
+        static.wait_for(state="visible", timeout=5_000)
+        assert static.evaluate("i => i.naturalWidth") > 0
+        assert not page.locator(".trame-carte").is_visible()
+    finally:
+        context.close()

@@ -63,12 +63,10 @@ class Indexed:
 
 
 def _prepare(
-    geometries: Indexed | Iterable[shapely.Geometry],
-    window: shapely.Geometry,
-    to_pixels,
-    tolerance: float,
+    geometries: Indexed | Iterable[shapely.Geometry], window: shapely.Geometry, tolerance: float
 ) -> np.ndarray:
-    """Clip to the window, simplify below half a pixel, and move to pixel coordinates.
+    """Clip to the window and simplify below half a pixel (``tolerance``, in metres), still in
+    metres: :func:`svg_shapes` moves the coordinates to pixels as it writes them.
 
     For drawing only: a rectangle clip (no overlay) and a plain Douglas-Peucker simplification
     (no topology kept): what either may bend is under half a pixel."""
@@ -80,8 +78,7 @@ def _prepare(
         return array
     array = shapely.clip_by_rect(array, *window.bounds)
     array = shapely.simplify(array, tolerance, preserve_topology=False)
-    array = array[~shapely.is_empty(array)]
-    return shapely.transform(array, to_pixels)
+    return array[~shapely.is_empty(array)]
 
 
 def _scale_bar(metres_per_pixel: float) -> str:
@@ -172,7 +169,7 @@ def map_layers(
     body: list[str] = []
 
     def draw(geometries: Indexed | Iterable[shapely.Geometry], look: Sequence[Paint]) -> None:
-        body.extend(svg_shapes(_prepare(geometries, window, to_units, tolerance), look))
+        body.extend(svg_shapes(_prepare(geometries, window, tolerance), look, to_pixels=to_units))
 
     draw(maps.communes, [COMMUNE_FILL])
     for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map

@@ -12,7 +12,7 @@ import base64
 import functools
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -21,7 +21,10 @@ import shapely
 from markupsafe import Markup
 
 from .config import Config, GeometryKind, LegendItem, Style
-from .kinds import LINE, Kind, kind, single_parts
+from .kinds import LINE, Kind, kind
+
+Transform = Callable[[np.ndarray], np.ndarray]
+"""Coordinates (an (n, 2) array) to other units, e.g. Lambert-93 metres to SVG pixels."""
 
 Paint = Mapping[str, Any]
 """MapLibre paint properties of one layer; their prefix names the layer type (fill-, line-…)."""
@@ -227,9 +230,12 @@ def map_style(config: Config, bounds: tuple[float, float, float, float]) -> dict
     }
 
 
-def svg_paths(geometries: Sequence[shapely.Geometry] | np.ndarray) -> list[str]:
-    """SVG path data of each (multi)polygon or (multi)line, already in pixels (whole pixels: maps
-    are drawn at their display size, and integers keep the files small and fast to write).
+def svg_paths(
+    geometries: Sequence[shapely.Geometry] | np.ndarray, to_pixels: Transform | None = None
+) -> list[str]:
+    """SVG path data of each (multi)polygon or (multi)line, in pixels: ``to_pixels`` moves an
+    (n, 2) array of coordinates there (None: already in pixels). Whole pixels: maps are drawn at
+    their display size, and integers keep the files small and fast to write.
 
     Whole arrays at once, not a few shapely calls per ring: Nord's 648 static maps went from
     2.84–3.04 to 2.49–2.75 CPU seconds (``benchmarks/cpu_parts.py``, medians of two runs of
@@ -246,6 +252,8 @@ def svg_paths(geometries: Sequence[shapely.Geometry] | np.ndarray) -> list[str]:
     rings = np.concatenate([rings, parts[others]])[order]
     closed = is_polygon[ring_part]
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    if to_pixels is not None:
+        coords = to_pixels(coords)
     counts = np.bincount(coord_ring, minlength=len(rings))
     ends = 2 * np.cumsum(counts)
     numbers = list(map(str, np.rint(coords).astype(np.int32).ravel().tolist()))
@@ -295,22 +303,27 @@ def _paint_attributes(layers: Sequence[Paint], max_radius: float) -> tuple[str, 
 
 def svg_shapes(
     geometries: Sequence[shapely.Geometry] | np.ndarray, layers: Sequence[Paint],
-    max_radius: float = float("inf"),
+    max_radius: float = float("inf"), to_pixels: Transform | None = None,
 ) -> list[str]:  # fmt: skip
-    """Each geometry (in SVG pixels) drawn as MapLibre draws it with these layers' paints,
-    bottom first: one path, or one circle per point (radius at most ``max_radius``).
+    """Each geometry drawn as MapLibre draws it with these layers' paints, bottom first: one
+    path, or one circle per point (radius at most ``max_radius``). ``to_pixels`` moves
+    coordinates to SVG pixels, as in :func:`svg_paths` (applied to the coordinates, not by a
+    ``shapely.transform`` of each geometry: that made new geometries only to read them again).
 
     Safe to embed: every value is a colour the config checked or a number."""
     drawn, radius = _paint_attributes(layers, max_radius)
     if radius:
-        return [
-            "".join(
-                f'<circle cx="{p.x:g}" cy="{p.y:g}" r="{radius:g}"{drawn}/>'
-                for p in single_parts(geometry)
-            )
-            for geometry in geometries
-        ]
-    return [f'<path d="{d}"{drawn}/>' for d in svg_paths(geometries)]
+        geometries = np.asarray(geometries, dtype=object)
+        coords, index = shapely.get_coordinates(geometries, return_index=True)
+        if to_pixels is not None:
+            coords = to_pixels(coords)
+        circles: list[list[str]] = [[] for _ in range(len(geometries))]
+        for i, x, y in zip(
+            index.tolist(), coords[:, 0].tolist(), coords[:, 1].tolist(), strict=True
+        ):
+            circles[i].append(f'<circle cx="{x:g}" cy="{y:g}" r="{radius:g}"{drawn}/>')
+        return ["".join(c) for c in circles]
+    return [f'<path d="{d}"{drawn}/>' for d in svg_paths(geometries, to_pixels)]
 
 
 def svg_shape(

@@ -25,7 +25,9 @@ from .style import (
     HIGHLIGHT,
     MASK,
     Paint,
+    Transform,
     paints,
+    svg_layers,
     svg_shapes,
     symbol,
 )
@@ -59,26 +61,40 @@ class Indexed:
         self.tree = shapely.STRtree(self.geometries)
 
     def within(self, window: shapely.Geometry) -> np.ndarray:
-        return self.geometries[np.sort(self.tree.query(window))]
+        return self.geometries[self.positions(window)]
+
+    def positions(self, window: shapely.Geometry) -> np.ndarray:
+        return np.sort(self.tree.query(window))
 
 
-def _prepare(
-    geometries: Indexed | Iterable[shapely.Geometry], window: shapely.Geometry, tolerance: float
-) -> np.ndarray:
+class Layers(Indexed):
+    """Several layers' geometries in one index, in drawing order (bottom first), each with its
+    paints: a map draws them all with one query, one clip and one pass of path writing."""
+
+    def __init__(self, layers: Sequence[tuple[Iterable[shapely.Geometry], Sequence[Paint]]]):
+        parts = [np.array(list(geometries), dtype=object) for geometries, _ in layers]
+        super().__init__(np.concatenate([*parts, np.empty(0, dtype=object)]))
+        self.layer_of = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
+        self.looks = [look for _, look in layers]
+
+    def draw(self, window: shapely.Geometry, to_units: Transform, tolerance: float) -> list[str]:
+        found = self.positions(window)
+        shapes = _prepare(self.geometries[found], window, tolerance)
+        keep = ~shapely.is_empty(shapes)
+        return svg_layers(shapes[keep], self.layer_of[found[keep]], self.looks,
+                          to_pixels=to_units)  # fmt: skip
+
+
+def _prepare(geometries: np.ndarray, window: shapely.Geometry, tolerance: float) -> np.ndarray:
     """Clip to the window and simplify below half a pixel (``tolerance``, in metres), still in
-    metres: :func:`svg_shapes` moves the coordinates to pixels as it writes them.
+    metres: :func:`svg_layers` moves the coordinates to pixels as it writes them.
 
     For drawing only: a rectangle clip (no overlay) and a plain Douglas-Peucker simplification
     (no topology kept): what either may bend is under half a pixel."""
-    if isinstance(geometries, Indexed):
-        array = geometries.within(window)
-    else:
-        array = np.array(list(geometries), dtype=object)
-    if not len(array):
-        return array
-    array = shapely.clip_by_rect(array, *window.bounds)
-    array = shapely.simplify(array, tolerance, preserve_topology=False)
-    return array[~shapely.is_empty(array)]
+    if not len(geometries):
+        return geometries
+    clipped = shapely.clip_by_rect(geometries, *window.bounds)
+    return shapely.simplify(clipped, tolerance, preserve_topology=False)
 
 
 def _scale_bar(metres_per_pixel: float) -> str:
@@ -134,9 +150,16 @@ class StaticMaps:
 
     def __init__(self, config: Config, communes: list[Commune], features: list[ItemFeatures]):
         self.config = config
-        self.communes = Indexed(c.geometry for c in communes)
-        self.boundaries = Indexed(c.geometry.boundary for c in communes)
-        self.items = [(f.item, Indexed(f.geometries)) for f in features]
+        # Drawn as the web map's style does: white communes, then the legend items (the first
+        # on top), then (over a commune's veil) the commune boundaries.
+        self.below = Layers([
+            ([c.geometry for c in communes], [COMMUNE_FILL]),
+            *((f.geometries, paints(kind(f.item.geometry), f.item.style))
+              for f in reversed(features)),
+        ])  # fmt: skip
+        self.boundaries = Layers(
+            [([c.geometry.boundary for c in communes], paints(LINE, config.communes.style))]
+        )
         self._legend: str | None = None
 
     def legend(self) -> str:
@@ -166,19 +189,17 @@ def map_layers(
     """The layers of the web map's style, in its order and with its paints, as SVG elements:
     white communes, legend items (first on top), a veil outside ``focus`` with its outline, and
     the commune boundaries. Shared by the SVG maps and the PDF sheets."""
-    body: list[str] = []
+    body = maps.below.draw(window, to_units, tolerance)
 
-    def draw(geometries: Indexed | Iterable[shapely.Geometry], look: Sequence[Paint]) -> None:
-        body.extend(svg_shapes(_prepare(geometries, window, tolerance), look, to_pixels=to_units))
+    def draw(geometries: np.ndarray, look: Sequence[Paint]) -> None:
+        shapes = _prepare(geometries, window, tolerance)
+        body.extend(svg_shapes(shapes[~shapely.is_empty(shapes)], look, to_pixels=to_units))
 
-    draw(maps.communes, [COMMUNE_FILL])
-    for item, indexed in reversed(maps.items):  # first legend item on top, as on the web map
-        draw(indexed, paints(kind(item.geometry), item.style))
     if focus is not None:
-        draw([window.difference(focus)], [MASK])
-    draw(maps.boundaries, paints(LINE, maps.config.communes.style))
+        draw(np.array([window.difference(focus)]), [MASK])
+    body.extend(maps.boundaries.draw(window, to_units, tolerance))
     if focus is not None:
-        draw([focus.boundary], [HIGHLIGHT])
+        draw(np.array([focus.boundary]), [HIGHLIGHT])
     return body
 
 

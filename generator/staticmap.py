@@ -75,7 +75,7 @@ class Layers(Indexed):
         parts = [np.array(list(geometries), dtype=object) for geometries, _ in layers]
         super().__init__(np.concatenate([*parts, np.empty(0, dtype=object)]))
         self.layer_of = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-        self.looks = [look for _, look in layers]
+        self.looks = [[dict(paint) for paint in look] for _, look in layers]  # picklable
 
     def draw(self, window: shapely.Geometry, to_units: Transform, tolerance: float) -> list[str]:
         found = self.positions(window)

@@ -8,6 +8,8 @@ Reads and validates the territory once, then times (process CPU time, median of 
 
 - ``static maps``: every commune's ``carte.svg`` (:func:`trame.staticmap.commune_svg`), with the
   SHA-256 of all of them, so that two versions of the code can be checked to draw the same bytes;
+- ``figures``: every commune's figures (:meth:`trame.figures.FeaturesIndex.figures`: each legend item's
+  elements, measures, total and the elements' geometries inside the commune), with a SHA-256;
 - ``task pickles``: the tile step's tasks pickled (as the executor sends them to the workers and
   as each worker hashes its task into its key) and unpickled (the worker's side).
 
@@ -37,6 +39,7 @@ def main() -> int:
     need(arguments.data_dir)
     sys.path.insert(0, str(PROJECT))
     from trame.config import load_config
+    from trame.figures import FeaturesIndex
     from trame.staticmap import StaticMaps
     from trame.territory import load_territory
     from trame.tiles import pyramid
@@ -51,8 +54,10 @@ def main() -> int:
     split = pyramid._split_zoom(levels, config.tiles.minzoom, config.tiles.maxzoom)
     tasks = [task for _, task in pyramid._jobs(prepared, levels, config.tiles.minzoom,
                                                 config.tiles.maxzoom, split, True)]  # fmt: skip
-    times: dict[str, list[float]] = {"static maps": [], "task pickles": [], "task unpickles": []}
-    digest = ""
+    times: dict[str, list[float]] = {
+        "static maps": [], "figures": [], "task pickles": [], "task unpickles": [],
+    }  # fmt: skip
+    digest = figures_digest = ""
     size = 0
     for _ in range(arguments.runs):
         started = time.process_time()
@@ -62,6 +67,16 @@ def main() -> int:
         times["static maps"].append(time.process_time() - started)
         digest = svgs.hexdigest()[:16]
         started = time.process_time()
+        index = FeaturesIndex(territory.features)
+        figures = hashlib.sha256()
+        for commune in territory.communes:
+            for item in index.figures(commune.geometry):
+                figures.update(repr((item, item.covered)).encode("utf-8"))
+                for element in item.elements:
+                    figures.update(element.geometry.wkb)
+        times["figures"].append(time.process_time() - started)
+        figures_digest = figures.hexdigest()[:16]
+        started = time.process_time()
         blobs = [pickle.dumps(task, protocol=5) for task in tasks]
         times["task pickles"].append(time.process_time() - started)
         size = sum(map(len, blobs))
@@ -70,7 +85,8 @@ def main() -> int:
             pickle.loads(blob)
         times["task unpickles"].append(time.process_time() - started)
     print(f"{config.slug}: {len(territory.communes)} communes, {len(tasks)} tile tasks "
-          f"({size / 1e6:.1f} MB pickled); static maps sha256 {digest}; {load_avg()}")  # fmt: skip
+          f"({size / 1e6:.1f} MB pickled); sha256 static maps {digest}, figures "
+          f"{figures_digest}; {load_avg()}")  # fmt: skip
     for name, values in times.items():
         print(f"  {name:15} median {statistics.median(values):.3f} s CPU  "
               f"(runs: {', '.join(f'{v:.3f}' for v in values)})")  # fmt: skip

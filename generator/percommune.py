@@ -35,7 +35,7 @@ from . import api, pages, parallel, staticmap
 from .config import Config
 from .crs import wgs84_bounds
 from .features import ItemFeatures, public_attributes
-from .figures import CommuneView, ItemFigures, ItemIndex, area_figures, territory_figures
+from .figures import CommuneView, FeaturesIndex, ItemFigures, territory_figures
 from .files import write_files
 from .releases import render as release_render
 from .releases.history import History
@@ -131,13 +131,11 @@ def _environment() -> Environment:
 
 
 def commune_files(
-    commune: Commune, indexes: list[ItemIndex], maps: staticmap.StaticMaps, shared: Shared
+    commune: Commune, index: FeaturesIndex, maps: staticmap.StaticMaps, shared: Shared
 ) -> tuple[dict[str, bytes], CommuneOutput]:
     """Everything published for one commune, by path below the site root."""
     config, env = shared.config, _environment()
-    view = CommuneView(
-        commune, area_figures(commune.geometry, indexes), wgs84_bounds(commune.geometry)
-    )
+    view = CommuneView(commune, index.figures(commune.geometry), wgs84_bounds(commune.geometry))
     explication = shared.theme.fragments[pages.EXPLICATION]
     api_files = api.commune_files(config, view)
     release, found, sections = shared.release, None, None
@@ -176,12 +174,12 @@ def commune_files(
 
 def render_chunk(chunk: Chunk) -> ChunkOutput:
     """The task: every output of the chunk's communes (runs on a worker)."""
-    indexes = [ItemIndex(features) for features in chunk.features]
+    index = FeaturesIndex(chunk.features)
     maps = staticmap.StaticMaps(chunk.shared.config, chunk.neighbours, chunk.features)
     files: dict[str, bytes] = {}
     outputs = []
     for position in chunk.own:
-        commune_outputs, output = commune_files(chunk.neighbours[position], indexes, maps,
+        commune_outputs, output = commune_files(chunk.neighbours[position], index, maps,
                                                 chunk.shared)  # fmt: skip
         files.update(commune_outputs)
         outputs.append(output)

@@ -212,7 +212,7 @@ def test_two_builds_are_byte_identical_and_the_manifest_tells_the_truth(demo_sit
 def test_shapefiles_in_cp1252_give_the_same_figures_as_the_geopackage(shared_data, tmp_path):
     """The same fictitious layers as Shapefiles (DBF in CP1252, .cpg, .prj) and as GeoPackage."""
     from trame.config import load_config
-    from trame.figures import ItemIndex, area_figures
+    from trame.figures import FeaturesIndex
     from trame.territory import load_territory
 
     layers = tmp_path / "layers"
@@ -228,10 +228,10 @@ def test_shapefiles_in_cp1252_give_the_same_figures_as_the_geopackage(shared_dat
 
     def figures(path: Path) -> list[list[dict]]:
         territory = load_territory(load_config(path, data))
-        indexes = [ItemIndex(f) for f in territory.features]
+        index = FeaturesIndex(territory.features)
         return [
             [f.as_dict() | {"ids": [e.id for e in f.elements], "attrs": [e.attributes for e in f.elements]}
-             for f in area_figures(c.geometry, indexes)]
+             for f in index.figures(c.geometry)]
             for c in territory.communes
         ]  # fmt: skip
 

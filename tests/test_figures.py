@@ -8,7 +8,7 @@ import shapely
 
 from trame.config import LegendItem, Source, Style
 from trame.features import ItemFeatures, select_features
-from trame.figures import ItemIndex, area_figures
+from trame.figures import FeaturesIndex
 from trame.read import Layer
 from trame.validate import LayerReport
 
@@ -42,7 +42,7 @@ def test_polygon_area_is_the_union_inside_the_commune():
         ],
         ["A", "B", "C", "D", "E"],
     )
-    [figures] = area_figures(COMMUNE, [ItemIndex(reservoirs)])
+    [figures] = FeaturesIndex([reservoirs]).figures(COMMUNE)
     assert figures.count == 3
     assert figures.area_ha == pytest.approx(75 + 1)  # union: 0..750 × 1000 m + 100 × 100 m
     assert figures.share_pct == pytest.approx(76.0)
@@ -61,7 +61,7 @@ def test_line_length_inside_the_commune():
         ],
         ["L1", "L2", "L3"],
     )
-    [figures] = area_figures(COMMUNE, [ItemIndex(corridors)])
+    [figures] = FeaturesIndex([corridors]).figures(COMMUNE)
     assert figures.count == 2
     assert figures.length_km == pytest.approx(1.3)
     assert set(figures.as_dict()) == {"label", "count", "length_km"}
@@ -77,13 +77,13 @@ def test_points_inside_are_counted():
         ],
         ["P1", "P2", "P3"],
     )
-    [figures] = area_figures(COMMUNE, [ItemIndex(obstacles)])
+    [figures] = FeaturesIndex([obstacles]).figures(COMMUNE)
     assert figures.count == 2
     assert figures.as_dict() == {"label": "item", "count": 2}
 
 
 def test_an_empty_item_gives_zero():
-    [figures] = area_figures(COMMUNE, [ItemIndex(features("polygon", [], []))])
+    [figures] = FeaturesIndex([features("polygon", [], [])]).figures(COMMUNE)
     assert (figures.count, figures.area_ha, figures.share_pct) == (0, 0.0, 0.0)
 
 

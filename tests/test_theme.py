@@ -11,7 +11,7 @@ import yaml
 
 from trame import assemble, pages, theme
 from trame.config import load_config
-from trame.figures import CommuneView, ItemIndex, area_figures
+from trame.figures import CommuneView, FeaturesIndex
 from trame.territory import load_territory
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -59,10 +59,10 @@ def test_pages_rendered_outside_mkdocs_are_the_pages_mkdocs_would_build(configur
     if configured_theme == "dsfr theme":
         config = config.model_copy(update={"theme": "dsfr"})
     territory = load_territory(config)
-    indexes = [ItemIndex(features) for features in territory.features]
+    index = FeaturesIndex(territory.features)
     commune = max(territory.communes, key=lambda c: len(c.name))
-    view = CommuneView(commune, area_figures(commune.geometry, indexes), (1.0, 2.0, 3.0, 4.0))
-    figures = area_figures(territory.outline, indexes)
+    view = CommuneView(commune, index.figures(commune.geometry), (1.0, 2.0, 3.0, 4.0))
+    figures = index.figures(territory.outline)
     env = pages.environment()
     docs = tmp_path / "docs"
     pages.write_narrative_pages(docs)

@@ -137,7 +137,8 @@ def commune_files(
     config, env = shared.config, _environment()
     view = CommuneView(commune, index.figures(commune.geometry), wgs84_bounds(commune.geometry))
     explication = shared.theme.fragments[pages.EXPLICATION]
-    api_files = api.commune_files(config, view)
+    summary = api.commune_summary(view)
+    api_files = api.commune_files(config, view, summary)
     release, found, sections = shared.release, None, None
     if release is not None:
         base = f"api/communes/{commune.insee}"
@@ -164,7 +165,7 @@ def commune_files(
             files[name] = secured if name.endswith(".html") else data
     output = CommuneOutput(
         commune.insee,
-        api.commune_summary(view),
+        summary,
         [figures.covered for figures in view.figures],
         body.src_uri,
         found.record() if found is not None else None,

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trame.config import load_config
-from trame.percommune import _Chunker
+from trame.percommune.chunks import Chunker
 from trame.territory import load_territory
 from trame.wkb import pack, unpack
 
@@ -45,7 +45,7 @@ def test_pack_then_unpack_gives_the_same_geometries(geometries):
 
 def test_a_commune_chunk_comes_back_equal_from_a_worker():
     territory = load_territory(load_config(PROJECT / "layers" / "demo.yml"))
-    chunker = _Chunker(territory, shared=SimpleNamespace(release=None), target="/somewhere")
+    chunker = Chunker(territory, shared=SimpleNamespace(release=None), target="/somewhere")
     chunk = chunker.chunk(np.arange(min(3, len(territory.communes))))
     back = pickle.loads(pickle.dumps(chunk, protocol=5))
     assert back.own == chunk.own and back.target == chunk.target
@@ -63,7 +63,7 @@ def test_a_commune_chunk_comes_back_equal_from_a_worker():
 def test_a_chunk_carries_the_earlier_pages_of_its_own_communes_only():
     """Every chunk sent to a worker carries the release being built; of the earlier releases'
     page lists (35,228 communes each for France) only its communes' and the merged ones'."""
-    from trame.percommune import Shared
+    from trame.percommune.chunks import Shared
     from trame.releases.render import ReleaseInfo
 
     territory = load_territory(load_config(PROJECT / "layers" / "demo.yml"))
@@ -71,7 +71,7 @@ def test_a_chunk_carries_the_earlier_pages_of_its_own_communes_only():
     pages = {"2024": {i: f"page-{i}" for i in insees}, "2025": {insees[0]: "un"}}
     info = ReleaseInfo(None, "2026", "2026-01-01", None, [], mergers={"99999": object()},
                        _pages={**pages, "2024": {**pages["2024"], "99999": "fusion"}})  # fmt: skip
-    chunker = _Chunker(territory, Shared(None, None, False, info), target=None)
+    chunker = Chunker(territory, Shared(None, None, False, info), target=None)
     chunk = chunker.chunk(np.array([1, 2]))
     own = {chunk.neighbours[i].insee for i in chunk.own}
     assert own == set(insees[1:3])

@@ -117,7 +117,7 @@ class ReleaseInfo:
     def key(self) -> str:
         """What the release sections of a commune's files depend on, besides the commune itself
         and its previous release's files (named by the prior listings): part of each commune's
-        key (:func:`generator.percommune.commune_keys`)."""
+        key (:func:`generator.percommune.reuse.commune_keys`)."""
         return json.dumps(
             [self.id, self.date, self.site_url, [[r.id, r.date, r.listing] for r in self.prior],
              sorted([o, m.new, *self.merged_names[o]] for o, m in self.mergers.items())],

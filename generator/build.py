@@ -23,6 +23,7 @@ from .figures import whole_territory
 from .files import replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
 from .percommune import CACHE_FIELD, read_previous, render_communes
+from .releases import info as release_info
 from .releases import render as release_render
 from .releases.history import history_folder, history_lock
 from .releases.step import Plan, history_site_key, plan_release, reassemble, record_release
@@ -155,7 +156,7 @@ def _build(
         # The release's tree: everything it publishes, rendered here, then assembled.
         docs, tree = staging / "docs", staging / "release"
         pages.write_narrative_pages(docs)
-        release = release_render.start(config, plan.id, plan.history, territory.communes)
+        release = release_info.start(config, plan.id, plan.history, territory.communes)
         policy = content_security_policy(config)
         theme_spec = prepare_theme(
             config, docs, tree, pages.explication_fragments(config), policy, release.theme()

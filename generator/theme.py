@@ -46,7 +46,7 @@ NAV = [
 
 def theme_context(config: Config, release: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the theme's templates read from MkDocs' ``extra``: the territory's words, and the
-    release the site shows (``release``: :meth:`generator.releases.render.ReleaseInfo.theme`)."""
+    release the site shows (``release``: :meth:`generator.releases.info.ReleaseInfo.theme`)."""
     from .french import french_date
 
     return {

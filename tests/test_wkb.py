@@ -64,7 +64,7 @@ def test_a_chunk_carries_the_earlier_pages_of_its_own_communes_only():
     """Every chunk sent to a worker carries the release being built; of the earlier releases'
     page lists (35,228 communes each for France) only its communes' and the merged ones'."""
     from trame.percommune.chunks import Shared
-    from trame.releases.render import ReleaseInfo
+    from trame.releases.info import ReleaseInfo
 
     territory = load_territory(load_config(PROJECT / "layers" / "demo.yml"))
     insees = [c.insee for c in territory.communes]

@@ -19,7 +19,7 @@ import shapely
 from .. import staticmap
 from ..config import Config
 from ..features import ItemFeatures
-from ..releases.render import ReleaseInfo
+from ..releases.info import ReleaseInfo
 from ..territory import Commune, Territory
 from ..theme import ThemeSpec
 from ..wkb import Packed, pack, unpack

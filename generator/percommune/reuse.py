@@ -18,7 +18,7 @@ import shapely
 from .. import pages, staticmap
 from ..features import public_attributes
 from ..releases.history import History
-from ..releases.render import ReleaseInfo
+from ..releases.info import ReleaseInfo
 from ..releases.site import CurrentAddresses
 from ..territory import Commune, Territory
 from ..theme import ThemeSpec

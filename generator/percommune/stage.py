@@ -14,7 +14,7 @@ from tqdm import tqdm
 from .. import parallel
 from ..figures import ItemFigures, territory_figures
 from ..files import write_files
-from ..releases.render import ReleaseInfo
+from ..releases.info import ReleaseInfo
 from ..releases.site import CurrentAddresses
 from ..territory import Territory
 from ..theme import ThemeSpec

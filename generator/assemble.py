@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import theme
+from . import mkdocsconfig
 from .config import Config, build_date, source_date_epoch
 from .errors import UserError
 from .files import file_digest, link_file, link_tree, write_json
+from .mkdocsconfig import ASSETS, load_mkdocs_config, quiet_mkdocs
 from .style import content_security_policy, secure_page
-from .theme import ASSETS, quiet_mkdocs
 from .tilestep import XYZ_FOLDER
 
 
@@ -27,8 +27,8 @@ def mkdocs_build(
 ) -> None:  # fmt: skip
     """Run MkDocs (strict) on ``docs_dir`` with the templates of the config's theme; the nav
     holds only the narrative pages. ``assets``: where the pages' links to static files point
-    (:func:`generator.theme.write_assets`); MkDocs' own copy of the theme's is not kept.
-    ``options``: MkDocs' overrides (:func:`generator.theme.mkdocs_options`, by default
+    (:func:`generator.assets.write_assets`); MkDocs' own copy of the theme's is not kept.
+    ``options``: MkDocs' overrides (:func:`generator.mkdocsconfig.mkdocs_options`, by default
     without a release).
 
     MkDocs stamps the sitemap with SOURCE_DATE_EPOCH when set: we set it to the build date so
@@ -40,8 +40,8 @@ def mkdocs_build(
     epoch = int(build_date(config).timestamp())
     try:
         with quiet_mkdocs(quiet), source_date_epoch(epoch):
-            options = options or theme.mkdocs_options(config)
-            build(theme.load_mkdocs_config(options, str(docs_dir), str(site_dir), assets,
+            options = options or mkdocsconfig.mkdocs_options(config)
+            build(load_mkdocs_config(options, str(docs_dir), str(site_dir), assets,
                                            config.theme))  # fmt: skip
     except MkDocsException as error:
         raise UserError(
@@ -66,8 +66,8 @@ def write_sitemap(
 
     epoch = int(build_date(config).timestamp())
     with quiet_mkdocs(), source_date_epoch(epoch):
-        mkdocs_config = theme.load_mkdocs_config(
-            options or theme.mkdocs_options(config),
+        mkdocs_config = load_mkdocs_config(
+            options or mkdocsconfig.mkdocs_options(config),
             str(docs_dir),
             str(site_dir),
             ASSETS,
@@ -145,7 +145,7 @@ def assemble_site(
     already are (``pages``: the ``src_uri`` of the pages among them, for the sitemap, whose
     MkDocs rendering is dropped); the
     tiles join them (hard links). ``assets``: the folder of the static files, already there
-    (:func:`generator.theme.write_assets`). ``options``: MkDocs' overrides, those the pages
+    (:func:`generator.assets.write_assets`). ``options``: MkDocs' overrides, those the pages
     rendered outside it had (:attr:`generator.theme.ThemeSpec.options`)."""
     mkdocs_build(docs_dir, mkdocs_dir, config, quiet, assets, options)
     pages = list(pages)

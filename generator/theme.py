@@ -11,86 +11,26 @@ Markdown step. The few Markdown parts of a commune page (the operator's explanat
 the same on every commune page: MkDocs renders them once, in the driver (:func:`prepare_theme`).
 
 MkDocs itself still builds the narrative pages, the home page, the commune list and the
-processing report (:mod:`generator.assemble`), with the same options (:func:`mkdocs_options`).
+processing report (:mod:`generator.assemble`), with the same options (:func:`generator.mkdocsconfig.mkdocs_options`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import mkdocsconfig
+from .assets import write_assets
 from .config import Config, build_date, source_date_epoch
-from .dsfr import inline_styles, write_dsfr_assets
 from .errors import UserError
-from .files import file_digest
-from .paths import DEFAULT_THEME_DIR, MAPLIBRE_DIST, MKDOCS_CONFIG, theme_dirs
-
-NAV = [
-    {"Accueil": "index.md"},
-    {"Communes": "communes/index.md"},
-    {"Méthode et données": "methode.md"},
-    {"Traitement des données": "traitement.md"},
-    {"À propos": "a-propos.md"},
-    {"Accessibilité": "accessibilite.md"},
-]
-
-
-def theme_context(config: Config, release: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What the theme's templates read from MkDocs' ``extra``: the territory's words, and the
-    release the site shows (``release``: :meth:`generator.releases.info.ReleaseInfo.theme`)."""
-    from .french import french_date
-
-    return {
-        "trame": {
-            "territory": config.name,
-            "fictitious": config.fictitious,
-            "data_date": french_date(config),
-            "build_date": build_date(config).strftime("%d/%m/%Y"),
-            "sources": list(config.sources),
-            "licence": config.licence,
-            "producer": config.producer,
-            "theme": config.theme,
-            "marianne": list(config.dsfr.marianne),
-            "service": config.dsfr.service or config.name,
-            "tagline": config.dsfr.tagline,
-            **(release or {}),
-            # The DSFR theme's inlined rules, minified (main.html falls back on its includes).
-            **({"styles": inline_styles(theme_dirs("dsfr"))} if config.theme == "dsfr" else {}),
-        }
-    }
-
-
-def mkdocs_options(config: Config, release: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The overrides of ``mkdocs.yml`` for this territory (and ``release``, see
-    :func:`theme_context`), shared by MkDocs' build and by the pages rendered outside it
-    (everything but ``docs_dir`` and ``site_dir``)."""
-    options: dict[str, Any] = {
-        "config_file": str(MKDOCS_CONFIG), "site_name": config.name,
-        "extra": theme_context(config, release), "nav": NAV, "strict": True,
-    }  # fmt: skip
-    if config.site_url:
-        options["site_url"] = config.site_url
-    return options
-
-
-@contextlib.contextmanager
-def quiet_mkdocs(quiet: bool = True) -> Iterator[None]:
-    logger = logging.getLogger("mkdocs")
-    level = logger.level
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+from .mkdocsconfig import NAV, load_mkdocs_config, quiet_mkdocs
 
 
 @dataclass(frozen=True)
@@ -121,106 +61,6 @@ class ThemeSpec:
     """The config's theme (``default`` or ``dsfr``): whose templates render the pages."""
 
 
-ASSETS = "assets"
-VENDOR_FOLDER = "vendor/maplibre-gl"
-"""MapLibre's files, below the assets folder."""
-MAPLIBRE_FILES = (
-    "maplibre-gl.mjs",
-    "maplibre-gl-worker.mjs",
-    "maplibre-gl-shared.mjs",
-    "maplibre-gl.css",
-)
-
-
-class AssetsPlugin:
-    """Registered on MkDocs' config (its plugin events): the theme's ``url`` filter sends
-    ``assets/…`` to the hashed folder, for MkDocs' pages and for those rendered outside it."""
-
-    def __init__(self, folder: str):
-        self.folder = folder
-
-    def on_env(self, env, /, *, config, files):
-        from jinja2 import pass_context
-
-        original = env.filters["url"]
-
-        @pass_context
-        def url(context, value):
-            value = str(value)
-            if value == ASSETS or value.startswith(ASSETS + "/"):
-                value = self.folder + value[len(ASSETS) :]
-            return original(context, value)
-
-        env.filters["url"] = url
-        return env
-
-
-def load_mkdocs_config(
-    options: dict[str, Any], docs_dir: str, site_dir: str, assets: str, theme: str = "default"
-):
-    """MkDocs' config with the build's options, the templates of ``theme`` (``default`` or
-    ``dsfr``) and the static files' folder ``assets`` (:func:`write_assets`)."""
-    from mkdocs.config import load_config
-
-    try:
-        mkdocs_config = load_config(**options, docs_dir=docs_dir, site_dir=site_dir)
-    except Exception as error:  # MkDocs' own config errors (e.g. an unknown theme)
-        raise UserError(f"{MKDOCS_CONFIG}: MkDocs cannot load its config: {error}") from None
-    # mkdocs.yml names the default theme's folder; the theme's own folders replace it.
-    folders = mkdocs_config.theme.dirs
-    resolved = [Path(d).resolve() for d in folders]
-    if DEFAULT_THEME_DIR in resolved:
-        at = resolved.index(DEFAULT_THEME_DIR)
-        folders[at : at + 1] = [str(d) for d in theme_dirs(theme)]
-    if assets != ASSETS:
-        mkdocs_config.plugins["trame-assets"] = AssetsPlugin(assets)
-    return mkdocs_config
-
-
-def write_assets(config: Config, site_dir: Path) -> str:
-    """Every static file of the site into ``site_dir/assets/<hash>/``: the theme's (those
-    MkDocs would copy to ``assets/``), MapLibre's and, for the DSFR theme, the DSFR's; returns
-    that folder (``assets/<12 hex digits>``), named by a hash of the files' names and bytes.
-    Any change makes a new folder, so a host can serve them as immutable
-    (generator/deploy/policy.py); relative links between them still work."""
-    from mkdocs.structure.files import Files
-
-    staging = site_dir / f".{ASSETS}-{os.getpid()}"
-    with tempfile.TemporaryDirectory() as folder:
-        docs_dir, out_dir = os.path.join(folder, "docs"), os.path.join(folder, "site")
-        os.mkdir(docs_dir)
-        mkdocs_config = load_mkdocs_config(
-            mkdocs_options(config), docs_dir, out_dir, ASSETS, config.theme
-        )
-        files = Files([])
-        files.add_files_from_theme(mkdocs_config.theme.get_env(), mkdocs_config)
-    for file in files:
-        if file.dest_uri.startswith(ASSETS + "/"):
-            target = staging / file.dest_uri
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(file.abs_src_path, target)
-    if not MAPLIBRE_DIST.is_dir():
-        raise UserError(
-            f"{MAPLIBRE_DIST} not found: install the JavaScript dependencies with `npm ci` "
-            "(`make build` does it)"
-        )
-    (staging / ASSETS / VENDOR_FOLDER).mkdir(parents=True, exist_ok=True)
-    for name in MAPLIBRE_FILES:
-        shutil.copyfile(MAPLIBRE_DIST / name, staging / ASSETS / VENDOR_FOLDER / name)
-    if config.theme == "dsfr":
-        write_dsfr_assets(staging, theme_dirs(config.theme))
-    digest = hashlib.sha256()
-    root = staging / ASSETS
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(file_digest(path).encode() + b"\0")
-    assets = f"{ASSETS}/{digest.hexdigest()[:12]}"
-    (site_dir / assets).parent.mkdir(parents=True, exist_ok=True)
-    root.rename(site_dir / assets)
-    staging.rmdir()
-    return assets
-
-
 def prepare_theme(
     config: Config, docs_dir: Path, site_dir: Path, fragments: dict[str, tuple[str, str]],
     policy: str, release: dict[str, Any] | None = None,
@@ -232,9 +72,9 @@ def prepare_theme(
     from mkdocs.structure.files import File, Files, get_files, set_exclusions
     from mkdocs.structure.pages import Page
 
-    options = mkdocs_options(config, release)
+    options = mkdocsconfig.mkdocs_options(config, release)
     epoch = int(build_date(config).timestamp())
-    assets = write_assets(config, site_dir)
+    assets = write_assets(config, site_dir, mkdocsconfig.mkdocs_options(config))
     with (
         tempfile.TemporaryDirectory() as site_dir,
         quiet_mkdocs(),

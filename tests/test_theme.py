@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trame import assemble, pages, theme
+from trame import assemble, mkdocsconfig, pages, theme
 from trame.config import load_config
 from trame.figures import CommuneView, FeaturesIndex
 from trame.territory import load_territory
@@ -42,12 +42,12 @@ def configured_theme(request, monkeypatch, tmp_path):
         custom.mkdir()
         (custom / "main.html").write_text(OTHER_THEME, encoding="utf-8")
         (custom / "404.html").write_text("introuvable", encoding="utf-8")
-        options = theme.mkdocs_options
+        options = mkdocsconfig.mkdocs_options
 
         def other(config, release=None):
             return options(config, release) | {"theme": {"name": None, "custom_dir": str(custom)}}
 
-        monkeypatch.setattr(theme, "mkdocs_options", other)
+        monkeypatch.setattr(mkdocsconfig, "mkdocs_options", other)
     return request.param
 
 

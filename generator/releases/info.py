@@ -49,7 +49,7 @@ class ReleaseInfo:
     """Old INSEE -> (name, slug) when known."""
     _pages: dict[str, dict[str, str]] = field(default_factory=dict)
     assets: str = "assets"
-    """Where the site's static files are (``assets/<hash>``, :func:`generator.theme.write_assets`):
+    """Where the site's static files are (``assets/<hash>``, :func:`generator.assets.write_assets`):
     the embed pages, outside the theme, link to them."""
     records: list[dict[str, Any]] = field(default_factory=list)
     """Each commune's changes in short (:meth:`CommuneChanges.record`), in INSEE order: set by the

@@ -87,6 +87,37 @@ def test_an_empty_item_gives_zero():
     assert (figures.count, figures.area_ha, figures.share_pct) == (0, 0.0, 0.0)
 
 
+def test_one_index_for_every_item_gives_each_item_its_own_figures():
+    """Items indexed together (one query, one intersection per commune) get exactly the figures
+    each gets alone, in legend order, even with an empty item between them and the same ids
+    in two items."""
+    polygons = features(
+        "polygon",
+        [shapely.box(X0, Y0, X0 + 500, Y0 + 1000), shapely.box(X0 + 900, Y0, X0 + 1100, Y0 + 100)],
+        ["A", "B"],
+    )
+    empty = features("line", [], [])
+    lines = features(
+        "line",
+        [
+            shapely.LineString([(X0 - 10, Y0 + 10), (X0 + 600, Y0 + 10)]),
+            shapely.LineString([(X0 + 5000, Y0), (X0 + 6000, Y0)]),
+        ],
+        ["A", "Z"],
+    )
+    points = features("point", [shapely.Point(X0 + 1, Y0 + 1), shapely.Point(X0 + 2, Y0 + 2)],
+                      ["P", "Q"])  # fmt: skip
+    items = [polygons, empty, lines, points]
+    together = FeaturesIndex(items).figures(COMMUNE)
+    alone = [FeaturesIndex([f]).figures(COMMUNE)[0] for f in items]
+    assert together == alone
+    assert [f.covered for f in together] == [f.covered for f in alone]
+    assert [[e.geometry.wkb for e in f.elements] for f in together] == [
+        [e.geometry.wkb for e in f.elements] for f in alone
+    ]
+    assert [f.count for f in together] == [2, 0, 1, 2]
+
+
 def test_selection_filters_repairs_and_clips():
     from trame.filters import parse_filter
 

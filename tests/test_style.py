@@ -148,3 +148,34 @@ def test_svg_paths_of_an_array_are_each_geometrys_own_path():
     assert svg_paths(geometries) == [one(g) for g in geometries]
     assert svg_paths([]) == []
     assert svg_paths(geometries)[0].count("M") == 2 and svg_paths(geometries)[0].endswith("Z")
+
+
+def test_svg_layers_draw_each_geometry_as_its_own_layer_alone_would():
+    """Several layers drawn in one pass (the static maps): each geometry gets the shapes its
+    layer's paints give it alone, points as circles with their layer's radius; ``to_pixels``
+    moves the coordinates (here: a shift and a scale)."""
+    import numpy as np
+    import shapely
+
+    from trame.kinds import kind
+    from trame.style import paints, svg_layers, svg_shapes
+
+    config = demo()
+    looks = [paints(kind(item.geometry), item.style) for item in config.legend]
+    by_kind = {item.geometry: k for k, item in enumerate(config.legend)}
+    assert {"polygon", "line", "point"} <= set(by_kind)
+    polygon, line, point = by_kind["polygon"], by_kind["line"], by_kind["point"]
+    geometries = np.array([
+        shapely.box(0, 0, 10, 10), shapely.MultiPoint([(1, 2), (3.5, 4)]),
+        shapely.LineString([(0, 0), (5, 5)]), shapely.Point(7, 7), shapely.box(20, 20, 30, 31),
+    ], dtype=object)  # fmt: skip
+    layer_of = np.array([polygon, point, line, point, polygon])
+
+    def to_pixels(coords):
+        return np.column_stack([coords[:, 0] * 2 + 1, 50 - coords[:, 1] * 2])
+
+    drawn = svg_layers(geometries, layer_of, looks, 8, to_pixels)
+    moved = shapely.transform(geometries, to_pixels)
+    alone = [svg_shapes([g], looks[k], 8)[0] for g, k in zip(moved, layer_of, strict=True)]
+    assert drawn == alone
+    assert drawn[1].count("<circle") == 2 and drawn[0].startswith("<path")

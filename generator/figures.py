@@ -68,16 +68,15 @@ class FeaturesIndex:
         self.features = list(features)
         parts = [f.geometries for f in self.features]
         self.geometries = np.concatenate([*parts, np.empty(0, dtype=object)])
-        self.item_of = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
-        self.first = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+        self.first = np.concatenate([[0], np.cumsum([len(p) for p in parts], dtype=np.int64)])
+        """Item ``k``'s features are ``geometries[first[k]:first[k + 1]]``."""
         self.tree = shapely.STRtree(self.geometries)
 
     def figures(self, area: shapely.Geometry) -> list[ItemFigures]:
         """Figures of every legend item inside ``area`` (a commune), in legend order."""
         candidates = np.sort(self.tree.query(area, predicate="intersects"))
         pieces = shapely.intersection(self.geometries[candidates], area)
-        owners = self.item_of[candidates]
-        bounds = np.searchsorted(owners, np.arange(len(self.features) + 1))
+        bounds = np.searchsorted(candidates, self.first)  # each item's run of candidates
         return [
             _item_figures(features, candidates[a:b] - self.first[k], pieces[a:b], area)
             for k, (features, a, b) in enumerate(

@@ -28,7 +28,6 @@ from .style import (
     Transform,
     paints,
     svg_layers,
-    svg_shapes,
     symbol,
 )
 from .territory import Commune, Territory
@@ -53,48 +52,40 @@ def _transform(bounds: tuple[float, float, float, float]):
     return to_pixels, scale
 
 
-class Indexed:
-    """Geometries with a spatial index, so each map only clips what its window touches."""
-
-    def __init__(self, geometries: Iterable[shapely.Geometry]):
-        self.geometries = np.array(list(geometries), dtype=object)
-        self.tree = shapely.STRtree(self.geometries)
-
-    def within(self, window: shapely.Geometry) -> np.ndarray:
-        return self.geometries[self.positions(window)]
-
-    def positions(self, window: shapely.Geometry) -> np.ndarray:
-        return np.sort(self.tree.query(window))
-
-
-class Layers(Indexed):
-    """Several layers' geometries in one index, in drawing order (bottom first), each with its
-    paints: a map draws them all with one query, one clip and one pass of path writing."""
+class Layers:
+    """Several layers' geometries in one spatial index, in drawing order (bottom first), each
+    with its paints: a map clips only what its window touches, every layer with one query, one
+    clip and one pass of path writing."""
 
     def __init__(self, layers: Sequence[tuple[Iterable[shapely.Geometry], Sequence[Paint]]]):
         parts = [np.array(list(geometries), dtype=object) for geometries, _ in layers]
-        super().__init__(np.concatenate([*parts, np.empty(0, dtype=object)]))
+        self.geometries = np.concatenate([*parts, np.empty(0, dtype=object)])
+        self.tree = shapely.STRtree(self.geometries)
         self.layer_of = np.repeat(np.arange(len(parts)), [len(p) for p in parts])
         self.looks = [[dict(paint) for paint in look] for _, look in layers]  # picklable
 
     def draw(self, window: shapely.Geometry, to_units: Transform, tolerance: float) -> list[str]:
-        found = self.positions(window)
-        shapes = _prepare(self.geometries[found], window, tolerance)
-        keep = ~shapely.is_empty(shapes)
-        return svg_layers(shapes[keep], self.layer_of[found[keep]], self.looks,
-                          to_pixels=to_units)  # fmt: skip
+        found = np.sort(self.tree.query(window))
+        return _draw(self.geometries[found], self.layer_of[found], self.looks, window, to_units,
+                     tolerance)  # fmt: skip
 
 
-def _prepare(geometries: np.ndarray, window: shapely.Geometry, tolerance: float) -> np.ndarray:
-    """Clip to the window and simplify below half a pixel (``tolerance``, in metres), still in
-    metres: :func:`svg_layers` moves the coordinates to pixels as it writes them.
+def _draw(
+    geometries: np.ndarray, layer_of: np.ndarray, looks: Sequence[Sequence[Paint]],
+    window: shapely.Geometry, to_units: Transform, tolerance: float,
+) -> list[str]:  # fmt: skip
+    """Geometry ``i`` clipped to the window, simplified below half a pixel (``tolerance``, in
+    metres) and drawn with ``looks[layer_of[i]]`` (:func:`svg_layers`, which moves the
+    coordinates to pixels as it writes them); what the window leaves empty is not drawn.
 
     For drawing only: a rectangle clip (no overlay) and a plain Douglas-Peucker simplification
     (no topology kept): what either may bend is under half a pixel."""
     if not len(geometries):
-        return geometries
+        return []
     clipped = shapely.clip_by_rect(geometries, *window.bounds)
-    return shapely.simplify(clipped, tolerance, preserve_topology=False)
+    shapes = shapely.simplify(clipped, tolerance, preserve_topology=False)
+    keep = ~shapely.is_empty(shapes)
+    return svg_layers(shapes[keep], layer_of[keep], looks, to_pixels=to_units)
 
 
 def _scale_bar(metres_per_pixel: float) -> str:
@@ -191,15 +182,15 @@ def map_layers(
     the commune boundaries. Shared by the SVG maps and the PDF sheets."""
     body = maps.below.draw(window, to_units, tolerance)
 
-    def draw(geometries: np.ndarray, look: Sequence[Paint]) -> None:
-        shapes = _prepare(geometries, window, tolerance)
-        body.extend(svg_shapes(shapes[~shapely.is_empty(shapes)], look, to_pixels=to_units))
+    def draw(geometry: shapely.Geometry, look: Sequence[Paint]) -> None:
+        body.extend(_draw(np.array([geometry]), np.zeros(1, np.intp), [look], window, to_units,
+                          tolerance))  # fmt: skip
 
     if focus is not None:
-        draw(np.array([window.difference(focus)]), [MASK])
+        draw(window.difference(focus), [MASK])
     body.extend(maps.boundaries.draw(window, to_units, tolerance))
     if focus is not None:
-        draw(np.array([focus.boundary]), [HIGHLIGHT])
+        draw(focus.boundary, [HIGHLIGHT])
     return body
 
 

@@ -326,7 +326,7 @@ def svg_layers(
     static maps of Nord (648) went from 2.11 to 1.50 CPU-s, of Hauts-de-France (3,808) from
     14.6 to 9.6 (``benchmarks/cpu_parts.py``, same SHA-256 of the SVGs)."""
     attributes = [_paint_attributes(look, max_radius) for look in looks]
-    radius = np.array([r for _, r in attributes] + [0.0])
+    radius = np.array([r for _, r in attributes], dtype=float)
     drawn = [d for d, _ in attributes]
     is_circle = radius[layer_of] > 0
     shapes: list[str] = [""] * len(geometries)

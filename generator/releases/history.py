@@ -152,12 +152,13 @@ class History:
         hundreds of thousands of files): the worker reads those it needs, once per process."""
         return {**self.__dict__, "_listings": {}}
 
-    def object_path(self, digest: str) -> Path:
-        return self.folder / OBJECTS / digest[:2] / digest[2:]
-
     def object_file(self, digest: str) -> str:
-        """:meth:`object_path` as a string (cheaper, for loops over every file of a release)."""
+        """Where the object of this SHA-256 is (a string: cheaper than a Path, for loops over
+        every file of a release)."""
         return f"{self.folder}/{OBJECTS}/{digest[:2]}/{digest[2:]}"
+
+    def object_path(self, digest: str) -> Path:
+        return Path(self.object_file(digest))
 
     def read_bytes(self, identifier: str, path: str) -> bytes | None:
         digest = self.listing(identifier).get(path)
@@ -174,10 +175,7 @@ class History:
         path = self.folder / LISTINGS / f"{release.id}.json"
         if not path.is_file() or file_digest(path) != release.listing:
             return False
-        folder = f"{self.folder}/{OBJECTS}/"
-        if all(
-            os.path.isfile(f"{folder}{d[:2]}/{d[2:]}") for d in set(self.listing(release.id).values())
-        ):  # fmt: skip
+        if all(os.path.isfile(self.object_file(d)) for d in set(self.listing(release.id).values())):
             self._complete.add((release.id, release.listing))
             return True
         return False

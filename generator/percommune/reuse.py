@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from .. import pages, staticmap
 from ..features import public_attributes
 from ..releases.history import History
 from ..releases.info import ReleaseInfo
-from ..releases.site import CurrentAddresses
+from ..releases.site import CurrentAddresses, link_listing
 from ..territory import Commune, Territory
 from ..theme import ThemeSpec
 from .render import CommuneOutput, commune_paths
@@ -136,24 +134,17 @@ def reusable(previous: Previous, commune: Commune, key: str, release: bool) -> C
 
 
 def link_reused(
-    previous: Previous, communes: list[Commune], site: Path, release: bool,
+    previous: Previous | None, communes: list[Commune], site: Path, release: bool,
     made: CurrentAddresses | None = None,
 ) -> None:  # fmt: skip
     """Link the files of the communes kept as they were from the history's objects (and make
     their current addresses, with ``made``)."""
-    new, folders = str(site), set()
-    for commune in communes:
-        paths = commune_paths(commune, release)
-        for path in paths:
-            target = f"{new}/{path}"
-            folder = target.rpartition("/")[0]
-            if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
-            source = previous.history.object_file(previous.files[path])
-            try:
-                os.link(source, target)
-            except OSError:  # another file system
-                shutil.copyfile(source, target)
-        if made is not None:
-            made.add({path: previous.files[path] for path in paths})
+    if not communes:
+        return
+    listing = {
+        path: previous.files[path] for commune in communes
+        for path in commune_paths(commune, release)
+    }  # fmt: skip
+    link_listing(previous.history, listing, site)
+    if made is not None:
+        made.add(listing)

@@ -57,18 +57,17 @@ def render_communes(
     shared = Shared(territory.config, theme, pdf, release)
     chunker = Chunker(territory, shared, str(rendered_dir) if pool.local else None)
     keys = commune_keys(territory, theme, pdf, release)
-    record = previous
     with_release = release is not None
     outputs: dict[str, CommuneOutput] = {}
     digests: dict[str, str] = {}
     todo, reused = [], []
     for position, (commune, key) in enumerate(zip(territory.communes, keys, strict=True)):
-        kept = record and reusable(record, commune, key, with_release)
+        kept = previous and reusable(previous, commune, key, with_release)
         if kept:
             outputs[commune.insee] = kept
             reused.append(commune)
             digests.update(
-                (path, record.files[path]) for path in commune_paths(commune, with_release)
+                (path, previous.files[path]) for path in commune_paths(commune, with_release)
             )
         else:
             todo.append(position)
@@ -80,7 +79,7 @@ def render_communes(
     with (
         # The kept communes' files are linked in a thread while the workers render the others.
         parallel.alongside(
-            link_reused, record, reused, rendered_dir, with_release, made
+            link_reused, previous, reused, rendered_dir, with_release, made
         ) as linking,  # fmt: skip
         tqdm(total=len(order), unit="commune", disable=quiet, leave=False) as bar,
     ):

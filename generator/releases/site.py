@@ -44,7 +44,7 @@ def assemble_releases(
             base.parent.mkdir(parents=True, exist_ok=True)
             fresh[1].rename(base)
             continue
-        _link_listing(history, history.listing(release.id), base)
+        link_listing(history, history.listing(release.id), base)
     if made is None or made.release != latest.id:
         made = CurrentAddresses(history, site_dir, latest.id, None, site_url)
     made.tree = None  # the release is stored: every file it lists is an object now
@@ -53,8 +53,9 @@ def assemble_releases(
     return dict(made.written)
 
 
-def _link_listing(history: History, listing: dict[str, str], base: Path) -> None:
-    # Strings, not Path objects: a national release has hundreds of thousands of files.
+def link_listing(history: History, listing: dict[str, str], base: Path) -> None:
+    """The files of ``listing`` ({path: SHA-256}) below ``base``, hard links to the history's
+    objects. (Strings, not Path objects: a national release has hundreds of thousands.)"""
     folders: set[str] = set()
     root = str(base)
     for name, digest in sorted(listing.items()):

@@ -558,3 +558,22 @@ def test_wide_screen_without_webgl_shows_the_static_map(chromium: Any, base_url:
         assert not page.locator(".trame-carte").is_visible()
     finally:
         context.close()
+
+
+def test_wide_screen_shows_the_static_map_when_the_map_module_never_comes(
+    chromium: Any, base_url: str
+) -> None:
+    """The static map is hidden on wide screens only while the interactive map may still come:
+    when its module cannot be loaded at all, a CSS animation shows it after 3 s."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    try:
+        context.route("**/carte.mjs", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(base_url)
+        static = page.locator("figure.trame-carte-statique img")
+        page.wait_for_timeout(1_000)
+        assert not static.is_visible(), "hidden while the map may still start"
+        static.wait_for(state="visible", timeout=5_000)
+        assert page.locator(".trame-carte").get_attribute("data-etat") is None
+    finally:
+        context.close()

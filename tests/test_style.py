@@ -179,3 +179,5 @@ def test_svg_layers_draw_each_geometry_as_its_own_layer_alone_would():
     alone = [svg_shapes([g], looks[k], 8)[0] for g, k in zip(moved, layer_of, strict=True)]
     assert drawn == alone
     assert drawn[1].count("<circle") == 2 and drawn[0].startswith("<path")
+    assert 'cx="15" cy="36"' in drawn[3]  # (7, 7) moved by hand
+    assert drawn[0].startswith('<path d="M21 50 21 30 1 30 1 50 21 50Z"')  # the box by hand

@@ -169,9 +169,12 @@ def _build(
         log(f"Chiffres et pages de {len(territory.communes)} communes…", quiet)
         previous = None if force else read_previous(plan.history, plan.id)
         site = staging / "site"
-        made = plan.current_addresses(site, tree, config)
+        # The site is changed in place when it is the one the history assembled last: the
+        # kept communes' files stay where they are (carried), the others are put in place.
+        inplace = plan.in_place(output, force)
+        made = plan.current_addresses(site, tree, config, inplace)
         communes = render_communes(territory, tree, theme_spec, pool, quiet, previous, pdf,
-                                   release, made)  # fmt: skip
+                                   release, made, carry=inplace is not None)  # fmt: skip
         release.records = communes.changes
         whole = whole_territory(territory, communes.figures)
         stages.done("communes")
@@ -209,7 +212,8 @@ def _build(
         # every release under versions/<id>/, the latest at the current addresses.
         known = communes.digests | tile_digests(tiles_dir)
         record_release(plan, tree, site, config, release.summary(), known,
-                       {CACHE_FIELD: communes.cache}, made)  # fmt: skip
-        replace_folder(site, output)
+                       {CACHE_FIELD: communes.cache}, made, communes.carried, inplace)  # fmt: skip
+        if inplace is None:
+            replace_folder(site, output)
         stages.done("versions")
     return stats, communes.rendered

@@ -39,12 +39,15 @@ class RenderedCommunes:
     """Each commune's changes in short (empty without a release)."""
     rendered: int
     """How many communes were rendered (the others were kept from the previous build)."""
+    carried: dict[str, str]
+    """The kept communes' files left where the site has them (``carry``): path -> SHA-256."""
 
 
 def render_communes(
     territory: Territory, rendered_dir: Path, theme: ThemeSpec, pool: parallel.Pool,
     quiet: bool = True, previous: Previous | None = None, pdf: bool = False,
     release: ReleaseInfo | None = None, made: CurrentAddresses | None = None,
+    carry: bool = False,
 ) -> RenderedCommunes:  # fmt: skip
     """Write every commune's page, static map, API files and short address below
     ``rendered_dir``, in chunks on ``pool``; return what the rest of the site needs.
@@ -53,22 +56,26 @@ def render_communes(
     whose key (:func:`commune_keys`) is the one recorded there keep their files (linked, not
     made again). ``pdf``: the pages link to the PDF map sheets (made by
     :mod:`generator.sheets`). ``release``: the release being built (its sections and files).
-    ``made``: the release's current addresses, made for each chunk as it comes back."""
+    ``made``: the release's current addresses, made for each chunk as it comes back.
+    ``carry``: the site is updated in place (:mod:`generator.releases.inplace`) and already has
+    the kept communes' files: they are neither linked nor given current addresses."""
     shared = Shared(territory.config, theme, pdf, release)
     chunker = Chunker(territory, shared, str(rendered_dir) if pool.local else None)
     keys = commune_keys(territory, theme, pdf, release)
     with_release = release is not None
     outputs: dict[str, CommuneOutput] = {}
     digests: dict[str, str] = {}
-    todo, reused = [], []
+    todo, reused, carried = [], [], {}
     for position, (commune, key) in enumerate(zip(territory.communes, keys, strict=True)):
         kept = previous and reusable(previous, commune, key, with_release)
         if kept:
             outputs[commune.insee] = kept
-            reused.append(commune)
-            digests.update(
-                (path, previous.files[path]) for path in commune_paths(commune, with_release)
-            )
+            files = {path: previous.files[path] for path in commune_paths(commune, with_release)}
+            if carry:
+                carried.update(files)
+            else:
+                reused.append(commune)
+                digests.update(files)
         else:
             todo.append(position)
     positions = np.array(todo, dtype=np.int64)
@@ -107,4 +114,5 @@ def render_communes(
         },
         [output.changes for output in merged if output.changes is not None],
         len(order),
+        dict(sorted(carried.items())),
     )

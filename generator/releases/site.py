@@ -15,6 +15,7 @@ here with exact string replacements:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -47,7 +48,7 @@ def assemble_releases(
         link_listing(history, history.listing(release.id), base)
     if made is None or made.release != latest.id:
         made = CurrentAddresses(history, site_dir, latest.id, None, site_url)
-    made.tree = None  # the release is stored: every file it lists is an object now
+    made.stored()
     listing = history.listing(latest.id)
     made.add({name: digest for name, digest in listing.items() if name not in made.done})
     return dict(made.written)
@@ -78,44 +79,76 @@ class CurrentAddresses:
     release is stored, so the links end up the same."""
 
     def __init__(self, history: History, site_dir: Path, release: str, tree: Path | None,
-                 site_url: str | None) -> None:  # fmt: skip
+                 site_url: str | None, published: dict[str, str] | None = None) -> None:  # fmt: skip
         self.history, self.root, self.release = history, str(site_dir), release
         self.tree, self.site_url = tree, site_url
+        self.published = published
+        """The files at the current addresses of the site being updated in place (see
+        :mod:`.inplace`), by digest: a file published as it is already is not made again."""
         self.done: set[str] = set()
         self.written: dict[str, str] = {}
         """SHA-256 of the pages written (rewritten for the current addresses)."""
+        self.placed: set[str] = set()
+        """The files made below ``site_dir`` (all of them, unless ``published``)."""
         self._folders: set[str] = set()
+        self._from_tree: list[tuple[str, str]] = []
+        """(target, digest) of the files linked from the tree, before their object existed."""
         self._lock = threading.Lock()
 
     def add(self, files: dict[str, str]) -> None:
         """Make the current addresses of ``files`` ({path: SHA-256}, files of the tree)."""
+        published = self.published or {}
         for name, digest in sorted(files.items()):
             target = f"{self.root}/{name}"
-            folder = target.rpartition("/")[0]
-            if folder not in self._folders:
-                os.makedirs(folder, exist_ok=True)
-                with self._lock:
-                    self._folders.add(folder)
             source = self.history.object_file(digest)
             if self.tree is not None and not os.path.exists(source):
                 source = f"{self.tree}/{name}"
-            page = None
+            page = data = None
             if name.endswith(".html"):
                 with open(source, encoding="utf-8") as file:
                     html = file.read()
                 page = current_page(html, name, self.release, self.site_url)
                 # (unchanged: no canonical, no link to a release — redirects, embed pages)
                 page = None if page == html else page
-            if page is None:
-                link_file(source, target)
-            else:
+            if page is not None:
                 data = page.encode("utf-8")
-                with open(target, "wb") as file:
-                    file.write(data)
+                digest = hashlib.sha256(data).hexdigest()
                 with self._lock:
-                    self.written[name] = hashlib.sha256(data).hexdigest()
+                    self.written[name] = digest
+            if published.get(name) != digest:
+                self._make(target, source, data)
+                with self._lock:
+                    self.placed.add(name)
+                    if data is None and source.startswith(f"{self.tree}/"):
+                        self._from_tree.append((target, digest))
             with self._lock:
                 self.done.add(name)
+
+    def stored(self) -> None:
+        """The release is stored: every file it lists is an object now. A file linked from the
+        tree whose bytes were already an object (another file of the release with the same
+        bytes, stored first) is linked to that object instead, so it takes no space."""
+        self.tree = None
+        for target, digest in self._from_tree:
+            source = self.history.object_file(digest)
+            if os.stat(target).st_ino != os.stat(source).st_ino:
+                with contextlib.suppress(OSError):  # another file system: the copy stays
+                    os.link(source, target + ".~objet")
+                    os.replace(target + ".~objet", target)
+        self._from_tree.clear()
+
+    def _make(self, target: str, source: str, data: bytes | None) -> None:
+        """``target``, a link to ``source`` or ``data`` written."""
+        folder = target.rpartition("/")[0]
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            with self._lock:
+                self._folders.add(folder)
+        if data is None:
+            link_file(source, target)
+        else:
+            with open(target, "wb") as file:
+                file.write(data)
 
 
 def up(name: str) -> str:

@@ -16,6 +16,7 @@ from ..config import Config, build_date
 from ..errors import UserError
 from ..files import file_digest, replace_folder, staging_folder, write_json
 from .history import History, Release, history_folder, release_id, tree_listing
+from .inplace import MANIFEST, InPlace
 from .renamed import renamed_file
 from .site import VERSIONS, CurrentAddresses, assemble_releases
 
@@ -33,13 +34,23 @@ class Plan:
     def existing(self) -> Release | None:
         return self.history.get(self.id)
 
-    def current_addresses(self, site: Path, tree: Path, config: Config) -> CurrentAddresses | None:
+    def current_addresses(
+        self, site: Path, tree: Path, config: Config, inplace: InPlace | None = None
+    ) -> CurrentAddresses | None:
         """Where the build may make this release's current addresses as it renders it: only
-        when the release will be the latest (a new id, or the latest rebuilt)."""
+        when the release will be the latest (a new id, or the latest rebuilt). ``inplace``:
+        only those that differ from the site's."""
         latest = self.history.latest
         if self.existing is not None and (latest is None or latest.id != self.id):
             return None
-        return CurrentAddresses(self.history, site, self.id, tree, site_url(config))
+        published = inplace.current() if inplace is not None else None
+        return CurrentAddresses(self.history, site, self.id, tree, site_url(config), published)
+
+    def in_place(self, output: Path, force: bool) -> InPlace | None:
+        """The site in ``output``, when this build may update it in place (not ``force``)."""
+        if force:
+            return None
+        return InPlace.open(output, self.history, self.id, history_site_key(self.history))
 
     def unchanged(self) -> bool:
         """The release is in the history, whole, built from these exact inputs and code."""
@@ -94,33 +105,57 @@ def assemble_site(
     (``fresh``, ``made``: see :func:`assemble_releases`)."""
     latest = history.latest
     assert latest is not None
-    url = site_url(config)
-    written = assemble_releases(history, site, url, fresh, made)
-    communes = len(json.loads((site / "api" / "communes.json").read_text(encoding="utf-8")))
-    # The manifest as assemble.write_manifest writes it, from the listings' digests: the files of
-    # the releases are not read again (only the current pages, whose canonical link differs).
+    written = assemble_releases(history, site, site_url(config), fresh, made)
+    current = {
+        name: written.get(name, digest) for name, digest in history.listing(latest.id).items()
+    }
+    write_json(site / MANIFEST, site_manifest(history, config, site, current))
+
+
+def update_site(
+    history: History, inplace: InPlace, tree: Path, stored: dict[str, str],
+    carried: dict[str, str], made: CurrentAddresses, config: Config,
+) -> None:  # fmt: skip
+    """The site changed in place into the release just stored (see :mod:`.inplace`): its
+    current addresses made below ``made.root`` where they changed, then put in place."""
+    listing = history.listing(inplace.release)
+    made.stored()
+    made.add({n: d for n, d in listing.items() if n not in made.done and n not in carried})
+    before = inplace.current()
+    current = {
+        name: made.written.get(name) or (before.get(name, d) if name in carried else d)
+        for name, d in listing.items()
+    }
+    manifest = site_manifest(history, config, tree, current)
+    inplace.update(tree, stored, listing, made, manifest, Path(made.root).parent)
+
+
+def site_manifest(
+    history: History, config: Config, release_dir: Path, current: dict[str, str]
+) -> dict[str, Any]:
+    """The manifest as assemble.write_manifest writes it, from the listings' digests: the files
+    of the releases are not read again. ``current``: the digests of the files at the current
+    addresses (a page there differs from its release's by its canonical link);
+    ``release_dir``: where the latest release's ``api/communes.json`` is."""
+    communes = json.loads((release_dir / "api" / "communes.json").read_text(encoding="utf-8"))
     files = {
         f"{VERSIONS}/{release.id}/{name}": digest
         for release in history.releases
         for name, digest in history.listing(release.id).items()
     }
-    for name, digest in history.listing(latest.id).items():
-        files[name] = written.get(name, digest)
+    files.update(current)
     base = config.config_path.parent
-    write_json(
-        site / "manifest.json",
-        {
-            "files": dict(sorted(files.items())),
-            "inputs": {
-                Path(os.path.relpath(p, base)).as_posix(): file_digest(p)
-                for p in sorted(set(inputs(config)))
-            },
-            "build_key": history_site_key(history),
-            "communes": communes,
-            "releases": [r.id for r in history.releases],
-            "territory": config.slug,
+    return {
+        "files": dict(sorted(files.items())),
+        "inputs": {
+            Path(os.path.relpath(p, base)).as_posix(): file_digest(p)
+            for p in sorted(set(inputs(config)))
         },
-    )
+        "build_key": history_site_key(history),
+        "communes": len(communes),
+        "releases": [r.id for r in history.releases],
+        "territory": config.slug,
+    }
 
 
 def reassemble(plan: Plan, output: Path, config: Config) -> None:
@@ -133,19 +168,24 @@ def reassemble(plan: Plan, output: Path, config: Config) -> None:
 def record_release(
     plan: Plan, tree: Path, site: Path, config: Config, summary: dict[str, Any] | None,
     known: dict[str, str] | None = None, cache: dict[str, Any] | None = None,
-    made: CurrentAddresses | None = None,
+    made: CurrentAddresses | None = None, carried: dict[str, str] | None = None,
+    inplace: InPlace | None = None,
 ) -> str | None:  # fmt: skip
-    """Store the release built in ``tree``, assemble the site into ``site``, then write the
-    history; the event logged (None when the release came out identical). ``known``: digests
-    of files of ``tree`` already computed; ``cache``: what the next build of this release may
-    reuse (:meth:`History.save_cache`); ``made``: current addresses made during the build
-    (:meth:`Plan.current_addresses`).
+    """Store the release built in ``tree``, assemble the site into ``site`` (or, with
+    ``inplace``, update the site where it is), then write the history; the event logged (None
+    when the release came out identical). ``known``: digests of files of ``tree`` already
+    computed; ``cache``: what the next build of this release may reuse
+    (:meth:`History.save_cache`); ``made``: current addresses made during the build
+    (:meth:`Plan.current_addresses`); ``carried``: files of the release not in ``tree``,
+    already in the site being updated in place.
 
     A published release whose files would change is refused unless ``--replace``; so is a change
     to a release that is not the latest (the ones after it were compared with it).
     """
     history = plan.history
-    listing = tree_listing(tree, known)
+    stored = tree_listing(tree, known)
+    carried = carried or {}
+    listing = dict(sorted({**stored, **carried}.items())) if carried else stored
     existing = plan.existing
     event: str | None = "build"
     if existing is not None:
@@ -159,7 +199,7 @@ def record_release(
             )  # fmt: skip
             refuse(plan, existing, changed)
             event = "replace" if plan.replace else "rebuild"
-    history.store(tree, listing)
+    history.store(tree, stored)
     release = Release(
         id=plan.id,
         date=build_date(config).date().isoformat(),
@@ -170,7 +210,11 @@ def record_release(
         summary=summary,
     )
     history.add(release, listing)
-    assemble_site(history, site, config, (plan.id, tree), made)
+    if inplace is None:
+        assemble_site(history, site, config, (plan.id, tree), made)
+    else:
+        assert made is not None, "a site updated in place has the release's current addresses"
+        update_site(history, inplace, tree, stored, carried, made, config)
     details = {"event": event, "release": plan.id, "files": len(listing)} if event else None
     if event == "replace" and existing is not None:
         details = {**(details or {}), "previously_published": existing.published}

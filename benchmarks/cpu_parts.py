@@ -52,7 +52,7 @@ def main() -> int:
     prepared = [prepare_layer(layer) for layer in tile_layers(territory)]
     levels = pyramid._occupied(prepared, config.tiles.maxzoom)
     split = pyramid._split_zoom(levels, config.tiles.minzoom, config.tiles.maxzoom)
-    tasks = [task for _, task in pyramid._jobs(prepared, levels, config.tiles.minzoom,
+    tasks = [task for _, task, _ in pyramid._jobs(prepared, levels, config.tiles.minzoom,
                                                 config.tiles.maxzoom, split, True)]  # fmt: skip
     times: dict[str, list[float]] = {
         "static maps": [], "figures": [], "task pickles": [], "task unpickles": [],

@@ -160,3 +160,58 @@ def test_a_dask_cluster_plugs_in_as_an_executor(built, tmp_path):
         build(tmp_path, executor=client.get_executor(), workers=2)
     assert read_dir(tmp_path / "tiles") == tiles
     assert (tmp_path / "demo.pmtiles").read_bytes() == (out / "demo.pmtiles").read_bytes()
+
+
+def _task_keys() -> list[str]:
+    """The task keys of the demo layers, computed in whichever process runs this."""
+    from trame.tiles import pyramid
+    from trame.tiles.model import prepare_layer
+
+    from .conftest import demo_layers
+
+    prepared = [prepare_layer(layer) for layer in demo_layers()]
+    levels = pyramid._occupied(prepared, MAXZOOM)
+    split = pyramid._split_zoom(levels, MINZOOM, MAXZOOM)
+    keys = pyramid.TaskKeys(prepared)
+    jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, split, True, keys)
+    return [key for _, _, key in jobs]
+
+
+def test_task_keys_are_the_same_in_another_process():
+    """An incremental build compares the keys of the tasks with those a previous process
+    recorded: a key must not depend on the process (an object's address in a repr did)."""
+    import multiprocessing
+
+    here = _task_keys()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = pool.submit(_task_keys).result()
+    assert len(set(here)) == len(here) > 1 and here == there
+
+
+def test_a_task_key_changes_with_its_own_features_only():
+    """Moving one feature changes the keys of the tasks it is in, not the others'."""
+    from trame.tiles import pyramid
+    from trame.tiles.model import prepare_layer
+
+    from .conftest import demo_layers
+
+    def keys(layers):
+        prepared = [prepare_layer(layer) for layer in layers]
+        levels = pyramid._occupied(prepared, MAXZOOM)
+        split = pyramid._split_zoom(levels, MINZOOM, MAXZOOM)
+        jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, split, True,
+                             pyramid.TaskKeys(prepared))  # fmt: skip
+        return {key for _, _, key in jobs}
+
+    layers = demo_layers()
+    before = keys(layers)
+    obstacles = next(layer for layer in layers if layer.name == "obstacles")
+    geometries = np.array(obstacles.geometries, dtype=object)
+    x, y = geometries[0].x, geometries[0].y
+    geometries[0] = type(geometries[0])(x + 30.0, y)
+    layers = [
+        TileLayer(layer.name, geometries, layer.properties) if layer is obstacles else layer
+        for layer in layers
+    ]
+    after = keys(layers)
+    assert before - after and len(before - after) < len(before) / 2

@@ -67,6 +67,8 @@ def test_a_changed_feature_and_a_renamed_commune_rebuild_only_their_communes(ter
     assert [name for name in reference if incremental[name] != reference[name]] == []
     assert "communes/00007-herinval-sur-selle/index.html" in incremental
     assert not any(name.startswith("communes/00007-herinval/") for name in incremental)
+    # The site was changed in place: the renamed commune's old folders are gone, none is empty.
+    assert [p for p in site.rglob("*") if p.is_dir() and not any(p.iterdir())] == []
 
 
 def test_nothing_is_kept_when_the_code_or_theme_would_change_it(territory, tmp_path, monkeypatch):
@@ -78,3 +80,40 @@ def test_nothing_is_kept_when_the_code_or_theme_would_change_it(territory, tmp_p
     monkeypatch.setattr(trame.cache, "code_fingerprint", lambda *p: fingerprint(*p) + "x")
     again = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
     assert again.rendered == 13
+
+
+def test_a_build_that_fails_while_updating_the_site_in_place_leaves_it_as_it_was(
+    territory, tmp_path, monkeypatch
+):
+    """The incremental build puts its files in the site one by one (releases.inplace); when the
+    last one (the manifest) fails, every file put, replaced or removed before is as it was."""
+    import trame.releases.journal as journal
+
+    site, tiles = tmp_path / "site", tmp_path / "tiles"
+    build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    before = read_tree(site)
+    folders = sorted(p for p in site.rglob("*") if p.is_dir())
+    data = territory.parent / "demo"
+    move_one_point(data / "srce_fictif.gpkg", "obstacles_ponctuels", 150.0)
+    rename_commune(data / "communes.geojson", "00007", "Hérinval-sur-Selle")
+    put = journal.Journal.put
+    changes = []
+
+    def failing_put(self, source, name):
+        if name == "manifest.json":
+            changes.extend(self._undo)
+            raise OSError("disque plein")
+        put(self, source, name)
+
+    monkeypatch.setattr(journal.Journal, "put", failing_put)
+    try:
+        build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    except OSError as error:
+        assert "disque plein" in str(error)
+    else:
+        raise AssertionError("the build did not fail")
+    kinds = {kind for kind, _, _ in changes}
+    assert {"file", "removed", "folder"} <= kinds, kinds  # the rollback had all of them to undo
+    assert read_tree(site) == before
+    assert sorted(p for p in site.rglob("*") if p.is_dir()) == folders
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -1,9 +1,11 @@
-"""The build, step by step: read → validate → compute → render → assemble → swap into place.
+"""The build, step by step: read → validate → compute → render → assemble → swap into place
+(or, when the site folder is the one the history last assembled, update it in place: see
+:mod:`.releases.inplace`).
 
 Each step is one call into the module that owns it; this file only lists them, in order.
 The tiles and the per-commune outputs run in tasks on one pool of workers (:mod:`.parallel`).
 Everything is written (rendered) before MkDocs and the rest assemble it into the site, and the
-site replaces the previous one only when every step succeeded.
+site replaces the previous one (or its changes are kept) only when every step succeeded.
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 def json_bytes(data: Any) -> bytes:
@@ -36,6 +38,13 @@ def write_files(root: Path, files: dict[str, bytes]) -> dict[str, str]:
         path.write_bytes(data)
         digests[name] = hashlib.sha256(data).hexdigest()
     return digests
+
+
+def sha256_rows(records: Iterable[bytes]) -> np.ndarray:
+    """SHA-256 of each record, as an (n, 32) array of bytes: one row per record, so that the
+    digests of any selection of records are one fancy index away (incremental builds' keys)."""
+    rows = [hashlib.sha256(record).digest() for record in records]
+    return np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), 32)
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:

@@ -15,6 +15,7 @@ import shapely
 
 from .. import pages, staticmap
 from ..features import public_attributes
+from ..files import sha256_rows
 from ..releases.history import History
 from ..releases.info import ReleaseInfo
 from ..releases.site import CurrentAddresses, link_listing
@@ -45,8 +46,8 @@ def commune_keys(
                  *(fragment.html for _, fragment in sorted(theme.fragments.items()))):  # fmt: skip
         base.update(part.encode() + b"\0")
     geometries = np.array([c.geometry for c in territory.communes], dtype=object)
-    shapes = _digests(shapely.to_wkb(geometries))
-    own = _digests(
+    shapes = sha256_rows(shapely.to_wkb(geometries))
+    own = sha256_rows(
         [f"{c.insee}\0{c.name}\0{c.slug}\0{c.postcodes}".encode() + shapes[i].tobytes()
          for i, c in enumerate(territory.communes)]
     )  # fmt: skip
@@ -59,20 +60,12 @@ def commune_keys(
             w + json.dumps([i, public_attributes(item, a)], sort_keys=True, default=str).encode()
             for w, i, a in zip(wkb, item_features.ids, item_features.attributes, strict=True)
         ]
-        near.append(_near(shapely.STRtree(item_features.geometries), windows, _digests(records)))
+        near.append(_near(shapely.STRtree(item_features.geometries), windows, sha256_rows(records)))
     digest = base.digest()
     return [
         hashlib.sha256(digest + own[i].tobytes() + b"".join(n[i] for n in near)).hexdigest()
         for i in range(len(geometries))
     ]
-
-
-def _digests(records) -> np.ndarray:
-    """SHA-256 of each record, as an (n, 32) array of bytes."""
-    out = np.zeros((len(records), 32), dtype=np.uint8)
-    for i, record in enumerate(records):
-        out[i] = np.frombuffer(hashlib.sha256(record).digest(), dtype=np.uint8)
-    return out
 
 
 def _near(tree: shapely.STRtree, windows: np.ndarray, digests: np.ndarray) -> list[bytes]:

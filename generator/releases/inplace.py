@@ -48,10 +48,10 @@ class InPlace:
     @classmethod
     def open(cls, output: Path, history: History, release: str, key: str) -> InPlace | None:
         """The site in ``output``, when it is the one assembled from ``history`` (whose site key
-        is ``key``) and ``release`` is its latest release or a new one."""
-        latest = history.latest
+        is ``key``). ``release`` must be its latest release or a new one
+        (:meth:`Plan.becomes_latest <generator.releases.step.Plan.becomes_latest>`)."""
         existing = history.get(release)
-        if latest is None or (existing is not None and existing.id != latest.id):
+        if history.latest is None:  # the first release: the site is assembled whole
             return None
         try:
             manifest = json.loads((output / MANIFEST).read_text(encoding="utf-8"))

@@ -40,17 +40,21 @@ class Plan:
         """Where the build may make this release's current addresses as it renders it: only
         when the release will be the latest (a new id, or the latest rebuilt). ``inplace``:
         only those that differ from the site's."""
-        latest = self.history.latest
-        if self.existing is not None and (latest is None or latest.id != self.id):
+        if not self.becomes_latest():
             return None
         published = inplace.current() if inplace is not None else None
         return CurrentAddresses(self.history, site, self.id, tree, site_url(config), published)
 
     def in_place(self, output: Path, force: bool) -> InPlace | None:
         """The site in ``output``, when this build may update it in place (not ``force``)."""
-        if force:
+        if force or not self.becomes_latest():
             return None
         return InPlace.open(output, self.history, self.id, history_site_key(self.history))
+
+    def becomes_latest(self) -> bool:
+        """The release is a new one (it comes last) or the latest one built again."""
+        latest = self.history.latest
+        return self.existing is None or (latest is not None and latest.id == self.id)
 
     def unchanged(self) -> bool:
         """The release is in the history, whole, built from these exact inputs and code."""

@@ -8,6 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 import mercantile
 import numpy as np
 import pytest
+import shapely
 from shapely.geometry import Polygon, box, shape
 
 from trame.tiles import TileLayer, build_tiles
@@ -162,18 +163,19 @@ def test_a_dask_cluster_plugs_in_as_an_executor(built, tmp_path):
     assert (tmp_path / "demo.pmtiles").read_bytes() == (out / "demo.pmtiles").read_bytes()
 
 
-def _task_keys() -> list[str]:
-    """The task keys of the demo layers, computed in whichever process runs this."""
+def _task_keys(layers: list[TileLayer] | None = None) -> list[str]:
+    """The task keys of ``layers`` (default: the demo layers), in the order of the tasks,
+    computed in whichever process runs this."""
     from trame.tiles import pyramid
     from trame.tiles.model import prepare_layer
 
     from .conftest import demo_layers
 
-    prepared = [prepare_layer(layer) for layer in demo_layers()]
+    prepared = [prepare_layer(layer) for layer in layers or demo_layers()]
     levels = pyramid._occupied(prepared, MAXZOOM)
     split = pyramid._split_zoom(levels, MINZOOM, MAXZOOM)
-    keys = pyramid.TaskKeys(prepared)
-    jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, split, True, keys)
+    jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, split, True,
+                         pyramid.TaskKeys(prepared))  # fmt: skip
     return [key for _, _, key in jobs]
 
 
@@ -188,30 +190,34 @@ def test_task_keys_are_the_same_in_another_process():
     assert len(set(here)) == len(here) > 1 and here == there
 
 
+def _moved(layers: list[TileLayer], name: str, dx: float) -> list[TileLayer]:
+    """``layers`` with the first feature of layer ``name`` moved ``dx`` metres east."""
+    out = []
+    for layer in layers:
+        if layer.name == name:
+            geometries = np.array(layer.geometries, dtype=object)
+            geometries[0] = shapely.transform(geometries[0], lambda xy: xy + [dx, 0])
+            layer = TileLayer(layer.name, geometries, layer.properties, coverage=layer.coverage)
+        out.append(layer)
+    return out
+
+
 def test_a_task_key_changes_with_its_own_features_only():
     """Moving one feature changes the keys of the tasks it is in, not the others'."""
-    from trame.tiles import pyramid
-    from trame.tiles.model import prepare_layer
-
     from .conftest import demo_layers
 
-    def keys(layers):
-        prepared = [prepare_layer(layer) for layer in layers]
-        levels = pyramid._occupied(prepared, MAXZOOM)
-        split = pyramid._split_zoom(levels, MINZOOM, MAXZOOM)
-        jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, split, True,
-                             pyramid.TaskKeys(prepared))  # fmt: skip
-        return {key for _, _, key in jobs}
-
-    layers = demo_layers()
-    before = keys(layers)
-    obstacles = next(layer for layer in layers if layer.name == "obstacles")
-    geometries = np.array(obstacles.geometries, dtype=object)
-    x, y = geometries[0].x, geometries[0].y
-    geometries[0] = type(geometries[0])(x + 30.0, y)
-    layers = [
-        TileLayer(layer.name, geometries, layer.properties) if layer is obstacles else layer
-        for layer in layers
-    ]
-    after = keys(layers)
+    before, after = set(_task_keys()), set(_task_keys(_moved(demo_layers(), "obstacles", 30.0)))
     assert before - after and len(before - after) < len(before) / 2
+
+
+def test_a_coverage_feature_changes_every_task_key():
+    """A coverage is simplified as a whole (a border moved changes its neighbours' simplified
+    borders, and theirs): moving one of its features changes the key of every task."""
+    from .conftest import demo_layers
+
+    layers = [
+        TileLayer(la.name, la.geometries, la.properties, coverage=la.name == "communes")
+        for la in demo_layers()
+    ]
+    before, after = set(_task_keys(layers)), set(_task_keys(_moved(layers, "communes", 30.0)))
+    assert before and before.isdisjoint(after)

@@ -176,7 +176,7 @@ def render_commune(
     rendered), with the body MkDocs' Markdown would have given (raw HTML blocks kept as is).
     ``pdf``: the commune's PDF map sheet is built too, so the page links to it. ``release``:
     the context of its release sections (version, citation, changes:
-    :meth:`generator.releases.info.ReleaseInfo.commune`)."""
+    :func:`generator.releases.sections.commune_sections`)."""
     commune = view.commune
     title = f"{commune.name} — trame verte et bleue"
     content = env.get_template("commune.html.j2").render(

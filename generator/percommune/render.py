@@ -23,6 +23,7 @@ from ..crs import wgs84_bounds
 from ..figures import CommuneView, FeaturesIndex
 from ..files import write_files
 from ..releases import render as release_render
+from ..releases.sections import commune_sections
 from ..style import secure_page
 from ..territory import Commune
 from ..theme import renderer
@@ -70,7 +71,7 @@ def commune_files(
             json.loads(api_files[f"{base}.json"]),
             lambda: json.loads(api_files[f"{base}.geojson"]),
         )
-        sections = release.commune(commune, found)
+        sections = commune_sections(release, commune, found)
     body = pages.render_commune(env, config, view, explication.html, shared.pdf, sections)
     html = renderer(shared.theme).render(
         body.src_uri, body.title, body.meta, body.content, explication.toc

@@ -24,7 +24,8 @@ from ..pages import _front_matter, _legend_rows, communes_legend, environment, s
 from ..style import secure_page
 from ..territory import Commune
 from . import changes as diff
-from .info import ReleaseInfo, counts_sentence, french_iso, merger_date, script_json
+from .info import ReleaseInfo, french_iso, merger_date
+from .sections import changes_view, counts_sentence, script_json
 from .site import cross_link
 
 # Writing the release's own files ----------------------------------------------------------
@@ -53,7 +54,7 @@ def commune_files(
         **communes_legend(config),
         legend=_legend_rows(config, view.figures),
         sentences=[sentence(f) for f in view.figures],
-        changes=info._changes_view(found),
+        changes=changes_view(info, found),
         previous=info.previous,
         data_date=config.data_date.strftime("%d/%m/%Y"),
         site_data=Markup(

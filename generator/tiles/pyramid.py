@@ -35,7 +35,6 @@ from tqdm import tqdm
 
 from .. import parallel
 from ..files import sha256_rows
-from ..kinds import Kind
 from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
 from .grid import BUFFER, tile_bounds, tiles_bounds
@@ -236,32 +235,6 @@ def _subtree_chunks(
     return tuple(chunks)
 
 
-def _needed_features(todo: dict[int, list], n_layers: int, r: int) -> dict[int, list[np.ndarray]]:
-    """Per zoom and layer, the features the blocks of that zoom or a coarser one hold (the
-    cascade must carry them down to the coarsest): every feature in a cold run, the few around
-    a change in an incremental one."""
-    needed: dict[int, list[np.ndarray]] = {}
-    found: list[list[np.ndarray]] = [[] for _ in range(n_layers)]
-    for z in range(min(todo), r):
-        for _, _, _, indices, _ in todo.get(z, []):
-            for k, index in enumerate(indices):
-                found[k].append(index)
-        needed[z] = [np.unique(np.concatenate(f)) if f else np.zeros(0, np.int64) for f in found]
-    return needed
-
-
-def _simplify_some(geoms: np.ndarray, kind: Kind, z: int, some: np.ndarray) -> np.ndarray:
-    """``simplify_for_zoom`` of the features ``some`` only (the others are left as they were,
-    unused). Each feature's simplification is its own (coverages excepted), so the bytes are
-    those of simplifying them all. Measured on Nord, one reservoir moved: the coarse zooms'
-    cascade 1.8 s of the incremental build's driver before this."""
-    if len(some) == len(geoms):
-        return simplify_for_zoom(geoms, kind, z)
-    out = geoms.copy()
-    out[some] = simplify_for_zoom(geoms[some], kind, z)
-    return out
-
-
 def _jobs(
     layers: Sequence[PreparedLayer],
     levels: dict[int, Level],
@@ -327,13 +300,11 @@ def _jobs(
             return
         fine_coverages()
         geoms = [layer.geometries for layer in layers]
-        needed = _needed_features(todo, len(layers), r)
         for z in range(r - 1, min(todo) - 1, -1):
-            # (a coverage continues its cascade; the others start it from their full resolution,
-            # only for the features a block of this zoom or a coarser one needs)
+            # (a coverage continues its cascade; the others start it from their full resolution)
             geoms = [
-                simplify_for_zoom(coverages[z + 1][k], la.kind, z, True) if la.coverage
-                else _simplify_some(g, la.kind, z, needed[z][k])
+                simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z,
+                                  la.coverage)
                 for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
             ]  # fmt: skip
             coverages[z] = geoms

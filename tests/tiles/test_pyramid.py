@@ -3,8 +3,6 @@ and the same bytes from one process, a process pool or a Dask cluster."""
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import mercantile
@@ -223,42 +221,3 @@ def test_a_coverage_feature_changes_every_task_key():
     ]
     before, after = set(_task_keys(layers)), set(_task_keys(_moved(layers, "communes", 30.0)))
     assert before and before.isdisjoint(after)
-
-
-def _block_tasks(layers: list[TileLayer], make: Callable[[str], bool] | None = None) -> dict:
-    """The block tasks the driver makes (pickled: their geometries packed whole), by key;
-    ``make``: which blocks to make (the others are taken from a previous run)."""
-    from trame.tiles import pyramid
-    from trame.tiles.model import prepare_layer
-
-    prepared = [prepare_layer(layer) for layer in layers]
-    levels = pyramid._occupied(prepared, MAXZOOM)
-    split = pyramid._split_zoom(levels, MINZOOM, MAXZOOM)
-    taken = (lambda key: False) if make is None else (lambda key: not make(key))
-    jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, split, True,
-                         pyramid.TaskKeys(prepared), taken)  # fmt: skip
-    return {key: pickle.dumps(task) for function, task, key in jobs
-            if function is pyramid.render_block}  # fmt: skip
-
-
-def test_blocks_made_alone_are_those_of_a_whole_run():
-    """An incremental run simplifies the coarse zooms only for the features of the blocks it
-    makes (their cascade down from the split zoom): each block must come out as in a run that
-    makes them all, whichever blocks are made (here: every other one, then one block alone, of
-    the coarsest zoom that has one per copy of the data)."""
-    from .conftest import demo_layers
-
-    # The demo layers twice, 300 km apart: at the coarse zooms, blocks that hold one copy only.
-    layers = [
-        TileLayer(la.name, np.concatenate([la.geometries, shapely.transform(
-            la.geometries, lambda xy: xy + [300_000, -200_000])]), la.properties * 2)
-        for la in demo_layers()
-    ]  # fmt: skip
-    whole = _block_tasks(layers)
-    zooms = {key: pickle.loads(task).zoom for key, task in whole.items()}
-    split = min(z for z in zooms.values() if list(zooms.values()).count(z) > 1)
-    apart = [key for key, z in sorted(zooms.items()) if z == split]  # one block per copy
-    for chosen in (set(sorted(whole)[::2]), set(apart[:1])):
-        some = _block_tasks(layers, chosen.__contains__)
-        assert some.keys() == chosen and len(chosen) < len(whole)
-        assert all(some[key] == whole[key] for key in chosen)

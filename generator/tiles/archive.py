@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from pmtiles.tile import Compression, TileType
@@ -60,18 +60,15 @@ def tile_ids(z: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return acc
 
 
-def _write_files(folders: list[str], files: list[tuple[str, bytes]]) -> None:
+def _put_files(
+    folders: list[str], files: list[tuple[str, Any]], put: Callable[[str, Any], None]
+) -> None:
+    """Make ``folders``, then ``put(a, b)`` for each pair of ``files``: ``_write_file(path,
+    data)`` for new tiles, ``os.link(source, target)`` for those of a previous run."""
     for folder in folders:
         os.makedirs(folder, exist_ok=True)
-    for path, data in files:
-        _write_file(path, data)
-
-
-def _link_files(folders: list[str], files: list[tuple[str, str]]) -> None:
-    for folder in folders:
-        os.makedirs(folder, exist_ok=True)
-    for source, target in files:
-        os.link(source, target)
+    for a, b in files:
+        put(a, b)
 
 
 def _write_file(path: str, data: bytes) -> None:
@@ -130,7 +127,7 @@ class TileArchive:
             self._keep(z, x, y, gzipped)
         # Each job makes the folders it writes into (jobs of other threads may share them).
         folders = sorted(folders)
-        self._writes.append(self._writer.submit(_write_files, folders, files))
+        self._writes.append(self._writer.submit(_put_files, folders, files, _write_file))
 
     def link_batch(
         self, source: Path, tiles: Sequence[tuple[int, int, int]], gzipped: Sequence[bytes]
@@ -144,7 +141,7 @@ class TileArchive:
             files.append((f"{source}{os.sep}{z}{os.sep}{x}{os.sep}{y}.pbf",
                           f"{folder}{os.sep}{y}.pbf"))  # fmt: skip
             self._keep(z, x, y, data)
-        self._writes.append(self._writer.submit(_link_files, sorted(folders), files))
+        self._writes.append(self._writer.submit(_put_files, sorted(folders), files, os.link))
 
     def finish(self, header: dict, metadata: dict) -> None:
         """Write the PMTiles archive once every tile file is written."""

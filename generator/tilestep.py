@@ -26,8 +26,6 @@ from .tiles import PreviousTiles, TileLayer, TileStats, build_tiles
 XYZ_FOLDER = "xyz"
 TILE_REPORT = "rapport-tuiles.json"
 TASKS_FILE = "taches-tuiles.json"
-CASCADE_FILE = "simplifications.npz"
-"""The coarse zooms' simplifications of each feature, for the next incremental run."""
 """The tasks of the last run and their tiles, for the next (incremental) run."""
 TILE_VALUES = (str, int, float, bool)
 """What a tile attribute may hold (MVT's scalar types)."""
@@ -90,7 +88,7 @@ def previous_tiles(config: Config, target: Path) -> PreviousTiles | None:
     archive = target / f"{config.tiles.name}.pmtiles"
     if saved.get("code") != code_fingerprint(*TILES_CODE) or not archive.is_file():
         return None
-    return PreviousTiles(target / XYZ_FOLDER, archive, saved["tasks"], target / CASCADE_FILE)
+    return PreviousTiles(target / XYZ_FOLDER, archive, saved["tasks"])
 
 
 def write_tiles(
@@ -120,7 +118,6 @@ def write_tiles(
             progress=not quiet,
             previous=previous,
             keep_record=True,
-            cascade_path=staging / CASCADE_FILE,
         )
         write_json(staging / TILE_REPORT, tile_report(stats))
         tasks = {"code": code_fingerprint(*TILES_CODE), "tasks": stats.record}

@@ -37,7 +37,6 @@ from .. import parallel
 from ..files import sha256_rows
 from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
-from .cascade import Cascade
 from .grid import BUFFER, tile_bounds, tiles_bounds
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
 from .render import (
@@ -80,8 +79,6 @@ class PreviousTiles:
     pmtiles_path: Path
     record: dict[str, list[list]]
     """``TileStats.record`` of that run."""
-    cascade: Path | None = None
-    """Its coarse zooms' simplifications (:mod:`.cascade`), if it kept them."""
 
 
 class TaskKeys:
@@ -247,7 +244,6 @@ def _jobs(
     thin: bool,
     keys: TaskKeys | None = None,
     taken: Callable[[str], bool] = lambda key: False,
-    cascade: Cascade | None = None,
 ) -> Iterator[Job]:
     """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
     them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
@@ -304,12 +300,11 @@ def _jobs(
             return
         fine_coverages()
         geoms = [layer.geometries for layer in layers]
-        no_cascade = Cascade(None, None, r)
         for z in range(r - 1, min(todo) - 1, -1):
             # (a coverage continues its cascade; the others start it from their full resolution)
             geoms = [
-                simplify_for_zoom(coverages[z + 1][k], la.kind, z, True) if la.coverage
-                else (cascade or no_cascade).simplify(k, g, la.kind, z)
+                simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z,
+                                  la.coverage)
                 for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
             ]  # fmt: skip
             coverages[z] = geoms
@@ -345,7 +340,6 @@ def build_tiles(
     thin: bool = True,
     previous: PreviousTiles | None = None,
     keep_record: bool = False,
-    cascade_path: Path | None = None,
 ) -> TileStats:
     """Write every non-empty tile of zooms ``minzoom..maxzoom`` to ``directory/{z}/{x}/{y}.pbf``
     (plain MVT) and, gzipped, to the PMTiles archive ``pmtiles_path``; return tile statistics.
@@ -357,8 +351,7 @@ def build_tiles(
     the executor or the number of workers.
 
     ``previous``: a previous run to take unchanged tasks' tiles from; ``keep_record``: return
-    in ``TileStats.record`` what a later run needs for that (costs a hash of each task), and
-    keep the coarse zooms' simplifications in ``cascade_path`` (:mod:`.cascade`).
+    in ``TileStats.record`` what a later run needs for that (costs a hash of each task).
 
     ``thin``: at every zoom but ``maxzoom``, leave out of a tile the sub-pixel features that
     share their pixel with a larger one of the same layer (counted in the statistics; see
@@ -416,10 +409,7 @@ def build_tiles(
             return True
 
         keys = TaskKeys(prepared) if previous is not None or keep_record else None
-        cascade = None
-        if keys is not None and cascade_path is not None:
-            cascade = Cascade(keys.features, keys.headers, r, previous and previous.cascade)
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, cascade)
+        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken)
         fresh = ((_tile_task, job) for job in jobs)
         for key, tiles in map_unordered(None, fresh, workers_pool):
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
@@ -438,8 +428,6 @@ def build_tiles(
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)
-        if cascade is not None and cascade_path is not None:
-            cascade.save(cascade_path, range(minzoom, r))
     result = stats.result(
         time.perf_counter() - started,
         n_tasks,

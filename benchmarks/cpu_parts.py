@@ -42,6 +42,7 @@ def main() -> int:
     from trame.figures import FeaturesIndex
     from trame.staticmap import StaticMaps
     from trame.territory import load_territory
+    from trame.tiles import levels as tile_levels
     from trame.tiles import pyramid
     from trame.tiles.model import prepare_layer
     from trame.tilestep import tile_layers
@@ -50,8 +51,8 @@ def main() -> int:
     config = territory.config
     maps = StaticMaps(config, territory.communes, territory.features)
     prepared = [prepare_layer(layer) for layer in tile_layers(territory)]
-    levels = pyramid._occupied(prepared, config.tiles.maxzoom)
-    split = pyramid._split_zoom(levels, config.tiles.minzoom, config.tiles.maxzoom)
+    levels = tile_levels.occupied(prepared, config.tiles.maxzoom)
+    split = tile_levels.split_zoom(levels, config.tiles.minzoom, config.tiles.maxzoom)
     tasks = [task for _, task, _ in pyramid._jobs(prepared, levels, config.tiles.minzoom,
                                                 config.tiles.maxzoom, split, True)]  # fmt: skip
     times: dict[str, list[float]] = {

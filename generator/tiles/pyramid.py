@@ -1,7 +1,7 @@
 """The tile pyramid: which tiles to make, cut into tasks, run on an executor, written out.
 
-The driver (this module) finds the occupied tiles level by level with STRtrees and splits the
-work at a zoom ``r``: each occupied tile of zoom ``r`` becomes a subtree task (its features
+The driver (this module) finds the occupied tiles level by level and splits the work at a zoom
+``r`` (:mod:`.levels`): each occupied tile of zoom ``r`` becomes a subtree task (its features
 clipped once; the worker simplifies and renders zooms ``r..maxzoom`` under it), and the few
 coarser zooms become block tasks fed with features the driver simplified (cheap there).
 Polygon coverages (``TileLayer.coverage``, the communes) are the exception: the driver
@@ -9,8 +9,9 @@ simplifies them as a whole for every zoom and hands each task its part, so a sha
 simplified once and is the same on both sides, in every task and tile.
 
 Tasks are made lazily, as the executor takes them (:func:`generator.parallel.map_unordered`:
-at most ``4 * workers`` in flight), so the workers start at once and memory stays flat. Output bytes depend only on the input: features
-keep their input order, properties are sorted and gzip carries no timestamp, so any executor
+at most ``4 * workers`` in flight), so the workers start at once and memory stays flat. An
+incremental run takes the tasks whose key it knows from the previous run (:mod:`.reuse`).
+Output bytes depend only on the input: features keep their input order, properties are sorted and gzip carries no timestamp, so any executor
 and any number of workers give the same files.
 
 Measured against tippecanoe and at region scale: ``benchmarks/`` and ``docs/scale.md``.
@@ -19,25 +20,22 @@ Measured against tippecanoe and at region scale: ``benchmarks/`` and ``docs/scal
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import dataclasses
 import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import shapely
 from tqdm import tqdm
 
 from .. import parallel
-from ..files import sha256_rows
 from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
-from .grid import BUFFER, tile_bounds, tiles_bounds
+from .grid import BUFFER, tile_bounds
+from .levels import Level, occupied, split_zoom
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
 from .render import (
     BLOCK_SHIFT,
@@ -49,17 +47,10 @@ from .render import (
     render_block,
     render_subtree,
 )
+from .reuse import PreviousTiles, TaskKeys, previous_archive
 from .shape import simplify_for_zoom
 
 __all__ = ["PreviousTiles", "TileLayer", "TileStats", "build_tiles"]
-
-MAX_SUBTREE_DEPTH = 6
-"""A subtree task spans at most this many zooms below its root (4**6 tiles at the bottom)."""
-
-SUBTREES = 32
-"""Wanted number of subtree tasks: enough to balance a few workers. A constant, not derived
-from the worker count, because the split zoom shapes the output (simplification is per
-subtree) and the bytes must not depend on how many workers made them."""
 
 LEAD_FRACTION = 4
 """The coarse zooms' block tasks are made after the first 1/LEAD_FRACTION of the subtree tasks
@@ -69,113 +60,10 @@ Job = tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask, str | No
 """A task to run: its function, its inputs (cut) and its key (None: no key wanted)."""
 
 
-@dataclass(frozen=True)
-class PreviousTiles:
-    """A previous run's output, for an incremental run: a task whose key (:class:`TaskKeys`)
-    is one recorded here makes the same tiles, so they are taken from here (files hard-linked,
-    gzipped bytes read from the archive) instead of being cut and made again."""
-
-    directory: Path
-    pmtiles_path: Path
-    record: dict[str, list[list]]
-    """``TileStats.record`` of that run."""
-
-
-class TaskKeys:
-    """A key per task, from the task's inputs before they are cut: its parameters, then for
-    each layer the digests of the features the task gets (geometry, properties), in order,
-    and for a coverage layer the digest of all its geometries (it is simplified as a whole, so
-    a task's part of it depends on every feature). A task's tiles are a function of these
-    alone: an incremental run cuts and makes only the tasks whose key is new.
-
-    Measured on Nord (one reservoir moved, py-spy at 200 Hz): cutting every task and hashing it
-    pickled took ~2 s of the driver's thread and ~1 s of hashing; these keys take ~0.1 s."""
-
-    def __init__(self, layers: Sequence[PreparedLayer]) -> None:
-        self.features, self.headers = [], []
-        for layer in layers:
-            wkb = shapely.to_wkb(layer.geometries)
-            digests = sha256_rows(
-                shape + repr(properties).encode()
-                for shape, properties in zip(wkb, layer.properties, strict=True)
-            )
-            whole = b""
-            if layer.coverage:
-                whole = hashlib.sha256(b"".join(wkb)).digest()
-            header = f"{layer.name}\0{layer.kind.name}\0{layer.coverage}\0".encode() + whole
-            self.features.append(digests)
-            self.headers.append(header)
-
-    def key(self, task: str, parameters: tuple, indices: Sequence[np.ndarray]) -> str:
-        digest = hashlib.sha256(repr((task, parameters)).encode())
-        for header, features, index in zip(self.headers, self.features, indices, strict=True):
-            digest.update(header + len(index).to_bytes(8, "little"))
-            digest.update(features[index].tobytes())
-        return digest.hexdigest()
-
-
 def _tile_task(job: Job) -> tuple[str | None, list[RenderedTile]]:
     """Runs on a worker: a task's tiles, with the task's key (None: no key wanted)."""
     function, task, key = job
     return key, function(task)
-
-
-@dataclass(frozen=True)
-class Level:
-    """The occupied tiles of one zoom and, per layer, the features whose bounds touch each
-    (``features[k][starts[k][i]:starts[k][i + 1]]`` for tile ``i`` and layer ``k``)."""
-
-    xy: np.ndarray
-    features: list[np.ndarray]
-    starts: list[np.ndarray]
-
-    def __len__(self) -> int:
-        return len(self.xy)
-
-    def tiles(self) -> Iterator[tuple[int, int, list[np.ndarray]]]:
-        """x, y and the feature indices per layer of each occupied tile."""
-        for i, (x, y) in enumerate(self.xy.tolist()):
-            yield (
-                x,
-                y,
-                [f[s[i] : s[i + 1]] for f, s in zip(self.features, self.starts, strict=True)],
-            )
-
-
-def _occupied(layers: Sequence[PreparedLayer], maxzoom: int) -> dict[int, Level]:
-    """Tiles (with their buffer) touching some feature, per zoom, found top-down: only the
-    children of an occupied tile are queried, so sparse data over a large area stays cheap."""
-    trees = [shapely.STRtree(layer.geometries) for layer in layers]
-    levels: dict[int, Level] = {}
-    candidates = np.zeros((1, 2), dtype=np.int64)
-    for z in range(maxzoom + 1):
-        boxes = shapely.box(*tiles_bounds(z, candidates, BUFFER).T)
-        found, counts = [], np.zeros(len(candidates), dtype=np.int64)
-        for tree in trees:
-            box_i, geom_i = tree.query(boxes)
-            order = np.lexsort((geom_i, box_i))
-            found.append((box_i[order], geom_i[order]))
-            counts += np.bincount(box_i, minlength=len(candidates))
-        occupied = counts > 0
-        features, starts = [], []
-        for box_i, geom_i in found:
-            features.append(geom_i[occupied[box_i]])
-            per_tile = np.bincount(box_i, minlength=len(candidates))[occupied]
-            starts.append(np.concatenate([[0], np.cumsum(per_tile)]))
-        xy = candidates[occupied]
-        levels[z] = Level(xy, features, starts)
-        children = (2 * xy)[:, None, :] + np.array([(0, 0), (0, 1), (1, 0), (1, 1)])
-        candidates = children.reshape(-1, 2)
-    return levels
-
-
-def _split_zoom(levels: dict[int, Level], minzoom: int, maxzoom: int) -> int:
-    """The coarsest zoom with about SUBTREES occupied tiles, but not so coarse that subtrees get
-    too deep. Zooms below it are few tiles of simplified data."""
-    for z in range(max(minzoom, maxzoom - MAX_SUBTREE_DEPTH), maxzoom + 1):
-        if len(levels[z]) >= SUBTREES:
-            return z
-    return maxzoom
 
 
 def _chunks(
@@ -368,8 +256,8 @@ def build_tiles(
     everything = np.concatenate([layer.geometries for layer in prepared] + [np.empty(0, object)])
     if not len(everything):
         raise ValueError("no geometry in any layer: nothing to tile")
-    levels = _occupied(prepared, maxzoom)
-    r = _split_zoom(levels, minzoom, maxzoom)
+    levels = occupied(prepared, maxzoom)
+    r = split_zoom(levels, minzoom, maxzoom)
     n_tasks = len(levels[r]) + sum(len(levels[max(z - BLOCK_SHIFT, 0)]) for z in range(minzoom, r))
     metadata = {
         "name": name,
@@ -389,7 +277,7 @@ def build_tiles(
         parallel.pool(workers, executor) as workers_pool,
         TileArchive(directory, pmtiles_path) as archive,
         tqdm(total=n_tasks, unit="tâche", desc=f"tuiles {name}", disable=not progress) as bar,
-        _previous_archive(previous) as old,
+        previous_archive(previous) as old,
     ):
 
         def taken(key: str) -> bool:
@@ -436,26 +324,3 @@ def build_tiles(
         [note for layer in prepared for note in layer.notes],
     )
     return dataclasses.replace(result, record=dict(sorted(record.items())), reused=reused)
-
-
-class _OldTiles:
-    """The previous run's gzipped tiles, read from its PMTiles archive in one pass when first
-    asked for (the reader's ``get`` walks the directories again for every tile)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.tiles: dict[tuple[int, int, int], bytes] | None = None
-
-    def get(self, z: int, x: int, y: int) -> bytes:
-        if self.tiles is None:
-            from pmtiles.reader import MmapSource, all_tiles
-
-            with self.path.open("rb") as file:
-                self.tiles = {tuple(zxy): bytes(data) for zxy, data in all_tiles(MmapSource(file))}
-        return self.tiles[z, x, y]
-
-
-@contextlib.contextmanager
-def _previous_archive(previous: PreviousTiles | None) -> Iterator[Any]:
-    """The previous run's PMTiles archive, for reading its gzipped tiles."""
-    yield None if previous is None else _OldTiles(previous.pmtiles_path)

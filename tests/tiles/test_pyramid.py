@@ -121,7 +121,7 @@ def test_coverage_keeps_shared_borders_without_gaps_or_overlaps(tmp_path, monkey
     polygons, at every zoom, in the coarse-zoom tasks and in the subtree tasks (one subtree
     task per tile of zoom 6 when SUBTREES is 1). Without the flag, each polygon is simplified
     on its own and gaps and overlaps open along the border."""
-    monkeypatch.setattr("trame.tiles.pyramid.SUBTREES", subtrees)
+    monkeypatch.setattr("trame.tiles.levels.SUBTREES", subtrees)
     results = {}
     for coverage in (True, False):
         out = tmp_path / str(coverage)
@@ -166,16 +166,18 @@ def test_a_dask_cluster_plugs_in_as_an_executor(built, tmp_path):
 def _task_keys(layers: list[TileLayer] | None = None) -> list[str]:
     """The task keys of ``layers`` (default: the demo layers), in the order of the tasks,
     computed in whichever process runs this."""
+    from trame.tiles import levels as tile_levels
     from trame.tiles import pyramid
     from trame.tiles.model import prepare_layer
+    from trame.tiles.reuse import TaskKeys
 
     from .conftest import demo_layers
 
     prepared = [prepare_layer(layer) for layer in layers or demo_layers()]
-    levels = pyramid._occupied(prepared, MAXZOOM)
-    split = pyramid._split_zoom(levels, MINZOOM, MAXZOOM)
+    levels = tile_levels.occupied(prepared, MAXZOOM)
+    split = tile_levels.split_zoom(levels, MINZOOM, MAXZOOM)
     jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, split, True,
-                         pyramid.TaskKeys(prepared))  # fmt: skip
+                         TaskKeys(prepared))  # fmt: skip
     return [key for _, _, key in jobs]
 
 

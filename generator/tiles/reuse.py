@@ -1,0 +1,86 @@
+"""What an incremental tile run takes from the previous one: the tasks' keys (from their
+inputs, before any cutting), the previous run's record of tasks and tiles, and its archive's
+gzipped tiles. Used by :func:`generator.tiles.pyramid.build_tiles`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from ..files import sha256_rows
+from .model import PreparedLayer
+
+
+@dataclass(frozen=True)
+class PreviousTiles:
+    """A previous run's output, for an incremental run: a task whose key (:class:`TaskKeys`)
+    is one recorded here makes the same tiles, so they are taken from here (files hard-linked,
+    gzipped bytes read from the archive) instead of being cut and made again."""
+
+    directory: Path
+    pmtiles_path: Path
+    record: dict[str, list[list]]
+    """``TileStats.record`` of that run."""
+
+
+class TaskKeys:
+    """A key per task, from the task's inputs before they are cut: its parameters, then for
+    each layer the digests of the features the task gets (geometry, properties), in order,
+    and for a coverage layer the digest of all its geometries (it is simplified as a whole, so
+    a task's part of it depends on every feature). A task's tiles are a function of these
+    alone: an incremental run cuts and makes only the tasks whose key is new.
+
+    Measured on Nord (one reservoir moved, py-spy at 200 Hz): cutting every task and hashing it
+    pickled took ~2 s of the driver's thread and ~1 s of hashing; these keys take ~0.1 s."""
+
+    def __init__(self, layers: Sequence[PreparedLayer]) -> None:
+        self.features, self.headers = [], []
+        for layer in layers:
+            wkb = shapely.to_wkb(layer.geometries)
+            digests = sha256_rows(
+                shape + repr(properties).encode()
+                for shape, properties in zip(wkb, layer.properties, strict=True)
+            )
+            whole = b""
+            if layer.coverage:
+                whole = hashlib.sha256(b"".join(wkb)).digest()
+            header = f"{layer.name}\0{layer.kind.name}\0{layer.coverage}\0".encode() + whole
+            self.features.append(digests)
+            self.headers.append(header)
+
+    def key(self, task: str, parameters: tuple, indices: Sequence[np.ndarray]) -> str:
+        digest = hashlib.sha256(repr((task, parameters)).encode())
+        for header, features, index in zip(self.headers, self.features, indices, strict=True):
+            digest.update(header + len(index).to_bytes(8, "little"))
+            digest.update(features[index].tobytes())
+        return digest.hexdigest()
+
+
+class OldTiles:
+    """The previous run's gzipped tiles, read from its PMTiles archive in one pass when first
+    asked for (the reader's ``get`` walks the directories again for every tile)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.tiles: dict[tuple[int, int, int], bytes] | None = None
+
+    def get(self, z: int, x: int, y: int) -> bytes:
+        if self.tiles is None:
+            from pmtiles.reader import MmapSource, all_tiles
+
+            with self.path.open("rb") as file:
+                self.tiles = {tuple(zxy): bytes(data) for zxy, data in all_tiles(MmapSource(file))}
+        return self.tiles[z, x, y]
+
+
+@contextlib.contextmanager
+def previous_archive(previous: PreviousTiles | None) -> Iterator[OldTiles | None]:
+    """The previous run's PMTiles archive, for reading its gzipped tiles."""
+    yield None if previous is None else OldTiles(previous.pmtiles_path)

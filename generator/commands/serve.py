@@ -1,0 +1,37 @@
+"""``trame serve``: the built site on a local web server (``make serve``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import UserError
+
+NAME = "serve"
+HELP = "sert le site construit (répond aux requêtes HTTP Range)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--site", type=Path, default=Path("site"), metavar="DOSSIER",
+        help="dossier du site construit (par défaut : site)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--host", default="127.0.0.1", metavar="ADRESSE",
+        help="adresse d'écoute (par défaut : 127.0.0.1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port d'écoute (par défaut : 8000)"
+    )  # fmt: skip
+
+
+def run(arguments: argparse.Namespace) -> int:
+    from ..serve import serve
+
+    if not (arguments.site / "index.html").is_file():
+        raise UserError(
+            f"{arguments.site} : aucun site construit ici ; lancez d'abord `make build` "
+            "(ou trame build)"
+        )
+    serve(arguments.site, arguments.host, arguments.port)
+    return 0

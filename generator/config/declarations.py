@@ -1,27 +1,15 @@
-"""The territory config: one YAML file, parsed into typed, validated, frozen pydantic models.
-
-Each key is declared once, below: its type, its default and a one-line doc (``description``).
-The models validate the YAML (unknown keys refused), :func:`load_config` turns every problem into
-one French message naming the file and the key path, and the README's config reference is written
-from the same declarations (:func:`config_reference`; a test compares them).
-
-The legend item is the single definition that tiles, map style, legend, figures and pages read:
-nothing else in the code knows a layer's colour, filter or label.
+"""Each config key declared once: its type, its default and a one-line doc (``description``),
+in typed, frozen pydantic models that refuse unknown keys. The legend item is the single
+definition that tiles, map style, legend, figures and pages read.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from annotated_types import Len
 from pydantic import (
     AfterValidator,
@@ -32,15 +20,13 @@ from pydantic import (
     PlainValidator,
     PositiveInt,
     Strict,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from .errors import UserError
-from .filters import Filter, parse_filter
+from ..filters import Filter, parse_filter
 
 GeometryKind = Literal["polygon", "line", "point"]
 GEOMETRY_KINDS: tuple[GeometryKind, ...] = get_args(GeometryKind)
@@ -57,6 +43,17 @@ class _Shown:
 
     def __init__(self, name: str):
         self.name = name
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "une table de clés"
+    if isinstance(value, list | tuple):
+        return "une liste"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _refuse(message: str) -> PydanticCustomError:
@@ -461,284 +458,3 @@ class Config(_Model):
     def with_fictitious(self) -> Config:
         """This config, marked fictitious (a feature carries ``fictitious_marker``)."""
         return self.model_copy(update={"fictitious": True})
-
-
-def load_config(path: Path | str, data_dir: Path | str | None = None) -> Config:
-    """Read and validate a territory config.
-
-    Data paths are relative to ``data_dir`` when given, otherwise to the config's own
-    ``data_dir`` key (itself relative to the config file), otherwise to the config file's folder.
-    Text and legend file paths are always relative to the config file's folder.
-    """
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(
-            f"{path} : fichier de configuration introuvable ; "
-            "indiquez-le avec CONFIG=chemin/vers/territoire.yml"
-        ) from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise UserError(f"{path} : YAML invalide ({error}) ; corrigez la syntaxe") from None
-    if not isinstance(raw, dict):
-        raise UserError(_problem(path, (), f"il faut une table de clés, pas {_shown(raw)}"))
-    for key in raw:
-        if key in _set_by_loader(Config):
-            raise UserError(_problem(path, (key,), _unknown_key(Config)))
-    config_dir = path.parent.resolve()
-    legend, legend_path = raw.get("legend"), None
-    if isinstance(legend, str):
-        # A legend shared by several territories lives in its own file (one definition).
-        legend_path = (config_dir / legend).resolve()
-        try:
-            legend = yaml.safe_load(legend_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(
-                _problem(
-                    path,
-                    ("legend",),
-                    f"fichier de légende introuvable : {legend_path} ; "
-                    "vérifiez son chemin, relatif au dossier de la configuration",
-                )
-            ) from None
-        except (OSError, yaml.YAMLError, UnicodeDecodeError) as error:
-            raise UserError(
-                _problem(
-                    path,
-                    ("legend",),
-                    f"impossible de lire le fichier de légende {legend_path} ({error}) ; "
-                    "corrigez-le ou indiquez-en un autre",
-                )
-            ) from None
-    if data_dir:
-        data_base = Path(data_dir).resolve()
-    elif isinstance(raw.get("data_dir"), str):
-        data_base = (config_dir / raw["data_dir"]).resolve()
-    else:
-        data_base = config_dir
-    data = {**raw, "legend": legend, "config_path": path.resolve(), "legend_path": legend_path}
-    try:
-        return Config.model_validate(
-            data, context={"config_dir": config_dir, "data_dir": data_base}
-        )
-    except ValidationError as error:
-        problems = []
-        for detail in error.errors(include_url=False):
-            where, explained = detail["loc"], _explain(detail)
-            file = legend_path if legend_path and where[:1] == ("legend",) else path
-            if explained:
-                problems.append(_problem(file, where, explained))
-        raise UserError("\n".join(problems)) from None
-
-
-def build_date(config: Config) -> dt.datetime:
-    """The date stamped on the site: SOURCE_DATE_EPOCH when set, else the data date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    return dt.datetime.combine(config.data_date, dt.time(), tzinfo=dt.UTC)
-
-
-@contextlib.contextmanager
-def source_date_epoch(epoch: int) -> Iterator[None]:
-    """SOURCE_DATE_EPOCH set to ``epoch`` while a tool that dates its output with it runs
-    (MkDocs' pages and sitemap, fontTools' fonts in the PDF sheets), then put back."""
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
-# Error messages -----------------------------------------------------------------------------
-
-_EXPECTED = {
-    "string_type": "un texte",
-    "float_type": "un nombre",
-    "float_parsing": "un nombre",
-    "int_type": "un nombre entier",
-    "int_parsing": "un nombre entier",
-    "int_from_float": "un nombre entier",
-    "bool_type": "true ou false",
-    "bool_parsing": "true ou false",
-    "model_type": "une table de clés (clé: valeur)",
-    "model_attributes_type": "une table de clés (clé: valeur)",
-    "dict_type": "une table de clés (clé: valeur)",
-    "tuple_type": "une liste",
-    "list_type": "une liste",
-    "path_type": "un chemin de fichier",
-}
-
-
-def _problem(file: Path, loc: tuple[str | int, ...], message: str) -> str:
-    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
-    at = f" à {where.lstrip('.')}" if where else ""
-    return f"{file} : erreur de configuration{at} : {message}"
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "une table de clés"
-    if isinstance(value, list | tuple):
-        return "une liste"
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _explain(detail: Any) -> str | None:
-    """One French sentence for one pydantic error: what is wrong, and what to do.
-
-    None when the error only follows from others (a list whose every element was refused).
-    """
-    kind, ctx, value = detail["type"], detail.get("ctx") or {}, detail.get("input")
-    if kind == "trame":
-        return ctx["message"]
-    if kind == "missing":
-        return "cette clé est obligatoire ; ajoutez-la"
-    if kind == "extra_forbidden":
-        return _unknown_key(_model_at(Config, detail["loc"][:-1]))
-    if kind in _EXPECTED:
-        return f"il faut {_EXPECTED[kind]}, pas {_shown(value)} ; corrigez la valeur"
-    if kind == "literal_error":
-        expected = str(ctx.get("expected", "")).replace(" or ", " ou ")
-        return f"il faut l'une des valeurs {expected}, pas {_shown(value)} ; corrigez la valeur"
-    bounds = {
-        "greater_than_equal": ("supérieur ou égal à", "ge"),
-        "less_than_equal": ("inférieur ou égal à", "le"),
-        "greater_than": ("strictement supérieur à", "gt"),
-        "less_than": ("strictement inférieur à", "lt"),
-    }
-    if kind in bounds:
-        words, key = bounds[kind]
-        return f"il faut un nombre {words} {ctx[key]:g}, pas {_shown(value)} ; corrigez la valeur"
-    if kind == "too_short":
-        if value:
-            return None
-        return f"il faut au moins {ctx.get('min_length', 1)} élément ; la liste est vide"
-    if kind == "too_long":
-        return (
-            f"il faut au plus {ctx.get('max_length')} éléments, pas {ctx.get('actual_length')} ; "
-            "raccourcissez la liste"
-        )
-    return f"valeur refusée ({detail['msg']}), pas {_shown(value)} ; corrigez la valeur"
-
-
-def _unknown_key(model: type[BaseModel] | None) -> str:
-    allowed = ", ".join(sorted(yaml_keys(model))) if model else ""
-    return "clé inconnue" + (f" ; clés permises ici : {allowed}" if allowed else "")
-
-
-# The declarations, walked: the README reference and the error messages read them ----------------
-
-
-def yaml_keys(model: type[BaseModel]) -> dict[str, Any]:
-    """The keys a YAML mapping of ``model`` may hold, in declaration order, with their fields."""
-    return {name: field for name, field in model.model_fields.items() if not field.exclude}
-
-
-def _set_by_loader(model: type[BaseModel]) -> set[str]:
-    return set(model.model_fields) - set(yaml_keys(model))
-
-
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for argument in get_args(annotation):
-        yield from _models_in(argument)
-
-
-def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """The model of the mapping at ``loc`` (e.g. ``("legend", 2, "style")``), if it is one."""
-    current: type[BaseModel] | None = model
-    for part in loc:
-        if isinstance(part, int):
-            continue  # an element of a list: the same model as the list's
-        field = yaml_keys(current).get(part) if current else None
-        current = next(_models_in(field.annotation), None) if field else None
-    return current
-
-
-def config_models() -> list[type[BaseModel]]:
-    """Every model of the config, from the top, each once, in the order its keys use them."""
-    found: list[type[BaseModel]] = []
-
-    def visit(model: type[BaseModel]) -> None:
-        found.append(model)
-        for field in yaml_keys(model).values():
-            for inner in _models_in(field.annotation):
-                if inner not in found:
-                    visit(inner)
-
-    visit(Config)
-    return found
-
-
-def _type_name(annotation: Any, metadata: list[Any]) -> str:
-    shown = [m.name for m in metadata if isinstance(m, _Shown)]
-    if shown:
-        return shown[0]
-    origin, arguments = get_origin(annotation), get_args(annotation)
-    if origin is Annotated:
-        return _type_name(arguments[0], [*arguments[1:], *metadata])
-    if origin in (Union, UnionType):
-        return " or ".join(_type_name(a, metadata) for a in arguments if a is not NoneType)
-    if origin is Literal:
-        names = [f"`{a}`" for a in arguments]
-        return ", ".join(names[:-1]) + " or " + names[-1]
-    if origin is tuple:
-        inner = _type_name(arguments[0], [])
-        return f"list of {inner[:-1]}s*" if inner.endswith("*") else f"list of {inner}s"
-    if origin is dict:
-        return "mapping `key: text`"
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return f"*{annotation.model_config.get('title')}*"
-    low = [m.ge for m in metadata if hasattr(m, "ge")]  # bounds from Field(ge=..., le=...)
-    high = [m.le for m in metadata if hasattr(m, "le")]
-    names = {str: "text", float: "number", int: "integer", bool: "`true` or `false`"}
-    name = names.get(annotation, "path" if annotation is Path else str(annotation))
-    return f"{name} {low[0]:g} to {high[0]:g}" if low and high else name
-
-
-def _yaml_text(value: Any) -> str:
-    if isinstance(value, BaseModel):
-        value = value.model_dump(exclude_unset=True)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_yaml_text(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(_yaml_text, value)) + "]"
-    text = str(value)
-    return text if re.fullmatch(r"[\w.-]+", text) else json.dumps(text)
-
-
-def config_reference() -> str:
-    """The README's table of config keys, written from the declarations above."""
-    lines = []
-    for model in config_models():
-        title = model.model_config.get("title")
-        doc = " ".join((model.__doc__ or "").split())
-        lines += [f"**{title}**: {doc}", "", "| key | type | default | what |", "|---|---|---|---|"]
-        for name, field in yaml_keys(model).items():
-            kind = _type_name(field.annotation, field.metadata)
-            if field.is_required():
-                default = "required"
-            elif field.default is None:
-                default = "optional"
-            else:
-                default = f"`{_yaml_text(field.get_default(call_default_factory=True))}`"
-            lines.append(f"| `{name}` | {kind} | {default} | {field.description} |")
-        lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
-if __name__ == "__main__":
-    print(config_reference(), end="")

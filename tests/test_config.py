@@ -264,7 +264,7 @@ def readme_tables() -> dict[str, dict[str, str]]:
 
 def test_readme_config_reference_is_the_declaration():
     assert readme_reference().strip() == config_reference().strip(), (
-        "README.md's config reference differs from trame/config.py: replace it with the "
+        "README.md's config reference differs from the declarations (trame/config/): replace it with the "
         "output of `.venv/bin/python -m trame.config`"
     )
 

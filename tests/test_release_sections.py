@@ -7,7 +7,13 @@ from pathlib import Path
 from trame.config import load_config
 from trame.releases.changes import CommuneChanges, ElementChange
 from trame.releases.info import ReleaseInfo
-from trame.releases.sections import changes_view, counts_sentence, figure_text, script_json
+from trame.releases.sections import (
+    changes_view,
+    commune_sections,
+    counts_sentence,
+    figure_text,
+    script_json,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -73,3 +79,32 @@ def test_counts_and_figures_in_french():
 def test_json_inside_a_script_cannot_close_it():
     text = script_json({"name": "</script><b>&"})
     assert "<" not in text and ">" not in text and "&" not in text
+
+
+def test_a_page_links_its_earlier_versions_and_those_of_the_communes_merged_into_it():
+    """Each earlier release that had the page (under its slug then) gets a link, then the
+    current one; a commune merged into this one gets links to its own earlier pages."""
+    import shapely
+
+    from trame.releases.history import Release
+    from trame.releases.renamed import Merger
+    from trame.territory import Commune
+
+    prior = [Release(f"2024-{n}", f"2024-0{n}-01", "2024-01-01", "", "") for n in (1, 2)]
+    info = ReleaseInfo(
+        load_config(PROJECT / "layers" / "demo.yml"), "2026", "2026-06-01", None, prior,
+        mergers={"59002": Merger("59002", "59001")}, merged_names={"59002": ("Ancienne", "ancienne")},
+        _pages={"2024-1": {"59001": "abscon-avant", "59002": "ancienne"}, "2024-2": {"59001": "abscon"}},
+    )  # fmt: skip
+    commune = Commune("59001", "Abscon", "abscon", ("59215",), shapely.Point(0, 0))
+    sections = commune_sections(info, commune, None)
+    up = "../../../../versions"  # from versions/2026/communes/59001-abscon/
+    assert [(v["id"], v["current"], v["href"]) for v in sections["versions"]] == [
+        ("2024-1", False, f"{up}/2024-1/communes/59001-abscon-avant/"),
+        ("2024-2", False, f"{up}/2024-2/communes/59001-abscon/"),
+        ("2026", True, f"{up}/2026/communes/59001-abscon/"),
+    ]
+    assert [(p["insee"], p["name"], p["id"], p["href"]) for p in sections["before_merger"]] == [
+        ("59002", "Ancienne", "2024-1", f"{up}/2024-1/communes/59002-ancienne/")
+    ]
+    assert sections["changes"] is None  # nothing compared: no changes table

@@ -1,9 +1,10 @@
 """The release being built, as its pages and files see it: its id and date, the releases
-before it, the communes merged into the territory's, and for each commune its changes since the
-previous release and the sections its page shows (version, citation, versions, changes, embed
-code). Made once by :func:`start` in the driver; each chunk of communes carries the part it
-needs (:meth:`ReleaseInfo.for_communes`). A commune page's release sections are
-:mod:`.sections`'; the files the release adds are :mod:`.render`'s.
+before it (and their commune pages), the communes merged into the territory's, and each
+commune's changes since the previous release (:meth:`ReleaseInfo.changes_for`). Made once by
+:func:`start` in the driver; each chunk of communes carries the part it needs
+(:meth:`ReleaseInfo.for_communes`). A commune page's release sections (version, citation,
+versions, changes, embed code) are :mod:`.sections`'; the files the release adds are
+:mod:`.render`'s.
 """
 
 from __future__ import annotations

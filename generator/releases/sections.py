@@ -11,7 +11,6 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..config import Config
 from ..french import french_number, public_value
 from ..kinds import measure_of_figures
 from ..territory import Commune
@@ -31,31 +30,19 @@ def commune_sections(
     title = f"{commune.name} — trame verte et bleue"
     versioned = f"versions/{info.id}/{path}"
     absolute = f"{info.site_url}{versioned}" if info.site_url else None
-    versions = []
-    for release in info.prior:
-        slug = info.commune_pages(release.id).get(commune.insee)
-        if slug:
-            versions.append(
-                {"id": release.id, "date": french_iso(release.date), "current": False,
-                 "href": cross_link(page, release.id, f"communes/{commune.insee}-{slug}/")}
-            )  # fmt: skip
+    versions = [
+        {**earlier, "current": False} for earlier in _earlier_pages(info, page, commune.insee)
+    ]
     versions.append(
         {"id": info.id, "date": french_iso(info.date), "current": True,
          "href": cross_link(page, info.id, path)}
     )  # fmt: skip
-    before_merger = []
-    for old, merger in sorted(info.mergers.items()):
-        if merger.new != commune.insee:
-            continue
-        name = info.merged_names.get(old, (old, None))[0]
-        for release in info.prior:
-            slug = info.commune_pages(release.id).get(old)
-            if slug:
-                before_merger.append(
-                    {"insee": old, "name": name, "id": release.id,
-                     "date": french_iso(release.date),
-                     "href": cross_link(page, release.id, f"communes/{old}-{slug}/")}
-                )  # fmt: skip
+    before_merger = [
+        {"insee": old, "name": info.merged_names.get(old, (old, None))[0], **earlier}
+        for old, merger in sorted(info.mergers.items())
+        if merger.new == commune.insee
+        for earlier in _earlier_pages(info, page, old)
+    ]
     producer = info.config.producer or info.config.name
     lead = f"{producer}. « {title} ». {info.config.name}, version {info.id} du {french_iso(info.date)}. "
     jsonld = {
@@ -100,14 +87,29 @@ def commune_sections(
     }  # fmt: skip
 
 
+def _earlier_pages(info: ReleaseInfo, page: str, insee: str) -> list[dict[str, str]]:
+    """The pages of commune ``insee`` in the releases before this one (id, date, link from
+    ``page``): the commune's own earlier versions, or those of a commune merged into it."""
+    pages = []
+    for release in info.prior:
+        slug = info.commune_pages(release.id).get(insee)
+        if slug:
+            pages.append(
+                {"id": release.id, "date": french_iso(release.date),
+                 "href": cross_link(page, release.id, f"communes/{insee}-{slug}/")}
+            )  # fmt: skip
+    return pages
+
+
 def changes_view(info: ReleaseInfo, found: diff.CommuneChanges | None) -> dict[str, Any] | None:
     """The changes since the previous release, as the page's table shows them (``None`` for a
     first release)."""
     if found is None or found.previous is None:
         return None
+    legend = {item.id: item for item in info.config.legend}
     rows = []
     for element in found.elements:
-        item = info.config.item(element.item) if _has_item(info.config, element.item) else None
+        item = legend.get(element.item)  # None: an item no longer in the legend
         labels = item.fields if item else {}
         if element.change == "modified":
             parts = [
@@ -149,10 +151,6 @@ def changes_view(info: ReleaseInfo, found: diff.CommuneChanges | None) -> dict[s
         "geojson": f"api/changes/{found.insee}.geojson",
         "tolerance": french_number(diff.TOLERANCE_M, 0),
     }  # fmt: skip
-
-
-def _has_item(config: Config, item_id: str) -> bool:
-    return any(item.id == item_id for item in config.legend)
 
 
 def _value(attributes: dict[str, Any] | None, name: str) -> str:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ..errors import UserError
-from .options import DEFAULT_CONFIG, releases_option
+from .options import DEFAULT_CONFIG, releases_option, site_option
 
 NAME = "deploy"
 HELP = "publie le site construit : rsync (dossier ou SSH), S3, ou branche git"
@@ -16,10 +16,7 @@ SSH_HELP = "commande ssh pour une cible SSH (par défaut : $TRAME_SSH, sinon ssh
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--site", type=Path, default=Path("site"), metavar="DOSSIER",
-        help="le site construit (par défaut : site)",
-    )  # fmt: skip
+    site_option(parser)
     parser.add_argument(
         "--target", metavar="CIBLE",
         help="cible rsync : /var/www/tvb ou utilisateur@hôte:/var/www/tvb",

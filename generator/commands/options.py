@@ -40,6 +40,13 @@ def territory_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="sans affichage de l'avancement")
 
 
+def site_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--site", type=Path, default=Path("site"), metavar="DOSSIER",
+        help="dossier du site construit (par défaut : site)",
+    )  # fmt: skip
+
+
 def releases_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--releases", type=Path, default=None, metavar="DOSSIER",

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..errors import UserError
+from .options import site_option
 
 NAME = "serve"
 HELP = "sert le site construit (répond aux requêtes HTTP Range)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--site", type=Path, default=Path("site"), metavar="DOSSIER",
-        help="dossier du site construit (par défaut : site)",
-    )  # fmt: skip
+    site_option(parser)
     parser.add_argument(
         "--host", default="127.0.0.1", metavar="ADRESSE",
         help="adresse d'écoute (par défaut : 127.0.0.1)",

@@ -3,9 +3,11 @@ outline, and every legend item's features, read and validated: what the compute 
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +56,11 @@ def slugify(text: str) -> str:
     return slug[:MAX_SLUG_LENGTH].rstrip("-") or "commune"
 
 
-def communes_from_layer(layer: Layer, config: CommunesConfig, report: LayerReport) -> list[Commune]:
-    """Build the communes, sorted by INSEE code; duplicate or missing codes and names are fatal."""
+def communes_from_layer(
+    layer: Layer, config: CommunesConfig, report: LayerReport
+) -> tuple[list[Commune], shapely.Geometry]:
+    """Build the communes, sorted by INSEE code, and their outline (their union); duplicate or
+    missing codes and names are fatal, overlapping communes are reported."""
     fields = set(layer.attributes[0]) if layer.attributes else set()
     for key in (config.insee_field, config.name_field, config.postcodes_field):
         if key and layer.attributes and key not in fields:
@@ -118,13 +123,17 @@ def communes_from_layer(layer: Layer, config: CommunesConfig, report: LayerRepor
             "couche des communes contient des surfaces (polygones)"
         )
     communes.sort(key=lambda commune: commune.insee)
-    for first, second, hectares in overlaps(communes):
-        report.warn(
-            f"les communes {first.insee} {first.name} et {second.insee} {second.name} se "
-            f"chevauchent sur {french_number(hectares, 2)} ha : leurs chiffres comptent cette "
-            "surface deux fois ; corrigez leurs contours dans le fichier"
-        )
-    return communes
+    # The outline is computed in a thread while the overlaps are looked for: both are GEOS
+    # work that releases the GIL (France: about 8 s each).
+    with ThreadPoolExecutor(1) as thread:
+        outline = thread.submit(shapely.union_all, [commune.geometry for commune in communes])
+        for first, second, hectares in overlaps(communes):
+            report.warn(
+                f"les communes {first.insee} {first.name} et {second.insee} {second.name} se "
+                f"chevauchent sur {french_number(hectares, 2)} ha : leurs chiffres comptent "
+                "cette surface deux fois ; corrigez leurs contours dans le fichier"
+            )
+        return communes, outline.result()
 
 
 def overlaps(communes: list[Commune], min_m2: float = 1.0) -> list[tuple[Commune, Commune, float]]:
@@ -163,20 +172,28 @@ def load_territory(config: Config) -> Territory:
     communes_report = report.add("communes", layer_label(source.path, source.layer, folder))
     for note in communes_layer.notes:
         communes_report.warn(note)
-    communes = communes_from_layer(communes_layer, config.communes, communes_report)
-    outline = shapely.union_all([commune.geometry for commune in communes])
+    communes, outline = communes_from_layer(communes_layer, config.communes, communes_report)
+    # Files are read one after the other (reading records GDAL's warnings, which
+    # ``warnings.catch_warnings`` does process-wide); each item's features are then selected
+    # in a thread of its own (mostly GEOS work, which releases the GIL), in the legend's order.
     layers: dict[tuple[Path, str | None], Layer] = {}
-    features = []
+    selections = []
     for item in config.legend:
         key = (item.source.path, item.source.layer)
         fresh = key not in layers
         if fresh:
             layers[key] = read_layer(*key, encoding=item.source.encoding)
-        layer = layers[key]
         item_report = report.add(item.id, layer_label(*key, folder))
-        for note in layer.notes if fresh else ():
+        for note in layers[key].notes if fresh else ():
             item_report.warn(note)
-        features.append(select_features(item, layer, outline, item_report))
+        selections.append((item, layers[key], item_report))
+    shapely.prepare(outline)  # once, before the threads share it
+    with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
+        selected = [
+            threads.submit(select_features, item, layer, outline, item_report)
+            for item, layer, item_report in selections
+        ]
+        features = [selection.result() for selection in selected]  # the first error, in order
     report.sources = count_unmatched(layers, config.legend, folder=folder)
     if not config.fictitious and _marked_fictitious(config, layers.values()):
         config = config.with_fictitious()

@@ -46,7 +46,7 @@ def layer(rows):
 
 
 def test_communes_are_sorted_with_postcodes():
-    communes = communes_from_layer(
+    communes, outline = communes_from_layer(
         layer([{"code": "59606", "nom": "Valenciennes", "cp": "59300"}, {"code": "59014", "nom": "Anzin", "cp": "59410;59411"}]),
         CONFIG, LayerReport("communes", "x"),
     )  # fmt: skip
@@ -54,6 +54,7 @@ def test_communes_are_sorted_with_postcodes():
     assert communes[0].postcodes == ("59410", "59411")
     assert communes[1].path == "communes/59606-valenciennes/"
     assert communes[1].area_ha == pytest.approx(100)
+    assert outline.equals(shapely.union_all([c.geometry for c in communes]))
 
 
 @pytest.mark.parametrize(

@@ -96,3 +96,25 @@ def test_adjacent_communes_do_not_overlap():
         report,
     )
     assert report.warnings == []
+
+
+def test_each_item_selects_against_its_own_outline(monkeypatch):
+    """select_features prepares the outline it gets, and a prepared geometry is not safe to
+    share between threads (GEOS builds its indexes lazily): each item's thread gets a copy."""
+    import trame.territory
+    from trame.config import load_config
+    from trame.paths import DEMO_CONFIG
+
+    seen = []
+    select = trame.territory.select_features
+
+    def spy(item, layer, outline, report):
+        seen.append(outline)
+        return select(item, layer, outline, report)
+
+    monkeypatch.setattr(trame.territory, "select_features", spy)
+    territory = trame.territory.load_territory(load_config(DEMO_CONFIG))
+    assert len(seen) == len(territory.features) > 1
+    assert len({id(outline) for outline in seen}) == len(seen)
+    assert all(outline is not territory.outline for outline in seen)
+    assert all(outline.equals_exact(territory.outline, 0) for outline in seen)

@@ -42,6 +42,7 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
             ),
             properties=[{"insee": c.insee, "nom": c.name} for c in communes],
             coverage=True,  # neighbours share their borders: simplify them once, no gaps
+            minzoom=territory.config.tiles.communes_minzoom,
         )
     ]
     for features in territory.features:

@@ -164,6 +164,7 @@ def test_legend_in_its_own_file(tmp_path):
         (('color: "#2e7d32"', 'color: "#2e7d32", dash: [2, 0]'), "legend[0].style.dash[1]", "strictement supérieur à 0"),
         (("name: Test", "name: Test\ntiles: {maxzoom: 14.5}"), "tiles.maxzoom", "il faut un nombre entier, pas 14.5"),
         (("name: Test", "name: Test\ntiles: {minzoom: 15}"), "tiles", "minzoom 15 est au-dessus de maxzoom 14"),
+        (("name: Test", "name: Test\ntiles: {communes_minzoom: 15}"), "tiles", "communes_minzoom 15 est au-dessus de maxzoom 14 : aucune tuile"),
         (("name: Test", "name: Test\nfictitious: oui"), "fictitious", "il faut true ou false, pas 'oui'"),
         (("name: Test", "name: Test\nsources: une source"), "sources", "il faut une liste"),
         (("name: Test", "name: Test\nbasemap: osm"), "basemap", "'none', 'ign-plan' ou 'ign-ortho', pas 'osm'"),

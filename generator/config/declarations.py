@@ -329,6 +329,14 @@ class Tiles(_Model):
     name: str | None = Field(None, description="names the `.pmtiles` file; default: the slug")
     minzoom: Integer = Field(0, ge=0, le=22, description="lowest zoom level of the tiles")
     maxzoom: Integer = Field(14, ge=0, le=22, description="highest zoom level of the tiles")
+    communes_minzoom: Integer = Field(
+        0,
+        ge=0,
+        le=22,
+        description="lowest zoom level whose tiles hold the communes: raise it for a large "
+        "territory (France: 8), whose communes would not fit in a tile of the national view; "
+        "below it the map shows the legend items without the commune borders",
+    )
 
     @model_validator(mode="after")
     def _zooms_in_order(self) -> Tiles:
@@ -336,6 +344,11 @@ class Tiles(_Model):
             raise _refuse(
                 f"minzoom {self.minzoom} est au-dessus de maxzoom {self.maxzoom} ; "
                 "inversez-les ou corrigez l'un des deux"
+            )
+        if self.communes_minzoom > self.maxzoom:
+            raise _refuse(
+                f"communes_minzoom {self.communes_minzoom} est au-dessus de maxzoom "
+                f"{self.maxzoom} : aucune tuile ne contiendrait les communes ; baissez-le"
             )
         return self
 

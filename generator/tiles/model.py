@@ -30,6 +30,9 @@ class TileLayer:
     geometries: np.ndarray
     properties: list[dict[str, str | int | float]]
     coverage: bool = False
+    minzoom: int = 0
+    """The layer is left out of the tiles of coarser zooms (e.g. a country's communes, too many
+    for one tile at a national view: ~1.7 MB for France's 35,000 at zoom 4)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class PreparedLayer:
     coverage: bool = False
     extents: np.ndarray | None = None
     notes: tuple[str, ...] = ()
+    minzoom: int = 0
 
 
 def _kind(name: str, geoms: np.ndarray) -> Kind:
@@ -103,6 +107,7 @@ def prepare_layer(layer: TileLayer) -> PreparedLayer:
         layer.coverage,
         shapely.bounds(geoms).reshape(-1, 4),
         tuple(notes),
+        layer.minzoom,
     )
 
 

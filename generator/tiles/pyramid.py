@@ -81,6 +81,7 @@ def _chunks(
             [layer.properties[i] for i in index],
             layer.extents[index],
             layer.coverage,
+            minzoom=layer.minzoom,
         ).clip(area)
         for layer, g, index in zip(layers, geoms, indices, strict=True)
     )
@@ -104,6 +105,7 @@ def _subtree_chunks(
             [layer.properties[i] for i in index],
             layer.extents[index],
             layer.coverage,
+            minzoom=layer.minzoom,
         )
         if layer.coverage:
             # Same features at every zoom (a part may be empty at some zoom: skipped later).
@@ -181,6 +183,10 @@ def _jobs(
         for z in range(r - 1, minzoom - 1, -1):
             b = max(z - BLOCK_SHIFT, 0)
             for bx, by, indices in levels[b].tiles():
+                # (a layer is not in the tiles of zooms under its own minzoom: no feature)
+                indices = [
+                    i if z >= la.minzoom else i[:0] for i, la in zip(indices, layers, strict=True)
+                ]
                 k = key("block", (z, b, bx, by, thin and z < maxzoom), indices)
                 if k is None or not taken(k):
                     todo.setdefault(z, []).append((b, bx, by, indices, k))
@@ -191,8 +197,9 @@ def _jobs(
         for z in range(r - 1, min(todo) - 1, -1):
             # (a coverage continues its cascade; the others start it from their full resolution)
             geoms = [
-                simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z,
-                                  la.coverage)
+                g[:0] if z < la.minzoom  # (not in these tiles: nothing to simplify)
+                else simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z,
+                                       la.coverage)
                 for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
             ]  # fmt: skip
             coverages[z] = geoms
@@ -266,7 +273,12 @@ def build_tiles(
         "format": "pbf",
         "type": "overlay",
         "vector_layers": [
-            {"id": layer.name, "fields": layer.fields, "minzoom": minzoom, "maxzoom": maxzoom}
+            {
+                "id": layer.name,
+                "fields": layer.fields,
+                "minzoom": max(minzoom, layer.minzoom),
+                "maxzoom": maxzoom,
+            }
             for layer in prepared
         ],
     }
@@ -321,6 +333,12 @@ def build_tiles(
         n_tasks,
         range(minzoom, maxzoom + 1),
         names,
-        [note for layer in prepared for note in layer.notes],
+        [note for layer in prepared for note in layer.notes]
+        + [
+            f"couche {layer.name!r} : absente des tuiles des zooms {minzoom} à "
+            f"{min(layer.minzoom, maxzoom + 1) - 1} (son zoom minimal est {layer.minzoom})"
+            for layer in prepared
+            if layer.minzoom > minzoom
+        ],
     )
     return dataclasses.replace(result, record=dict(sorted(record.items())), reused=reused)

@@ -66,6 +66,8 @@ class LayerChunk:
     zooms: dict[int, np.ndarray] | None = None
     """A coverage layer's geometries for each zoom of a subtree, simplified as a whole by the
     driver (same features as ``geometries``, possibly empty at some zooms)."""
+    minzoom: int = 0
+    """Left out of the tiles of coarser zooms (``TileLayer.minzoom``)."""
 
     def __reduce__(self) -> tuple:
         # Geometries travel (and are hashed into task keys) packed whole: see generator.wkb.
@@ -73,7 +75,7 @@ class LayerChunk:
         return (
             _layer_chunk,
             (self.name, self.kind, pack(self.geometries), self.properties, self.extents,
-             self.coverage, zooms),
+             self.coverage, zooms, self.minzoom),
         )  # fmt: skip
 
     def select(self, keep: np.ndarray) -> LayerChunk:
@@ -86,6 +88,7 @@ class LayerChunk:
             None if self.extents is None else self.extents[keep],
             self.coverage,
             None if self.zooms is None else {z: g[keep] for z, g in self.zooms.items()},
+            self.minzoom,
         )
 
     def clip(
@@ -110,17 +113,18 @@ class LayerChunk:
             [self.properties[i] for i in keep],
             None if self.extents is None else self.extents[keep],
             self.coverage,
+            minzoom=self.minzoom,
         )
 
 
 def _layer_chunk(
     name: str, kind: Kind, geometries: Packed, properties: list[Properties],
-    extents: np.ndarray | None, coverage: bool, zooms: dict[int, Packed] | None,
+    extents: np.ndarray | None, coverage: bool, zooms: dict[int, Packed] | None, minzoom: int,
 ) -> LayerChunk:  # fmt: skip
     """A :class:`LayerChunk` from its pickled form (:meth:`LayerChunk.__reduce__`)."""
     return LayerChunk(
         name, kind, unpack(geometries), properties, extents, coverage,
-        None if zooms is None else {z: unpack(g) for z, g in zooms.items()},
+        None if zooms is None else {z: unpack(g) for z, g in zooms.items()}, minzoom,
     )  # fmt: skip
 
 
@@ -249,7 +253,7 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
     features = np.zeros(len(tiles), dtype=int)
     thinned: list[list[tuple[str, int]]] = [[] for _ in tiles]
     for chunk in task.layers:
-        if not len(chunk.geometries):
+        if not len(chunk.geometries) or z < chunk.minzoom:
             continue
         tile_no, feature, geometries, lost = _layer_in_tiles(
             chunk, z, boxes, corners, task.thin, task.level

@@ -51,7 +51,8 @@ class TaskKeys:
             whole = b""
             if layer.coverage:
                 whole = hashlib.sha256(b"".join(wkb)).digest()
-            header = f"{layer.name}\0{layer.kind.name}\0{layer.coverage}\0".encode() + whole
+            header = (f"{layer.name}\0{layer.kind.name}\0{layer.coverage}\0{layer.minzoom}\0"
+                      .encode() + whole)  # fmt: skip
             self.features.append(digests)
             self.headers.append(header)
 

@@ -21,6 +21,7 @@ from .conftest import (
     MINZOOM,
     build,
     decode,
+    demo_layers,
     dust_layers,
     features_where,
     read_dir,
@@ -223,3 +224,47 @@ def test_a_coverage_feature_changes_every_task_key():
     ]
     before, after = set(_task_keys(layers)), set(_task_keys(_moved(layers, "communes", 30.0)))
     assert before and before.isdisjoint(after)
+
+
+@pytest.mark.parametrize("subtrees", [32, 1], ids=["coarse-zoom-blocks", "subtree-tasks"])
+@pytest.mark.parametrize("coverage", [False, True], ids=["layer", "coverage"])
+def test_a_layer_starts_at_its_own_minzoom(tmp_path, monkeypatch, subtrees, coverage):
+    """A layer with a minzoom (a country's communes) is in no tile of a coarser zoom, and in
+    every finer zoom's tiles exactly as without one; the other layers' tiles of the coarser
+    zooms are those of a run without that layer. Said in the notes and the metadata."""
+    import dataclasses
+    import json
+
+    from pmtiles.reader import MmapSource, Reader
+
+    monkeypatch.setattr("trame.tiles.levels.SUBTREES", subtrees)
+    start = 8
+
+    def run(name: str, layers: list[TileLayer]):
+        out = tmp_path / name
+        stats = build_tiles(
+            layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=out,
+            pmtiles_path=tmp_path / f"{name}.pmtiles", name=name, workers=1, progress=False,
+        )  # fmt: skip
+        return stats, read_dir(out)
+
+    communes, *others = demo_layers()
+    communes = dataclasses.replace(communes, coverage=coverage)
+    _, whole = run("whole", [communes, *others])
+    _, without = run("without", others)
+    stats, tiles = run("late", [dataclasses.replace(communes, minzoom=start), *others])
+    coarse = {k: v for k, v in tiles.items() if k[0] < start}
+    assert coarse == {k: v for k, v in without.items() if k[0] < start}
+    assert all("communes" not in decode(data) for data in coarse.values())
+    assert {k: v for k, v in tiles.items() if k[0] >= start} == {
+        k: v for k, v in whole.items() if k[0] >= start
+    }
+    assert f"couche 'communes' : absente des tuiles des zooms {MINZOOM} à {start - 1}" in (
+        " ".join(stats.notes)
+    )
+    with (tmp_path / "late.pmtiles").open("rb") as f:
+        metadata = Reader(MmapSource(f)).metadata()
+    zooms = {layer["id"]: layer["minzoom"] for layer in metadata["vector_layers"]}
+    assert zooms == {"communes": start, "corridors": MINZOOM, "obstacles": MINZOOM}, json.dumps(
+        metadata
+    )

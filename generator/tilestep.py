@@ -4,6 +4,7 @@ staged aside and swapped in whole, reused by later builds while its cache key ho
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from concurrent.futures import Executor
@@ -68,6 +69,21 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
     return layers
 
 
+def _communes_hint(config: Config, stats: TileStats) -> tuple[str, ...]:
+    """What to do about tiles of the coarse zooms too large even at their coarsest: in a large
+    territory, the communes' outlines (a coverage, never thinned) are the usual cause."""
+    coarse = [z for z, _, _, _ in stats.over_budget if z < config.tiles.maxzoom]
+    if not coarse or config.tiles.communes_minzoom > max(coarse):
+        return ()
+    start = max(coarse) + 1
+    return (
+        f"les tuiles trop lourdes des zooms {min(coarse)} à {max(coarse)} tiennent souvent aux "
+        "contours des communes d'un grand territoire (jamais allégés, pour ne pas laisser de "
+        f"trou) : n'affichez les communes qu'à partir du zoom {start} (tiles.communes_minzoom: "
+        f"{start} dans la configuration)",
+    )
+
+
 def tile_report(stats: TileStats) -> dict[str, Any]:
     """What the tile step left out or made coarser, for the validation report: never silent."""
     return {
@@ -120,6 +136,7 @@ def write_tiles(
             previous=previous,
             keep_record=True,
         )
+        stats = dataclasses.replace(stats, notes=stats.notes + _communes_hint(config, stats))
         write_json(staging / TILE_REPORT, tile_report(stats))
         tasks = {"code": code_fingerprint(*TILES_CODE), "tasks": stats.record}
         write_json(staging / TASKS_FILE, tasks)

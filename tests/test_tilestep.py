@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from trame import tilestep
@@ -55,3 +57,29 @@ def test_a_boolean_public_field_reaches_the_tiles(territory):
     )
     layer = next(layer for layer in tile_layers(changed) if layer.name == features.item.id)
     assert all(properties[field] is True for properties in layer.properties)
+
+
+def test_tiles_too_large_at_coarse_zooms_suggest_where_the_communes_start(
+    territory, tmp_path, monkeypatch
+):
+    """A tile still over its budget at the coarse zooms: the report says how to start the
+    communes (a coverage, never thinned: the usual cause in a large territory) above them."""
+    monkeypatch.setattr("trame.tiles.render.MAX_TILE_BYTES", 300)
+    monkeypatch.setattr("trame.tiles.pyramid.MAX_TILE_BYTES", 300)
+    demo = load_territory(load_config(territory))
+    stats = write_tiles(demo, tmp_path / "tiles", workers=1, quiet=True)
+    coarse = [z for z, _, _, _ in stats.over_budget if z < demo.config.tiles.maxzoom]
+    assert coarse, "the test needs tiles over a 300-byte budget at coarse zooms"
+    hint = f"n'affichez les communes qu'à partir du zoom {max(coarse) + 1} (tiles.communes_minzoom"
+    assert sum(hint in note for note in stats.notes) == 1
+    report = (tmp_path / "tiles" / TILE_REPORT).read_text(encoding="utf-8")
+    assert hint in report
+
+    late = dataclasses.replace(
+        demo,
+        config=demo.config.model_copy(
+            update={"tiles": demo.config.tiles.model_copy(update={"communes_minzoom": 14})}
+        ),
+    )
+    stats = write_tiles(late, tmp_path / "late", workers=1, quiet=True)
+    assert not any("tiles.communes_minzoom" in note for note in stats.notes)

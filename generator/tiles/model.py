@@ -157,6 +157,8 @@ class TileStats:
     ``PreviousTiles``), and the tiles' digests for the site's manifest."""
     reused: int = 0
     """Tasks whose tiles were taken from a previous run instead of made again."""
+    over_budget: tuple[tuple[int, int, int, int], ...] = ()
+    """(z, x, y, raw bytes) of the tiles still over MAX_TILE_BYTES at their coarsest."""
 
     def summary(self) -> str:
         """A small table, one line per zoom, then totals and what was thinned."""
@@ -281,4 +283,5 @@ class StatsCollector:
             int(np.percentile(every, 95)),
             tuple(thinned),
             tuple(notes),
+            over_budget=tuple(sorted(self.over_budget)),
         )

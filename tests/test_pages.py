@@ -73,3 +73,26 @@ def test_the_legend_names_the_communes_with_the_style_label(hostile_config, monk
     page = render_commune(environment(), hostile_config, CommuneView(commune, [], (0, 0, 1, 1)), "")
     assert '<li data-item="communes">' in page.content
     assert "<span>Limite communale (test)</span>" in page.content
+
+
+def test_the_home_page_lists_the_communes_of_a_small_territory_only(hostile_config):
+    """Up to HOME_LIST_MAX communes the home page lists them; beyond, it points to the list
+    page and the search field (a long list made Nord's home page score 77 in performance)."""
+    from trame import pages
+
+    def home(n: int) -> str:
+        communes = [
+            Commune(f"59{i:03d}", f"Commune {i}", f"commune-{i}", (), shapely.box(i, 0, i + 1, 1))
+            for i in range(n)
+        ]
+        return pages.render_index(
+            environment(), hostile_config, communes, (0.0, 0.0, 1.0, 1.0), [], "<p>x</p>"
+        ).content
+
+    small, large = home(pages.HOME_LIST_MAX), home(pages.HOME_LIST_MAX + 1)
+    assert small.count('<li><a href="./communes/59') == pages.HOME_LIST_MAX
+    assert 'href="./communes/"' not in small
+    assert '<li><a href="./communes/59' not in large
+    assert f'<a href="./communes/">liste des {pages.HOME_LIST_MAX + 1} communes</a>' in large
+    assert f"({pages.HOME_LIST_MAX + 1} communes)" in large
+    assert "1\u202f234 communes" in home(1234)

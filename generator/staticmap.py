@@ -85,7 +85,7 @@ def _draw(
     clipped = shapely.clip_by_rect(geometries, *window.bounds)
     shapes = shapely.simplify(clipped, tolerance, preserve_topology=False)
     keep = ~shapely.is_empty(shapes)
-    return svg_layers(shapes[keep], layer_of[keep], looks, to_pixels=to_units)
+    return svg_layers(shapes[keep], layer_of[keep], looks, to_pixels=to_units, grouped=True)
 
 
 def _scale_bar(metres_per_pixel: float) -> str:

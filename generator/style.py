@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
@@ -317,23 +318,29 @@ def svg_shapes(
 
 def svg_layers(
     geometries: np.ndarray, layer_of: np.ndarray, looks: Sequence[Sequence[Paint]],
-    max_radius: float = float("inf"), to_pixels: Transform | None = None,
+    max_radius: float = float("inf"), to_pixels: Transform | None = None, grouped: bool = False,
 ) -> list[str]:  # fmt: skip
     """:func:`svg_shapes` of geometries of several layers at once: geometry ``i`` drawn with
     the paints ``looks[layer_of[i]]``. The coordinates are moved to pixels as they are written,
     not by a ``shapely.transform`` of each geometry (that made new geometries only to read them
     again), and all the layers of a map in one pass, not a few shapely calls per layer: the
     static maps of Nord (648) went from 2.11 to 1.50 CPU-s, of Hauts-de-France (3,808) from
-    14.6 to 9.6 (``benchmarks/cpu_parts.py``, same SHA-256 of the SVGs)."""
+    14.6 to 9.6 (``benchmarks/cpu_parts.py``, same SHA-256 of the SVGs).
+
+    ``grouped``: each run of consecutive geometries of one look is a ``<g>`` carrying the
+    look's attributes once (its shapes inherit them; no group opacity, so it draws the same),
+    instead of an element per geometry: the list is of groups then, not of geometries. Nord's
+    territory map had 2,950 elements repeating their 40-60 bytes of attributes."""
     attributes = [_paint_attributes(look, max_radius) for look in looks]
     radius = np.array([r for _, r in attributes], dtype=float)
     drawn = [d for d, _ in attributes]
+    own = [""] * len(drawn) if grouped else drawn  # the attributes each shape carries itself
     is_circle = radius[layer_of] > 0
     shapes: list[str] = [""] * len(geometries)
     paths = np.flatnonzero(~is_circle)
     if len(paths):
         for i, d in zip(paths.tolist(), svg_paths(geometries[paths], to_pixels), strict=True):
-            shapes[i] = f'<path d="{d}"{drawn[layer_of[i]]}/>'
+            shapes[i] = f'<path d="{d}"{own[layer_of[i]]}/>'
     points = np.flatnonzero(is_circle)
     if len(points):
         coords, index = shapely.get_coordinates(geometries[points], return_index=True)
@@ -345,12 +352,15 @@ def svg_layers(
             index.tolist(), coords[:, 0].tolist(), coords[:, 1].tolist(), strict=True
         ):
             layer = layers[k]
-            circles[k].append(
-                f'<circle cx="{x:g}" cy="{y:g}" r="{radius[layer]:g}"{drawn[layer]}/>'
-            )
+            circles[k].append(f'<circle cx="{x:g}" cy="{y:g}" r="{radius[layer]:g}"{own[layer]}/>')
         for k, i in enumerate(points.tolist()):
             shapes[i] = "".join(circles[k])
-    return shapes
+    if not grouped:
+        return shapes
+    return [
+        f"<g{drawn[look]}>{''.join(shapes[i] for i in run)}</g>"
+        for look, run in itertools.groupby(range(len(shapes)), key=layer_of.__getitem__)
+    ]
 
 
 def svg_shape(

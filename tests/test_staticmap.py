@@ -14,6 +14,28 @@ from trame.territory import Commune
 SVG = "{http://www.w3.org/2000/svg}"
 
 
+INHERITED = {"fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity",
+             "stroke-dasharray"}  # fmt: skip
+"""Presentation attributes a shape takes from its group (the maps group each layer's shapes)."""
+
+
+def painted(root: ET.Element, tag: str = "path") -> list[tuple[ET.Element, dict[str, str]]]:
+    """Each ``tag`` element with the presentation attributes it draws with, its own or its
+    groups'."""
+    found = []
+
+    def walk(element: ET.Element, inherited: dict[str, str]) -> None:
+        own = {k: v for k, v in element.attrib.items() if k in INHERITED}
+        look = {**inherited, **own}
+        if element.tag == f"{SVG}{tag}":
+            found.append((element, look))
+        for child in element:
+            walk(child, look)
+
+    walk(root, {})
+    return found
+
+
 def group(root: ET.Element, name: str) -> ET.Element:
     (found,) = [g for g in root.iter(f"{SVG}g") if g.get("class") == name]
     return found
@@ -34,7 +56,7 @@ def assert_true_scale_bar(root: ET.Element, commune: Commune) -> None:
     assert metres / 10 ** math.floor(math.log10(metres)) in (1, 2, 5), label
     (tick,) = bar.iter(f"{SVG}path")  # M x y-6 V y H x+length V y-6
     x0, _, _, x1, _ = numbers(tick.get("d"))
-    (border,) = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == HIGHLIGHT["line-color"]]
+    (border,) = [p for p, look in painted(root) if look.get("stroke") == HIGHLIGHT["line-color"]]
     xs = numbers(border.get("d"))[0::2]
     minx, _, maxx, _ = commune.geometry.bounds
     metres_per_pixel = (maxx - minx) / (xs.max() - xs.min())
@@ -49,12 +71,17 @@ def assert_drawn_like_the_web_map(root: ET.Element, style: dict) -> None:
     assert paint["fond"]["background-color"] in fills
     mask = paint["commune-masque"]
     assert any(
-        p.get("fill") == mask["fill-color"] and float(p.get("fill-opacity")) == mask["fill-opacity"]
-        for p in root.iter(f"{SVG}path")
+        look.get("fill") == mask["fill-color"]
+        and float(look.get("fill-opacity", 1)) == mask["fill-opacity"]
+        for _, look in painted(root)
     )
     selection = paint["commune-selection"]
-    (border,) = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == selection["line-color"]]
-    assert float(border.get("stroke-width")) == selection["line-width"]
+    (width,) = [
+        look["stroke-width"]
+        for _, look in painted(root)
+        if look.get("stroke") == selection["line-color"]
+    ]
+    assert float(width) == selection["line-width"]
 
 
 def assert_north_arrow(root: ET.Element) -> None:
@@ -91,7 +118,7 @@ def test_static_map_is_valid_svg_with_escaped_text_legend_scale_and_north(hostil
     assert_north_arrow(root)
     assert_drawn_like_the_web_map(root, map_style(cfg, (0.0, 0.0, 1.0, 1.0)))
     # the reservoir is drawn with the legend item's colour and sits inside the map frame
-    paths = [p for p in root.iter(f"{SVG}path") if p.get("fill") == item.style.color]
+    paths = [p for p, look in painted(root) if look.get("fill") == item.style.color]
     assert len(paths) == 2  # on the map and in the legend
     coords = np.array(paths[0].get("d").replace("M", " ").replace("Z", " ").split(), dtype=float)
     assert (

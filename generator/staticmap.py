@@ -136,21 +136,36 @@ def _legend(config: Config) -> str:
     return "".join(lines)
 
 
-class StaticMaps:
-    """Everything the static maps of one territory share: the indexed communes and features."""
+MIN_COMMUNE_PIXELS = 64
+"""On the whole territory's map, the communes' borders are drawn only when a commune covers
+this many pixels on average (8 by 8): France's 35,228 would be a grey carpet of ~12 pixels
+each."""
 
-    def __init__(self, config: Config, communes: list[Commune], features: list[ItemFeatures]):
+
+class StaticMaps:
+    """Everything the static maps of one territory share: the indexed communes and features.
+
+    ``overview``: the map of the whole territory (the home page's), drawn for its scale: one
+    white area, the territory's outline, instead of a white shape per commune, and each border
+    between communes drawn once, simplified as a coverage (both neighbours alike) under half a
+    pixel; not at all when the communes are too small to see (``MIN_COMMUNE_PIXELS``). The
+    same look, in far fewer bytes: a commune's shape and its borders were each written twice."""
+
+    def __init__(self, config: Config, communes: list[Commune], features: list[ItemFeatures],
+                 overview: shapely.Geometry | None = None):  # fmt: skip
         self.config = config
+        fills: Iterable[shapely.Geometry] = [c.geometry for c in communes]
+        borders: Iterable[shapely.Geometry] = [c.geometry.boundary for c in communes]
+        if overview is not None:
+            fills, borders = [overview], _borders_once(communes, overview)
         # Drawn as the web map's style does: white communes, then the legend items (the first
         # on top), then (over a commune's veil) the commune boundaries.
         self.below = Layers([
-            ([c.geometry for c in communes], [COMMUNE_FILL]),
+            (fills, [COMMUNE_FILL]),
             *((f.geometries, paints(kind(f.item.geometry), f.item.style))
               for f in reversed(features)),
         ])  # fmt: skip
-        self.boundaries = Layers(
-            [([c.geometry.boundary for c in communes], paints(LINE, config.communes.style))]
-        )
+        self.boundaries = Layers([(borders, paints(LINE, config.communes.style))])
         self._legend: str | None = None
 
     def legend(self) -> str:
@@ -234,6 +249,19 @@ def commune_svg(maps: StaticMaps, commune: Commune) -> str:
     )
 
 
+def _borders_once(communes: list[Commune], outline: shapely.Geometry) -> list[shapely.Geometry]:
+    """The communes' borders for the map of ``outline`` (the whole territory): each shared
+    border once, simplified under half a pixel as a coverage; none if the communes are under
+    MIN_COMMUNE_PIXELS each."""
+    _, metres_per_pixel = map_window(outline)
+    if outline.area / len(communes) < MIN_COMMUNE_PIXELS * metres_per_pixel**2:
+        return []
+    simple = shapely.coverage_simplify(
+        np.array([c.geometry for c in communes], dtype=object), metres_per_pixel / 2
+    )
+    return [shapely.line_merge(shapely.union_all(shapely.boundary(simple)))]
+
+
 def commune_map_path(commune: Commune) -> str:
     return f"{commune.path}carte.svg"
 
@@ -241,7 +269,8 @@ def commune_map_path(commune: Commune) -> str:
 def write_territory_map(site_dir: Path, territory: Territory, whole: Commune) -> StaticMaps:
     """``carte.svg`` of the ``whole`` territory, at the site root (each commune's own map is
     made with its page: :func:`commune_svg`); returns the indexed maps, for the PDF sheets."""
-    maps = StaticMaps(territory.config, territory.communes, territory.features)
+    config, communes, features = territory.config, territory.communes, territory.features
+    overview = StaticMaps(config, communes, features, overview=whole.geometry)
     site_dir.mkdir(parents=True, exist_ok=True)
-    (site_dir / "carte.svg").write_text(maps.svg(whole), encoding="utf-8")
-    return maps
+    (site_dir / "carte.svg").write_text(overview.svg(whole), encoding="utf-8")
+    return StaticMaps(config, communes, features)

@@ -124,3 +124,47 @@ def test_static_map_is_valid_svg_with_escaped_text_legend_scale_and_north(hostil
     assert (
         coords.min() >= 0 and coords[0::2].max() <= MAP_WIDTH and coords[1::2].max() <= MAP_HEIGHT
     )
+
+
+def test_the_territory_map_draws_one_white_area_and_each_border_once(hostile_config):
+    """The home page's map: the territory's outline as its one white area, and each border
+    between communes once (a commune's map draws both neighbours' outlines); no borders at all
+    when the communes are too small to see."""
+    from trame.staticmap import MIN_COMMUNE_PIXELS, map_window
+    from trame.style import COMMUNE_FILL
+
+    def communes(n: int, side: float) -> list[Commune]:
+        return [
+            Commune(f"59{i:03d}", f"C{i}", f"c{i}", (), shapely.box(i * side, 0, (i + 1) * side, side))
+            for i in range(n)
+        ]  # fmt: skip
+
+    def draw(row: list[Commune]) -> tuple[list, list]:
+        outline = shapely.union_all([c.geometry for c in row])
+        whole = Commune("00000", "Tout", "tout", (), outline)
+        root = ET.fromstring(StaticMaps(hostile_config, row, [], overview=outline).svg(whole))
+        root = next(g for g in root.iter(f"{SVG}g") if g.get("clip-path"))  # the map, no legend
+        white = (COMMUNE_FILL["fill-color"], str(COMMUNE_FILL["fill-opacity"]))
+        fills = [p for p, look in painted(root)
+                 if (look.get("fill"), look.get("fill-opacity")) == white]  # fmt: skip
+        grey = hostile_config.communes.style.color
+        borders = [p for p, look in painted(root) if look.get("stroke") == grey]
+        return fills, borders
+
+    fills, borders = draw(communes(3, 10_000.0))
+    assert len(fills) == 1 and len(borders) == 1
+    # outline (80 km of ground) and the two inner borders, each drawn once: 100 km in all
+    _, metres_per_pixel = map_window(shapely.box(0, 0, 30_000, 10_000))
+    line = borders[0].get("d")
+    length = sum(
+        shapely.length(shapely.LineString(numbers(part).reshape(-1, 2)))
+        for part in line.split("M")[1:]
+    )
+    assert abs(length * metres_per_pixel - 100_000) < 2 * metres_per_pixel * 6
+
+    many = 100
+    side = 100.0  # 100 communes of 100 m in a row: ~43 pixels each on the map
+    _, metres_per_pixel = map_window(shapely.box(0, 0, many * side, side))
+    assert side * side < MIN_COMMUNE_PIXELS * metres_per_pixel**2
+    fills, borders = draw(communes(many, side))
+    assert len(fills) == 1 and borders == []

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +36,22 @@ TILE_VALUES = (str, int, float, bool)
 def tile_layers(territory: Territory) -> list[TileLayer]:
     """The MVT layers: the communes, then one layer per legend item, in Web Mercator."""
     communes = territory.communes
+    # Reprojected a layer per thread: PROJ releases the GIL, pyproj's Transformer is
+    # thread-safe (3.1+). Hauts-de-France's 2.5 M vertices: ~0.7 s in one thread.
+    lambert = [np.array([c.geometry for c in communes], dtype=object)]
+    lambert += [features.geometries for features in territory.features]
+    with ThreadPoolExecutor(min(len(lambert), os.cpu_count() or 1)) as threads:
+        mercator = list(threads.map(lambda g: reproject(g, LAMBERT_93, WEB_MERCATOR), lambert))
     layers = [
         TileLayer(
             name=COMMUNES_LAYER,
-            geometries=reproject(
-                np.array([c.geometry for c in communes], dtype=object), LAMBERT_93, WEB_MERCATOR
-            ),
+            geometries=mercator[0],
             properties=[{"insee": c.insee, "nom": c.name} for c in communes],
             coverage=True,  # neighbours share their borders: simplify them once, no gaps
             minzoom=territory.config.tiles.communes_minzoom,
         )
     ]
-    for features in territory.features:
+    for features, geometries in zip(territory.features, mercator[1:], strict=True):
         item = features.item
         properties = [
             {
@@ -62,7 +67,7 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
         layers.append(
             TileLayer(
                 name=item.id,
-                geometries=reproject(features.geometries, LAMBERT_93, WEB_MERCATOR),
+                geometries=geometries,
                 properties=properties,
             )
         )

@@ -134,13 +134,18 @@ def _jobs(
     thin: bool,
     keys: TaskKeys | None = None,
     taken: Callable[[str], bool] = lambda key: False,
+    taken_tiles: Callable[[str, dict], frozenset | None] = lambda key, tiles: None,
 ) -> Iterator[Job]:
     """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
     them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
     coarse (a cascade, as the workers do) while the workers are busy with the big subtrees.
     Tasks are made as the executor takes them, so the first ones start at once; each comes
     with its key (``keys``), and a task whose tiles are ``taken`` from a previous run (called
-    with its key) is not cut at all, nor the coarse zooms simplified when every block is.
+    with its key) is not cut at all, nor the coarse zooms simplified when every block is. A
+    coarse block also has a key per tile (the tile's own features): ``taken_tiles`` (called
+    with the block's key and {(z, x, y): tile key}) takes those a previous run made and
+    returns the (x, y) of the tiles left to make (None: all of them), so that one changed
+    feature remakes only the coarse tiles it meets, not its whole blocks.
 
     Coverage layers are simplified here, as a whole, for every zoom (a cascade from the finest):
     each shared border once, the same in every task and tile."""
@@ -178,18 +183,38 @@ def _jobs(
             chunks = _subtree_chunks(layers, coverages, indices, area, zooms)
             yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin), k
 
+    def present(z: int, indices: list[np.ndarray]) -> list[np.ndarray]:
+        """(a layer is not in the tiles of zooms under its own minzoom: no feature)"""
+        return [i if z >= la.minzoom else i[:0] for i, la in zip(indices, layers, strict=True)]
+
     def block_jobs() -> Iterator[Job]:
         todo: dict[int, list] = {}
         for z in range(r - 1, minzoom - 1, -1):
             b = max(z - BLOCK_SHIFT, 0)
+            shift = z - b
+            tile_keys: dict[tuple[int, int], dict[tuple[int, int, int], str]] = {}
+            tile_features: dict[tuple[int, int], list[np.ndarray]] = {}
+            if keys is not None:
+                for x, y, indices in levels[z].tiles():
+                    tile_features[x, y] = present(z, indices)
+                    k = keys.key("tile", (z, x, y, thin and z < maxzoom), tile_features[x, y])
+                    tile_keys.setdefault((x >> shift, y >> shift), {})[z, x, y] = k
             for bx, by, indices in levels[b].tiles():
-                # (a layer is not in the tiles of zooms under its own minzoom: no feature)
-                indices = [
-                    i if z >= la.minzoom else i[:0] for i, la in zip(indices, layers, strict=True)
-                ]
+                indices = present(z, indices)
                 k = key("block", (z, b, bx, by, thin and z < maxzoom), indices)
-                if k is None or not taken(k):
-                    todo.setdefault(z, []).append((b, bx, by, indices, k))
+                only = None
+                if k is not None:
+                    if taken(k):
+                        continue
+                    only = taken_tiles(k, tile_keys.get((bx, by), {}))
+                    if only is not None and not only:
+                        continue  # every tile taken
+                    if only is not None:  # only the features of the tiles to make
+                        indices = [
+                            np.unique(np.concatenate([tile_features[t][n] for t in only]))
+                            for n in range(len(layers))
+                        ]
+                todo.setdefault(z, []).append((b, bx, by, indices, k, only))
         if not todo:
             return
         fine_coverages()
@@ -214,12 +239,13 @@ def _jobs(
             cascades = list(threads.map(cascade, range(len(layers)), layers))
         for i, z in enumerate(zooms):
             geoms = coverages[z] = [layer_zooms[i] for layer_zooms in cascades]
-            for b, bx, by, indices, k in todo.get(z, []):
+            for b, bx, by, indices, k, only in todo.get(z, []):
                 shift = z - b
                 chunks = _chunks(layers, geoms, indices, tile_bounds(b, bx, by, BUFFER << shift))
                 tiles = (bx << shift, by << shift, ((bx + 1) << shift) - 1,
                          ((by + 1) << shift) - 1)  # fmt: skip
-                yield render_block, BlockTask(z, tiles, chunks, thin and z < maxzoom), k
+                task = BlockTask(z, tiles, chunks, thin and z < maxzoom, only=only)
+                yield render_block, task, k
 
     # The coarse zooms' cascade runs here, in the driver: after the biggest subtrees, while the
     # workers are busy with them, not after the last (smallest) ones, when they would wait for
@@ -303,24 +329,58 @@ def build_tiles(
         previous_archive(previous) as old,
     ):
 
-        def taken(key: str) -> bool:
-            """Take the task's tiles from the previous run, if it made them."""
-            nonlocal reused
-            if previous is None or key not in previous.record:
-                return False
-            tiles = previous.record[key]
+        def take(tiles: list[list]) -> None:
+            """Tiles of the previous run (entries of its record) into this one."""
+            assert previous is not None
             archive.link_batch(previous.directory, [(z, x, y) for z, x, y, *_ in tiles],
                                [old.get(z, x, y) for z, x, y, *_ in tiles])  # fmt: skip
             for z, x, y, raw, gz, features, thinned, level, _ in tiles:
                 thinned = tuple(map(tuple, thinned))
                 stats.add(z, x, y, raw, gz, features, thinned, level, MAX_TILE_BYTES)
+
+        block_tiles: dict[str, dict[tuple[int, int, int], str]] = {}
+        """A coarse block's tiles and their keys, by the block's key."""
+        partial: dict[str, list[list]] = {}
+        """The tiles taken from the previous run for a block whose other tiles are made."""
+
+        def keep(key: str, tiles: list[list]) -> None:
+            """Record a task's tiles; a coarse block's also under each tile's own key (an
+            empty list for a tile with nothing in it)."""
             record[key] = tiles
+            made = {(z, x, y): tile for tile in tiles for z, x, y in [tile[:3]]}
+            for zxy, tile_key in block_tiles.get(key, {}).items():
+                record[tile_key] = [made[zxy]] if zxy in made else []
+
+        def taken(key: str) -> bool:
+            """Take the task's tiles from the previous run, if it made them."""
+            nonlocal reused
+            if previous is None or key not in previous.record:
+                return False
+            take(previous.record[key])
+            keep(key, previous.record[key])
             reused += 1
             bar.update(1)
             return True
 
+        def taken_tiles(key: str, tiles: dict[tuple[int, int, int], str]) -> frozenset | None:
+            """A coarse block not taken whole: take its tiles the previous run made; the
+            (x, y) of the others, to make (None: all, no previous run)."""
+            nonlocal reused
+            block_tiles[key] = tiles
+            if previous is None:
+                return None
+            found = [tile for k in tiles.values() for tile in previous.record.get(k, ())]
+            take(found)
+            partial[key] = found
+            left = frozenset((x, y) for (_, x, y), k in tiles.items() if k not in previous.record)
+            if not left:
+                keep(key, partial.pop(key))
+                reused += 1
+                bar.update(1)
+            return left
+
         keys = TaskKeys(prepared) if previous is not None or keep_record else None
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken)
+        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, taken_tiles)
         fresh = ((_tile_task, job) for job in jobs)
         for key, tiles in map_unordered(None, fresh, workers_pool):
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
@@ -329,13 +389,13 @@ def build_tiles(
                     t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned, t.level,
                     MAX_TILE_BYTES,
                 )  # fmt: skip
-            if keep_record:
-                record[key] = [
+            if key is not None:
+                keep(key, partial.pop(key, []) + [
                     [t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features,
                      [list(pair) for pair in t.thinned], t.level,
                      hashlib.sha256(t.data).hexdigest()]
                     for t in tiles
-                ]  # fmt: skip
+                ])  # fmt: skip
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)

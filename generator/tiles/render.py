@@ -138,6 +138,9 @@ class BlockTask:
     thin: bool = True
     level: int = 0
     """0, or how many times the tolerances and the thinning grid are doubled."""
+    only: frozenset[tuple[int, int]] | None = None
+    """The (x, y) of the tiles to make, if not all (an incremental run takes the others from
+    the previous one: a tile's bytes depend only on the features that meet it)."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,13 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
     loses detail no screen shows, while sparser tiles are left alone.
     """
     z, (x0, y0, x1, y1) = task.zoom, task.tiles
-    tiles = np.array([(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)])
+    tiles = np.array(
+        [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)
+         if task.only is None or (x, y) in task.only],
+        dtype=np.int64,
+    ).reshape(-1, 2)  # fmt: skip
+    if not len(tiles):
+        return []
     boxes = tiles_bounds(z, tiles, BUFFER)
     corners = tiles_bounds(z, tiles)[:, [0, 3]]
     per_tile: list[list[bytes]] = [[] for _ in tiles]

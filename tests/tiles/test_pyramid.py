@@ -9,6 +9,7 @@ import mercantile
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 from shapely.geometry import Polygon, box, shape
 
 from trame.tiles import TileLayer, build_tiles
@@ -268,3 +269,55 @@ def test_a_layer_starts_at_its_own_minzoom(tmp_path, monkeypatch, subtrees, cove
     assert zooms == {"communes": start, "corridors": MINZOOM, "obstacles": MINZOOM}, json.dumps(
         metadata
     )
+
+
+def test_an_incremental_run_remakes_only_the_coarse_tiles_a_moved_feature_meets(
+    tmp_path, monkeypatch
+):
+    """A coarse block is keyed whole and tile by tile: after one corridor moves, the blocks it
+    lies in remake only the tiles it meets (the others are taken from the previous run), and
+    every byte is that of a run from scratch on the moved data."""
+    import dataclasses
+
+    from trame.tiles import PreviousTiles, pyramid
+
+    made: list[tuple[int, int, int]] = []
+    render_block = pyramid.render_block
+
+    def counting(task):
+        tiles = render_block(task)
+        made.extend((t.z, t.x, t.y) for t in tiles)
+        return tiles
+
+    monkeypatch.setattr(pyramid, "render_block", counting)
+
+    def run(name: str, layers, previous=None):
+        out = tmp_path / name
+        stats = build_tiles(
+            layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=out,
+            pmtiles_path=tmp_path / f"{name}.pmtiles", name="t", workers=1, progress=False,
+            previous=previous, keep_record=True,
+        )  # fmt: skip
+        return stats, read_dir(out), (tmp_path / f"{name}.pmtiles").read_bytes()
+
+    layers = demo_layers()
+    _, first, _ = run("first", layers)
+    stats, _, _ = run("again", layers)  # (the record of a run made from scratch)
+    corridors = layers[1]
+    moved = shapely.affinity.translate(corridors.geometries[1], 40.0, 0.0)  # the short line
+    layers[1] = dataclasses.replace(
+        corridors, geometries=np.array([corridors.geometries[0], moved])
+    )
+    made.clear()
+    previous = PreviousTiles(tmp_path / "again", tmp_path / "again.pmtiles", stats.record)
+    _, tiles, archive = run("incremental", layers, previous)
+    coarse_made = [t for t in made if t[0] < MAXZOOM]
+    made.clear()
+    _, cold, cold_archive = run("cold", layers)
+    coarse_cold = [t for t in made if t[0] < MAXZOOM]
+    assert tiles == cold and archive == cold_archive
+    assert tiles != first, "the move must change some tile"
+    # the short line lies in one tile of each coarse zoom; its blocks hold more (z11: 4)
+    zooms = [z for z, _, _ in coarse_made]
+    assert sorted(zooms) == sorted(set(zooms)) and len(coarse_made) < len(coarse_cold)
+    assert sum(z == MAXZOOM - 1 for z, _, _ in coarse_cold) > 1

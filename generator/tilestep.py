@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +35,18 @@ TILE_VALUES = (str, int, float, bool)
 def tile_layers(territory: Territory) -> list[TileLayer]:
     """The MVT layers: the communes, then one layer per legend item, in Web Mercator."""
     communes = territory.communes
-    # Reprojected a layer per thread: PROJ releases the GIL, pyproj's Transformer is
-    # thread-safe (3.1+). Hauts-de-France's 2.5 M vertices: ~0.7 s in one thread.
-    lambert = [np.array([c.geometry for c in communes], dtype=object)]
-    lambert += [features.geometries for features in territory.features]
-    with ThreadPoolExecutor(min(len(lambert), os.cpu_count() or 1)) as threads:
-        mercator = list(threads.map(lambda g: reproject(g, LAMBERT_93, WEB_MERCATOR), lambert))
     layers = [
         TileLayer(
             name=COMMUNES_LAYER,
-            geometries=mercator[0],
+            geometries=reproject(
+                np.array([c.geometry for c in communes], dtype=object), LAMBERT_93, WEB_MERCATOR
+            ),
             properties=[{"insee": c.insee, "nom": c.name} for c in communes],
             coverage=True,  # neighbours share their borders: simplify them once, no gaps
             minzoom=territory.config.tiles.communes_minzoom,
         )
     ]
-    for features, geometries in zip(territory.features, mercator[1:], strict=True):
+    for features in territory.features:
         item = features.item
         properties = [
             {
@@ -67,7 +62,7 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
         layers.append(
             TileLayer(
                 name=item.id,
-                geometries=geometries,
+                geometries=reproject(features.geometries, LAMBERT_93, WEB_MERCATOR),
                 properties=properties,
             )
         )

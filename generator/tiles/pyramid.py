@@ -218,27 +218,16 @@ def _jobs(
         if not todo:
             return
         fine_coverages()
-        zooms = range(r - 1, min(todo) - 1, -1)
-
-        def cascade(k: int, layer: PreparedLayer) -> list[np.ndarray]:
-            """One layer's geometries at each of ``zooms``, each simplified from the one before
-            (a coverage continues its cascade; the others start it from full resolution)."""
-            previous = coverages[r][k] if layer.coverage else layer.geometries
-            out = []
-            for z in zooms:
-                previous = (
-                    previous[:0] if z < layer.minzoom  # (not in these tiles: nothing to simplify)
-                    else simplify_for_zoom(previous, layer.kind, z, layer.coverage)
-                )  # fmt: skip
-                out.append(previous)
-            return out
-
-        # A thread per layer: GEOS releases the GIL, and each layer's cascade is its own
-        # (Hauts-de-France, one reservoir moved: most of the incremental tile stage's 5.4 s).
-        with cf.ThreadPoolExecutor(min(len(layers), os.cpu_count() or 1)) as threads:
-            cascades = list(threads.map(cascade, range(len(layers)), layers))
-        for i, z in enumerate(zooms):
-            geoms = coverages[z] = [layer_zooms[i] for layer_zooms in cascades]
+        geoms = [layer.geometries for layer in layers]
+        for z in range(r - 1, min(todo) - 1, -1):
+            # (a coverage continues its cascade; the others start it from their full resolution)
+            geoms = [
+                g[:0] if z < la.minzoom  # (not in these tiles: nothing to simplify)
+                else simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z,
+                                       la.coverage)
+                for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
+            ]  # fmt: skip
+            coverages[z] = geoms
             for b, bx, by, indices, k, only in todo.get(z, []):
                 shift = z - b
                 chunks = _chunks(layers, geoms, indices, tile_bounds(b, bx, by, BUFFER << shift))

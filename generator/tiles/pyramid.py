@@ -134,7 +134,7 @@ def _jobs(
     thin: bool,
     keys: TaskKeys | None = None,
     taken: Callable[[str], bool] = lambda key: False,
-    taken_tiles: Callable[[str, dict], frozenset | None] = lambda key, tiles: None,
+    taken_block: Callable[[str, dict], frozenset | None] = lambda key, tiles: None,
 ) -> Iterator[Job]:
     """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
     them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
@@ -142,10 +142,10 @@ def _jobs(
     Tasks are made as the executor takes them, so the first ones start at once; each comes
     with its key (``keys``), and a task whose tiles are ``taken`` from a previous run (called
     with its key) is not cut at all, nor the coarse zooms simplified when every block is. A
-    coarse block also has a key per tile (the tile's own features): ``taken_tiles`` (called
-    with the block's key and {(z, x, y): tile key}) takes those a previous run made and
-    returns the (x, y) of the tiles left to make (None: all of them), so that one changed
-    feature remakes only the coarse tiles it meets, not its whole blocks.
+    coarse block also has a key per tile (the tile's own features): ``taken_block`` (called
+    with the block's key and {(z, x, y): tile key}) takes the block whole, or else the tiles
+    a previous run made, and returns the (x, y) of the tiles left to make (None: all of
+    them), so that one changed feature remakes only the coarse tiles it meets.
 
     Coverage layers are simplified here, as a whole, for every zoom (a cascade from the finest):
     each shared border once, the same in every task and tile."""
@@ -204,9 +204,7 @@ def _jobs(
                 k = key("block", (z, b, bx, by, thin and z < maxzoom), indices)
                 only = None
                 if k is not None:
-                    if taken(k):
-                        continue
-                    only = taken_tiles(k, tile_keys.get((bx, by), {}))
+                    only = taken_block(k, tile_keys.get((bx, by), {}))
                     if only is not None and not only:
                         continue  # every tile taken
                     if only is not None:  # only the features of the tiles to make
@@ -351,11 +349,14 @@ def build_tiles(
             bar.update(1)
             return True
 
-        def taken_tiles(key: str, tiles: dict[tuple[int, int, int], str]) -> frozenset | None:
-            """A coarse block not taken whole: take its tiles the previous run made; the
-            (x, y) of the others, to make (None: all, no previous run)."""
+        def taken_block(key: str, tiles: dict[tuple[int, int, int], str]) -> frozenset | None:
+            """A coarse block: taken whole if the previous run made it, else the tiles it made
+            are; the (x, y) of the others, to make (None: all of them, no previous run). Its
+            tiles' keys are kept in the record either way, for the run after this one."""
             nonlocal reused
             block_tiles[key] = tiles
+            if taken(key):
+                return frozenset()
             if previous is None:
                 return None
             found = [tile for k in tiles.values() for tile in previous.record.get(k, ())]
@@ -369,7 +370,7 @@ def build_tiles(
             return left
 
         keys = TaskKeys(prepared) if previous is not None or keep_record else None
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, taken_tiles)
+        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, taken_block)
         fresh = ((_tile_task, job) for job in jobs)
         for key, tiles in map_unordered(None, fresh, workers_pool):
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])

@@ -301,8 +301,12 @@ def test_an_incremental_run_remakes_only_the_coarse_tiles_a_moved_feature_meets(
         return stats, read_dir(out), (tmp_path / f"{name}.pmtiles").read_bytes()
 
     layers = demo_layers()
-    _, first, _ = run("first", layers)
-    stats, _, _ = run("again", layers)  # (the record of a run made from scratch)
+    first_stats, first, _ = run("first", layers)
+    # An incremental run with nothing changed takes every block whole: its record must still
+    # carry each coarse tile's own key for the run after it.
+    previous = PreviousTiles(tmp_path / "first", tmp_path / "first.pmtiles", first_stats.record)
+    stats, again, _ = run("again", layers, previous)
+    assert again == first and stats.reused == stats.tasks
     corridors = layers[1]
     moved = shapely.affinity.translate(corridors.geometries[1], 40.0, 0.0)  # the short line
     layers[1] = dataclasses.replace(

@@ -187,13 +187,13 @@ def load_territory(config: Config) -> Territory:
         for note in layers[key].notes if fresh else ():
             item_report.warn(note)
         selections.append((item, layers[key], item_report))
+    # Each thread gets its own copy of the outline: select_features prepares it, and GEOS'
+    # prepared geometries build their indexes lazily, unsafe to share between threads
+    # (shared, France's reading crashed in intersects / contains).
+    wkb = shapely.to_wkb(outline)
     with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
-        # Each thread gets its own copy of the outline: select_features prepares it, and GEOS'
-        # prepared geometries build their indexes lazily, unsafe to share between threads
-        # (shared, France's reading crashed in intersects / contains).
         selected = [
             threads.submit(select_features, item, layer, shapely.from_wkb(wkb), item_report)
-            for wkb in [shapely.to_wkb(outline)]
             for item, layer, item_report in selections
         ]
         features = [selection.result() for selection in selected]  # the first error, in order

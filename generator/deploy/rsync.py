@@ -48,6 +48,8 @@ class State:
     current: str | None
     current_is_folder: bool  # `current` exists but is a real folder: not ours to replace
     releases: tuple[str, ...]
+    root: str | None = None
+    """The target folder's absolute path on its machine (``pwd -P`` there)."""
 
 
 def parse_target(text: str) -> Target:
@@ -84,6 +86,7 @@ def state_script(path: str, create: bool) -> str:
     make = f"[ -d {q} ] || mkdir -- {q}\nmkdir -p -- {releases}\n" if create else ""
     return f"""set -e
 {make}cd -- {q}
+printf 'root %s\\n' "$(pwd -P)"
 if [ -L current ]; then printf 'link %s\\n' "$(readlink current)"
 elif [ -e current ]; then echo folder; fi
 for r in releases/*/; do [ -d "$r" ] && printf 'release %s\\n' "$(basename "$r")"; done
@@ -111,16 +114,18 @@ def remove_script(path: str, releases: Sequence[str]) -> str:
 
 
 def parse_state(output: str) -> State:
-    current, folder, releases = None, False, []
+    current, folder, releases, root = None, False, [], None
     for line in output.splitlines():
         kind, _, value = line.partition(" ")
-        if kind == "link":
+        if kind == "root" and value.startswith("/"):
+            root = value
+        elif kind == "link":
             current = value.removeprefix("releases/").strip("/")
         elif kind == "folder":
             folder = True
         elif kind == "release" and RELEASE.match(value):
             releases.append(value)
-    return State(current, folder, tuple(sorted(releases)))
+    return State(current, folder, tuple(sorted(releases)), root)
 
 
 def to_prune(releases: Sequence[str], keep: int, current: str) -> list[str]:
@@ -184,7 +189,11 @@ def deploy_rsync(
     argv = ["rsync", "--recursive", "--links", "--hard-links", "--perms", "--checksum",
             "--chmod=D755,F644", "--timeout=60"]  # fmt: skip
     if state.current in state.releases:  # unchanged files become hard links to the live ones
-        argv.append(f"--link-dest=../{state.current}")
+        # An absolute path: over SSH, Debian's rsync 3.2.7-1+deb12u6 (its CVE fixes) takes a
+        # wrong basis file for a relative --link-dest=../<release> and fails with "failed
+        # verification -- update discarded" (RsyncProject/rsync#928, fixed upstream in 3.4.3+).
+        base = f"{state.root}/releases" if state.root else ".."
+        argv.append(f"--link-dest={base}/{state.current}")
     if where.host:
         argv += ["-e", shlex.join(ssh_command(ssh))]
     destination = f"{where.path}/releases/{release}/"

@@ -246,17 +246,76 @@ def render_index(
     return PageBody("index.md", title, {"title": title, "description": title}, content.strip())
 
 
-def render_commune_list(env: Environment, config: Config, communes: list[Commune]) -> PageBody:
-    """The list of every commune (HTML: no Markdown to render)."""
+LIST_PAGE_MAX = 1000
+"""Beyond this many communes spread over several départements, ``communes/`` lists the
+départements and each has its own list page (``communes/departement-<code>/``): one page of
+35,228 links (metropolitan France) weighed 4 MB of HTML, 416 KB for Hauts-de-France's 3,808."""
+
+
+def departement(insee: str) -> str:
+    """The département's code in a commune's INSEE code: ``59``, ``2A``, ``971``."""
+    return insee[:3] if insee.startswith("97") else insee[:2]
+
+
+def departement_path(code: str) -> str:
+    return f"communes/departement-{code.lower()}/"
+
+
+def render_commune_list(
+    env: Environment, config: Config, communes: list[Commune], names: dict[str, str] | None = None
+) -> list[PageBody]:
+    """The list of every commune (HTML: no Markdown to render): one page, or, for a large
+    territory (:data:`LIST_PAGE_MAX`), a page of départements and one page per département.
+    ``names``: département code -> name (default: the official list)."""
+    ordered = sorted(communes, key=lambda c: (c.slug, c.insee))
+    groups: dict[str, list[Commune]] = {}
+    for commune in ordered:
+        groups.setdefault(departement(commune.insee), []).append(commune)
     title = "Les communes"
-    content = env.get_template("communes.html.j2").render(
-        config=config,
-        title=title,
-        communes=sorted(communes, key=lambda c: (c.slug, c.insee)),
-        root="../",
-    )
     meta = {"title": title, "description": f"Communes du territoire {config.name}"}
-    return PageBody("communes/index.md", title, meta, content.strip())
+    if len(communes) <= LIST_PAGE_MAX or len(groups) < 2:
+        content = env.get_template("communes.html.j2").render(
+            config=config, title=title, communes=ordered, count=french_number(len(ordered), 0),
+            root="../", departements=None,
+        )  # fmt: skip
+        return [PageBody("communes/index.md", title, meta, content.strip())]
+    if names is None:
+        from .init.codes import departement_names
+
+        names = departement_names()
+    rows = [
+        {
+            "code": code,
+            "name": names.get(code) or f"Département {code}",
+            "path": departement_path(code).removeprefix("communes/"),
+            "count": french_number(len(members), 0),
+        }
+        for code, members in sorted(groups.items())
+    ]
+    content = env.get_template("communes.html.j2").render(
+        config=config, title=title, communes=(), count=french_number(len(ordered), 0),
+        root="../", departements=rows,
+    )  # fmt: skip
+    bodies = [PageBody("communes/index.md", title, meta, content.strip())]
+    for row in rows:
+        members = groups[row["code"]]
+        name = f"{row['name']} ({row['code']})"
+        page_title = f"Les communes — {name}"
+        content = env.get_template("communes.html.j2").render(
+            config=config, title=page_title, communes=members,
+            count=french_number(len(members), 0), root="../../", departements=None,
+            departement=name,
+        )  # fmt: skip
+        description = f"Communes du territoire {config.name} : {name}"
+        bodies.append(
+            PageBody(
+                f"{departement_path(row['code'])}index.md",
+                page_title,
+                {"title": page_title, "description": description},
+                content.strip(),
+            )
+        )
+    return bodies
 
 
 def front_matter_only(page: PageBody) -> str:
@@ -323,15 +382,17 @@ def write_pages(
         render_processing_report(env, config, report, tiles_report), encoding="utf-8"
     )
     home = spec.fragments[EXPLICATION_HOME]
+    lists = render_commune_list(env, config, communes)
     bodies = [
         (render_index(env, config, communes, whole.bbox, whole.figures, home.html, pdf), home.toc),
-        (render_commune_list(env, config, communes), empty_toc()),
+        *((body, empty_toc()) for body in lists),
     ]
     renderer = theme_renderer(spec)
-    for body, toc in bodies:
+    for body, _toc in bodies[:2]:  # in MkDocs' navigation (the département pages are not)
         source = docs_dir / body.src_uri
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text(front_matter_only(body), encoding="utf-8")
+    for body, toc in bodies:
         html = renderer.render(body.src_uri, body.title, body.meta, body.content, toc)
         page = site_dir / body.src_uri.removesuffix(".md").removesuffix("index") / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)

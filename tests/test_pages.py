@@ -61,7 +61,7 @@ def test_the_commune_list_carries_names_as_escaped_text(hostile, hostile_config)
     """The commune list is HTML put into the theme as is (no Markdown pass that could read
     ``*_x_*`` as emphasis): names reach it escaped, nothing else."""
     commune = Commune("59606", hostile, "evil", (), shapely.box(0, 0, 10, 10))
-    page = render_commune_list(environment(), hostile_config, [commune])
+    [page] = render_commune_list(environment(), hostile_config, [commune])
     assert "<script>" not in page.content and "<img src=x" not in page.content
     assert "*_x_*" in page.content and "&lt;script&gt;" in page.content
     assert page.src_uri == "communes/index.md" and page.meta["title"] == "Les communes"
@@ -96,3 +96,40 @@ def test_the_home_page_lists_the_communes_of_a_small_territory_only(hostile_conf
     assert f'<a href="./communes/">liste des {pages.HOME_LIST_MAX + 1} communes</a>' in large
     assert f"({pages.HOME_LIST_MAX + 1} communes)" in large
     assert "1\u202f234 communes" in home(1234)
+
+
+def _communes(codes):
+    return [Commune(code, f"Commune {code}", f"commune-{code}", (), shapely.box(0, 0, 1, 1))
+            for code in codes]  # fmt: skip
+
+
+def test_a_large_territory_lists_its_communes_by_departement(hostile_config, monkeypatch):
+    """Over LIST_PAGE_MAX communes in several départements: ``communes/`` lists the
+    départements, each département page lists its own communes; every commune is on exactly one
+    page, and every link of the first page leads to one of the others."""
+    monkeypatch.setattr("trame.pages.LIST_PAGE_MAX", 5)
+    codes = ["59001", "59002", "62001", "2A004", "97101", "62002"]
+    names = {"59": "Nord", "62": "Pas-de-Calais", "2A": "Corse-du-Sud"}
+    index, *parts = render_commune_list(environment(), hostile_config, _communes(codes), names)
+    assert index.src_uri == "communes/index.md"
+    assert [p.src_uri for p in parts] == [
+        "communes/departement-2a/index.md", "communes/departement-59/index.md",
+        "communes/departement-62/index.md", "communes/departement-971/index.md",
+    ]  # fmt: skip
+    for part in parts:  # linked from the first page, relative to it
+        folder = part.src_uri.removeprefix("communes/").removesuffix("index.md")
+        assert f'href="{folder}"' in index.content
+    assert 'Pas-de-Calais</a> <span class="trame-code">62</span> — 2 communes' in index.content
+    assert "Département 971</a>" in index.content  # no name known: said plainly
+    assert "Commune 59001" not in index.content
+    listed = [c for p in parts for c in codes if f">Commune {c}</a>" in p.content]
+    assert sorted(listed) == sorted(codes)  # each commune once, on its département's page
+    assert 'href="../../communes/62002-commune-62002/"' in parts[2].content
+    assert parts[1].title == "Les communes — Nord (59)"
+
+
+def test_a_smaller_territory_or_one_departement_keeps_one_list(hostile_config, monkeypatch):
+    monkeypatch.setattr("trame.pages.LIST_PAGE_MAX", 5)
+    for codes in (["59001", "62001", "62002"], [f"59{i:03}" for i in range(1, 9)]):
+        [page] = render_commune_list(environment(), hostile_config, _communes(codes), {})
+        assert all(f">Commune {c}</a>" in page.content for c in codes)

@@ -86,7 +86,7 @@ def test_pages_rendered_outside_mkdocs_are_the_pages_mkdocs_would_build(configur
         both(lambda text: pages.render_commune(env, config, view, text), pages.EXPLICATION),
         both(lambda text: pages.render_index(env, config, territory.communes, view.bbox,
                                              figures, text), pages.EXPLICATION_HOME),
-        both(lambda _: pages.render_commune_list(env, config, territory.communes), None),
+        both(lambda _: pages.render_commune_list(env, config, territory.communes)[0], None),
     ]  # fmt: skip
     for body, _, source in cases:
         front_matter = yaml.safe_dump(body.meta, allow_unicode=True, sort_keys=True)

@@ -67,5 +67,16 @@ def load_codes(data_dir: Path = DATA_DIR) -> AdminCodes:
     )
 
 
+@cache
+def departement_names(data_dir: Path = DATA_DIR) -> dict[str, str]:
+    """Code -> name of every département (``departements.json`` alone: the commune list pages
+    of a large territory need nothing more); empty when the file cannot be read (the pages then
+    say "Département 59")."""
+    try:
+        return {d["code"]: d["nom"] for d in _read(data_dir / "departements.json")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def _read(path: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8"))

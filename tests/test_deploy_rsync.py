@@ -9,6 +9,7 @@ from __future__ import annotations
 import filecmp
 import functools
 import getpass
+import gzip
 import hashlib
 import http.client
 import json
@@ -255,6 +256,15 @@ def test_nginx_snippet_serves_the_policy_and_check_deploy_passes(
     assert headers["access-control-allow-origin"] == "*"
     status, headers, body = get(port, "/communes/nowhere/")
     assert status == 404 and body == (www / "current" / "404.html").read_bytes()
+    # Text gzipped for a browser that asks; tiles as they are (the snippet's gzip_types wins
+    # over this test's `gzip_types *`).
+    for path, gzipped in [("/", True), ("/carte.svg", True), ("/api/communes.json", True),
+                          (f"/{assets}/trame/carte.mjs", True), ("/tiles/0/0/0.pbf", False)]:  # fmt: skip
+        status, headers, body = get(port, path, {"Accept-Encoding": "gzip, br"})
+        assert status == 200 and (headers.get("content-encoding") == "gzip") is gzipped, path
+        if gzipped:
+            assert headers["vary"] == "Accept-Encoding", path
+            assert gzip.decompress(body) == get(port, path)[2], path
 
 
 def test_deploy_failures_leave_the_live_site_alone(

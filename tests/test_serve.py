@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import threading
 from collections.abc import Iterator
@@ -160,3 +161,29 @@ def test_missing_gives_site_404_page(server: tuple[str, int], path: str) -> None
 def test_make_server_refuses_missing_site(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="construisez-le d.abord"):
         make_server(tmp_path / "site", port=0)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/assets/trame.css", "/assets/carte.mjs", "/api/style.json", "/assets/symbole.svg"],
+)
+def test_text_is_gzipped_when_the_browser_asks(server: tuple[str, int], path: str) -> None:
+    """As hosts do: a page's weight in the benchmarks is what a visitor receives."""
+    _, _, plain = get(server, path)
+    status, headers, body = get(server, path, {"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and headers["content-encoding"] == "gzip"
+    assert headers["vary"] == "Accept-Encoding" and int(headers["content-length"]) == len(body)
+    assert gzip.decompress(body) == plain
+    assert get(server, path, {"Accept-Encoding": "gzip, deflate, br"})[2] == body  # kept
+    for refused in ("br", "gzip;q=0", "identity"):
+        _, headers, again = get(server, path, {"Accept-Encoding": refused})
+        assert "content-encoding" not in headers and again == plain
+
+
+@pytest.mark.parametrize("path", ["/tiles/demo.pmtiles", "/tiles/0/0/0.pbf"])
+def test_tiles_and_ranges_are_never_compressed(server: tuple[str, int], path: str) -> None:
+    status, headers, body = get(server, path, {"Accept-Encoding": "gzip"})
+    assert status == 200 and "content-encoding" not in headers
+    status, headers, body = get(server, "/index.html", {"Accept-Encoding": "gzip",
+                                                        "Range": "bytes=0-3"})  # fmt: skip
+    assert status == 206 and "content-encoding" not in headers and body == b"<h1>"

@@ -161,11 +161,12 @@ def load_avg() -> str:
 
 @contextlib.contextmanager
 def served_site(
-    site: Path | None, config: Path, data: Path, temporary: Path, theme: str | None = None
-):
+    site: Path | None, config: Path, data: Path, temporary: Path, theme: str | None = None,
+    compress: bool = True,
+):  # fmt: skip
     """Serve ``site`` (or a fresh build of ``config`` on ``data``, in ``theme`` if given) with
-    trame's own server on 127.0.0.1; yields its base URL, or None when the data is absent (the
-    caller skips)."""
+    trame's own server on 127.0.0.1 (``compress``: text gzipped, as hosts do); yields its base
+    URL, or None when the data is absent (the caller skips)."""
     if site is None:
         if not data.is_dir():
             print(f"skipped: {data} not found (this benchmark needs ../shared/data)")
@@ -178,7 +179,7 @@ def served_site(
         build_site(config, data, site, quiet=True, tiles_dir=temporary / "tiles", theme=theme)
     from trame.serve import make_server
 
-    httpd = make_server(site, "127.0.0.1", 0, quiet=True)
+    httpd = make_server(site, "127.0.0.1", 0, quiet=True, compress=compress)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/"

@@ -14,8 +14,9 @@ for each page and run), so that both see the same load: on a shared machine, com
 ratios rather than the raw figures.
 
 Budget: a median of 100 in performance, accessibility, best practices and SEO on both pages.
-Exit status 1 when one is below. Note: trame's server does not compress; Lighthouse's "text
-compression" advice concerns the host (nginx, a CDN…), not the pages.
+Exit status 1 when one is below. trame's server gzips text (pages, CSS, JavaScript, JSON, SVG)
+as static hosts and the README's nginx snippet do; --no-gzip serves every file as it is, like a
+host that does not compress.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def main() -> int:
     parser.add_argument("--site", type=Path, help="a built site (default: build Valenciennes)")
     parser.add_argument("--theme", choices=["default", "dsfr", "both"], help="build in this theme")
     parser.add_argument("--keep", type=Path, help="folder for the JSON reports")
+    parser.add_argument("--no-gzip", action="store_true", help="serve text uncompressed")
     arguments = parser.parse_args()
     for needed in (LIGHTHOUSE, Path(CHROMIUM)):
         if not needed.exists():
@@ -107,7 +109,9 @@ def main() -> int:
         for theme in themes:
             folder = temporary / (theme or "site")
             folder.mkdir()
-            base = stack.enter_context(served_site(arguments.site, CONFIG, DATA, folder, theme))
+            base = stack.enter_context(
+                served_site(arguments.site, CONFIG, DATA, folder, theme, not arguments.no_gzip)
+            )
             if base is None:
                 return 0
             bases[theme or "site"] = base

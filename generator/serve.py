@@ -66,6 +66,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
     """Serves one directory; see the module docstring."""
 
     quiet = False
+    compress = True
+    """Gzip text for browsers that ask (False: every file as it is, like a host that does not)."""
     _length = 0
 
     def guess_type(self, path: str | os.PathLike[str]) -> str:
@@ -90,7 +92,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         header = self.headers.get("Range")
         ctype = self.guess_type(path)
         accepts = GZIP.search(self.headers.get("Accept-Encoding", "").lower())
-        if not header and accepts and compressible(ctype):
+        if self.compress and not header and accepts and compressible(ctype):
             return self._gzipped(path, ctype)
         f = path.open("rb")
         size = os.fstat(f.fileno()).st_size
@@ -175,12 +177,14 @@ class SiteServer(ThreadingHTTPServer):
 
 
 def make_server(
-    site_dir: Path, host: str = "127.0.0.1", port: int = 8000, quiet: bool = False
-) -> ThreadingHTTPServer:
-    """A server for `site_dir`, not started; port 0 picks a free port (see `server_address`)."""
+    site_dir: Path, host: str = "127.0.0.1", port: int = 8000, quiet: bool = False,
+    compress: bool = True,
+) -> ThreadingHTTPServer:  # fmt: skip
+    """A server for `site_dir`, not started; port 0 picks a free port (see `server_address`).
+    ``compress``: :attr:`SiteHandler.compress`."""
     if not Path(site_dir).is_dir():
         raise FileNotFoundError(f"{site_dir} : aucun site à servir ici ; construisez-le d'abord")
-    handler = type("Handler", (SiteHandler,), {"quiet": quiet})
+    handler = type("Handler", (SiteHandler,), {"quiet": quiet, "compress": compress})
     return SiteServer((host, port), functools.partial(handler, directory=str(site_dir)))
 
 

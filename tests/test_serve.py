@@ -187,3 +187,16 @@ def test_tiles_and_ranges_are_never_compressed(server: tuple[str, int], path: st
     status, headers, body = get(server, "/index.html", {"Accept-Encoding": "gzip",
                                                         "Range": "bytes=0-3"})  # fmt: skip
     assert status == 206 and "content-encoding" not in headers and body == b"<h1>"
+
+
+def test_compress_false_sends_files_as_they_are(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<h1>Accueil</h1>", encoding="utf-8")
+    httpd = make_server(tmp_path, "127.0.0.1", 0, quiet=True, compress=False)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        _, headers, body = get(("127.0.0.1", httpd.server_address[1]), "/", {"Accept-Encoding": "gzip"})  # fmt: skip
+        assert "content-encoding" not in headers and body == b"<h1>Accueil</h1>"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

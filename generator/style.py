@@ -316,9 +316,15 @@ def svg_shapes(
                       to_pixels)  # fmt: skip
 
 
+def circle_radius(look: Sequence[Paint]) -> float:
+    """The circle radius these paints draw a point with, in pixels (0: not a point's look)."""
+    return _paint_attributes(look, float("inf"))[1]
+
+
 def svg_layers(
     geometries: np.ndarray, layer_of: np.ndarray, looks: Sequence[Sequence[Paint]],
     max_radius: float = float("inf"), to_pixels: Transform | None = None, grouped: bool = False,
+    arcs: bool = False,
 ) -> list[str]:  # fmt: skip
     """:func:`svg_shapes` of geometries of several layers at once: geometry ``i`` drawn with
     the paints ``looks[layer_of[i]]``. The coordinates are moved to pixels as they are written,
@@ -330,7 +336,12 @@ def svg_layers(
     ``grouped``: each run of consecutive geometries of one look is a ``<g>`` carrying the
     look's attributes once (its shapes inherit them; no group opacity, so it draws the same),
     instead of an element per geometry: the list is of groups then, not of geometries. Nord's
-    territory map had 2,950 elements repeating their 40-60 bytes of attributes."""
+    territory map had 2,950 elements repeating their 40-60 bytes of attributes.
+
+    ``arcs``: the points of one geometry are one ``<path>`` of circles (two arcs each) instead
+    of a ``<circle>`` each (the territory map: one element per look, see
+    :func:`generator.staticmap.merged`): every fill, then every outline (the same as a circle
+    drawn whole after the other where they do not overlap)."""
     attributes = [_paint_attributes(look, max_radius) for look in looks]
     radius = np.array([r for _, r in attributes], dtype=float)
     drawn = [d for d, _ in attributes]
@@ -352,9 +363,15 @@ def svg_layers(
             index.tolist(), coords[:, 0].tolist(), coords[:, 1].tolist(), strict=True
         ):
             layer = layers[k]
-            circles[k].append(f'<circle cx="{x:g}" cy="{y:g}" r="{radius[layer]:g}"{own[layer]}/>')
+            r = radius[layer]
+            circles[k].append(
+                f"M{x - r:.1f} {y:.1f}a{r:g} {r:g} 0 1 0 {2 * r:g} 0a{r:g} {r:g} 0 1 0 {-2 * r:g} 0"
+                if arcs
+                else f'<circle cx="{x:g}" cy="{y:g}" r="{r:g}"{own[layer]}/>'
+            )
         for k, i in enumerate(points.tolist()):
-            shapes[i] = "".join(circles[k])
+            drawn_circles = "".join(circles[k])
+            shapes[i] = f'<path d="{drawn_circles}"{own[layer_of[i]]}/>' if arcs else drawn_circles
     if not grouped:
         return shapes
     return [

@@ -168,3 +168,58 @@ def test_the_territory_map_draws_one_white_area_and_each_border_once(hostile_con
     assert side * side < MIN_COMMUNE_PIXELS * metres_per_pixel**2
     fills, borders = draw(communes(many, side))
     assert len(fills) == 1 and borders == []
+
+
+def test_the_territory_map_draws_each_look_as_one_element(hostile_config):
+    """The home page's map: one SVG element per legend item (thousands of elements kept a
+    large territory's page busy), its polygons dissolved, its lines gathered, its points kept
+    once per square of the symbol's diameter; a commune's map still draws each shape."""
+    from trame.kinds import kind
+    from trame.staticmap import map_window
+    from trame.style import circle_radius, paints
+
+    polygons = hostile_config.legend[0]
+    lines = polygons.model_copy(update={
+        "id": "corridors", "geometry": "line", "style": polygons.style.model_copy(update={"color": "#1565c0"})
+    })  # fmt: skip
+    points = polygons.model_copy(update={
+        "id": "obstacles", "geometry": "point", "style": polygons.style.model_copy(update={"color": "#c62828"})
+    })  # fmt: skip
+    config = hostile_config.model_copy(update={"legend": (polygons, lines, points)})
+    outline = shapely.box(0, 0, 30_000, 20_000)
+    _, pixel = map_window(outline)
+    radius = circle_radius(paints(kind("point"), points.style))
+    near, far = 0.5 * radius * pixel, 10 * radius * pixel
+    features = [
+        ItemFeatures(polygons, np.array([shapely.box(1000, 1000, 5000, 5000),
+                                         shapely.box(4000, 4000, 9000, 9000)]), ["a", "b"],
+                     [{}, {}]),
+        ItemFeatures(lines, np.array([shapely.LineString([(0, 10_000), (30_000, 10_000)]),
+                                      shapely.LineString([(15_000, 0), (15_000, 20_000)])]),
+                     ["c", "d"], [{}, {}]),
+        ItemFeatures(points, np.array([shapely.Point(20_000, 15_000),
+                                       shapely.Point(20_000 + near, 15_000),
+                                       shapely.Point(20_000 + far, 15_000)]), ["e", "f", "g"],
+                     [{}, {}, {}]),
+    ]  # fmt: skip
+    communes = [Commune("59001", "Tout", "tout", (), outline)]
+    whole = Commune("", "Tout", "", (), outline)
+    overview = ET.fromstring(StaticMaps(config, communes, features, overview=outline).svg(whole))
+    frame = next(g for g in overview.iter(f"{SVG}g") if g.get("clip-path"))
+    assert not list(frame.iter(f"{SVG}circle"))
+    looks = {item.id: [p for p, look in painted(frame)
+                       if look.get("fill", "none") == item.style.color
+                       or look.get("stroke") == item.style.color]
+             for item in (polygons, lines, points)}  # fmt: skip
+    assert {k: len(v) for k, v in looks.items()} == {
+        "reservoirs": 1,
+        "corridors": 1,
+        "obstacles": 1,
+    }
+    assert looks["reservoirs"][0].get("d").count("M") == 1  # the two squares, dissolved
+    assert looks["corridors"][0].get("d").count("M") == 2  # two lines, one path
+    assert looks["obstacles"][0].get("d").count("a") == 2 * 2  # two circles of two arcs: one
+    # point was within the first one's diameter
+    commune = ET.fromstring(StaticMaps(config, communes, features).svg(communes[0]))
+    frame = next(g for g in commune.iter(f"{SVG}g") if g.get("clip-path"))
+    assert len(list(frame.iter(f"{SVG}circle"))) == 3  # a commune's map: every point

@@ -41,24 +41,24 @@ def compressible(ctype: str) -> bool:
     return ctype.startswith("text/") or ctype in TEXT_TYPES
 
 
-@functools.lru_cache(maxsize=1)
-def _cache() -> tuple[threading.Lock, dict[tuple[str, int, int], bytes]]:
-    return threading.Lock(), {}
+_GZIPPED: dict[tuple[str, int, int], bytes] = {}
+"""(path, mtime, size) -> gzipped bytes, oldest first; at most COMPRESSED_MAX bytes in all."""
+_GZIPPED_LOCK = threading.Lock()
 
 
 def gzipped(path: Path, stat: os.stat_result) -> bytes:
     """The file's bytes gzipped (no name, no time: the same bytes each time), kept while the
     file is unchanged."""
-    lock, cache = _cache()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
-    with lock:
-        if key in cache:
-            return cache[key]
+    with _GZIPPED_LOCK:
+        if key in _GZIPPED:
+            return _GZIPPED[key]
     data = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
-    with lock:
-        while cache and sum(map(len, cache.values())) + len(data) > COMPRESSED_MAX:
-            del cache[next(iter(cache))]
-        cache[key] = data
+    with _GZIPPED_LOCK:
+        kept = sum(map(len, _GZIPPED.values()))
+        while _GZIPPED and kept + len(data) > COMPRESSED_MAX:
+            kept -= len(_GZIPPED.pop(next(iter(_GZIPPED))))
+        _GZIPPED[key] = data
     return data
 
 

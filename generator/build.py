@@ -10,6 +10,7 @@ site replaces the previous one (or its changes are kept) only when every step su
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -79,7 +80,7 @@ def build_site(
     workers: int | None = None, executor: Executor | None = None, quiet: bool = False,
     tiles_dir: Path | None = None, force: bool = False, pdf: bool = False,
     theme: str | None = None, version: str | None = None, replace: bool = False,
-    releases_dir: Path | None = None,
+    releases_dir: Path | None = None, pool: parallel.Pool | None = None,
 ) -> BuildResult:  # fmt: skip
     """Build release ``version`` of the site into ``output`` (default ``site/``), which holds
     every release of the history (``releases_dir``, see generator/releases), replacing it only on
@@ -91,7 +92,8 @@ def build_site(
     tiles whose inputs changed are made again. The tiles are kept when only texts or templates
     changed. ``pdf``: also the PDF map sheets (``atlas.pdf``, ``communes/…/carte.pdf``;
     ``trame build`` and ``make build`` make them unless --no-pdf / PDF=0). ``theme`` overrides
-    the config's (``default`` or ``dsfr``).
+    the config's (``default`` or ``dsfr``). ``pool``: workers kept from one build to the next
+    (:mod:`.watch`), instead of new ones.
     """
     started = time.perf_counter()
     config = load_config(config_path, data_dir)
@@ -119,7 +121,7 @@ def build_site(
         # The workers start now, before the data is read: forked later, each would keep its own
         # copy of every page of the driver's memory the driver changes afterwards.
         stages = Stages()
-        with parallel.pool(workers, executor) as pool:
+        with contextlib.nullcontext(pool) if pool else parallel.pool(workers, executor) as pool:
             # Read and validate.
             log(f"Lecture des données de « {config.name} »…", quiet)
             territory = load_territory(config)

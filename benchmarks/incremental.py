@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/incremental.py                   # Nord
     .venv/bin/python benchmarks/incremental.py --config layers/hauts-de-france.yml --data-dir /tmp/trame-hdf
+    .venv/bin/python benchmarks/incremental.py --warm                   # as trame serve --watch
 
 Copies the territory's data into a temporary folder (never the repository), then, each build
 in a fresh process with every core (see common.py):
@@ -12,6 +13,10 @@ in a fresh process with every core (see common.py):
    whose map window meets it, the indexes);
 3. ``rename``: one commune renamed (its page moves), built again;
 4. ``cold (same inputs)``: the inputs of 3 from empty folders; its bytes must be those of 3.
+
+``--warm``: the builds 1-3 in one process that keeps its imports and its pool of workers between
+them, as ``trame serve --watch`` does; each build is timed inside it, and compared with the
+cold build of step 4, made in a fresh process as ``make build`` would.
 
 Budget (issue #11): each incremental build under 10 % of the cold one, and the same bytes as a
 cold build of the same inputs; exit status 1 when missed.
@@ -24,6 +29,7 @@ import json
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from common import PROJECT, PYTHON, SHARED_DATA, load_avg, measure, need, table
@@ -47,6 +53,25 @@ def child(config: str, data_dir: str, output: str, tiles: str) -> None:
     }))  # fmt: skip
 
 
+def warm_child(config: str, data_dir: str, output: str, tiles: str, *fields: str) -> None:
+    """Builds 1-3 in this one process, with one pool of workers (``--warm``)."""
+    sys.path.insert(0, str(PROJECT))
+    from trame import parallel
+    from trame.build import build_site
+
+    runs = []
+    with parallel.pool() as pool:
+        for change in (None, "feature", "rename"):
+            note = edit(Path(data_dir), change, *fields) if change else ""
+            started = time.perf_counter()
+            result = build_site(Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles),
+                                quiet=True, pool=pool)  # fmt: skip
+            runs.append({"change": change, "note": note, "wall": time.perf_counter() - started,
+                         "rendered": result.rendered, "communes": result.communes,
+                         "stages": result.stages})  # fmt: skip
+    print(json.dumps(runs))
+
+
 def edit(data: Path, what: str, insee_field: str, name_field: str) -> str:
     """Change the data in place; returns what was changed, in words."""
     if what == "feature":
@@ -68,10 +93,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=PROJECT / "layers" / "nord.yml")
     parser.add_argument("--data-dir", type=Path, default=SHARED_DATA / "nord")
+    parser.add_argument("--warm", action="store_true", help="builds 1-3 in one process")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--warm-child", nargs=6, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         child(*arguments.child)
+        return
+    if arguments.warm_child:
+        warm_child(*arguments.warm_child)
         return
     need(arguments.data_dir)
     sys.path.insert(0, str(PROJECT))
@@ -87,6 +117,9 @@ def main() -> None:
         for source in {config.communes.source.path, *(i.source.path for i in config.legend)}:
             shutil.copyfile(source.resolve(), data / source.name)
         print(f"{arguments.config.name}: {load_avg()}", flush=True)
+        if arguments.warm:
+            return_code = warm(arguments, data, work, fields)
+            raise SystemExit(return_code)
         rows, results = [], {}
         steps = [("cold", None, "site"), ("feature", "feature", "site"),
                  ("rename", "rename", "site"), ("cold (same inputs)", None, "cold/site")]  # fmt: skip
@@ -116,6 +149,37 @@ def main() -> None:
     met = same and max(ratios.values()) < BUDGET
     print(f"budget (each < {BUDGET:.0%} of cold, same bytes): {'met' if met else 'MISSED'}")
     raise SystemExit(0 if met else 1)
+
+
+def warm(arguments: argparse.Namespace, data: Path, work: Path, fields: tuple[str, str]) -> int:
+    """``--warm``: builds 1-3 in one process, then a fresh cold build of the same inputs."""
+    from tests.test_incremental import read_tree
+
+    command = [PYTHON, HERE, "--warm-child", arguments.config, data, work / "site",
+               work / "site-tiles", *fields]  # fmt: skip
+    run = measure("warm process (builds 1-3)", command)
+    runs = json.loads(run.stdout.strip().splitlines()[-1])
+    command = [PYTHON, HERE, "--child", arguments.config, data, work / "cold/site",
+               work / "cold/site-tiles"]  # fmt: skip
+    cold = measure("cold (same inputs)", command)
+    rows = []
+    for entry in runs:
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in entry["stages"].items())
+        name = entry["change"] or "cold, in the warm process"
+        print(f"{name}: {entry['wall']:.2f} s ({stages})", flush=True)
+        rows.append([name, entry["note"], entry["wall"], entry["rendered"], entry["communes"]])
+    rows.append(["cold (same inputs), fresh process", "", cold.wall, "", ""])
+    print(table(["build", "change", "wall s", "communes made", "of"], rows))
+    same = read_tree(work / "site") == read_tree(work / "cold" / "site")
+    ratios = {entry["change"]: entry["wall"] / cold.wall for entry in runs[1:]}
+    for name, ratio in ratios.items():
+        print(f"{name}: {100 * ratio:.1f} % of the fresh cold build, "
+              f"{100 * ratio * cold.wall / runs[0]['wall']:.1f} % of the warm one")  # fmt: skip
+    print(f"site byte for byte the cold build of the same inputs: {same}")
+    print(load_avg())
+    met = same and max(ratios.values()) < BUDGET
+    print(f"budget (each < {BUDGET:.0%} of cold, same bytes): {'met' if met else 'MISSED'}")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ RELEASE_OPTIONS = $(if $(VERSION),--version '$(VERSION)') $(if $(REPLACE),--repl
 TRAME_OPTIONS = --config $(CONFIG) $(if $(DATA_DIR),--data-dir $(DATA_DIR)) \
 	$(if $(WORKERS),--workers $(WORKERS)) $(if $(QUIET),--quiet)
 
-.PHONY: bench-setup setup build tiles validate serve test lint format lock clean wheel
+.PHONY: bench-setup setup build tiles validate serve watch test lint format lock clean wheel
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -61,6 +61,10 @@ validate: setup
 
 serve: setup
 	$(BIN)/trame serve --site $(OUTPUT) --port $(PORT)
+
+# Build, serve, and build again whenever the config, a text or a data file changes.
+watch: setup
+	$(BIN)/trame serve --watch $(TRAME_OPTIONS) --site $(OUTPUT) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

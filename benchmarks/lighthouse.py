@@ -70,8 +70,8 @@ def summary(result: dict) -> tuple[dict[str, int], dict[str, float], str]:
     audits = result["audits"]
     values = {short: audits[key]["numericValue"] for key, short in METRICS.items()}
     metrics = "  ".join(f"{short} {audits[key]['displayValue']}" for key, short in METRICS.items())
-    # Lighthouse's own measure of this machine's CPU: its simulated 4x slowdown is made for a
-    # fast desktop (~1,500+), so a slower machine scores lower with the same pages.
+    # Lighthouse's own measure of this machine's CPU: its simulated 4x slowdown multiplies this
+    # machine's own task times, so a slower machine scores lower with the same pages.
     metrics += f"  benchmarkIndex {result['environment'].get('benchmarkIndex', 0):.0f}"
     failing = [
         f"{ref['id']} ({audits[ref['id']]['score']})"

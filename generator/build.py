@@ -188,10 +188,12 @@ def _build(
         stats, tiles_report = tiles.result()
         stages.done("tuiles (fin)")
 
-        # Render the pages and files of the whole territory (the report in Markdown for MkDocs).
+        # Render the pages and files of the whole territory (the report in Markdown for MkDocs,
+        # which says what the territory's map leaves out).
+        maps, map_thinned = staticmap.write_territory_map(tree, territory, whole.commune)
         outside = pages.write_pages(docs, tree, config, territory.communes, whole,
-                                    territory.report, tiles_report, theme_spec, pdf)  # fmt: skip
-        maps = staticmap.write_territory_map(tree, territory, whole.commune)
+                                    territory.report, tiles_report, theme_spec, pdf,
+                                    map_thinned)  # fmt: skip
         api.write_api(tree / "api", config, communes.summaries, whole, territory.report,
                       tiles_report)  # fmt: skip
         release_render.write_release_files(docs, tree, release, territory.communes, policy)

@@ -325,9 +325,12 @@ def front_matter_only(page: PageBody) -> str:
 
 
 def render_processing_report(
-    env: Environment, config: Config, report: ValidationReport, tiles: dict[str, Any]
-) -> str:
-    """The public page saying what the build did to the data (read, repaired, clipped…)."""
+    env: Environment, config: Config, report: ValidationReport, tiles: dict[str, Any],
+    map_thinned: dict[str, int] | None = None,
+) -> str:  # fmt: skip
+    """The public page saying what the build did to the data (read, repaired, clipped…), and
+    what the tiles and the territory's map leave out (``map_thinned``: legend item id -> points
+    not drawn there)."""
     title = "Traitement des données"
     labels = {item.id: item.label for item in config.legend} | {"communes": "Communes"}
     return env.get_template("traitement.md.j2").render(
@@ -341,6 +344,10 @@ def render_processing_report(
         tile_notes=tiles.get("notes", []),
         thinned=sum(entry["features"] for entry in tiles.get("thinned", [])),
         maxzoom=config.tiles.maxzoom,
+        map_thinned=[
+            (labels.get(item, item), french_number(count, 0))
+            for item, count in (map_thinned or {}).items()
+        ],
     )
 
 
@@ -370,16 +377,19 @@ def write_pages(
     tiles_report: dict[str, Any],
     spec: ThemeSpec,
     pdf: bool = False,
+    map_thinned: dict[str, int] | None = None,
 ) -> list[str]:
     """The pages of the whole territory. The home page and the commune list (every commune:
     large) are rendered into the theme outside MkDocs, into ``site_dir``; MkDocs gets their
     front matter only (for its navigation and sitemap) and the processing report in Markdown.
     The commune pages themselves are :func:`render_commune`. ``pdf``: the PDF map sheets are
-    built too, so the pages link to them. Returns the ``src_uri`` of the pages rendered here."""
+    built too, so the pages link to them. ``map_thinned``: what the territory's map leaves out
+    (:func:`render_processing_report`). Returns the ``src_uri`` of the pages rendered here."""
     env = environment()
     env.globals["pdf_sheets"] = pdf
     (docs_dir / "traitement.md").write_text(
-        render_processing_report(env, config, report, tiles_report), encoding="utf-8"
+        render_processing_report(env, config, report, tiles_report, map_thinned),
+        encoding="utf-8",
     )
     home = spec.fragments[EXPLICATION_HOME]
     lists = render_commune_list(env, config, communes)

@@ -64,6 +64,8 @@ class Layers:
     ):  # fmt: skip
         self.merge = merge
         """Each layer drawn as one element (:func:`merged`): the territory's map."""
+        self.thinned: dict[int, int] = {}
+        """Layer -> points left out of the drawings (:func:`merged`), for the report."""
         parts = [np.array(list(geometries), dtype=object) for geometries, _ in layers]
         self.geometries = np.concatenate([*parts, np.empty(0, dtype=object)])
         self.tree = shapely.STRtree(self.geometries)
@@ -73,33 +75,36 @@ class Layers:
     def draw(self, window: shapely.Geometry, to_units: Transform, tolerance: float) -> list[str]:
         found = np.sort(self.tree.query(window))
         return _draw(self.geometries[found], self.layer_of[found], self.looks, window, to_units,
-                     tolerance, self.merge)  # fmt: skip
+                     tolerance, self.thinned if self.merge else None)  # fmt: skip
 
 
 def _draw(
     geometries: np.ndarray, layer_of: np.ndarray, looks: Sequence[Sequence[Paint]],
-    window: shapely.Geometry, to_units: Transform, tolerance: float, merge: bool = False,
+    window: shapely.Geometry, to_units: Transform, tolerance: float,
+    thinned: dict[int, int] | None = None,
 ) -> list[str]:  # fmt: skip
     """Geometry ``i`` clipped to the window, simplified below half a pixel (``tolerance``, in
     metres) and drawn with ``looks[layer_of[i]]`` (:func:`svg_layers`, which moves the
     coordinates to pixels as it writes them); what the window leaves empty is not drawn.
 
     For drawing only: a rectangle clip (no overlay) and a plain Douglas-Peucker simplification
-    (no topology kept): what either may bend is under half a pixel."""
+    (no topology kept): what either may bend is under half a pixel. ``thinned``: each layer
+    drawn as one element (:func:`merged`), the points it leaves out counted there."""
     if not len(geometries):
         return []
     clipped = shapely.clip_by_rect(geometries, *window.bounds)
     shapes = shapely.simplify(clipped, tolerance, preserve_topology=False)
-    if merge:  # after the simplification: dissolving full-resolution polygons took 15 s (HdF)
-        shapes, layer_of = merged(shapes, layer_of, looks, 2 * tolerance)
+    if thinned is not None:  # after the simplification: dissolving first took 15 s (HdF)
+        shapes, layer_of = merged(shapes, layer_of, looks, 2 * tolerance, thinned)
     keep = ~shapely.is_empty(shapes)
     return svg_layers(shapes[keep], layer_of[keep], looks, to_pixels=to_units, grouped=True,
-                      arcs=merge)  # fmt: skip
+                      arcs=thinned is not None)  # fmt: skip
 
 
 def merged(
-    geometries: np.ndarray, layer_of: np.ndarray, looks: Sequence[Sequence[Paint]], pixel: float
-) -> tuple[np.ndarray, np.ndarray]:
+    geometries: np.ndarray, layer_of: np.ndarray, looks: Sequence[Sequence[Paint]],
+    pixel: float, thinned: dict[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """One geometry per layer, in drawing order, for the territory's map: its polygons
     dissolved into one, its lines gathered into one, its points kept one per square of the
     symbol's radius (``pixel``: metres per pixel); each is then one SVG element.
@@ -107,7 +112,8 @@ def merged(
     Measured with ``benchmarks/lighthouse.py --site`` on Hauts-de-France's home page (mobile):
     its map's ~10,000 elements (a shape each) kept the main thread busy styling and laying them
     out, total blocking time 709 ms, performance 82 (median of 3); one element per look
-    (the file edited by hand to try it): 136 ms, 98.5 (median of 2), as the commune pages."""
+    (the file edited by hand to try it): 136 ms, 98.5 (median of 2), as the commune pages.
+    ``thinned``: the points left out, added up by layer."""
     out, layers = [], []
     for k in dict.fromkeys(layer_of.tolist()):
         mine = geometries[layer_of == k]
@@ -120,6 +126,8 @@ def merged(
             cells = np.floor(coords / (2 * radius * pixel)).astype(np.int64)
             _, first = np.unique(cells, axis=0, return_index=True)
             one = shapely.multipoints(coords[np.sort(first)])
+            if thinned is not None and len(first) < len(coords):
+                thinned[k] = thinned.get(k, 0) + len(coords) - len(first)
         elif (shapely.get_dimensions(mine) == 2).all():
             parts = shapely.get_parts(shapely.union_all(shapely.make_valid(mine)))
             one = shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])
@@ -210,6 +218,7 @@ class StaticMaps:
         ], merge=overview is not None)  # fmt: skip
         self.boundaries = Layers([(borders, paints(LINE, config.communes.style))],
                                  merge=overview is not None)  # fmt: skip
+        self._below_items = [None, *(f.item.id for f in reversed(features))]
         self._legend: str | None = None
 
     def legend(self) -> str:
@@ -220,6 +229,12 @@ class StaticMaps:
 
     def svg(self, commune: Commune) -> str:
         return commune_svg(self, commune)
+
+    def thinned(self) -> dict[str, int]:
+        """Legend item id -> points the maps drawn so far left out (the territory's map only,
+        :func:`merged`), in the legend's order."""
+        found = {self._below_items[k]: n for k, n in self.below.thinned.items()}
+        return {item: found[item] for item in reversed(self._below_items[1:]) if item in found}
 
 
 def map_window(geometry: shapely.Geometry) -> tuple[shapely.Geometry, float]:
@@ -310,11 +325,14 @@ def commune_map_path(commune: Commune) -> str:
     return f"{commune.path}carte.svg"
 
 
-def write_territory_map(site_dir: Path, territory: Territory, whole: Commune) -> StaticMaps:
+def write_territory_map(
+    site_dir: Path, territory: Territory, whole: Commune
+) -> tuple[StaticMaps, dict[str, int]]:
     """``carte.svg`` of the ``whole`` territory, at the site root (each commune's own map is
-    made with its page: :func:`commune_svg`); returns the indexed maps, for the PDF sheets."""
+    made with its page: :func:`commune_svg`); returns the indexed maps, for the PDF sheets, and
+    the points each legend item has that this map leaves out (:meth:`StaticMaps.thinned`)."""
     config, communes, features = territory.config, territory.communes, territory.features
     overview = StaticMaps(config, communes, features, overview=whole.geometry)
     site_dir.mkdir(parents=True, exist_ok=True)
     (site_dir / "carte.svg").write_text(overview.svg(whole), encoding="utf-8")
-    return StaticMaps(config, communes, features)
+    return StaticMaps(config, communes, features), overview.thinned()

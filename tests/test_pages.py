@@ -133,3 +133,16 @@ def test_a_smaller_territory_or_one_departement_keeps_one_list(hostile_config, m
     for codes in (["59001", "62001", "62002"], [f"59{i:03}" for i in range(1, 9)]):
         [page] = render_commune_list(environment(), hostile_config, _communes(codes), {})
         assert all(f">Commune {c}</a>" in page.content for c in codes)
+
+
+def test_the_processing_report_counts_the_points_the_territory_map_leaves_out(hostile_config):
+    from trame.pages import render_processing_report
+    from trame.validate import ValidationReport
+
+    page = render_processing_report(
+        environment(), hostile_config, ValidationReport(), {}, {"reservoirs": 1234}
+    )
+    assert "Carte statique du territoire" in page
+    assert "Réservoir &lt;b&gt; : 1\u202f234</li>" in page
+    quiet = render_processing_report(environment(), hostile_config, ValidationReport(), {}, {})
+    assert "Aucun point n'y est omis." in quiet

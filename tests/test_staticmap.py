@@ -204,7 +204,9 @@ def test_the_territory_map_draws_each_look_as_one_element(hostile_config):
     ]  # fmt: skip
     communes = [Commune("59001", "Tout", "tout", (), outline)]
     whole = Commune("", "Tout", "", (), outline)
-    overview = ET.fromstring(StaticMaps(config, communes, features, overview=outline).svg(whole))
+    maps = StaticMaps(config, communes, features, overview=outline)
+    overview = ET.fromstring(maps.svg(whole))
+    assert maps.thinned() == {"obstacles": 1}  # counted, for the processing report
     frame = next(g for g in overview.iter(f"{SVG}g") if g.get("clip-path"))
     assert not list(frame.iter(f"{SVG}circle"))
     looks = {item.id: [p for p, look in painted(frame)

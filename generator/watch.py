@@ -2,10 +2,10 @@
 changes (the config, the texts, the data: :func:`generator.cache.inputs`), as ``mkdocs serve``
 does; the server goes on serving the last site built.
 
-The process keeps its imports and its pool of workers from one build to the next: on Nord, a
-moved reservoir rebuilt in 5.2-5.7 s this way, against 8.3 s in a fresh process, for a cold
-build of 20.4 s (``/tmp`` probes of the tenth session, 2 workers; ``benchmarks/incremental.py
---warm`` measures it). Each build is an ordinary one (:func:`generator.build.build_site`): only
+The process keeps its imports and its pool of workers from one build to the next: on Nord
+(``benchmarks/incremental.py --warm``, 2 workers, tenth session), a moved reservoir rebuilt in
+5.46 s and a renamed commune in 5.01 s, against 8.34 / 8.24 s in fresh processes, for a fresh
+cold build of 20.07 s. Each build is an ordinary one (:func:`generator.build.build_site`): only
 what depends on the change is made again, and the bytes are those of a cold build.
 """
 

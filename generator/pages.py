@@ -20,6 +20,7 @@ from markupsafe import Markup
 from .config import Config, LegendItem
 from .figures import CommuneView, ItemFigures
 from .french import french_date, french_number, public_value
+from .init.codes import departement_names, departement_of
 from .kinds import LINE, kind
 from .paths import PAGES_DIR
 from .staticmap import LEGEND_WIDTH, MAP_HEIGHT, MAP_WIDTH
@@ -252,11 +253,6 @@ départements and each has its own list page (``communes/departement-<code>/``):
 35,228 links (metropolitan France) weighed 4 MB of HTML, 416 KB for Hauts-de-France's 3,808."""
 
 
-def departement(insee: str) -> str:
-    """The département's code in a commune's INSEE code: ``59``, ``2A``, ``971``."""
-    return insee[:3] if insee.startswith("97") else insee[:2]
-
-
 def departement_path(code: str) -> str:
     return f"communes/departement-{code.lower()}/"
 
@@ -270,7 +266,7 @@ def render_commune_list(
     ordered = sorted(communes, key=lambda c: (c.slug, c.insee))
     groups: dict[str, list[Commune]] = {}
     for commune in ordered:
-        groups.setdefault(departement(commune.insee), []).append(commune)
+        groups.setdefault(departement_of(commune.insee), []).append(commune)
     title = "Les communes"
     meta = {"title": title, "description": f"Communes du territoire {config.name}"}
     if len(communes) <= LIST_PAGE_MAX or len(groups) < 2:
@@ -280,8 +276,6 @@ def render_commune_list(
         )  # fmt: skip
         return [PageBody("communes/index.md", title, meta, content.strip())]
     if names is None:
-        from .init.codes import departement_names
-
         names = departement_names()
     rows = [
         {
@@ -392,13 +386,11 @@ def write_pages(
         encoding="utf-8",
     )
     home = spec.fragments[EXPLICATION_HOME]
-    lists = render_commune_list(env, config, communes)
-    bodies = [
-        (render_index(env, config, communes, whole.bbox, whole.figures, home.html, pdf), home.toc),
-        *((body, empty_toc()) for body in lists),
-    ]
+    index = render_index(env, config, communes, whole.bbox, whole.figures, home.html, pdf)
+    commune_list, *departements = render_commune_list(env, config, communes)
+    bodies = [(index, home.toc), *((body, empty_toc()) for body in (commune_list, *departements))]
     renderer = theme_renderer(spec)
-    for body, _toc in bodies[:2]:  # in MkDocs' navigation (the département pages are not)
+    for body in (index, commune_list):  # in MkDocs' navigation (the département pages are not)
         source = docs_dir / body.src_uri
         source.parent.mkdir(parents=True, exist_ok=True)
         source.write_text(front_matter_only(body), encoding="utf-8")

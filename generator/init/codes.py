@@ -63,7 +63,7 @@ def load_codes(data_dir: Path = DATA_DIR) -> AdminCodes:
         epci_names={e["code"]: e["nom"] for e in epci},
         epci_members={e["code"]: tuple(m["code"] for m in e.get("membres", ())) for e in epci},
         epci_of={m["code"]: e["code"] for e in epci for m in e.get("membres", ())},
-        departements={d["code"]: d["nom"] for d in departements},
+        departements=_names(departements),
     )
 
 
@@ -73,9 +73,18 @@ def departement_names(data_dir: Path = DATA_DIR) -> dict[str, str]:
     of a large territory need nothing more); empty when the file cannot be read (the pages then
     say "Département 59")."""
     try:
-        return {d["code"]: d["nom"] for d in _read(data_dir / "departements.json")}
+        return _names(_read(data_dir / "departements.json"))
     except (OSError, ValueError, KeyError, TypeError):
         return {}
+
+
+def departement_of(insee: str) -> str:
+    """The département's code in a commune's INSEE code: ``59``, ``2A``, ``971``."""
+    return insee[:3] if insee.startswith("97") else insee[:2]
+
+
+def _names(rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {row["code"]: row["nom"] for row in rows}
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

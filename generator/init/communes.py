@@ -21,7 +21,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError
 
 from ..errors import UserError
 from ..read import gdal_path, python_value
-from .codes import AdminCodes, load_codes
+from .codes import AdminCodes, departement_of, load_codes
 from .recognise import CommunesLayer
 
 INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
@@ -237,7 +237,7 @@ def _output_row(
         epci_name = codes.epci_names.get(epci)
     departement = row.get(communes.departement) if communes.departement else None
     if not departement:
-        departement = insee[:3] if insee.startswith("97") else insee[:2]
+        departement = departement_of(insee)
     population = row.get(communes.population) if communes.population else None
     return {
         INSEE_FIELD: insee,

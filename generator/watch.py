@@ -62,7 +62,7 @@ def watch(
                 try:
                     result = build_site(config_path, data_dir, output, pool=pool, **options)
                 except UserError as error:
-                    print(f"trame : erreur : {error} ; le site reste tel quel, corrigez puis "
+                    print(f"trame: erreur : {error} ; le site reste tel quel, corrigez puis "
                           "enregistrez", file=sys.stderr, flush=True)  # fmt: skip
                 else:
                     if built:

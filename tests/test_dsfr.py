@@ -606,6 +606,14 @@ def test_nothing_is_fetched_after_the_page_before_its_static_map_is_on_screen(
         page, errors = phone_page_with_a_slow_map(context)
         page.goto(dsfr_base_url)
         page.wait_for_selector("link[href$='dsfr-suite.css']", state="attached")
+        # The late files are asked for after the map's paint; on a loaded machine that can
+        # come more than networkidle's 500 quiet ms later: wait for them by name.
+        page.wait_for_function(
+            """(names) => names.every((name) => performance.getEntriesByType('resource')
+                .some((e) => e.name.endsWith('/' + name)))""",
+            arg=["recherche.mjs", "Marianne-Regular.woff2", "favicon.svg"],
+            timeout=20_000,
+        )
         page.wait_for_load_state("networkidle")
         painted = page.evaluate(
             """() => new Promise((done) => {

@@ -191,9 +191,9 @@ def read_tile_report(target: Path) -> dict[str, Any]:
 def log_tile_stats(stats: TileStats, maxzoom: int, quiet: bool) -> None:
     if quiet:
         return
-    if stats.reused:
-        print(f"  tuiles : {stats.tasks - stats.reused} tâches refaites, {stats.reused} reprises "
-              "telles quelles", file=sys.stderr, flush=True)  # fmt: skip
+    if stats.made < stats.tiles:
+        print(f"  tuiles : {stats.made} refaites, {stats.tiles - stats.made} reprises telles "
+              "quelles", file=sys.stderr, flush=True)  # fmt: skip
     for note in stats.notes:
         print(f"  tuiles : {note}", file=sys.stderr, flush=True)
     thinned = sum(count for _, _, count in stats.thinned)

@@ -152,11 +152,13 @@ class TileStats:
     notes: tuple[str, ...] = ()
     """Things the caller should tell the user (e.g. a coverage layer that is not one)."""
     record: dict[str, list[list]] = field(default_factory=dict, compare=False, repr=False)
-    """Per task (the SHA-256 of its pickled inputs), its tiles as [z, x, y, raw bytes, gzipped
+    """Per task or tile key (see ``TaskKeys``), its tiles as [z, x, y, raw bytes, gzipped
     bytes, features, thinned, level, SHA-256 of the raw tile]: what a later run may reuse (see
     ``PreviousTiles``), and the tiles' digests for the site's manifest."""
     reused: int = 0
-    """Tasks whose tiles were taken from a previous run instead of made again."""
+    """Tasks whose tiles were all taken from a previous run instead of made again."""
+    made: int = 0
+    """Tiles made in this run (the others were taken from a previous run)."""
     over_budget: tuple[tuple[int, int, int, int], ...] = ()
     """(z, x, y, raw bytes) of the tiles still over MAX_TILE_BYTES at their coarsest."""
 

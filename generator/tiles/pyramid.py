@@ -133,19 +133,21 @@ def _jobs(
     r: int,
     thin: bool,
     keys: TaskKeys | None = None,
-    taken: Callable[[str], bool] = lambda key: False,
-    taken_block: Callable[[str, dict], frozenset | None] = lambda key, tiles: None,
+    taken: Callable[[str, dict, bool], frozenset | None] = lambda key, tiles, whole: None,
 ) -> Iterator[Job]:
     """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
     them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
     coarse (a cascade, as the workers do) while the workers are busy with the big subtrees.
-    Tasks are made as the executor takes them, so the first ones start at once; each comes
-    with its key (``keys``), and a task whose tiles are ``taken`` from a previous run (called
-    with its key) is not cut at all, nor the coarse zooms simplified when every block is. A
-    coarse block also has a key per tile (the tile's own features): ``taken_block`` (called
-    with the block's key and {(z, x, y): tile key}) takes the block whole, or else the tiles
-    a previous run made, and returns the (x, y) of the tiles left to make (None: all of
-    them), so that one changed feature remakes only the coarse tiles it meets.
+    Tasks are made as the executor takes them, so the first ones start at once.
+
+    Each task comes with its key (``keys``), and each of its tiles with its own (the tile's
+    features and where it is cut from). ``taken`` (called with the task's key, {(z, x, y):
+    tile key} and whether the task's own key may be looked up: a coarse block's, not a
+    subtree's, see :func:`build_tiles`) takes from a previous run what it made and returns the
+    (z, x, y) of the tiles left to make (None: all of them, no previous run). A task with none
+    left is not cut at all, nor the coarse zooms simplified when every block is; one with some
+    left is cut with only their features. So one changed feature remakes the tiles it meets,
+    at every zoom, and no other.
 
     Coverage layers are simplified here, as a whole, for every zoom (a cascade from the finest):
     each shared border once, the same in every task and tile."""
@@ -166,52 +168,81 @@ def _jobs(
     def key(task: str, parameters: tuple, indices: list[np.ndarray]) -> str | None:
         return None if keys is None else keys.key(task, parameters, indices)
 
+    def present(z: int, indices: list[np.ndarray]) -> list[np.ndarray]:
+        """(a layer is not in the tiles of zooms under its own minzoom: no feature)"""
+        return [i if z >= la.minzoom else i[:0] for i, la in zip(indices, layers, strict=True)]
+
+    where: dict[tuple[int, int, int], int] = {}
+    """A keyed tile's number in its level."""
+
+    def tile_keys(z: int, task: str, parameters: tuple, group: int) -> dict[tuple, dict]:
+        """The key of each occupied tile of zoom ``z``, by the tile of zoom ``group`` (its
+        task's) it lies in: {(gx, gy): {(z, x, y): key}} (nothing without ``keys``)."""
+        groups: dict[tuple[int, int], dict[tuple[int, int, int], str]] = {}
+        if keys is None:
+            return groups
+        shift = z - group
+        for i, (x, y, indices) in enumerate(levels[z].tiles()):
+            where[z, x, y] = i
+            k = keys.key(task, (z, x, y, *parameters, thin and z < maxzoom), present(z, indices))
+            groups.setdefault((x >> shift, y >> shift), {})[z, x, y] = k
+        return groups
+
+    def features_of(tiles: frozenset[tuple[int, int, int]]) -> list[np.ndarray]:
+        """Per layer, the features of some keyed tiles (sorted, each once)."""
+        parts: list[list[np.ndarray]] = [[] for _ in layers]
+        for z, x, y in sorted(tiles):
+            level, i = levels[z], where[z, x, y]
+            for n, indices in enumerate(present(z, [f[s[i] : s[i + 1]] for f, s in
+                                                    zip(level.features, level.starts)])):  # fmt: skip
+                parts[n].append(indices)
+        return [np.unique(np.concatenate([np.empty(0, np.intp), *p])) for p in parts]
+
     sizes = [shapely.get_num_coordinates(layer.geometries) for layer in layers]
     subtrees = sorted(
         (-sum(int(n[i].sum()) for n, i in zip(sizes, indices, strict=True)), x, y, indices)
         for x, y, indices in levels[r].tiles()
     )
     zooms = range(first, maxzoom + 1)
+    # A subtree's tile depends on its features, the root it is cut from (a feature is clipped
+    # to the root, then simplified alone from maxzoom up) and a coverage's whole (in every key).
+    under: dict[tuple[int, int], dict[tuple[int, int, int], str]] = {}
+    for z in zooms:
+        for root, tiles in tile_keys(z, "subtree tile", (r, maxzoom), r).items():
+            under.setdefault(root, {}).update(tiles)
 
     def subtree_jobs(part: list) -> Iterator[Job]:
         for _, x, y, indices in part:
             k = key("subtree", (r, x, y, first, maxzoom, thin), indices)
-            if k is not None and taken(k):
-                continue
+            only = None
+            if k is not None:
+                only = taken(k, under.get((x, y), {}), False)
+                if only is not None and not only:
+                    continue  # every tile taken
+                if only is not None:  # only the features of the tiles to make
+                    indices = features_of(only)
             fine_coverages()
             area = tile_bounds(r, x, y, BUFFER)
             chunks = _subtree_chunks(layers, coverages, indices, area, zooms)
-            yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin), k
-
-    def present(z: int, indices: list[np.ndarray]) -> list[np.ndarray]:
-        """(a layer is not in the tiles of zooms under its own minzoom: no feature)"""
-        return [i if z >= la.minzoom else i[:0] for i, la in zip(indices, layers, strict=True)]
+            yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin, only), k
 
     def block_jobs() -> Iterator[Job]:
         todo: dict[int, list] = {}
         for z in range(r - 1, minzoom - 1, -1):
             b = max(z - BLOCK_SHIFT, 0)
             shift = z - b
-            tile_keys: dict[tuple[int, int], dict[tuple[int, int, int], str]] = {}
-            tile_features: dict[tuple[int, int], list[np.ndarray]] = {}
-            if keys is not None:
-                for x, y, indices in levels[z].tiles():
-                    tile_features[x, y] = present(z, indices)
-                    k = keys.key("tile", (z, x, y, thin and z < maxzoom), tile_features[x, y])
-                    tile_keys.setdefault((x >> shift, y >> shift), {})[z, x, y] = k
+            blocks = tile_keys(z, "tile", (), b)
             for bx, by, indices in levels[b].tiles():
                 indices = present(z, indices)
                 k = key("block", (z, b, bx, by, thin and z < maxzoom), indices)
                 only = None
                 if k is not None:
-                    only = taken_block(k, tile_keys.get((bx, by), {}))
-                    if only is not None and not only:
+                    left = taken(k, blocks.get((bx, by), {}), True)
+                    if left is not None and not left:
                         continue  # every tile taken
-                    if only is not None:  # only the features of the tiles to make
-                        indices = [
-                            np.unique(np.concatenate([tile_features[t][n] for t in only]))
-                            for n in range(len(layers))
-                        ]
+                    if left is not None:  # only the features of the tiles to make
+                        indices = features_of(left)
+                        only = frozenset((x, y) for _, x, y in left)
                 todo.setdefault(z, []).append((b, bx, by, indices, k, only))
         if not todo:
             return
@@ -308,7 +339,7 @@ def build_tiles(
     }
     stats = StatsCollector()
     record: dict[str, list[list]] = {}
-    reused = 0
+    reused = made = 0
     with (
         parallel.pool(workers, executor) as workers_pool,
         TileArchive(directory, pmtiles_path) as archive,
@@ -325,54 +356,59 @@ def build_tiles(
                 thinned = tuple(map(tuple, thinned))
                 stats.add(z, x, y, raw, gz, features, thinned, level, MAX_TILE_BYTES)
 
-        block_tiles: dict[str, dict[tuple[int, int, int], str]] = {}
-        """A coarse block's tiles and their keys, by the block's key."""
+        task_tiles: dict[str, dict[tuple[int, int, int], str]] = {}
+        """A task's tiles and their keys, by the task's key."""
         partial: dict[str, list[list]] = {}
-        """The tiles taken from the previous run for a block whose other tiles are made."""
+        """The tiles taken from the previous run for a task whose other tiles are made."""
+        by_tile: set[str] = set()
+        """Tasks recorded under their tiles' keys only (a subtree's tiles are many: recording
+        them under the task's key too would double the record)."""
 
         def keep(key: str, tiles: list[list]) -> None:
-            """Record a task's tiles; a coarse block's also under each tile's own key (an
-            empty list for a tile with nothing in it)."""
-            record[key] = tiles
+            """Record a task's tiles under each tile's own key (an empty list for a tile with
+            nothing in it) and, but for a subtree, under the task's key. A tile made under no
+            tile key (not expected: a tile holds only the features whose bounds meet it) is
+            recorded under the task's key, which then makes a later run remake the task."""
             made = {(z, x, y): tile for tile in tiles for z, x, y in [tile[:3]]}
-            for zxy, tile_key in block_tiles.get(key, {}).items():
+            keyed = task_tiles.get(key, {})
+            for zxy, tile_key in keyed.items():
                 record[tile_key] = [made[zxy]] if zxy in made else []
+            stray = [tile for zxy, tile in made.items() if zxy not in keyed]
+            if key not in by_tile or stray:
+                record[key] = tiles if key not in by_tile else stray
 
-        def taken(key: str) -> bool:
-            """Take the task's tiles from the previous run, if it made them."""
+        def taken(key: str, tiles: dict[tuple[int, int, int], str], whole: bool
+                  ) -> frozenset | None:  # fmt: skip
+            """Take a task's tiles from the previous run: all of them if it recorded the task
+            (``whole``: its key is looked up), else those whose key it recorded; return the
+            (z, x, y) of the others, to make (None: all of them). The tiles' keys are recorded
+            either way, for the run after this one."""
             nonlocal reused
-            if previous is None or key not in previous.record:
-                return False
-            take(previous.record[key])
-            keep(key, previous.record[key])
-            reused += 1
-            bar.update(1)
-            return True
-
-        def taken_block(key: str, tiles: dict[tuple[int, int, int], str]) -> frozenset | None:
-            """A coarse block: taken whole if the previous run made it, else the tiles it made
-            are; the (x, y) of the others, to make (None: all of them, no previous run). Its
-            tiles' keys are kept in the record either way, for the run after this one."""
-            nonlocal reused
-            block_tiles[key] = tiles
-            if taken(key):
-                return frozenset()
-            if previous is None:
-                return None
-            found = [tile for k in tiles.values() for tile in previous.record.get(k, ())]
+            task_tiles[key] = tiles
+            if not whole:
+                by_tile.add(key)
+            if previous is None or (not whole and key in previous.record):
+                return None  # (a subtree recorded whole had a stray tile: made again)
+            if whole and key in previous.record:
+                found = previous.record[key]
+                left: frozenset = frozenset()
+            else:
+                found = [tile for k in tiles.values() for tile in previous.record.get(k, ())]
+                left = frozenset(zxy for zxy, k in tiles.items() if k not in previous.record)
             take(found)
-            partial[key] = found
-            left = frozenset((x, y) for (_, x, y), k in tiles.items() if k not in previous.record)
-            if not left:
-                keep(key, partial.pop(key))
+            if left:
+                partial[key] = found
+            else:
+                keep(key, found)
                 reused += 1
                 bar.update(1)
             return left
 
         keys = TaskKeys(prepared) if previous is not None or keep_record else None
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, taken_block)
+        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken)
         fresh = ((_tile_task, job) for job in jobs)
         for key, tiles in map_unordered(None, fresh, workers_pool):
+            made += len(tiles)
             archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
             for t in tiles:
                 stats.add(
@@ -402,4 +438,5 @@ def build_tiles(
             if layer.minzoom > minzoom
         ],
     )
-    return dataclasses.replace(result, record=dict(sorted(record.items())), reused=reused)
+    return dataclasses.replace(result, record=dict(sorted(record.items())), reused=reused,
+                               made=made)  # fmt: skip

@@ -154,6 +154,9 @@ class SubtreeTask:
     layers: tuple[LayerChunk, ...]
     thin: bool = True
     """Thin every zoom but ``last`` (the caller's maxzoom)."""
+    only: frozenset[tuple[int, int, int]] | None = None
+    """The (z, x, y) of the tiles to make, if not all (an incremental run takes the others
+    from the previous one), with ``layers`` holding only the features those tiles need."""
 
 
 @dataclass(frozen=True)
@@ -298,24 +301,41 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
 
 def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
     """Simplify from the finest zoom up (each zoom from the previous result), then render each
-    zoom block by block. A plain function, so it pickles."""
+    zoom block by block (only the blocks holding a tile of ``task.only``, if given). A plain
+    function, so it pickles."""
     r, rx, ry = task.root
+    wanted: dict[int, set[tuple[int, int]]] | None = None
+    first = task.first
+    if task.only is not None:
+        wanted = {}
+        for z, x, y in task.only:
+            wanted.setdefault(z, set()).add((x, y))
+        first = min(wanted, default=task.last + 1)
     simplified = {}
     geoms = [chunk.geometries for chunk in task.layers]
-    for z in range(task.last, task.first - 1, -1):
+    for z in range(task.last, first - 1, -1):
         geoms = [
             c.zooms[z] if c.zooms else simplify_for_zoom(g, c.kind, z, c.coverage)
             for g, c in zip(geoms, task.layers, strict=True)
         ]
         simplified[z] = geoms
     out = []
-    for z in range(task.first, task.last + 1):
+    for z in range(first, task.last + 1):
+        if wanted is not None and z not in wanted:
+            continue
         b = max(z - BLOCK_SHIFT, r)
         shift = z - b
         bounds = [shapely.bounds(g) for g in simplified[z]]
         thin = task.thin and z < task.last
         for bx in range(rx << (b - r), (rx + 1) << (b - r)):
             for by in range(ry << (b - r), (ry + 1) << (b - r)):
+                only = None
+                if wanted is not None:
+                    only = frozenset(
+                        (x, y) for x, y in wanted[z] if x >> shift == bx and y >> shift == by
+                    )
+                    if not only:
+                        continue
                 area = tile_bounds(b, bx, by, BUFFER << shift)
                 chunks = tuple(
                     c.clip(area, g, gb)
@@ -328,5 +348,5 @@ def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
                         ((bx + 1) << shift) - 1,
                         ((by + 1) << shift) - 1,
                     )
-                    out.extend(render_block(BlockTask(z, tiles, chunks, thin)))
+                    out.extend(render_block(BlockTask(z, tiles, chunks, thin, only=only)))
     return out

@@ -271,25 +271,20 @@ def test_a_layer_starts_at_its_own_minzoom(tmp_path, monkeypatch, subtrees, cove
     )
 
 
-def test_an_incremental_run_remakes_only_the_coarse_tiles_a_moved_feature_meets(
-    tmp_path, monkeypatch
+@pytest.mark.parametrize("subtrees", [32, 1], ids=["coarse-zoom-blocks", "subtree-tasks"])
+def test_an_incremental_run_remakes_only_the_tiles_a_moved_feature_meets(
+    tmp_path, monkeypatch, subtrees
 ):
-    """A coarse block is keyed whole and tile by tile: after one corridor moves, the blocks it
-    lies in remake only the tiles it meets (the others are taken from the previous run), and
-    every byte is that of a run from scratch on the moved data."""
+    """Every task is keyed tile by tile (a coarse block's tiles and a subtree's): after one
+    corridor moves, only the tiles it meets, before or after, at every zoom, are made again;
+    the others are taken from the previous run (hard links: same inode). Every byte is that of
+    a run from scratch on the moved data. (``subtrees``: most zooms in coarse blocks, or in a
+    few deep subtrees.)"""
     import dataclasses
 
-    from trame.tiles import PreviousTiles, pyramid
+    monkeypatch.setattr("trame.tiles.levels.SUBTREES", subtrees)
 
-    made: list[tuple[int, int, int]] = []
-    render_block = pyramid.render_block
-
-    def counting(task):
-        tiles = render_block(task)
-        made.extend((t.z, t.x, t.y) for t in tiles)
-        return tiles
-
-    monkeypatch.setattr(pyramid, "render_block", counting)
+    from trame.tiles import PreviousTiles
 
     def run(name: str, layers, previous=None):
         out = tmp_path / name
@@ -300,28 +295,41 @@ def test_an_incremental_run_remakes_only_the_coarse_tiles_a_moved_feature_meets(
         )  # fmt: skip
         return stats, read_dir(out), (tmp_path / f"{name}.pmtiles").read_bytes()
 
+    def inode(name: str, z: int, x: int, y: int) -> int:
+        return (tmp_path / name / str(z) / str(x) / f"{y}.pbf").stat().st_ino
+
     layers = demo_layers()
     first_stats, first, _ = run("first", layers)
-    # An incremental run with nothing changed takes every block whole: its record must still
-    # carry each coarse tile's own key for the run after it.
+    assert first_stats.made == first_stats.tiles
+    # An incremental run with nothing changed takes every task whole: its record must still
+    # carry each tile's own key for the run after it.
     previous = PreviousTiles(tmp_path / "first", tmp_path / "first.pmtiles", first_stats.record)
     stats, again, _ = run("again", layers, previous)
-    assert again == first and stats.reused == stats.tasks
+    assert again == first and stats.reused == stats.tasks and stats.made == 0
     corridors = layers[1]
-    moved = shapely.affinity.translate(corridors.geometries[1], 40.0, 0.0)  # the short line
+    before = corridors.geometries[1]  # the short line
+    after = shapely.affinity.translate(before, 40.0, 0.0)
     layers[1] = dataclasses.replace(
-        corridors, geometries=np.array([corridors.geometries[0], moved])
+        corridors, geometries=np.array([corridors.geometries[0], after])
     )
-    made.clear()
     previous = PreviousTiles(tmp_path / "again", tmp_path / "again.pmtiles", stats.record)
-    _, tiles, archive = run("incremental", layers, previous)
-    coarse_made = [t for t in made if t[0] < MAXZOOM]
-    made.clear()
+    incremental, tiles, archive = run("incremental", layers, previous)
     _, cold, cold_archive = run("cold", layers)
-    coarse_cold = [t for t in made if t[0] < MAXZOOM]
     assert tiles == cold and archive == cold_archive
     assert tiles != first, "the move must change some tile"
-    # the short line lies in one tile of each coarse zoom; its blocks hold more (z11: 4)
-    zooms = [z for z, _, _ in coarse_made]
-    assert sorted(zooms) == sorted(set(zooms)) and len(coarse_made) < len(coarse_cold)
-    assert sum(z == MAXZOOM - 1 for z, _, _ in coarse_cold) > 1
+    made = {t for t in tiles if t not in again or inode("incremental", *t) != inode("again", *t)}
+    assert len(made) == incremental.made
+
+    def meets(z: int, x: int, y: int) -> bool:
+        """The tile, with its buffer, meets the line's bounds before or after the move."""
+        west, south, east, north = mercantile.xy_bounds(x, y, z)
+        margin = (east - west) * 64 / EXTENT
+        area = box(west - margin, south - margin, east + margin, north + margin)
+        return area.intersects(shapely.envelope(before)) or area.intersects(
+            shapely.envelope(after)
+        )
+
+    assert made and all(meets(*t) for t in made), sorted(t for t in made if not meets(*t))
+    zooms = {z for z, _, _ in made}
+    assert zooms == set(range(MINZOOM, MAXZOOM + 1)), zooms
+    assert len(made) < len(tiles) / 2, (len(made), len(tiles))

@@ -71,19 +71,22 @@ def _chunks(
     geoms: Sequence[np.ndarray],
     indices: Sequence[np.ndarray],
     area: tuple[float, float, float, float],
+    subsets: Sequence[np.ndarray | None] | None = None,
 ) -> tuple[LayerChunk, ...]:
-    """The features ``indices`` of each layer (geometries from ``geoms``) clipped to ``area``."""
+    """The features ``indices`` of each layer (geometries from ``geoms``) clipped to ``area``.
+    ``subsets``: per layer, the features ``geoms`` hold, if not all (sorted)."""
+    subsets = subsets or [None] * len(layers)
     return tuple(
         LayerChunk(
             layer.name,
             layer.kind,
-            g[index],
+            g[index if subset is None else np.searchsorted(subset, index)],
             [layer.properties[i] for i in index],
             layer.extents[index],
             layer.coverage,
             minzoom=layer.minzoom,
         ).clip(area)
-        for layer, g, index in zip(layers, geoms, indices, strict=True)
+        for layer, g, index, subset in zip(layers, geoms, indices, subsets, strict=True)
     )
 
 
@@ -247,7 +250,18 @@ def _jobs(
         if not todo:
             return
         fine_coverages()
-        geoms = [layer.geometries for layer in layers]
+        # Only the features some block to make needs are simplified (each alone, but for a
+        # coverage): in an incremental run, those of the few tiles left to make.
+        subsets = [
+            None if layer.coverage else np.unique(np.concatenate(
+                [np.empty(0, np.intp)] + [job[3][n] for jobs in todo.values() for job in jobs]
+            ))
+            for n, layer in enumerate(layers)
+        ]  # fmt: skip
+        geoms = [
+            la.geometries if subset is None else la.geometries[subset]
+            for la, subset in zip(layers, subsets, strict=True)
+        ]
         for z in range(r - 1, min(todo) - 1, -1):
             # (a coverage continues its cascade; the others start it from their full resolution)
             geoms = [
@@ -259,7 +273,8 @@ def _jobs(
             coverages[z] = geoms
             for b, bx, by, indices, k, only in todo.get(z, []):
                 shift = z - b
-                chunks = _chunks(layers, geoms, indices, tile_bounds(b, bx, by, BUFFER << shift))
+                area = tile_bounds(b, bx, by, BUFFER << shift)
+                chunks = _chunks(layers, geoms, indices, area, subsets)
                 tiles = (bx << shift, by << shift, ((bx + 1) << shift) - 1,
                          ((by + 1) << shift) - 1)  # fmt: skip
                 task = BlockTask(z, tiles, chunks, thin and z < maxzoom, only=only)

@@ -28,6 +28,8 @@ XYZ_FOLDER = "xyz"
 TILE_REPORT = "rapport-tuiles.json"
 TASKS_FILE = "taches-tuiles.json"
 """The tasks of the last run and their tiles, for the next (incremental) run."""
+CASCADE_FILE = "communes-simplifiees.npz"
+"""The coverages simplified for every zoom by the last run, for the next (see tiles.cascade)."""
 TILE_VALUES = (str, int, float, bool)
 """What a tile attribute may hold (MVT's scalar types)."""
 
@@ -105,7 +107,9 @@ def previous_tiles(config: Config, target: Path) -> PreviousTiles | None:
     archive = target / f"{config.tiles.name}.pmtiles"
     if saved.get("code") != code_fingerprint(*TILES_CODE) or not archive.is_file():
         return None
-    return PreviousTiles(target / XYZ_FOLDER, archive, saved["tasks"])
+    cascade = target / CASCADE_FILE
+    return PreviousTiles(target / XYZ_FOLDER, archive, saved["tasks"],
+                         cascade if cascade.is_file() else None)  # fmt: skip
 
 
 def write_tiles(
@@ -135,6 +139,7 @@ def write_tiles(
             progress=not quiet,
             previous=previous,
             keep_record=True,
+            cascade_path=staging / CASCADE_FILE,
         )
         stats = dataclasses.replace(stats, notes=stats.notes + _communes_hint(config, stats))
         write_json(staging / TILE_REPORT, tile_report(stats))

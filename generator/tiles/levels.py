@@ -35,14 +35,14 @@ class Level:
     def __len__(self) -> int:
         return len(self.xy)
 
+    def indices(self, i: int) -> list[np.ndarray]:
+        """The feature indices per layer of occupied tile ``i``."""
+        return [f[s[i] : s[i + 1]] for f, s in zip(self.features, self.starts, strict=True)]
+
     def tiles(self) -> Iterator[tuple[int, int, list[np.ndarray]]]:
         """x, y and the feature indices per layer of each occupied tile."""
         for i, (x, y) in enumerate(self.xy.tolist()):
-            yield (
-                x,
-                y,
-                [f[s[i] : s[i + 1]] for f, s in zip(self.features, self.starts, strict=True)],
-            )
+            yield x, y, self.indices(i)
 
 
 def occupied(layers: Sequence[PreparedLayer], maxzoom: int) -> dict[int, Level]:

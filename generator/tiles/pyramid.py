@@ -32,8 +32,10 @@ import shapely
 from tqdm import tqdm
 
 from .. import parallel
+from ..files import link_file
 from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
+from .cascade import CoverageCascade
 from .grid import BUFFER, tile_bounds
 from .levels import Level, occupied, split_zoom
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
@@ -92,7 +94,7 @@ def _chunks(
 
 def _subtree_chunks(
     layers: Sequence[PreparedLayer],
-    coverages: dict[int, list[np.ndarray | None]],
+    cascade: CoverageCascade,
     indices: Sequence[np.ndarray],
     area: tuple[float, float, float, float],
     zooms: range,
@@ -112,7 +114,7 @@ def _subtree_chunks(
         )
         if layer.coverage:
             # Same features at every zoom (a part may be empty at some zoom: skipped later).
-            per_zoom = {z: shapely.clip_by_rect(coverages[z][k][index], *area) for z in zooms}
+            per_zoom = {z: shapely.clip_by_rect(cascade.at(z)[k][index], *area) for z in zooms}
             present = np.flatnonzero(
                 np.any([~shapely.is_empty(g) for g in per_zoom.values()], axis=0)
             )
@@ -137,6 +139,7 @@ def _jobs(
     thin: bool,
     keys: TaskKeys | None = None,
     taken: Callable[[str, dict, bool], frozenset | None] = lambda key, tiles, whole: None,
+    cascade: CoverageCascade | None = None,
 ) -> Iterator[Job]:
     """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
     them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
@@ -152,21 +155,11 @@ def _jobs(
     left is cut with only their features. So one changed feature remakes the tiles it meets,
     at every zoom, and no other.
 
-    Coverage layers are simplified here, as a whole, for every zoom (a cascade from the finest):
-    each shared border once, the same in every task and tile."""
+    Coverage layers are simplified here, as a whole, for every zoom (``cascade``, from the
+    finest zoom; made when first needed unless read from a previous run): each shared border
+    once, the same in every task and tile."""
     first = max(r, minzoom)
-    coverages: dict[int, list[np.ndarray | None]] = {}
-
-    def fine_coverages() -> None:
-        """The coverages' cascade, from maxzoom to ``first`` (once, when a task needs it)."""
-        if coverages:
-            return
-        previous = [layer.geometries if layer.coverage else None for layer in layers]
-        for z in range(maxzoom, first - 1, -1):
-            previous = coverages[z] = [
-                None if g is None else simplify_for_zoom(g, la.kind, z, True)
-                for g, la in zip(previous, layers, strict=True)
-            ]
+    cascade = cascade or CoverageCascade(layers, maxzoom, r)
 
     def key(task: str, parameters: tuple, indices: list[np.ndarray]) -> str | None:
         return None if keys is None else keys.key(task, parameters, indices)
@@ -195,9 +188,7 @@ def _jobs(
         """Per layer, the features of some keyed tiles (sorted, each once)."""
         parts: list[list[np.ndarray]] = [[] for _ in layers]
         for z, x, y in sorted(tiles):
-            level, i = levels[z], where[z, x, y]
-            for n, indices in enumerate(present(z, [f[s[i] : s[i + 1]] for f, s in
-                                                    zip(level.features, level.starts)])):  # fmt: skip
+            for n, indices in enumerate(present(z, levels[z].indices(where[z, x, y]))):
                 parts[n].append(indices)
         return [np.unique(np.concatenate([np.empty(0, np.intp), *p])) for p in parts]
 
@@ -224,9 +215,8 @@ def _jobs(
                     continue  # every tile taken
                 if only is not None:  # only the features of the tiles to make
                     indices = features_of(only)
-            fine_coverages()
             area = tile_bounds(r, x, y, BUFFER)
-            chunks = _subtree_chunks(layers, coverages, indices, area, zooms)
+            chunks = _subtree_chunks(layers, cascade, indices, area, zooms)
             yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin, only), k
 
     def block_jobs() -> Iterator[Job]:
@@ -249,7 +239,6 @@ def _jobs(
                 todo.setdefault(z, []).append((b, bx, by, indices, k, only))
         if not todo:
             return
-        fine_coverages()
         # Only the features some block to make needs are simplified (each alone, but for a
         # coverage): in an incremental run, those of the few tiles left to make.
         subsets = [
@@ -264,13 +253,14 @@ def _jobs(
         ]
         for z in range(r - 1, min(todo) - 1, -1):
             # (a coverage continues its cascade; the others start it from their full resolution)
+            # (a coverage comes from its cascade; the others start theirs from full resolution)
+            coverage = cascade.at(z)
             geoms = [
-                g[:0] if z < la.minzoom  # (not in these tiles: nothing to simplify)
-                else simplify_for_zoom(coverages[z + 1][k] if la.coverage else g, la.kind, z,
-                                       la.coverage)
+                coverage[k] if la.coverage
+                else g[:0] if z < la.minzoom  # (not in these tiles: nothing to simplify)
+                else simplify_for_zoom(g, la.kind, z)
                 for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
             ]  # fmt: skip
-            coverages[z] = geoms
             for b, bx, by, indices, k, only in todo.get(z, []):
                 shift = z - b
                 area = tile_bounds(b, bx, by, BUFFER << shift)
@@ -305,6 +295,7 @@ def build_tiles(
     thin: bool = True,
     previous: PreviousTiles | None = None,
     keep_record: bool = False,
+    cascade_path: Path | None = None,
 ) -> TileStats:
     """Write every non-empty tile of zooms ``minzoom..maxzoom`` to ``directory/{z}/{x}/{y}.pbf``
     (plain MVT) and, gzipped, to the PMTiles archive ``pmtiles_path``; return tile statistics.
@@ -315,8 +306,10 @@ def build_tiles(
     (default: all cores); ``workers=1`` runs in this process. The output does not depend on
     the executor or the number of workers.
 
-    ``previous``: a previous run to take unchanged tasks' tiles from; ``keep_record``: return
-    in ``TileStats.record`` what a later run needs for that (costs a hash of each task).
+    ``previous``: a previous run to take unchanged tiles from (and its coverages' cascade, if
+    it saved one for the same coverages); ``keep_record``: return in ``TileStats.record`` what
+    a later run needs for that (costs a hash of each task and tile); ``cascade_path``: where to
+    save the coverages' cascade for a later run (see :mod:`.cascade`).
 
     ``thin``: at every zoom but ``maxzoom``, leave out of a tile the sub-pixel features that
     share their pixel with a larger one of the same layer (counted in the statistics; see
@@ -420,7 +413,13 @@ def build_tiles(
             return left
 
         keys = TaskKeys(prepared) if previous is not None or keep_record else None
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken)
+        cascade = CoverageCascade(prepared, maxzoom, r)
+        cascade_key = None
+        if cascade.numbers and (cascade_path or (previous and previous.cascade_path)):
+            cascade_key = cascade.key()
+            if previous is not None and previous.cascade_path is not None:
+                cascade.use(previous.cascade_path, cascade_key)
+        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, cascade)
         fresh = ((_tile_task, job) for job in jobs)
         for key, tiles in map_unordered(None, fresh, workers_pool):
             made += len(tiles)
@@ -440,6 +439,11 @@ def build_tiles(
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)
+        if cascade_path is not None and cascade_key is not None:
+            if cascade.source is not None:  # (same coverages: the same file)
+                link_file(cascade.source, cascade_path)
+            else:
+                cascade.save(cascade_path, cascade_key, minzoom)
     result = stats.result(
         time.perf_counter() - started,
         n_tasks,

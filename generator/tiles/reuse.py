@@ -28,6 +28,8 @@ class PreviousTiles:
     pmtiles_path: Path
     record: dict[str, list[list]]
     """``TileStats.record`` of that run."""
+    cascade_path: Path | None = None
+    """Its coverages' cascade (:mod:`.cascade`), if it saved one."""
 
 
 class TaskKeys:

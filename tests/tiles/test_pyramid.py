@@ -325,9 +325,7 @@ def test_an_incremental_run_remakes_only_the_tiles_a_moved_feature_meets(
         west, south, east, north = mercantile.xy_bounds(x, y, z)
         margin = (east - west) * 64 / EXTENT
         area = box(west - margin, south - margin, east + margin, north + margin)
-        return area.intersects(shapely.envelope(before)) or area.intersects(
-            shapely.envelope(after)
-        )
+        return area.intersects(shapely.envelope(before)) or area.intersects(shapely.envelope(after))
 
     assert made and all(meets(*t) for t in made), sorted(t for t in made if not meets(*t))
     zooms = {z for z, _, _ in made}

@@ -1,0 +1,120 @@
+"""The coverage layers (the communes) simplified as a whole for every zoom: a cascade from the
+finest zoom (each zoom simplified from the one above), made once per run by the driver, and
+kept beside the tiles so that the next run with the same coverage reads it instead.
+
+Measured on Hauts-de-France (3,808 communes; py-spy at 100 Hz, an incremental run after one
+moved reservoir, tenth-session machine): the driver spent 9.2 s of a 20.6 s tile step in
+``coverage_simplify`` for the coarse zooms, and ~2 s more checking which zooms need it, although
+the communes had not changed. Reading the saved cascade takes a fraction of that (see
+``docs/scale.md``).
+
+The file (``save`` / ``load``) is a NumPy ``.npz``: per zoom and layer the features' WKB
+(exact doubles: the geometries read back are those saved, so the bytes of the tiles are the
+same), under the cascade's key; a file with another key, or unreadable, is not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from .model import PreparedLayer
+from .shape import simplify_for_zoom
+
+
+class CoverageCascade:
+    """``at(z)``: {layer number: that coverage layer's geometries simplified for zoom ``z``},
+    made from the zoom above, down from ``maxzoom`` (the full geometries simplified once).
+    A layer is empty at the coarse zooms under its own minzoom (``z < split``, the zooms made
+    of blocks: nothing there needs it), never at the split zoom and finer (a subtree keeps the
+    features present at any of its zooms)."""
+
+    def __init__(self, layers: Sequence[PreparedLayer], maxzoom: int, split: int) -> None:
+        self.layers, self.maxzoom, self.split = layers, maxzoom, split
+        self.numbers = [k for k, layer in enumerate(layers) if layer.coverage]
+        self.zooms: dict[int, dict[int, np.ndarray]] = {}
+        self.source: Path | None = None
+        """A previous run's file of this same cascade (see :meth:`use`)."""
+
+    def key(self) -> str:
+        """What the cascade depends on: each coverage layer's geometries (in order), its kind
+        and minzoom, maxzoom and the split zoom."""
+        digest = hashlib.sha256(repr((self.maxzoom, self.split)).encode())
+        for k in self.numbers:
+            layer = self.layers[k]
+            digest.update(f"{k}\0{layer.kind.name}\0{layer.minzoom}\0".encode())
+            for wkb in shapely.to_wkb(layer.geometries):
+                digest.update(len(wkb).to_bytes(8, "little") + wkb)
+        return digest.hexdigest()
+
+    def at(self, z: int) -> dict[int, np.ndarray]:
+        """The coverages at zoom ``z`` (and every zoom above it, made on the way)."""
+        if self.source is not None and not self.zooms and not self._read(self.source):
+            self.source = None
+        for zoom in range(min(self.zooms, default=self.maxzoom + 1) - 1, z - 1, -1):
+            above = self.zooms.get(zoom + 1)
+            self.zooms[zoom] = {
+                k: (
+                    self.layers[k].geometries[:0]
+                    if zoom < self.split and zoom < self.layers[k].minzoom
+                    else simplify_for_zoom(
+                        self.layers[k].geometries if above is None else above[k],
+                        self.layers[k].kind, zoom, True,
+                    )
+                )
+                for k in self.numbers
+            }  # fmt: skip
+        return self.zooms[z]
+
+    def save(self, path: Path, key: str, minzoom: int) -> bool:
+        """Write every zoom down to ``minzoom`` under ``key`` to ``path``, if they were all
+        made or read (a run that needed only a few does not save a part); True if written."""
+        if not self.numbers or any(z not in self.zooms for z in range(minzoom, self.maxzoom + 1)):
+            return False
+        arrays: dict[str, np.ndarray] = {"key": np.frombuffer(key.encode(), dtype=np.uint8)}
+        for z, per_layer in self.zooms.items():
+            for k, geometries in per_layer.items():
+                wkb = shapely.to_wkb(geometries)
+                arrays[f"{z}-{k}-sizes"] = np.array([len(b) for b in wkb], dtype=np.int64)
+                arrays[f"{z}-{k}-wkb"] = np.frombuffer(b"".join(wkb), dtype=np.uint8)
+        with path.open("wb") as file:
+            np.savez(file, **arrays)
+        return True
+
+    def use(self, path: Path, key: str) -> bool:
+        """Take the zooms from ``path`` (when first needed) if it was saved under ``key``."""
+        try:
+            with np.load(path) as saved:
+                if saved["key"].tobytes().decode() == key:
+                    self.source = path
+        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
+            pass
+        return self.source is not None
+
+    def _read(self, path: Path) -> bool:
+        """Every zoom from ``path``; False if it is not readable or not whole."""
+        zooms: dict[int, dict[int, np.ndarray]] = {}
+        try:
+            with np.load(path) as saved:
+                for name in saved.files:
+                    if name.endswith("-sizes"):
+                        z, k = map(int, name.split("-")[:2])
+                        ends = np.cumsum(saved[name]).tolist()
+                        data = saved[f"{z}-{k}-wkb"].tobytes()
+                        parts = [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+                        geometries = shapely.from_wkb(np.array(parts, dtype=object))
+                        zooms.setdefault(z, {})[k] = geometries
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, shapely.errors.GEOSException):
+            return False
+        expected = {k: len(self.layers[k].geometries) for k in self.numbers}
+        if not zooms or any(
+            {k: len(g) for k, g in per_layer.items()} != expected for per_layer in zooms.values()
+        ):
+            return False
+        self.zooms = zooms
+        return True

@@ -1,0 +1,92 @@
+"""The coverages' cascade kept beside the tiles: a later run with the same coverage reads it
+instead of simplifying the coverage again, and its tiles are byte for byte those of a run
+from scratch; a changed coverage, or a file that is not a cascade of it, is made again."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import shapely
+import shapely.affinity
+
+from trame.tiles import PreviousTiles, TileLayer, build_tiles
+
+from .conftest import MAXZOOM, MINZOOM, demo_layers, read_dir
+from .test_pyramid import neighbours
+
+
+@pytest.fixture
+def simplified(monkeypatch) -> list[int]:
+    """Zooms the cascade simplified a coverage for (the build runs in this process)."""
+    import trame.tiles.cascade as cascade
+
+    zooms: list[int] = []
+    simplify = cascade.simplify_for_zoom
+
+    def counting(geoms, kind, z, coverage=False, factor=1.0):
+        zooms.append(z)
+        return simplify(geoms, kind, z, coverage, factor)
+
+    monkeypatch.setattr(cascade, "simplify_for_zoom", counting)
+    return zooms
+
+
+def moved(layer: TileLayer, dx: float) -> TileLayer:
+    geometries = np.array(layer.geometries, dtype=object)
+    geometries[-1] = shapely.affinity.translate(geometries[-1], dx, 0.0)
+    return dataclasses.replace(layer, geometries=geometries)
+
+
+def test_a_run_reads_the_previous_cascade_of_the_same_coverage(tmp_path, simplified):
+    _, corridors, points = demo_layers()
+    layers = [neighbours(coverage=True), corridors, points]
+
+    def run(name: str, layers, previous: str | None = None, save: bool = True):
+        stats = build_tiles(
+            layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=tmp_path / name,
+            pmtiles_path=tmp_path / f"{name}.pmtiles", name="t", workers=1, progress=False,
+            keep_record=True, cascade_path=tmp_path / f"{name}.npz" if save else None,
+            previous=None if previous is None else PreviousTiles(
+                tmp_path / previous, tmp_path / f"{previous}.pmtiles",
+                last[previous].record, tmp_path / f"{previous}.npz"),
+        )  # fmt: skip
+        last[name] = stats
+        return read_dir(tmp_path / name), (tmp_path / f"{name}.pmtiles").read_bytes()
+
+    last: dict = {}
+    run("first", layers)
+    assert sorted(set(simplified)) == list(range(MINZOOM, MAXZOOM + 1))  # each zoom once
+    assert len(simplified) == MAXZOOM - MINZOOM + 1
+    assert (tmp_path / "first.npz").is_file()
+
+    # A corridor moved: the communes are the same, their cascade is read, not made.
+    simplified.clear()
+    layers[1] = moved(corridors, 300.0)
+    incremental = run("second", layers, "first")
+    assert simplified == []
+    assert (tmp_path / "second.npz").stat().st_ino == (tmp_path / "first.npz").stat().st_ino
+    assert incremental == run("cold", layers, save=False)
+    assert last["second"].made < last["second"].tiles
+
+    # A commune moved: another cascade, made again, and saved anew.
+    simplified.clear()
+    layers[0] = moved(layers[0], 50.0)
+    changed = run("third", layers, "second")
+    assert len(simplified) == MAXZOOM - MINZOOM + 1
+    assert (tmp_path / "third.npz").read_bytes() != (tmp_path / "second.npz").read_bytes()
+    assert changed == run("cold2", layers, save=False)
+
+    # Nothing changed: every tile is taken, the cascade is not even read, and passed on.
+    simplified.clear()
+    assert run("fourth", layers, "third") == changed and simplified == []
+    assert (tmp_path / "fourth.npz").stat().st_ino == (tmp_path / "third.npz").stat().st_ino
+
+    # A file that is not a cascade (cut short, say) is not read: the cascade is made again.
+    (tmp_path / "fourth.npz").unlink()
+    (tmp_path / "fourth.npz").write_bytes(b"PK\x03\x04 tronque")
+    layers[1] = moved(corridors, 600.0)
+    again = run("fifth", layers, "fourth")
+    assert len(simplified) == MAXZOOM - MINZOOM + 1
+    assert again == run("cold3", layers, save=False)

@@ -9,7 +9,7 @@ in a fresh process with every core (see common.py):
 
 1. ``cold``: the whole site from empty folders;
 2. ``feature``: the first reservoir moved 150 m east, built again into the same folders (the
-   build finds what depends on it: the tiles of the tasks whose inputs changed, the communes
+   build finds what depends on it: the tiles whose features changed, the communes
    whose map window meets it, the indexes);
 3. ``rename``: one commune renamed (its page moves), built again;
 4. ``cold (same inputs)``: the inputs of 3 from empty folders; its bytes must be those of 3.
@@ -48,7 +48,7 @@ def child(config: str, data_dir: str, output: str, tiles: str) -> None:
     stats = result.tiles
     print(json.dumps({
         "seconds": result.seconds, "communes": result.communes, "rendered": result.rendered,
-        "tasks": stats.tasks if stats else 0, "reused": stats.reused if stats else 0,
+        "tiles": stats.tiles if stats else 0, "made": stats.made if stats else 0,
         "stages": result.stages,
     }))  # fmt: skip
 
@@ -133,9 +133,9 @@ def main() -> None:
             stages = ", ".join(f"{k} {v:.2f} s" for k, v in result["stages"].items())
             print(f"{name}: {run.wall:.2f} s ({stages})", flush=True)
             rows.append([name, note, run.wall, run.user + run.system, result["rendered"],
-                         result["communes"], f"{result['tasks'] - result['reused']}/"
-                         f"{result['tasks']}" if result["tasks"] else "kept"])  # fmt: skip
-        print(table(["build", "change", "wall s", "CPU s", "communes made", "of", "tile tasks"],
+                         result["communes"], f"{result['made']}/{result['tiles']}"
+                         if result["tiles"] else "kept"])  # fmt: skip
+        print(table(["build", "change", "wall s", "CPU s", "communes made", "of", "tiles made"],
                     rows))  # fmt: skip
         same = read_tree(work / "site") == read_tree(work / "cold" / "site")
         cold = results["cold"][0]

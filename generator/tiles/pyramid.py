@@ -192,6 +192,16 @@ def _jobs(
                 parts[n].append(indices)
         return [np.unique(np.concatenate([np.empty(0, np.intp), *p])) for p in parts]
 
+    def to_make(
+        k: str | None, tiles: dict, whole: bool, indices: list[np.ndarray]
+    ) -> tuple[frozenset | None, list[np.ndarray]] | None:
+        """The tiles of task ``k`` left to make (None: all of them) and the features they need;
+        None when a previous run made every one (see ``taken``)."""
+        left = None if k is None else taken(k, tiles, whole)
+        if left is None:
+            return None, indices
+        return (left, features_of(left)) if left else None
+
     sizes = [shapely.get_num_coordinates(layer.geometries) for layer in layers]
     subtrees = sorted(
         (-sum(int(n[i].sum()) for n, i in zip(sizes, indices, strict=True)), x, y, indices)
@@ -208,13 +218,10 @@ def _jobs(
     def subtree_jobs(part: list) -> Iterator[Job]:
         for _, x, y, indices in part:
             k = key("subtree", (r, x, y, first, maxzoom, thin), indices)
-            only = None
-            if k is not None:
-                only = taken(k, under.get((x, y), {}), False)
-                if only is not None and not only:
-                    continue  # every tile taken
-                if only is not None:  # only the features of the tiles to make
-                    indices = features_of(only)
+            made = to_make(k, under.get((x, y), {}), False, indices)
+            if made is None:
+                continue  # every tile taken
+            only, indices = made
             area = tile_bounds(r, x, y, BUFFER)
             chunks = _subtree_chunks(layers, cascade, indices, area, zooms)
             yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin, only), k
@@ -228,14 +235,11 @@ def _jobs(
             for bx, by, indices in levels[b].tiles():
                 indices = present(z, indices)
                 k = key("block", (z, b, bx, by, thin and z < maxzoom), indices)
-                only = None
-                if k is not None:
-                    left = taken(k, blocks.get((bx, by), {}), True)
-                    if left is not None and not left:
-                        continue  # every tile taken
-                    if left is not None:  # only the features of the tiles to make
-                        indices = features_of(left)
-                        only = frozenset((x, y) for _, x, y in left)
+                made = to_make(k, blocks.get((bx, by), {}), True, indices)
+                if made is None:
+                    continue  # every tile taken
+                left, indices = made
+                only = None if left is None else frozenset((x, y) for _, x, y in left)
                 todo.setdefault(z, []).append((b, bx, by, indices, k, only))
         if not todo:
             return

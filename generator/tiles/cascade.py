@@ -8,7 +8,7 @@ moved reservoir, tenth-session machine): the driver spent 9.2 s of a 20.6 s tile
 the communes had not changed. Reading the saved cascade takes a fraction of that (see
 ``docs/scale.md``).
 
-The file (``save`` / ``load``) is a NumPy ``.npz``: per zoom and layer the features' WKB
+The file (``save`` / ``use``) is a NumPy ``.npz``: per zoom and layer the features' WKB
 (exact doubles: the geometries read back are those saved, so the bytes of the tiles are the
 same), under the cascade's key; a file with another key, or unreadable, is not used.
 """

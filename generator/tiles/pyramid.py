@@ -10,7 +10,8 @@ simplified once and is the same on both sides, in every task and tile.
 
 Tasks are made lazily, as the executor takes them (:func:`generator.parallel.map_unordered`:
 at most ``4 * workers`` in flight), so the workers start at once and memory stays flat. An
-incremental run takes the tasks whose key it knows from the previous run (:mod:`.reuse`).
+incremental run takes the tiles whose key it knows from the previous run (:mod:`.reuse`; each
+tile has its own key) and its coverages' cascade (:mod:`.cascade`), and makes only the others.
 Output bytes depend only on the input: features keep their input order, properties are sorted and gzip carries no timestamp, so any executor
 and any number of workers give the same files.
 

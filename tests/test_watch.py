@@ -87,4 +87,9 @@ def test_trame_serve_watch_builds_then_serves(territory, tmp_path):
             assert answer.status == 200 and b"<h1" in answer.read()
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
+        try:  # (once, in CI under load, it did not exit within 30 s; the cause was not found)
+            code = process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError(f"no exit 120 s after Ctrl-C: {process.communicate()}") from None
+        assert code == 0, process.stderr.read()

@@ -28,8 +28,6 @@ XYZ_FOLDER = "xyz"
 TILE_REPORT = "rapport-tuiles.json"
 TASKS_FILE = "taches-tuiles.json"
 """The tasks of the last run and their tiles, for the next (incremental) run."""
-CASCADE_FILE = "communes-simplifiees.npz"
-"""The coverages simplified for every zoom by the last run, for the next (see tiles.cascade)."""
 TILE_VALUES = (str, int, float, bool)
 """What a tile attribute may hold (MVT's scalar types)."""
 
@@ -107,9 +105,8 @@ def previous_tiles(config: Config, target: Path) -> PreviousTiles | None:
     archive = target / f"{config.tiles.name}.pmtiles"
     if saved.get("code") != code_fingerprint(*TILES_CODE) or not archive.is_file():
         return None
-    cascade = target / CASCADE_FILE
-    return PreviousTiles(target / XYZ_FOLDER, archive, saved["tasks"],
-                         cascade if cascade.is_file() else None)  # fmt: skip
+    # (beside them, the last run's simplified communes and coarse features: see tiles.cascade)
+    return PreviousTiles(target / XYZ_FOLDER, archive, saved["tasks"], target)
 
 
 def write_tiles(
@@ -139,7 +136,7 @@ def write_tiles(
             progress=not quiet,
             previous=previous,
             keep_record=True,
-            cascade_path=staging / CASCADE_FILE,
+            cascade_dir=staging,
         )
         stats = dataclasses.replace(stats, notes=stats.notes + _communes_hint(config, stats))
         write_json(staging / TILE_REPORT, tile_report(stats))

@@ -19,12 +19,15 @@ import hashlib
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
 
 from .model import PreparedLayer
 from .shape import simplify_for_zoom
+
+COVERAGE_FILE = "communes-simplifiees.npz"
 
 
 class CoverageCascade:
@@ -76,24 +79,18 @@ class CoverageCascade:
         made or read (a run that needed only a few does not save a part); True if written."""
         if not self.numbers or any(z not in self.zooms for z in range(minzoom, self.maxzoom + 1)):
             return False
-        arrays: dict[str, np.ndarray] = {"key": np.frombuffer(key.encode(), dtype=np.uint8)}
+        arrays = {"key": np.frombuffer(key.encode(), dtype=np.uint8)}
         for z, per_layer in self.zooms.items():
             for k, geometries in per_layer.items():
-                wkb = shapely.to_wkb(geometries)
-                arrays[f"{z}-{k}-sizes"] = np.array([len(b) for b in wkb], dtype=np.int64)
-                arrays[f"{z}-{k}-wkb"] = np.frombuffer(b"".join(wkb), dtype=np.uint8)
+                arrays |= wkb_arrays(f"{z}-{k}", geometries)
         with path.open("wb") as file:
             np.savez(file, **arrays)
         return True
 
     def use(self, path: Path, key: str) -> bool:
         """Take the zooms from ``path`` (when first needed) if it was saved under ``key``."""
-        try:
-            with np.load(path) as saved:
-                if saved["key"].tobytes().decode() == key:
-                    self.source = path
-        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
-            pass
+        if saved_key(path) == key:
+            self.source = path
         return self.source is not None
 
     def _read(self, path: Path) -> bool:
@@ -104,12 +101,8 @@ class CoverageCascade:
                 for name in saved.files:
                     if name.endswith("-sizes"):
                         z, k = map(int, name.split("-")[:2])
-                        ends = np.cumsum(saved[name]).tolist()
-                        data = saved[f"{z}-{k}-wkb"].tobytes()
-                        parts = [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-                        geometries = shapely.from_wkb(np.array(parts, dtype=object))
-                        zooms.setdefault(z, {})[k] = geometries
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, shapely.errors.GEOSException):
+                        zooms.setdefault(z, {})[k] = read_wkb(saved, f"{z}-{k}")
+        except UNREADABLE:
             return False
         expected = {k: len(self.layers[k].geometries) for k in self.numbers}
         if not zooms or any(
@@ -118,3 +111,35 @@ class CoverageCascade:
             return False
         self.zooms = zooms
         return True
+
+
+UNREADABLE = (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile,
+              shapely.errors.GEOSException)  # fmt: skip
+"""What reading a saved file that is cut short, or not one of these, raises."""
+
+
+def wkb_arrays(name: str, geometries: np.ndarray) -> dict[str, np.ndarray]:
+    """``geometries`` as two arrays for an ``.npz``: their WKB sizes and bytes, one after the
+    other (WKB keeps the exact doubles)."""
+    wkb = shapely.to_wkb(geometries)
+    return {
+        f"{name}-sizes": np.array([len(b) for b in wkb], dtype=np.int64),
+        f"{name}-wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),
+    }
+
+
+def read_wkb(saved: Any, name: str) -> np.ndarray:
+    """The geometries :func:`wkb_arrays` wrote under ``name``."""
+    ends = np.cumsum(saved[f"{name}-sizes"]).tolist()
+    data = saved[f"{name}-wkb"].tobytes()
+    parts = [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    return shapely.from_wkb(np.array(parts, dtype=object))
+
+
+def saved_key(path: Path) -> str | None:
+    """The key a file was saved under, None if it is not readable."""
+    try:
+        with np.load(path) as saved:
+            return saved["key"].tobytes().decode()
+    except UNREADABLE:
+        return None

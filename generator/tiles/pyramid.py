@@ -36,7 +36,8 @@ from .. import parallel
 from ..files import link_file
 from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
-from .cascade import CoverageCascade
+from .cascade import COVERAGE_FILE, CoverageCascade
+from .coarse import FEATURES_FILE, CoarseFeatures
 from .grid import BUFFER, tile_bounds
 from .levels import Level, occupied, split_zoom
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
@@ -51,7 +52,6 @@ from .render import (
     render_subtree,
 )
 from .reuse import PreviousTiles, TaskKeys, previous_archive
-from .shape import simplify_for_zoom
 
 __all__ = ["PreviousTiles", "TileLayer", "TileStats", "build_tiles"]
 
@@ -141,6 +141,7 @@ def _jobs(
     keys: TaskKeys | None = None,
     taken: Callable[[str, dict, bool], frozenset | None] = lambda key, tiles, whole: None,
     cascade: CoverageCascade | None = None,
+    coarse: CoarseFeatures | None = None,
 ) -> Iterator[Job]:
     """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
     them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
@@ -161,6 +162,7 @@ def _jobs(
     once, the same in every task and tile."""
     first = max(r, minzoom)
     cascade = cascade or CoverageCascade(layers, maxzoom, r)
+    coarse = coarse or CoarseFeatures(layers, r, minzoom, None)
 
     def key(task: str, parameters: tuple, indices: list[np.ndarray]) -> str | None:
         return None if keys is None else keys.key(task, parameters, indices)
@@ -252,20 +254,15 @@ def _jobs(
             ))
             for n, layer in enumerate(layers)
         ]  # fmt: skip
-        geoms = [
-            la.geometries if subset is None else la.geometries[subset]
-            for la, subset in zip(layers, subsets, strict=True)
-        ]
+        others = [None if s is None else coarse.get(n, s) for n, s in enumerate(subsets)]
         for z in range(r - 1, min(todo) - 1, -1):
-            # (a coverage continues its cascade; the others start it from their full resolution)
-            # (a coverage comes from its cascade; the others start theirs from full resolution)
+            # (a coverage comes from its cascade, the others from theirs, feature by feature;
+            # a layer is in no tile of the zooms under its own minzoom)
             coverage = cascade.at(z)
             geoms = [
-                coverage[k] if la.coverage
-                else g[:0] if z < la.minzoom  # (not in these tiles: nothing to simplify)
-                else simplify_for_zoom(g, la.kind, z)
-                for k, (g, la) in enumerate(zip(geoms, layers, strict=True))
-            ]  # fmt: skip
+                coverage[k] if la.coverage else others[k].get(z, la.geometries[:0])
+                for k, la in enumerate(layers)
+            ]
             for b, bx, by, indices, k, only in todo.get(z, []):
                 shift = z - b
                 area = tile_bounds(b, bx, by, BUFFER << shift)
@@ -300,7 +297,7 @@ def build_tiles(
     thin: bool = True,
     previous: PreviousTiles | None = None,
     keep_record: bool = False,
-    cascade_path: Path | None = None,
+    cascade_dir: Path | None = None,
 ) -> TileStats:
     """Write every non-empty tile of zooms ``minzoom..maxzoom`` to ``directory/{z}/{x}/{y}.pbf``
     (plain MVT) and, gzipped, to the PMTiles archive ``pmtiles_path``; return tile statistics.
@@ -313,8 +310,9 @@ def build_tiles(
 
     ``previous``: a previous run to take unchanged tiles from (and its coverages' cascade, if
     it saved one for the same coverages); ``keep_record``: return in ``TileStats.record`` what
-    a later run needs for that (costs a hash of each task and tile); ``cascade_path``: where to
-    save the coverages' cascade for a later run (see :mod:`.cascade`).
+    a later run needs for that (costs a hash of each task and tile); ``cascade_dir``: where to
+    save the coverages' cascade and the coarse zooms' features for a later run (see
+    :mod:`.cascade`, :mod:`.coarse`).
 
     ``thin``: at every zoom but ``maxzoom``, leave out of a tile the sub-pixel features that
     share their pixel with a larger one of the same layer (counted in the statistics; see
@@ -419,12 +417,16 @@ def build_tiles(
 
         keys = TaskKeys(prepared) if previous is not None or keep_record else None
         cascade = CoverageCascade(prepared, maxzoom, r)
+        coarse = CoarseFeatures(prepared, r, minzoom, None if keys is None else keys.features)
+        before = None if previous is None else previous.cascade_dir
         cascade_key = None
-        if cascade.numbers and (cascade_path or (previous and previous.cascade_path)):
+        if cascade.numbers and (cascade_dir or before):
             cascade_key = cascade.key()
-            if previous is not None and previous.cascade_path is not None:
-                cascade.use(previous.cascade_path, cascade_key)
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, cascade)
+            if before is not None:
+                cascade.use(before / COVERAGE_FILE, cascade_key)
+        if before is not None:
+            coarse.use(before / FEATURES_FILE)
+        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, cascade, coarse)
         fresh = ((_tile_task, job) for job in jobs)
         for key, tiles in map_unordered(None, fresh, workers_pool):
             made += len(tiles)
@@ -444,11 +446,13 @@ def build_tiles(
             bar.update(1)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)
-        if cascade_path is not None and cascade_key is not None:
+        if cascade_dir is not None and cascade_key is not None:
             if cascade.source is not None:  # (same coverages: the same file)
-                link_file(cascade.source, cascade_path)
+                link_file(cascade.source, cascade_dir / COVERAGE_FILE)
             else:
-                cascade.save(cascade_path, cascade_key, minzoom)
+                cascade.save(cascade_dir / COVERAGE_FILE, cascade_key, minzoom)
+        if cascade_dir is not None:
+            coarse.save(cascade_dir / FEATURES_FILE)
     result = stats.result(
         time.perf_counter() - started,
         n_tasks,

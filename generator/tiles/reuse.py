@@ -28,8 +28,9 @@ class PreviousTiles:
     pmtiles_path: Path
     record: dict[str, list[list]]
     """``TileStats.record`` of that run."""
-    cascade_path: Path | None = None
-    """Its coverages' cascade (:mod:`.cascade`), if it saved one."""
+    cascade_dir: Path | None = None
+    """Where it saved its coverages' cascade and its coarse features (:mod:`.cascade`,
+    :mod:`.coarse`), if it did."""
 
 
 class TaskKeys:

@@ -1,6 +1,7 @@
-"""The coverages' cascade kept beside the tiles: a later run with the same coverage reads it
-instead of simplifying the coverage again, and its tiles are byte for byte those of a run
-from scratch; a changed coverage, or a file that is not a cascade of it, is made again."""
+"""What a run simplified, kept beside the tiles: a later run with the same coverage reads its
+cascade instead of simplifying the coverage again, and takes the coarse zooms' features it
+finds (by digest); its tiles are byte for byte those of a run from scratch. A changed
+coverage, or a file that is not a cascade of it, is made again."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import shapely
 import shapely.affinity
 
 from trame.tiles import PreviousTiles, TileLayer, build_tiles
+from trame.tiles.cascade import COVERAGE_FILE
+from trame.tiles.coarse import FEATURES_FILE
 
 from .conftest import MAXZOOM, MINZOOM, demo_layers, read_dir
 from .test_pyramid import neighbours
@@ -33,24 +36,43 @@ def simplified(monkeypatch) -> list[int]:
     return zooms
 
 
+@pytest.fixture
+def coarse(monkeypatch) -> list[int]:
+    """How many features each call of the coarse zooms' cascade simplified."""
+    import trame.tiles.coarse as module
+
+    sizes: list[int] = []
+    simplify = module.simplify_for_zoom
+
+    def counting(geoms, kind, z, coverage=False, factor=1.0):
+        sizes.append(len(geoms))
+        return simplify(geoms, kind, z, coverage, factor)
+
+    monkeypatch.setattr(module, "simplify_for_zoom", counting)
+    return sizes
+
+
 def moved(layer: TileLayer, dx: float) -> TileLayer:
     geometries = np.array(layer.geometries, dtype=object)
     geometries[-1] = shapely.affinity.translate(geometries[-1], dx, 0.0)
     return dataclasses.replace(layer, geometries=geometries)
 
 
-def test_a_run_reads_the_previous_cascade_of_the_same_coverage(tmp_path, simplified):
+def test_a_run_reads_what_the_previous_one_simplified(tmp_path, simplified, coarse):
+    """The communes' cascade when they are the same; of the coarse zooms' other features,
+    only those that changed are simplified again."""
     _, corridors, points = demo_layers()
     layers = [neighbours(coverage=True), corridors, points]
 
     def run(name: str, layers, previous: str | None = None, save: bool = True):
+        (tmp_path / f"{name}-kept").mkdir()
         stats = build_tiles(
             layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=tmp_path / name,
             pmtiles_path=tmp_path / f"{name}.pmtiles", name="t", workers=1, progress=False,
-            keep_record=True, cascade_path=tmp_path / f"{name}.npz" if save else None,
+            keep_record=True, cascade_dir=tmp_path / f"{name}-kept" if save else None,
             previous=None if previous is None else PreviousTiles(
                 tmp_path / previous, tmp_path / f"{previous}.pmtiles",
-                last[previous].record, tmp_path / f"{previous}.npz"),
+                last[previous].record, tmp_path / f"{previous}-kept"),
         )  # fmt: skip
         last[name] = stats
         return read_dir(tmp_path / name), (tmp_path / f"{name}.pmtiles").read_bytes()
@@ -59,14 +81,22 @@ def test_a_run_reads_the_previous_cascade_of_the_same_coverage(tmp_path, simplif
     run("first", layers)
     assert sorted(set(simplified)) == list(range(MINZOOM, MAXZOOM + 1))  # each zoom once
     assert len(simplified) == MAXZOOM - MINZOOM + 1
-    assert (tmp_path / "first.npz").is_file()
+    assert (tmp_path / "first-kept" / COVERAGE_FILE).is_file()
 
-    # A corridor moved: the communes are the same, their cascade is read, not made.
+    assert (tmp_path / "first-kept" / FEATURES_FILE).is_file()
+    assert sum(coarse) > 2 * len(coarse) / 3  # (every feature of the coarse tiles)
+
+    # A corridor moved: the communes are the same, their cascade is read, not made; of the
+    # other features, only the moved one is simplified.
     simplified.clear()
+    coarse.clear()
     layers[1] = moved(corridors, 300.0)
     incremental = run("second", layers, "first")
+    assert max(coarse) == 1, coarse
     assert simplified == []
-    assert (tmp_path / "second.npz").stat().st_ino == (tmp_path / "first.npz").stat().st_ino
+    assert (tmp_path / "second-kept" / COVERAGE_FILE).stat().st_ino == (
+        tmp_path / "first-kept" / COVERAGE_FILE
+    ).stat().st_ino
     assert incremental == run("cold", layers, save=False)
     assert last["second"].made < last["second"].tiles
 
@@ -75,17 +105,21 @@ def test_a_run_reads_the_previous_cascade_of_the_same_coverage(tmp_path, simplif
     layers[0] = moved(layers[0], 50.0)
     changed = run("third", layers, "second")
     assert len(simplified) == MAXZOOM - MINZOOM + 1
-    assert (tmp_path / "third.npz").read_bytes() != (tmp_path / "second.npz").read_bytes()
+    assert (tmp_path / "third-kept" / COVERAGE_FILE).read_bytes() != (
+        tmp_path / "second-kept" / COVERAGE_FILE
+    ).read_bytes()
     assert changed == run("cold2", layers, save=False)
 
     # Nothing changed: every tile is taken, the cascade is not even read, and passed on.
     simplified.clear()
     assert run("fourth", layers, "third") == changed and simplified == []
-    assert (tmp_path / "fourth.npz").stat().st_ino == (tmp_path / "third.npz").stat().st_ino
+    for name in (COVERAGE_FILE, FEATURES_FILE):
+        kept = tmp_path / "fourth-kept" / name
+        assert kept.stat().st_ino == (tmp_path / "third-kept" / name).stat().st_ino
 
     # A file that is not a cascade (cut short, say) is not read: the cascade is made again.
-    (tmp_path / "fourth.npz").unlink()
-    (tmp_path / "fourth.npz").write_bytes(b"PK\x03\x04 tronque")
+    (tmp_path / "fourth-kept" / COVERAGE_FILE).unlink()
+    (tmp_path / "fourth-kept" / COVERAGE_FILE).write_bytes(b"PK\x03\x04 tronque")
     layers[1] = moved(corridors, 600.0)
     again = run("fifth", layers, "fourth")
     assert len(simplified) == MAXZOOM - MINZOOM + 1

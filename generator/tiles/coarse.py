@@ -35,6 +35,8 @@ class CoarseFeatures:
         self.layers, self.split, self.minzoom, self.digests = layers, split, minzoom, digests
         self.found: dict[str, tuple[dict[bytes, int], dict[int, np.ndarray]]] = {}
         """A previous run's, per layer: {digest: row}, {zoom: geometries by row}."""
+        self.read = False
+        """Whether the previous run's file was read (when first needed)."""
         self.source: Path | None = None
         """The previous run's file, if made for the same zooms and layers (see :meth:`use`)."""
         self.made: dict[int, tuple[np.ndarray, dict[int, np.ndarray]]] = {}
@@ -51,8 +53,8 @@ class CoarseFeatures:
         ])  # fmt: skip
 
     def get(self, k: int, subset: np.ndarray) -> dict[int, np.ndarray]:
-        """(Called once per layer and run, with the features of every block to make.)"""
-        if self.source is not None and not self.made:
+        """(Called once per layer, with the features of every block to make.)"""
+        if self.source is not None and not self.read:
             self._read(self.source)
         layer, zooms = self.layers[k], self.zooms(k)
         rows, found = self.found.get(layer.name, ({}, {}))
@@ -79,6 +81,7 @@ class CoarseFeatures:
         return self.source is not None
 
     def _read(self, path: Path) -> None:
+        self.read = True
         found = {}
         try:
             with np.load(path) as saved:

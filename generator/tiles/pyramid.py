@@ -312,7 +312,8 @@ def build_tiles(
     it saved one for the same coverages); ``keep_record``: return in ``TileStats.record`` what
     a later run needs for that (costs a hash of each task and tile); ``cascade_dir``: where to
     save the coverages' cascade and the coarse zooms' features for a later run (see
-    :mod:`.cascade`, :mod:`.coarse`).
+    :mod:`.cascade`, :mod:`.coarse`; with ``keep_record`` or ``previous`` only: they are
+    keyed with the tiles' digests).
 
     ``thin``: at every zoom but ``maxzoom``, leave out of a tile the sub-pixel features that
     share their pixel with a larger one of the same layer (counted in the statistics; see
@@ -420,8 +421,8 @@ def build_tiles(
         coarse = CoarseFeatures(prepared, r, minzoom, None if keys is None else keys.features)
         before = None if previous is None else previous.cascade_dir
         cascade_key = None
-        if cascade.numbers and (cascade_dir or before):
-            cascade_key = cascade.key()
+        if cascade.numbers and keys is not None and (cascade_dir or before):
+            cascade_key = cascade.key(keys.wholes)
             if before is not None:
                 cascade.use(before / COVERAGE_FILE, cascade_key)
         if before is not None:

@@ -40,11 +40,13 @@ class TaskKeys:
     a task's part of it depends on every feature). A task's tiles are a function of these
     alone: an incremental run cuts and makes only the tasks whose key is new.
 
+    ``wholes``: per layer, that digest of a coverage's geometries (b"" for another layer).
+
     Measured on Nord (one reservoir moved, py-spy at 200 Hz): cutting every task and hashing it
     pickled took ~2 s of the driver's thread and ~1 s of hashing; these keys take ~0.1 s."""
 
     def __init__(self, layers: Sequence[PreparedLayer]) -> None:
-        self.features, self.headers = [], []
+        self.features, self.headers, self.wholes = [], [], []
         for layer in layers:
             wkb = shapely.to_wkb(layer.geometries)
             digests = sha256_rows(
@@ -58,6 +60,7 @@ class TaskKeys:
                       .encode() + whole)  # fmt: skip
             self.features.append(digests)
             self.headers.append(header)
+            self.wholes.append(whole)
 
     def key(self, task: str, parameters: tuple, indices: Sequence[np.ndarray]) -> str:
         digest = hashlib.sha256(repr((task, parameters)).encode())

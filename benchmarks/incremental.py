@@ -15,7 +15,8 @@ in a fresh process with every core (see common.py):
 4. ``cold (same inputs)``: the inputs of 3 from empty folders; its bytes must be those of 3.
 
 ``--warm``: the builds 1-3 in one process that keeps its imports and its pool of workers between
-them, as ``trame serve --watch`` does; each build is timed inside it, and compared with the
+them and the results of its pure computations (generator/memo.py), as ``trame serve --watch``
+does; each build is timed inside it, and compared with the
 cold build of step 4, made in a fresh process as ``make build`` would.
 
 Budget (issue #11): each incremental build under 10 % of the cold one, and the same bytes as a
@@ -56,11 +57,11 @@ def child(config: str, data_dir: str, output: str, tiles: str) -> None:
 def warm_child(config: str, data_dir: str, output: str, tiles: str, *fields: str) -> None:
     """Builds 1-3 in this one process, with one pool of workers (``--warm``)."""
     sys.path.insert(0, str(PROJECT))
-    from trame import parallel
+    from trame import memo, parallel
     from trame.build import build_site
 
     runs = []
-    with parallel.pool() as pool:
+    with parallel.pool() as pool, memo.kept():
         for change in (None, "feature", "rename"):
             note = edit(Path(data_dir), change, *fields) if change else ""
             started = time.perf_counter()

@@ -18,7 +18,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import api, assemble, pages, parallel, sheets, staticmap
+from . import api, assemble, memo, pages, parallel, sheets, staticmap
 from .cache import site_is_current
 from .config import load_config
 from .dsfr import require_dsfr
@@ -121,7 +121,10 @@ def build_site(
         # The workers start now, before the data is read: forked later, each would keep its own
         # copy of every page of the driver's memory the driver changes afterwards.
         stages = Stages()
-        with contextlib.nullcontext(pool) if pool else parallel.pool(workers, executor) as pool:
+        with (
+            contextlib.nullcontext(pool) if pool else parallel.pool(workers, executor) as pool,
+            memo.one_build(),
+        ):
             # Read and validate.
             log(f"Lecture des données de « {config.name} »…", quiet)
             territory = load_territory(config)

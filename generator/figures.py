@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from . import memo
 from .config import GeometryKind
 from .crs import wgs84_bounds
 from .features import ItemFeatures, public_attributes
@@ -197,13 +198,23 @@ def union_length(lines: np.ndarray) -> float:
         if a != b:
             group[max(a, b)] = min(a, b)
     roots = np.array([root(i) for i in range(len(lines))])
+    digests = memo.digests(lines) if memo.active() else None  # a warm process's keys
     lengths = []
     for r in np.unique(roots):
-        members = lines[roots == r]
-        lengths.append(
-            members[0].length if len(members) == 1 else shapely.union_all(members).length
-        )
+        members = roots == r
+        group = lines[members]
+        if len(group) == 1:
+            lengths.append(group[0].length)
+        else:
+            lengths.append(_group_length(group, None if digests is None else digests[members]))
     return math.fsum(lengths)
+
+
+def _group_length(group: np.ndarray, digests: np.ndarray | None) -> float:
+    """The length of the union of one group of lines that meet (kept by a warm process)."""
+    return memo.value(
+        "union length", lambda: memo.key(digests), lambda: shapely.union_all(group).length
+    )
 
 
 def whole_territory(territory: Territory, figures: list[ItemFigures]) -> CommuneView:

@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 from markupsafe import escape
 
+from . import memo
 from .config import Config
 from .features import ItemFeatures
 from .kinds import LINE, kind
@@ -315,10 +316,14 @@ def _borders_once(communes: list[Commune], outline: shapely.Geometry) -> list[sh
     _, metres_per_pixel = map_window(outline)
     if outline.area / len(communes) < MIN_COMMUNE_PIXELS * metres_per_pixel**2:
         return []
-    simple = shapely.coverage_simplify(
-        np.array([c.geometry for c in communes], dtype=object), metres_per_pixel / 2
-    )
-    return [shapely.line_merge(shapely.union_all(shapely.boundary(simple)))]
+    geometries = np.array([c.geometry for c in communes], dtype=object)
+
+    def borders() -> list[shapely.Geometry]:
+        simple = shapely.coverage_simplify(geometries, metres_per_pixel / 2)
+        return [shapely.line_merge(shapely.union_all(shapely.boundary(simple)))]
+
+    # The window and the tolerance follow from the communes: their digests are the key.
+    return memo.value("borders", lambda: memo.key(memo.digests(geometries)), borders)
 
 
 def commune_map_path(commune: Commune) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from . import memo
 from .config import Communes as CommunesConfig
 from .config import Config
 from .errors import UserError
@@ -123,29 +124,42 @@ def communes_from_layer(
             "couche des communes contient des surfaces (polygones)"
         )
     communes.sort(key=lambda commune: commune.insee)
-    # The outline is computed in a thread while the overlaps are looked for: both are GEOS
-    # work that releases the GIL (France: about 8 s each).
+    geometries = np.array([commune.geometry for commune in communes], dtype=object)
+    outline, pairs = memo.value(
+        "outline and overlaps", lambda: memo.key(memo.digests(geometries)),
+        lambda: _outline_and_overlaps(geometries),
+    )  # fmt: skip
+    for i, j, hectares in pairs:
+        first, second = communes[i], communes[j]
+        report.warn(
+            f"les communes {first.insee} {first.name} et {second.insee} {second.name} se "
+            f"chevauchent sur {french_number(hectares, 2)} ha : leurs chiffres comptent "
+            "cette surface deux fois ; corrigez leurs contours dans le fichier"
+        )
+    return communes, outline
+
+
+def _outline_and_overlaps(
+    geometries: np.ndarray,
+) -> tuple[shapely.Geometry, list[tuple[int, int, float]]]:
+    """The communes' union, and :func:`overlaps`. The union is made in a thread while the
+    overlaps are looked for: both are GEOS work that releases the GIL (France: about 8 s each)."""
     with ThreadPoolExecutor(1) as thread:
-        outline = thread.submit(shapely.union_all, [commune.geometry for commune in communes])
-        for first, second, hectares in overlaps(communes):
-            report.warn(
-                f"les communes {first.insee} {first.name} et {second.insee} {second.name} se "
-                f"chevauchent sur {french_number(hectares, 2)} ha : leurs chiffres comptent "
-                "cette surface deux fois ; corrigez leurs contours dans le fichier"
-            )
-        return communes, outline.result()
+        outline = thread.submit(shapely.union_all, geometries)
+        pairs = overlaps(geometries)
+        return outline.result(), pairs
 
 
-def overlaps(communes: list[Commune], min_m2: float = 1.0) -> list[tuple[Commune, Commune, float]]:
-    """Pairs of communes sharing more than ``min_m2`` of area (a shared border has none)."""
-    geometries = np.array([c.geometry for c in communes], dtype=object)
+def overlaps(geometries: np.ndarray, min_m2: float = 1.0) -> list[tuple[int, int, float]]:
+    """Pairs of communes (their rows in ``geometries``) sharing more than ``min_m2`` of area,
+    with that area in hectares (a shared border has none)."""
     tree = shapely.STRtree(geometries)
     left, right = tree.query(geometries, predicate="intersects")
     pairs = left < right
     left, right = left[pairs], right[pairs]
     areas = shapely.area(shapely.intersection(geometries[left], geometries[right]))
     return [
-        (communes[i], communes[j], area / 10_000)
+        (int(i), int(j), float(area) / 10_000)
         for i, j, area in zip(left, right, areas, strict=True)
         if area > min_m2
     ]

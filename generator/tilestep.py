@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import memo
 from .cache import TILES_CODE, code_fingerprint, read_key, tiles_key, write_key
 from .config import Config, load_config
 from .crs import LAMBERT_93, WEB_MERCATOR, reproject
@@ -38,9 +39,7 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
     layers = [
         TileLayer(
             name=COMMUNES_LAYER,
-            geometries=reproject(
-                np.array([c.geometry for c in communes], dtype=object), LAMBERT_93, WEB_MERCATOR
-            ),
+            geometries=_web_mercator(np.array([c.geometry for c in communes], dtype=object)),
             properties=[{"insee": c.insee, "nom": c.name} for c in communes],
             coverage=True,  # neighbours share their borders: simplify them once, no gaps
             minzoom=territory.config.tiles.communes_minzoom,
@@ -62,11 +61,18 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
         layers.append(
             TileLayer(
                 name=item.id,
-                geometries=reproject(features.geometries, LAMBERT_93, WEB_MERCATOR),
+                geometries=_web_mercator(features.geometries),
                 properties=properties,
             )
         )
     return layers
+
+
+def _web_mercator(geometries: np.ndarray) -> np.ndarray:
+    """Lambert-93 to Web Mercator; a warm process (:mod:`.memo`) reprojects only what changed."""
+    return memo.each(
+        "web mercator", geometries, lambda changed: reproject(changed, LAMBERT_93, WEB_MERCATOR)
+    )
 
 
 def _communes_hint(config: Config, stats: TileStats) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 
-from . import parallel
+from . import memo, parallel
 from .build import BuildResult, build_site
 from .cache import inputs
 from .config import load_config
@@ -53,7 +53,7 @@ def watch(
     fails on the user's data says why, keeps the site as it was, and waits for the next change.
     ``options`` go to :func:`build_site`."""
     stop = stop or threading.Event()
-    with parallel.pool(workers, executor) as pool:
+    with parallel.pool(workers, executor) as pool, memo.kept():
         seen: Snapshot | None = None
         while not stop.is_set():
             now = snapshot(config_path, data_dir)

@@ -107,7 +107,7 @@ class CoverageCascade:
             {k: len(g) for k, g in per_layer.items()} != expected for per_layer in zooms.values()
         ):
             return False
-        self.zooms = zooms
+        self.zooms.update(zooms)  # (in place: it may be kept by a warm process, see pyramid)
         return True
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import shapely
 from tqdm import tqdm
 
-from .. import parallel
+from .. import memo, parallel
 from ..files import link_file
 from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
@@ -423,6 +423,8 @@ def build_tiles(
         cascade_key = None
         if cascade.numbers and keys is not None and (cascade_dir or before):
             cascade_key = cascade.key(keys.wholes)
+            # (a warm process keeps the zooms it made or read: the same for the same key)
+            cascade.zooms = memo.value("coverage cascade", cascade_key.encode, dict)
             if before is not None:
                 cascade.use(before / COVERAGE_FILE, cascade_key)
         if before is not None:

@@ -1,0 +1,74 @@
+"""What a warm process (``trame serve --watch``) keeps from one build to the next
+(generator/memo.py): only results of the very same inputs, so its builds are a cold build's
+bytes, and it computes again only what changed."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from test_incremental import move_one_point, read_tree, rename_commune
+from trame import memo, parallel
+from trame.build import build_site
+
+
+def test_without_the_store_everything_is_computed_every_time():
+    calls = []
+    assert not memo.active()
+    for _ in range(2):
+        assert memo.value("x", lambda: b"k", lambda: calls.append(1) or 7) == 7
+    assert len(calls) == 2 and memo.made() == {}
+
+
+def test_each_computes_only_the_geometries_the_store_lacks():
+    points = np.array([shapely.Point(i, 0) for i in range(4)], dtype=object)
+    computed = []
+
+    def double(geometries):
+        computed.append(len(geometries))
+        return shapely.transform(geometries, lambda xy: xy * 2)
+
+    with memo.kept():
+        with memo.one_build():
+            first = memo.each("double", points, double)
+        moved = points.copy()
+        moved[2] = shapely.Point(9, 9)
+        with memo.one_build():
+            second = memo.each("double", moved, double)
+            assert memo.made() == {"double": 1}
+        assert computed == [4, 1]
+        assert [g.x for g in first] == [0, 2, 4, 6]
+        assert [g.x for g in second] == [0, 2, 18, 6]
+        # The point the second build no longer has was dropped at its end: computed again.
+        with memo.one_build():
+            memo.each("double", points, double)
+        assert computed == [4, 1, 1]
+    assert not memo.active()
+
+
+def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_changed(
+    territory, tmp_path
+):
+    site, tiles, data = tmp_path / "site", tmp_path / "tiles", territory.parent / "demo"
+    with parallel.pool(1) as pool, memo.kept():
+        build_site(territory, None, site, quiet=True, tiles_dir=tiles, pool=pool)
+        cold_made = memo.made()
+        move_one_point(data / "srce_fictif.gpkg", "corridors_ecologiques", 150.0)
+        build_site(territory, None, site, quiet=True, tiles_dir=tiles, pool=pool)
+        moved_made = memo.made()
+        rename_commune(data / "communes.geojson", "00007", "Hérinval-sur-Selle")
+        again = build_site(territory, None, site, quiet=True, tiles_dir=tiles, pool=pool)
+        renamed_made = memo.made()
+    cold = build_site(territory, None, tmp_path / "cold", quiet=True, workers=1,
+                      tiles_dir=tmp_path / "cold-tiles", releases_dir=tmp_path / "cold-releases")  # fmt: skip
+    assert again.rendered < again.communes == cold.communes == 13
+    warm, reference = read_tree(site), read_tree(tmp_path / "cold")
+    assert sorted(warm) == sorted(reference)
+    assert [name for name in reference if warm[name] != reference[name]] == []
+    # The first build computed everything (13 communes and the features reprojected, ...)
+    assert cold_made["web mercator"] > 13 and cold_made["outline and overlaps"] == 1
+    assert cold_made["borders"] == 1 and cold_made["coverage cascade"] == 1
+    # ... the moved line: itself reprojected, its group of lines measured again, nothing else.
+    assert moved_made == {"union length": 1, "web mercator": 1}, moved_made
+    # ... a new name changes no geometry.
+    assert renamed_made == {}, renamed_made

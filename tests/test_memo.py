@@ -67,8 +67,10 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     assert [name for name in reference if warm[name] != reference[name]] == []
     # The first build computed everything (13 communes and the features reprojected, ...)
     assert cold_made["web mercator"] > 13 and cold_made["outline and overlaps"] == 1
+    assert cold_made["is valid"] > 13
     assert cold_made["borders"] == 1 and cold_made["coverage cascade"] == 1
-    # ... the moved line: itself reprojected, its group of lines measured again, nothing else.
-    assert moved_made == {"union length": 1, "web mercator": 1}, moved_made
+    # ... the moved line: itself checked and reprojected, its group of lines measured again,
+    # nothing else.
+    assert moved_made == {"is valid": 1, "union length": 1, "web mercator": 1}, moved_made
     # ... a new name changes no geometry.
     assert renamed_made == {}, renamed_made

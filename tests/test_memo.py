@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-
 from test_incremental import move_one_point, read_tree, rename_commune
+
 from trame import memo, parallel
 from trame.build import build_site
 

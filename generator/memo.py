@@ -114,14 +114,32 @@ def each(
     geometries = np.asarray(geometries, dtype=object)
     if _store is None or not len(geometries):
         return compute(geometries)
-    entries = [(name, row.tobytes()) for row in digests(geometries)]
-    missing = [i for i, entry in enumerate(entries) if entry not in _store.entries]
+    keys = [row.tobytes() for row in digests(geometries)]
+    found = lookup(name, keys)
+    missing = [i for i, value in enumerate(found) if value is None]
     if missing:
         results = compute(geometries[missing])
+        keep(name, [keys[i] for i in missing], results)
         for i, result in zip(missing, results, strict=True):
-            _store.entries[entries[i]] = result
-        _store.made[name] += len(missing)
+            found[i] = result
     out = np.empty(len(geometries), dtype=object)
-    out[:] = [_store.entries[entry] for entry in entries]
-    _store.used.update(entries)
+    out[:] = found
     return out
+
+
+def lookup(name: str, keys: list[bytes]) -> list[Any]:
+    """What the store holds for each key (None where it holds nothing, or when it is off)."""
+    if _store is None:
+        return [None] * len(keys)
+    found = [_store.entries.get((name, k)) for k in keys]
+    _store.used.update((name, k) for k, value in zip(keys, found, strict=True) if value is not None)
+    return found
+
+
+def keep(name: str, keys: list[bytes], values: Any) -> None:
+    """Keep ``values`` (not None) under ``keys``, if the store is on."""
+    if _store is not None:
+        for k, value in zip(keys, values, strict=True):
+            _store.entries[name, k] = value
+            _store.used.add((name, k))
+        _store.made[name] += len(keys)

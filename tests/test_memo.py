@@ -10,6 +10,7 @@ from test_incremental import move_one_point, read_tree, rename_commune
 
 from trame import memo, parallel
 from trame.build import build_site
+from trame.tiles.coarse import FEATURES_FILE
 
 
 def test_without_the_store_everything_is_computed_every_time():
@@ -68,9 +69,30 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     # The first build computed everything (13 communes and the features reprojected, ...)
     assert cold_made["web mercator"] > 13 and cold_made["outline and overlaps"] == 1
     assert cold_made["is valid"] > 13
+    assert sum(n for name, n in cold_made.items() if name.startswith("coarse features")) > 13
     assert cold_made["borders"] == 1 and cold_made["coverage cascade"] == 1
     # ... the moved line: itself checked and reprojected, its group of lines measured again,
     # nothing else.
-    assert moved_made == {"is valid": 1, "union length": 1, "web mercator": 1}, moved_made
+    # (Its coarse zooms' cascade too: one entry per kind of layer and zooms.)
+    moved = {name.split(" [")[0]: n for name, n in moved_made.items()}
+    assert moved == {
+        "coarse features line": 1,
+        "is valid": 1,
+        "union length": 1,
+        "web mercator": 1,
+    }, moved_made
     # ... a new name changes no geometry.
     assert renamed_made == {}, renamed_made
+    # The coarse features the warm builds took from the store, not from the file, are still
+    # in the file they leave for a later process: every feature of the cold build's.
+    with (
+        np.load(next(tiles.rglob(FEATURES_FILE))) as warm_file,
+        np.load(next((tmp_path / "cold-tiles").rglob(FEATURES_FILE))) as cold_file,
+    ):
+        names = sorted(n for n in cold_file.files if n.endswith("-digests"))
+        assert names and sorted(n for n in warm_file.files if n.endswith("-digests")) == names
+        for name in names:
+            digests = [
+                np.sort(f[name].reshape(-1, 32).view("S32").ravel()) for f in (warm_file, cold_file)
+            ]
+            assert np.array_equal(*digests), name

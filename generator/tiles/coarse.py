@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import memo
 from ..files import link_file
 from .cascade import UNREADABLE, read_wkb, saved_key, wkb_arrays
 from .model import PreparedLayer
@@ -53,7 +54,37 @@ class CoarseFeatures:
         ])  # fmt: skip
 
     def get(self, k: int, subset: np.ndarray) -> dict[int, np.ndarray]:
-        """(Called once per layer, with the features of every block to make.)"""
+        """(Called once per layer, with the features of every block to make.) A warm process
+        (:mod:`..memo`) keeps each feature's cascade by its digest: it reads the previous run's
+        file, or simplifies, only for the features it lacks."""
+        warm = memo.active() and self.digests is not None
+        if warm and self.source is not None and not self.read:
+            self._read(self.source)  # into the store, decoding only the features it lacks
+        zooms = self.zooms(k)
+        keys = [] if self.digests is None else [d.tobytes() for d in self.digests[k][subset]]
+        kept = memo.lookup(self._memo_name(k), keys) if keys else [None] * len(subset)
+        lacking = np.array([value is None for value in kept], dtype=bool)
+        out = {z: np.empty(len(subset), dtype=object) for z in zooms}
+        if lacking.any():
+            made = self._cascades(k, subset[lacking])
+            for z in zooms:
+                out[z][lacking] = made[z]
+            if keys:  # each feature's cascade: its geometry at each zoom
+                rows = np.flatnonzero(lacking).tolist()
+                cascades = [tuple(made[z][j] for z in zooms) for j in range(len(rows))]
+                memo.keep(self._memo_name(k), [keys[i] for i in rows], cascades)
+        for i in np.flatnonzero(~lacking).tolist():
+            for z, geometry in zip(zooms, kept[i], strict=True):
+                out[z][i] = geometry
+        self.made[k] = (subset, out)
+        return out
+
+    def _memo_name(self, k: int) -> str:
+        layer = self.layers[k]
+        return f"coarse features {layer.kind.name} {list(self.zooms(k))}"
+
+    def _cascades(self, k: int, subset: np.ndarray) -> dict[int, np.ndarray]:
+        """The cascades of the features ``subset``: found in the previous run's file, or made."""
         if self.source is not None and not self.read:
             self._read(self.source)
         layer, zooms = self.layers[k], self.zooms(k)
@@ -71,7 +102,6 @@ class CoarseFeatures:
             out[z][miss] = geometries
             if len(hit):
                 out[z][hit] = found[z][at[hit]]
-        self.made[k] = (subset, out)
         return out
 
     def use(self, path: Path) -> bool:
@@ -81,6 +111,9 @@ class CoarseFeatures:
         return self.source is not None
 
     def _read(self, path: Path) -> None:
+        """The previous run's features, into :attr:`found`; in a warm process, into the store
+        instead, and only those it lacks (after the first build, none: it holds every feature
+        of the file its previous build wrote)."""
         self.read = True
         found = {}
         try:
@@ -89,7 +122,16 @@ class CoarseFeatures:
                     if layer.coverage or f"{k}-digests" not in saved.files:
                         continue
                     digests = saved[f"{k}-digests"].reshape(-1, 32)
-                    rows = {d.tobytes(): row for row, d in enumerate(digests)}
+                    keys = [d.tobytes() for d in digests]
+                    if memo.active():
+                        lacking = [i for i, v in enumerate(memo.lookup(self._memo_name(k), keys))
+                                   if v is None]  # fmt: skip
+                        if lacking:
+                            zooms = [read_wkb(saved, f"{k}-{z}") for z in self.zooms(k)]
+                            memo.keep(self._memo_name(k), [keys[i] for i in lacking],
+                                      [tuple(g[i] for g in zooms) for i in lacking])  # fmt: skip
+                        continue
+                    rows = {key: row for row, key in enumerate(keys)}
                     found[layer.name] = (rows, {z: read_wkb(saved, f"{k}-{z}")
                                                 for z in self.zooms(k)})  # fmt: skip
         except UNREADABLE:
@@ -112,13 +154,23 @@ class CoarseFeatures:
             subset, made = self.made.get(k, (np.empty(0, np.intp), {}))
             digests = self.digests[k]
             # this run's features first, then the previous run's that are still features here
+            # (from its file, or, in a warm process that did not read it, from the store)
             others = np.setdiff1d(np.arange(len(digests)), subset)
             at = np.array([rows.get(d.tobytes(), -1) for d in digests[others]], dtype=np.intp)
+            kept = memo.lookup(self._memo_name(k), [d.tobytes() for d in digests[others[at < 0]]])
+            held = np.array([value is not None for value in kept], dtype=bool)
+            stored = others[at < 0][held]
             others, at = others[at >= 0], at[at >= 0]
-            arrays[f"{k}-digests"] = np.concatenate([digests[subset], digests[others]]).reshape(-1)
-            for z in self.zooms(k):
+            arrays[f"{k}-digests"] = np.concatenate(
+                [digests[subset], digests[others], digests[stored]]
+            ).reshape(-1)
+            kept = [value for value in kept if value is not None]
+            for i, z in enumerate(self.zooms(k)):
+                from_store = np.empty(len(kept), dtype=object)
+                from_store[:] = [value[i] for value in kept]
                 geometries = np.concatenate([made.get(z, np.empty(0, object)),
-                                             found[z][at] if len(at) else np.empty(0, object)])  # fmt: skip
+                                             found[z][at] if len(at) else np.empty(0, object),
+                                             from_store])  # fmt: skip
                 arrays |= wkb_arrays(f"{k}-{z}", geometries)
         with path.open("wb") as file:
             np.savez(file, **arrays)

@@ -124,3 +124,68 @@ def test_a_run_reads_what_the_previous_one_simplified(tmp_path, simplified, coar
     again = run("fifth", layers, "fourth")
     assert len(simplified) == MAXZOOM - MINZOOM + 1
     assert again == run("cold3", layers, save=False)
+
+
+def test_a_warm_process_takes_the_coarse_features_from_its_store_and_saves_them_all(
+    tmp_path, coarse, monkeypatch
+):
+    """In a process that builds again and again (generator/memo.py), the coarse zooms'
+    features come from the store, not the previous file; the file it saves still holds every
+    feature, so that a later fresh process simplifies only what changed."""
+    from trame import memo
+
+    _, corridors, points = demo_layers()
+    # A point far away (another tile at every coarse zoom): no block the moved corridor is in
+    # holds it, so the warm run does not need it.
+    x, y = points.geometries[0].x, points.geometries[0].y
+    far = dataclasses.replace(
+        points,
+        geometries=np.array([*points.geometries, shapely.Point(x + 2_500_000, y)], dtype=object),
+        properties=[*points.properties, points.properties[0]],
+    )
+    layers = [neighbours(coverage=True), corridors, far]
+    last: dict = {}
+
+    def run(name: str, previous: str | None = None) -> tuple[dict, bytes]:
+        (tmp_path / f"{name}-kept").mkdir()
+        with memo.one_build():
+            last[name] = build_tiles(
+                layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=tmp_path / name,
+                pmtiles_path=tmp_path / f"{name}.pmtiles", name="t", workers=1,
+                progress=False, keep_record=True, cascade_dir=tmp_path / f"{name}-kept",
+                previous=None if previous is None else PreviousTiles(
+                    tmp_path / previous, tmp_path / f"{previous}.pmtiles",
+                    last[previous].record, tmp_path / f"{previous}-kept"),
+            )  # fmt: skip
+        return read_dir(tmp_path / name), (tmp_path / f"{name}.pmtiles").read_bytes()
+
+    import trame.tiles.coarse as module
+
+    decoded = []
+    read_wkb = module.read_wkb
+    monkeypatch.setattr(module, "read_wkb", lambda *a: decoded.append(a[1]) or read_wkb(*a))
+    with memo.kept():
+        run("first")
+        coarse.clear()
+        layers[1] = moved(corridors, 300.0)
+        warm = run("second", "first")
+        made = memo.made()
+    assert decoded == []  # the store held every feature of the file: none decoded
+    assert max(coarse) == 1, coarse  # the moved corridor, at each coarse zoom
+    assert sum(n for name, n in made.items() if name.startswith("coarse features")) == 1, made
+    assert not (tmp_path / "second-kept" / FEATURES_FILE).samefile(
+        tmp_path / "first-kept" / FEATURES_FILE
+    )
+
+    # Every feature is in the file, the far point too (taken from the store, not the file).
+    def saved(name: str) -> list[int]:
+        with np.load(tmp_path / f"{name}-kept" / FEATURES_FILE) as file:
+            return [file[f"{k}-digests"].size // 32 for k in (1, 2)]
+
+    assert saved("second") == saved("first") == [2, 3]
+    # A fresh process (no store) after the warm one: it finds every other feature in the file.
+    coarse.clear()
+    layers[1] = moved(layers[1], 300.0)
+    fresh = run("third", "second")
+    assert max(coarse) == 1, coarse
+    assert fresh == run("cold", None) and warm != fresh

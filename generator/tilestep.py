@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import memo
-from .cache import TILES_CODE, code_fingerprint, read_key, tiles_key, write_key
+from .cache import KEY_FILE, TILES_CODE, code_fingerprint, read_key, tiles_key, write_key
 from .config import Config, load_config
 from .crs import LAMBERT_93, WEB_MERCATOR, reproject
 from .features import public_attributes
@@ -128,6 +128,8 @@ def write_tiles(
         workers, executor = pool.workers, pool.executor
     previous = previous_tiles(config, target) if incremental else None
     with staging_folder(target) as staging:
+        if previous is not None:
+            previous = _tree_to_update(previous, target, staging)
         stats = build_tiles(
             tile_layers(territory),
             minzoom=config.tiles.minzoom,
@@ -151,6 +153,23 @@ def write_tiles(
         write_key(staging, tiles_key(config))
         replace_folder(staging, target)
     return stats
+
+
+def _tree_to_update(previous: PreviousTiles, target: Path, staging: Path) -> PreviousTiles | None:
+    """The previous run's z/x/y tree, moved into ``staging`` to be updated in place (only the
+    tiles made again are written, those gone removed) instead of linked tile by tile into a
+    new tree. Its key and record are removed first: a run cut short leaves a folder no later
+    run trusts (it then makes every tile), never a tree that does not match its record.
+
+    Measured on Nord (one reservoir moved, a warm process, py-spy at 200 Hz over six builds):
+    linking the 3,706 unchanged tiles into 232 new folders, then removing the old tree, took
+    ~0.7 s of each build's tile thread (creating a folder costs ~0.4 ms on the test VMs)."""
+    for name in (TASKS_FILE, KEY_FILE):
+        (target / name).unlink(missing_ok=True)
+    if not (target / XYZ_FOLDER).is_dir():  # (removed by hand: every tile is made)
+        return None
+    (target / XYZ_FOLDER).rename(staging / XYZ_FOLDER)
+    return dataclasses.replace(previous, directory=staging / XYZ_FOLDER)
 
 
 def update_tiles(

@@ -83,3 +83,34 @@ def test_tiles_too_large_at_coarse_zooms_suggest_where_the_communes_start(
     )
     stats = write_tiles(late, tmp_path / "late", workers=1, quiet=True)
     assert not any("tiles.communes_minzoom" in note for note in stats.notes)
+
+
+def test_an_incremental_run_cut_short_leaves_nothing_a_later_run_trusts(
+    territory, tmp_path, monkeypatch
+):
+    """An incremental run updates the previous tree in place: cut short, it leaves no tree,
+    key or record to reuse, and the next run makes every tile, the same as a first run."""
+    from trame.cache import KEY_FILE
+    from trame.tilestep import TASKS_FILE, tiles_are_current
+
+    demo = load_territory(load_config(territory))
+    target = tmp_path / "tiles"
+    first = write_tiles(demo, target, workers=1, quiet=True)
+    tiles = {p.relative_to(target): p.read_bytes() for p in (target / XYZ_FOLDER).rglob("*.pbf")}
+    build_tiles = tilestep.build_tiles
+
+    def broken(*args, **kwargs):
+        assert kwargs["previous"].directory == kwargs["directory"]  # the tree moved to staging
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(tilestep, "build_tiles", broken)
+    with pytest.raises(RuntimeError):
+        write_tiles(demo, target, workers=1, quiet=True, incremental=True)
+    assert not (target / TASKS_FILE).exists() and not (target / KEY_FILE).exists()
+    assert not tiles_are_current(demo.config, target)
+    monkeypatch.setattr(tilestep, "build_tiles", build_tiles)
+    again = write_tiles(demo, target, workers=1, quiet=True, incremental=True)
+    assert again.reused == 0 and again.tiles == first.tiles
+    assert {
+        p.relative_to(target): p.read_bytes() for p in (target / XYZ_FOLDER).rglob("*.pbf")
+    } == tiles

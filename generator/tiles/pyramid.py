@@ -281,6 +281,13 @@ def _jobs(
     yield from subtree_jobs(subtrees[lead:])
 
 
+def _in_place(previous: PreviousTiles | None, directory: Path) -> list[tuple[int, int, int]] | None:
+    """The previous run's tiles when its tree is ``directory`` itself (updated in place)."""
+    if previous is None or Path(previous.directory).resolve() != Path(directory).resolve():
+        return None
+    return [(z, x, y) for tiles in previous.record.values() for z, x, y, *_ in tiles]
+
+
 def build_tiles(
     layers: Sequence[TileLayer],
     *,
@@ -354,7 +361,7 @@ def build_tiles(
     reused = made = 0
     with (
         parallel.pool(workers, executor) as workers_pool,
-        TileArchive(directory, pmtiles_path) as archive,
+        TileArchive(directory, pmtiles_path, in_place=_in_place(previous, directory)) as archive,
         tqdm(total=n_tasks, unit="tâche", desc=f"tuiles {name}", disable=not progress) as bar,
         previous_archive(previous) as old,
     ):

@@ -78,3 +78,30 @@ def test_vectorised_tile_ids_are_the_pmtiles_ones():
         x, y = rng.integers(0, 1 << z, (2, 50))
         expected = [zxy_to_tileid(z, a, b) for a, b in zip(x.tolist(), y.tolist(), strict=True)]
         assert tile_ids(z, x, y).tolist() == expected
+
+
+def test_a_tree_updated_in_place_keeps_what_is_linked_elsewhere(tmp_path):
+    """A previous run's tree updated in place: a tile taken is left as it is, one made again is
+    a new file (a hard link to the old one, from a site or a history, keeps the old bytes), one
+    this run does not have is removed, with the folders that leaves empty."""
+    from trame.tiles.archive import TileArchive, pmtiles_header
+
+    tree = tmp_path / "xyz"
+    before = {(3, 1, 2): b"kept", (3, 1, 3): b"old", (4, 5, 6): b"gone"}
+    for (z, x, y), data in before.items():
+        (tree / str(z) / str(x)).mkdir(parents=True, exist_ok=True)
+        (tree / str(z) / str(x) / f"{y}.pbf").write_bytes(data)
+    elsewhere = tmp_path / "site-3-1-3.pbf"
+    elsewhere.hardlink_to(tree / "3" / "1" / "3.pbf")
+    header = pmtiles_header((0.0, 0.0, 1.0, 1.0), 3, 4)
+    with TileArchive(tree, tmp_path / "t.pmtiles", in_place=list(before)) as archive:
+        archive.link_batch(tree, [(3, 1, 2)], [gzip.compress(b"kept")])
+        archive.add_batch([(3, 1, 3, b"new", gzip.compress(b"new")),
+                           (4, 7, 8, b"added", gzip.compress(b"added"))])  # fmt: skip
+        archive.finish(header, {})
+    assert read_dir(tree) == {(3, 1, 2): b"kept", (3, 1, 3): b"new", (4, 7, 8): b"added"}
+    assert elsewhere.read_bytes() == b"old"
+    assert not (tree / "4" / "5").exists() and (tree / "4" / "7").is_dir()
+    with open(tmp_path / "t.pmtiles", "rb") as f:
+        archived = {tuple(k): gzip.decompress(v) for k, v in all_tiles(MmapSource(f))}
+    assert archived == read_dir(tree)

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/incremental.py                   # Nord
     .venv/bin/python benchmarks/incremental.py --config layers/hauts-de-france.yml --data-dir /tmp/trame-hdf
     .venv/bin/python benchmarks/incremental.py --warm                   # as trame serve --watch
+    .venv/bin/python benchmarks/incremental.py --warm --repeat 5        # medians of 5 each
 
 Copies the territory's data into a temporary folder (never the repository), then, each build
 in a fresh process with every core (see common.py):
@@ -33,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import PROJECT, PYTHON, SHARED_DATA, load_avg, measure, need, table
+from common import PROJECT, PYTHON, SHARED_DATA, load_avg, measure, median, need, table
 
 BUDGET = 0.10
 HERE = Path(__file__).resolve()
@@ -54,15 +55,18 @@ def child(config: str, data_dir: str, output: str, tiles: str) -> None:
     }))  # fmt: skip
 
 
-def warm_child(config: str, data_dir: str, output: str, tiles: str, *fields: str) -> None:
-    """Builds 1-3 in this one process, with one pool of workers (``--warm``)."""
+def warm_child(config: str, data_dir: str, output: str, tiles: str, repeat: str,
+               *fields: str) -> None:  # fmt: skip
+    """Builds 1-3 in this one process, with one pool of workers (``--warm``); builds 2 and 3
+    ``repeat`` times, alternating (the reservoir moved 150 m further each time, the commune's
+    name lengthened)."""
     sys.path.insert(0, str(PROJECT))
     from trame import memo, parallel
     from trame.build import build_site
 
     runs = []
     with parallel.pool() as pool, memo.kept():
-        for change in (None, "feature", "rename"):
+        for change in (None, *(("feature", "rename") * int(repeat))):
             note = edit(Path(data_dir), change, *fields) if change else ""
             started = time.perf_counter()
             result = build_site(Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles),
@@ -96,7 +100,10 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=SHARED_DATA / "nord")
     parser.add_argument("--warm", action="store_true", help="builds 1-3 in one process")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
-    parser.add_argument("--warm-child", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="with --warm: builds 2 and 3 (and the fresh cold one) N times each, "
+                        "medians compared")  # fmt: skip
+    parser.add_argument("--warm-child", nargs=7, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         child(*arguments.child)
@@ -156,26 +163,39 @@ def warm(arguments: argparse.Namespace, data: Path, work: Path, fields: tuple[st
     """``--warm``: builds 1-3 in one process, then a fresh cold build of the same inputs."""
     from tests.test_incremental import read_tree
 
+    repeat = max(arguments.repeat, 1)
     command = [PYTHON, HERE, "--warm-child", arguments.config, data, work / "site",
-               work / "site-tiles", *fields]  # fmt: skip
+               work / "site-tiles", repeat, *fields]  # fmt: skip
     run = measure("warm process (builds 1-3)", command)
     runs = json.loads(run.stdout.strip().splitlines()[-1])
-    command = [PYTHON, HERE, "--child", arguments.config, data, work / "cold/site",
-               work / "cold/site-tiles"]  # fmt: skip
-    cold = measure("cold (same inputs)", command)
+    colds = [
+        measure("cold (same inputs)", [PYTHON, HERE, "--child", arguments.config, data,
+                                       work / f"cold{k}/site", work / f"cold{k}/site-tiles"])
+        for k in range(repeat)
+    ]  # fmt: skip
     rows = []
     for entry in runs:
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in entry["stages"].items())
         name = entry["change"] or "cold, in the warm process"
         print(f"{name}: {entry['wall']:.2f} s ({stages})", flush=True)
         rows.append([name, entry["note"], entry["wall"], entry["rendered"], entry["communes"]])
-    rows.append(["cold (same inputs), fresh process", "", cold.wall, "", ""])
+    for cold in colds:
+        rows.append(["cold (same inputs), fresh process", "", cold.wall, "", ""])
     print(table(["build", "change", "wall s", "communes made", "of"], rows))
-    same = read_tree(work / "site") == read_tree(work / "cold" / "site")
-    ratios = {entry["change"]: entry["wall"] / cold.wall for entry in runs[1:]}
+    same = all(read_tree(work / "site") == read_tree(work / f"cold{k}" / "site")
+               for k in range(repeat))  # fmt: skip
+    cold_wall = median([cold.wall for cold in colds])
+    walls = {change: median([e["wall"] for e in runs[1:] if e["change"] == change])
+             for change in ("feature", "rename")}  # fmt: skip
+    ratios = {name: wall / cold_wall for name, wall in walls.items()}
+    if repeat > 1:
+        print(
+            f"medians of {repeat}: fresh cold {cold_wall:.2f} s, "
+            + ", ".join(f"{name} {wall:.2f} s" for name, wall in walls.items())
+        )
     for name, ratio in ratios.items():
         print(f"{name}: {100 * ratio:.1f} % of the fresh cold build, "
-              f"{100 * ratio * cold.wall / runs[0]['wall']:.1f} % of the warm one")  # fmt: skip
+              f"{100 * ratio * cold_wall / runs[0]['wall']:.1f} % of the warm one")  # fmt: skip
     print(f"site byte for byte the cold build of the same inputs: {same}")
     print(load_avg())
     met = same and max(ratios.values()) < BUDGET

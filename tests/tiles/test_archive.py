@@ -81,25 +81,30 @@ def test_vectorised_tile_ids_are_the_pmtiles_ones():
 
 
 def test_a_tree_updated_in_place_keeps_what_is_linked_elsewhere(tmp_path):
-    """A previous run's tree updated in place: a tile taken is left as it is, one made again is
-    a new file (a hard link to the old one, from a site or a history, keeps the old bytes), one
-    this run does not have is removed, with the folders that leaves empty."""
+    """A previous run's tree updated in place: a tile taken is left as it is (written again
+    if its file is gone), one made again is a new file (a hard link to the old one, from a site
+    or a history, keeps the old bytes), one this run does not have is removed, with the folders
+    that leaves empty."""
     from trame.tiles.archive import TileArchive, pmtiles_header
 
     tree = tmp_path / "xyz"
-    before = {(3, 1, 2): b"kept", (3, 1, 3): b"old", (4, 5, 6): b"gone"}
+    before = {(3, 1, 2): b"kept", (3, 1, 3): b"old", (4, 5, 6): b"gone", (3, 1, 4): b"lost"}
     for (z, x, y), data in before.items():
         (tree / str(z) / str(x)).mkdir(parents=True, exist_ok=True)
         (tree / str(z) / str(x) / f"{y}.pbf").write_bytes(data)
     elsewhere = tmp_path / "site-3-1-3.pbf"
     elsewhere.hardlink_to(tree / "3" / "1" / "3.pbf")
+    (tree / "3" / "1" / "4.pbf").unlink()  # removed by hand: written again from the archive
     header = pmtiles_header((0.0, 0.0, 1.0, 1.0), 3, 4)
     with TileArchive(tree, tmp_path / "t.pmtiles", in_place=list(before)) as archive:
-        archive.link_batch(tree, [(3, 1, 2)], [gzip.compress(b"kept")])
+        archive.link_batch(tree, [(3, 1, 2), (3, 1, 4)], [gzip.compress(b"kept"),
+                                                          gzip.compress(b"lost")])  # fmt: skip
         archive.add_batch([(3, 1, 3, b"new", gzip.compress(b"new")),
                            (4, 7, 8, b"added", gzip.compress(b"added"))])  # fmt: skip
         archive.finish(header, {})
-    assert read_dir(tree) == {(3, 1, 2): b"kept", (3, 1, 3): b"new", (4, 7, 8): b"added"}
+    assert read_dir(tree) == {
+        (3, 1, 2): b"kept", (3, 1, 3): b"new", (3, 1, 4): b"lost", (4, 7, 8): b"added"
+    }  # fmt: skip
     assert elsewhere.read_bytes() == b"old"
     assert not (tree / "4" / "5").exists() and (tree / "4" / "7").is_dir()
     with open(tmp_path / "t.pmtiles", "rb") as f:

@@ -69,7 +69,7 @@ class CoarseFeatures:
             made = self._cascades(k, subset[lacking])
             for z in zooms:
                 out[z][lacking] = made[z]
-            if keys:  # each feature's cascade: its geometry at each zoom
+            if keys and memo.active():  # each feature's cascade: its geometry at each zoom
                 rows = np.flatnonzero(lacking).tolist()
                 cascades = [tuple(made[z][j] for z in zooms) for j in range(len(rows))]
                 memo.keep(self._memo_name(k), [keys[i] for i in rows], cascades)

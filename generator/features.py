@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 import shapely.errors
 
+from . import memo
 from .config import LegendItem
 from .errors import UserError
 from .kinds import kind
@@ -68,14 +69,14 @@ def select_features(
     ids = [i for i, k in zip(ids, kept, strict=True) if k]
     attributes = [a for a, k in zip(attributes, kept, strict=True) if k]
 
-    shapely.prepare(territory)
-    inside = shapely.intersects(territory, geometries)
+    placed = _placed(geometries, territory, item)
+    inside = np.array([p[0] for p in placed], dtype=bool)
     report.outside += int((~inside).sum())
-    crossing = inside & ~shapely.contains(territory, geometries)
+    crossing = np.array([p[1] for p in placed], dtype=bool)
     if crossing.any():
-        clipped = [_clip(piece, territory) for piece in geometries[crossing]]
         geometries = geometries.copy()
-        geometries[crossing] = [_keep_kind(g, item) for g in clipped]
+        for i in np.flatnonzero(crossing).tolist():
+            geometries[i] = placed[i][2]
         report.clipped += int(crossing.sum())
     inside &= ~shapely.is_empty(geometries)
     if len(geometries) and not inside.any():
@@ -94,6 +95,27 @@ def select_features(
         ids=[i for i, k in zip(ids, inside, strict=True) if k],
         attributes=[a for a, k in zip(attributes, inside, strict=True) if k],
     )
+
+
+def _placed(geometries: np.ndarray, territory: shapely.Geometry, item: LegendItem) -> np.ndarray:
+    """Per feature: (inside the territory, crossing its edge, its part inside when crossing).
+    A warm process (:mod:`.memo`) keeps them by the feature's and the territory's digests
+    (Nord, a reservoir moved: ~0.1 s of each build's reading, clipping the same features)."""
+
+    def place(pieces: np.ndarray) -> np.ndarray:
+        shapely.prepare(territory)
+        inside = shapely.intersects(territory, pieces)
+        crossing = inside & ~shapely.contains(territory, pieces)
+        out = np.empty(len(pieces), dtype=object)
+        for i, (piece, is_in, crosses) in enumerate(zip(pieces, inside, crossing, strict=True)):
+            clipped = _keep_kind(_clip(piece, territory), item) if crosses else None
+            out[i] = (bool(is_in), bool(crosses), clipped)
+        return out
+
+    if not memo.active():
+        return place(geometries)
+    where = memo.key(shapely.to_wkb(territory), str(kind(item.geometry).dimension)).hex()
+    return memo.each(f"in territory {where}", geometries, place)
 
 
 def _identifier(item: LegendItem, row: dict[str, Any], index: int) -> str:

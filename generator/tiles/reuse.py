@@ -62,6 +62,19 @@ class TaskKeys:
             self.headers.append(header)
             self.wholes.append(whole)
 
+    def layer_keys(
+        self, task: str, parameters: tuple, indices: Sequence[np.ndarray]
+    ) -> list[bytes]:
+        """One key per layer, of its part alone: what :meth:`key` hashes of that layer."""
+        task_part = repr((task, parameters)).encode()
+        out = []
+        for header, features, index in zip(self.headers, self.features, indices, strict=True):
+            digest = hashlib.sha256(task_part)
+            digest.update(header + len(index).to_bytes(8, "little"))
+            digest.update(features[index].tobytes())
+            out.append(digest.digest())
+        return out
+
     def key(self, task: str, parameters: tuple, indices: Sequence[np.ndarray]) -> str:
         digest = hashlib.sha256(repr((task, parameters)).encode())
         for header, features, index in zip(self.headers, self.features, indices, strict=True):

@@ -1,0 +1,101 @@
+"""A warm process keeps each layer's part of the coarse zooms' tiles (generator/tiles/parts.py):
+a feature moved makes its ancestor tiles again, cutting and encoding only its own layer there;
+the tiles are byte for byte those of a run from scratch, a tile over the size budget too."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from trame import memo
+from trame.tiles import PreviousTiles, build_tiles
+from trame.tiles.model import prepare_layer
+from trame.tiles import render as render_module
+from trame.tiles.levels import occupied, split_zoom
+
+from .conftest import MAXZOOM, MINZOOM, demo_layers, read_dir
+from .test_cascade import moved
+from .test_pyramid import neighbours
+
+
+BUDGET = render_module.MAX_TILE_BYTES
+
+
+@pytest.mark.parametrize("budget", [BUDGET, 1_200])
+def test_a_warm_process_encodes_only_the_changed_layer_of_a_coarse_tile(
+    tmp_path, monkeypatch, budget
+):
+    """``budget``: the size budget of the warm runs. A smaller one than the first run's makes
+    tiles whose parts are known too large: they are made again coarser from every layer."""
+    _, corridors, points = demo_layers()
+    layers = [neighbours(coverage=True), corridors, points]
+    r = split_zoom(occupied([prepare_layer(la) for la in layers], MAXZOOM), MINZOOM, MAXZOOM)
+    cut: list[tuple[str, int]] = []
+    layer_in_tiles = render_module._layer_in_tiles
+
+    def counting(chunk, z, boxes, corners, thin, level):
+        if not level:  # (a tile over the budget is made again coarser from every layer)
+            cut.append((chunk.name, z))
+        return layer_in_tiles(chunk, z, boxes, corners, thin, level)
+
+    monkeypatch.setattr(render_module, "_layer_in_tiles", counting)
+    records: dict = {}
+
+    def run(name: str, previous: str | None = None) -> tuple[dict, bytes]:
+        with memo.one_build():
+            records[name] = build_tiles(
+                layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=tmp_path / name,
+                pmtiles_path=tmp_path / f"{name}.pmtiles", name="t", workers=1,
+                progress=False, keep_record=True,
+                previous=None if previous is None else PreviousTiles(
+                    tmp_path / previous, tmp_path / f"{previous}.pmtiles",
+                    records[previous].record),
+            )  # fmt: skip
+        return read_dir(tmp_path / name), (tmp_path / f"{name}.pmtiles").read_bytes()
+
+    with memo.kept():
+        run("first")
+        monkeypatch.setattr(render_module, "MAX_TILE_BYTES", budget)
+        layers[1] = moved(corridors, 300.0)
+        cut.clear()
+        warm = run("second", "first")
+        warm_cut = list(cut)
+        made = memo.made()
+        # A property of the coverage changes: only the coverage is cut again at the coarse zooms.
+        cover = layers[0]
+        layers[0] = dataclasses.replace(cover, properties=[{"nom": "Ouest"}, {"nom": "Levant"}])
+        cut.clear()
+        renamed = run("third", "second")
+        renamed_cut = list(cut)
+    assert any(z < r for _, z in warm_cut)  # the corridor's ancestor tiles were made again
+    assert made["tile layer"] >= 1
+    layers[0] = cover
+    cold = run_cold(tmp_path / "cold2", layers)
+    if budget == BUDGET:
+        assert {name for name, z in warm_cut if z < r} == {"corridors"}, warm_cut
+        assert {name for name, z in renamed_cut if z < r} == {"communes"}, renamed_cut
+        assert warm == cold
+        layers[0] = dataclasses.replace(cover, properties=[{"nom": "Ouest"}, {"nom": "Levant"}])
+        assert renamed == run_cold(tmp_path / "cold3", layers)
+    else:
+        # The tiles taken from the first run kept its budget (a budget is code: it is in no
+        # key); those made again are a cold run's, made coarser from every layer.
+        remade = [zxy for zxy in warm[0] if not same_file(tmp_path, "first", "second", zxy)]
+        coarser = [zxy for zxy in remade if zxy[0] < r and len(warm[0][zxy]) < len(
+            read_dir(tmp_path / "first")[zxy])]  # fmt: skip
+        assert coarser, remade
+        assert {zxy: warm[0][zxy] for zxy in remade} == {zxy: cold[0][zxy] for zxy in remade}
+
+
+def same_file(root, a: str, b: str, zxy: tuple[int, int, int]) -> bool:
+    z, x, y = zxy
+    return (root / a / f"{z}/{x}/{y}.pbf").samefile(root / b / f"{z}/{x}/{y}.pbf")
+
+
+def run_cold(folder, layers) -> tuple[dict, bytes]:
+    build_tiles(
+        layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=folder,
+        pmtiles_path=folder.with_suffix(".pmtiles"), name="t", workers=1, progress=False,
+    )  # fmt: skip
+    return read_dir(folder), folder.with_suffix(".pmtiles").read_bytes()

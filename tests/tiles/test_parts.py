@@ -10,14 +10,13 @@ import pytest
 
 from trame import memo
 from trame.tiles import PreviousTiles, build_tiles
-from trame.tiles.model import prepare_layer
 from trame.tiles import render as render_module
 from trame.tiles.levels import occupied, split_zoom
+from trame.tiles.model import prepare_layer
 
 from .conftest import MAXZOOM, MINZOOM, demo_layers, read_dir
 from .test_cascade import moved
 from .test_pyramid import neighbours
-
 
 BUDGET = render_module.MAX_TILE_BYTES
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 from . import mkdocsconfig
 from .config import Config, build_date, source_date_epoch
 from .errors import UserError
-from .files import file_digest, link_file, link_tree, write_json
+from .files import file_digest, link_file, write_json
 from .mkdocsconfig import ASSETS, load_mkdocs_config, quiet_mkdocs
 from .style import content_security_policy, secure_page
 from .tilestep import XYZ_FOLDER
@@ -138,7 +138,7 @@ def move_tree(source: Path, target: Path) -> None:
 def assemble_site(
     docs_dir: Path, mkdocs_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
     quiet: bool = False, pages: Iterable[str] = (), assets: str = ASSETS,
-    options: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None, kept_tiles: Collection[str] = (),
 ) -> None:  # fmt: skip
     """MkDocs builds ``docs_dir`` into ``mkdocs_dir``, its pages get their
     Content-Security-Policy, and its files move into ``site_dir``, where the rendered files
@@ -146,7 +146,8 @@ def assemble_site(
     MkDocs rendering is dropped); the
     tiles join them (hard links). ``assets``: the folder of the static files, already there
     (:func:`generator.assets.write_assets`). ``options``: MkDocs' overrides, those the pages
-    rendered outside it had (:attr:`generator.theme.ThemeSpec.options`)."""
+    rendered outside it had (:attr:`generator.theme.ThemeSpec.options`). ``kept_tiles``: tiles
+    (``tiles/{z}/{x}/{y}.pbf``) the site being updated in place already has, not linked."""
     mkdocs_build(docs_dir, mkdocs_dir, config, quiet, assets, options)
     pages = list(pages)
     for src_uri in pages:  # MkDocs' own rendering of a page rendered outside it: not kept
@@ -157,9 +158,23 @@ def assemble_site(
     add_content_security_policy(mkdocs_dir, content_security_policy(config))
     write_sitemap(mkdocs_dir, config, docs_dir, pages, options)
     move_tree(mkdocs_dir, site_dir)
-    link_tree(tiles_dir / XYZ_FOLDER, site_dir / "tiles")
+    link_tiles(tiles_dir / XYZ_FOLDER, site_dir / "tiles", kept_tiles)
     for archive in tiles_dir.glob("*.pmtiles"):
+        (site_dir / "tiles").mkdir(exist_ok=True)
         link_file(archive, site_dir / "tiles" / archive.name)
+
+
+def link_tiles(xyz: Path, target: Path, kept: Collection[str] = ()) -> None:
+    """The tile tree ``xyz`` at ``target`` (hard links), but for the tiles ``kept``
+    (``tiles/{z}/{x}/{y}.pbf``): a folder is made only for the tiles it gets."""
+    for folder, _, files in os.walk(xyz):  # strings, not Path objects: 10^5 tiles
+        below = os.path.relpath(folder, xyz).replace(os.sep, "/")
+        prefix = "" if below == "." else below + "/"
+        todo = sorted(name for name in files if f"tiles/{prefix}{name}" not in kept)
+        if todo:
+            os.makedirs(f"{target}/{prefix}", exist_ok=True)
+        for name in todo:
+            link_file(os.path.join(folder, name), f"{target}/{prefix}{name}")
 
 
 def write_manifest(

@@ -212,18 +212,25 @@ def _build(
             log(sheets.summary(records), quiet)
             stages.done("PDF")
 
-        # Assemble the release: MkDocs' pages, the tiles and vendor files join the rendered files.
+        # Assemble the release: MkDocs' pages, the tiles and vendor files join the rendered files
+        # (a site updated in place keeps the tiles it has: they are carried, as kept communes).
         log(f"Site statique de la version {plan.id} (MkDocs)…", quiet)
+        tile_files = tile_digests(tiles_dir)
+        kept_tiles = {} if inplace is None or inplace.listing is None else {
+            name: digest for name, digest in tile_files.items()
+            if inplace.listing.get(name) == digest
+        }  # fmt: skip
         assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, tree, config, quiet,
                                [*outside, *communes.pages], theme_spec.assets,
-                               json.loads(theme_spec.options))  # fmt: skip
+                               json.loads(theme_spec.options), kept_tiles)  # fmt: skip
         stages.done("assemblage")
 
         # Record it in the history (a published release never changes) and assemble the site:
         # every release under versions/<id>/, the latest at the current addresses.
-        known = communes.digests | tile_digests(tiles_dir)
+        known = communes.digests | tile_files
         record_release(plan, tree, site, config, release.summary(), known,
-                       {CACHE_FIELD: communes.cache}, made, communes.carried, inplace)  # fmt: skip
+                       {CACHE_FIELD: communes.cache}, made, communes.carried | kept_tiles,
+                       inplace)  # fmt: skip
         if inplace is None:
             replace_folder(site, output)
         stages.done("versions")

@@ -85,8 +85,3 @@ def link_file(source: Path | str, target: Path | str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
-
-
-def link_tree(source: Path, target: Path) -> None:
-    """Put a copy of ``source`` at ``target`` using hard links where the file system allows."""
-    shutil.copytree(source, target, copy_function=link_file, dirs_exist_ok=True)

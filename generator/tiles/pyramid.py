@@ -186,11 +186,11 @@ def _jobs(
         shift = z - group
         for i, (x, y, indices) in enumerate(levels[z].tiles()):
             where[z, x, y] = i
-            tile = (z, x, y, *parameters, thin and z < maxzoom)
-            k = keys.key(task, tile, present(z, indices))
+            tile, inputs = (z, x, y, *parameters, thin and z < maxzoom), present(z, indices)
+            k = keys.key(task, tile, inputs)
             groups.setdefault((x >> shift, y >> shift), {})[z, x, y] = k
             if task == "tile":  # (a block's tile: a warm process keeps its layers' parts)
-                parts.add(z, x, y, tile, present(z, indices))
+                parts.add(z, x, y, tile, inputs)
         return groups
 
     def features_of(tiles: frozenset[tuple[int, int, int]]) -> list[np.ndarray]:

@@ -303,7 +303,7 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
                     chunk.name,
                     chunk.kind,
                     geometries[a:b],
-                    [chunk.properties[i] for i in index],
+                    [chunk.properties[f] for f in index],
                 )  # fmt: skip
             parts[t][n] = (data if count else b"", count, int(lost[i]))
     out = []

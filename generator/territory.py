@@ -19,8 +19,9 @@ from .config import Communes as CommunesConfig
 from .config import Config
 from .errors import UserError
 from .features import ItemFeatures, select_features
+from .files import file_digest
 from .french import french_number
-from .read import Layer, layer_label, read_layer
+from .read import Layer, layer_label, read_layer, source_files
 from .unmatched import count_unmatched
 from .validate import LayerReport, ValidationReport, clean_geometries
 
@@ -181,7 +182,8 @@ def load_territory(config: Config) -> Territory:
     """Read and validate the communes and every legend item's features (Lambert-93)."""
     report = ValidationReport()
     source = config.communes.source
-    communes_layer = read_layer(source.path, source.layer, encoding=source.encoding)
+    digests: dict[Path, str] = {}  # (each file hashed once per build)
+    communes_layer = _read(source.path, source.layer, source.encoding, digests)
     folder = config.config_path.parent  # the report names the data files relative to it
     communes_report = report.add("communes", layer_label(source.path, source.layer, folder))
     for note in communes_layer.notes:
@@ -196,7 +198,7 @@ def load_territory(config: Config) -> Territory:
         key = (item.source.path, item.source.layer)
         fresh = key not in layers
         if fresh:
-            layers[key] = read_layer(*key, encoding=item.source.encoding)
+            layers[key] = _read(*key, item.source.encoding, digests)
         item_report = report.add(item.id, layer_label(*key, folder))
         for note in layers[key].notes if fresh else ():
             item_report.warn(note)
@@ -215,6 +217,24 @@ def load_territory(config: Config) -> Territory:
     if not config.fictitious and _marked_fictitious(config, layers.values()):
         config = config.with_fictitious()
     return Territory(config, communes, outline, features, report)
+
+
+def _read(path: Path, layer: str | None, encoding: str | None, digests: dict[Path, str]) -> Layer:
+    """:func:`read_layer`; a warm process keeps what it read from files whose bytes have not
+    changed (the SHA-256 of the file, or of each of a Shapefile's files, in ``digests``).
+    Measured on Hauts-de-France (``/tmp`` probe): reading its communes takes 0.21 s, its five
+    SRCE layers 0.40 s, at the start of every build: a moved feature leaves the communes'
+    file as it was, a renamed commune the SRCE's."""
+
+    def key() -> bytes:
+        files = source_files(path)
+        for file in files:
+            if file not in digests:
+                digests[file] = file_digest(file)
+        named = (f"{file.name}={digests[file]}" for file in files)
+        return memo.key(str(path), repr((layer, encoding)), *named)
+
+    return memo.value("read layer", key, lambda: read_layer(path, layer, encoding=encoding))
 
 
 def _marked_fictitious(config: Config, layers: Iterable[Layer]) -> bool:

@@ -85,6 +85,8 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     moved = {re.sub(r" (\[.*\]|[0-9a-f]{64})$", "", name): n for name, n in moved_made.items()}
     # (and its layer's part of each coarse zoom's tile it meets: tests/tiles/test_parts.py)
     assert moved.pop("tile layer") >= 1, moved_made
+    # (the legend's five layers of the GeoPackage it is in, read again; not the communes')
+    assert moved.pop("read layer") == 5, moved_made
     assert moved == {
         "coarse features line": 1,
         "in territory": 1,
@@ -92,7 +94,9 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "union length": 1,
         "web mercator": 1,
     }, moved_made
-    # ... a new name changes no geometry (only the communes' part of the coarse tiles).
+    # ... a new name changes no geometry (only the communes' part of the coarse tiles); the
+    # communes' file alone is read again.
+    assert renamed_made.pop("read layer") == 1, renamed_made
     assert set(renamed_made) <= {"tile layer"}, renamed_made
     # ... a commune's new outline: the communes' outline, overlaps, map borders and cascade
     # again (keyed by every commune's geometry), and that commune's own results.

@@ -91,6 +91,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "coarse features line": 1,
         "in territory": 1,
         "is valid": 1,
+        "territory map layer": 1,  # (its layer of the territory's map, drawn again)
         "union length": 1,
         "web mercator": 1,
     }, moved_made

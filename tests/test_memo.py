@@ -91,6 +91,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "coarse features line": 1,
         "in territory": 1,
         "is valid": 1,
+        "prepared layer": 1,  # (its tile layer, checked again)
         "territory map layer": 1,  # (its layer of the territory's map, drawn again)
         "union length": 1,
         "web mercator": 1,
@@ -98,6 +99,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     # ... a new name changes no geometry (only the communes' part of the coarse tiles); the
     # communes' file alone is read again.
     assert renamed_made.pop("read layer") == 1, renamed_made
+    assert renamed_made.pop("prepared layer") == 1, renamed_made  # (the communes' tile layer)
     assert set(renamed_made) <= {"tile layer"}, renamed_made
     # ... a commune's new outline: the communes' outline, overlaps, map borders and cascade
     # again (keyed by every commune's geometry), and that commune's own results.

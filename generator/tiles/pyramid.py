@@ -292,6 +292,24 @@ def _jobs(
     yield from subtree_jobs(subtrees[lead:])
 
 
+def _prepared(layer: TileLayer) -> PreparedLayer:
+    """:func:`prepare_layer`; a warm process keeps it for the same geometries and properties
+    (Nord, a reservoir moved: checking every feature's properties and validity, and the
+    communes' coverage, took 0.16 s of the tile thread per warm build, py-spy, 200 Hz)."""
+    geometries = np.asarray(layer.geometries, dtype=object)
+    if geometries.ndim != 1 or shapely.is_missing(geometries).any():
+        return prepare_layer(layer)  # (no WKB to key a missing geometry by)
+    return memo.value(
+        "prepared layer",
+        lambda: memo.key(
+            repr((layer.name, layer.coverage, layer.minzoom)),
+            memo.digests(geometries),
+            repr(layer.properties),
+        ),
+        lambda: prepare_layer(layer),
+    )
+
+
 def _in_place(previous: PreviousTiles | None, directory: Path) -> list[tuple[int, int, int]] | None:
     """The previous run's tiles when its tree is ``directory`` itself (updated in place)."""
     if previous is None or Path(previous.directory).resolve() != Path(directory).resolve():
@@ -344,7 +362,7 @@ def build_tiles(
         raise ValueError(f"layer names must be unique: {names}")
     started = time.perf_counter()
     workers = workers or os.cpu_count() or 1
-    prepared = [prepare_layer(layer) for layer in layers]
+    prepared = [_prepared(layer) for layer in layers]
     everything = np.concatenate([layer.geometries for layer in prepared] + [np.empty(0, object)])
     if not len(everything):
         raise ValueError("no geometry in any layer: nothing to tile")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,9 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         move_one_point(data / "srce_fictif.gpkg", "corridors_ecologiques", 150.0)
         build_site(territory, None, site, quiet=True, tiles_dir=tiles, pool=pool)
         moved_made = memo.made()
+        # (this build's bytes are checked too: a later build could mend a stale result)
+        moved_site = read_tree(site)
+        shutil.copytree(territory.parent, tmp_path / "moved-layers")
         rename_commune(data / "communes.geojson", "00007", "Hérinval-sur-Selle")
         again = build_site(territory, None, site, quiet=True, tiles_dir=tiles, pool=pool)
         renamed_made = memo.made()
@@ -70,6 +74,12 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     cold = build_site(territory, None, tmp_path / "cold", quiet=True, workers=1,
                       tiles_dir=tmp_path / "cold-tiles", releases_dir=tmp_path / "cold-releases")  # fmt: skip
     assert again.rendered < again.communes == cold.communes == 13  # (the rename)
+    build_site(tmp_path / "moved-layers" / territory.name, None, tmp_path / "cold-moved",
+               quiet=True, workers=1, tiles_dir=tmp_path / "cold-moved-tiles",
+               releases_dir=tmp_path / "cold-moved-releases")  # fmt: skip
+    reference = read_tree(tmp_path / "cold-moved")
+    assert sorted(moved_site) == sorted(reference)
+    assert [name for name in reference if moved_site[name] != reference[name]] == []
     warm, reference = read_tree(site), read_tree(tmp_path / "cold")
     assert sorted(warm) == sorted(reference)
     assert [name for name in reference if warm[name] != reference[name]] == []
@@ -91,6 +101,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "coarse features line": 1,
         "in territory": 1,
         "is valid": 1,
+        "near features": 1,  # (the communes' windows its legend item meets, looked up again)
         "prepared layer": 1,  # (its tile layer, checked again)
         "territory map layer": 1,  # (its layer of the territory's map, drawn again)
         "union length": 1,

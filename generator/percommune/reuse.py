@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from .. import pages, staticmap
+from .. import memo, pages, staticmap
 from ..features import public_attributes
 from ..files import sha256_rows
 from ..releases.history import History
@@ -46,21 +46,32 @@ def commune_keys(
                  *(fragment.html for _, fragment in sorted(theme.fragments.items()))):  # fmt: skip
         base.update(part.encode() + b"\0")
     geometries = np.array([c.geometry for c in territory.communes], dtype=object)
-    shapes = sha256_rows(shapely.to_wkb(geometries))
+    shapes = memo.digests(geometries)
     own = sha256_rows(
         [f"{c.insee}\0{c.name}\0{c.slug}\0{c.postcodes}".encode() + shapes[i].tobytes()
          for i, c in enumerate(territory.communes)]
     )  # fmt: skip
-    windows = np.array([staticmap.map_window(g)[0] for g in geometries], dtype=object)
-    near = [_near(shapely.STRtree(geometries), windows, shapes)]
+    # A warm process keeps the windows and what meets them, by the geometries' digests: a moved
+    # feature looks again at its own legend item only.
+    communes = memo.key(shapes)
+    windows = memo.value(
+        "map windows", lambda: communes,
+        lambda: np.array([staticmap.map_window(g)[0] for g in geometries], dtype=object),
+    )  # fmt: skip
+    near = [memo.value("near communes", lambda: communes,
+                       lambda: _near(shapely.STRtree(geometries), windows, shapes))]  # fmt: skip
     for item_features in territory.features:
         item = item_features.item
-        wkb = shapely.to_wkb(item_features.geometries)
-        records = [
-            w + json.dumps([i, public_attributes(item, a)], sort_keys=True, default=str).encode()
-            for w, i, a in zip(wkb, item_features.ids, item_features.attributes, strict=True)
-        ]
-        near.append(_near(shapely.STRtree(item_features.geometries), windows, sha256_rows(records)))
+        features = memo.digests(item_features.geometries)
+        records = sha256_rows([
+            w.tobytes() + json.dumps([i, public_attributes(item, a)], sort_keys=True,
+                                     default=str).encode()
+            for w, i, a in zip(features, item_features.ids, item_features.attributes, strict=True)
+        ])  # fmt: skip
+        near.append(memo.value(
+            "near features", lambda records=records: memo.key(communes, records),
+            lambda g=item_features.geometries, r=records: _near(shapely.STRtree(g), windows, r),
+        ))  # fmt: skip
     digest = base.digest()
     return [
         hashlib.sha256(digest + own[i].tobytes() + b"".join(n[i] for n in near)).hexdigest()

@@ -151,9 +151,15 @@ class BlockTask:
     known: dict[tuple[int, int], dict[int, Part]] | None = None
     """Per tile (x, y), the layers (by number) whose part of it is already known: a warm
     process keeps them (:mod:`.parts`). Only the other layers are cut and encoded there; the
-    chunks still hold every layer, for a tile that must be made again coarser."""
+    chunks hold every layer but those of ``omitted``, for a tile that must be made again
+    coarser."""
     parts: bool = False
     """Return each tile's parts (:attr:`RenderedTile.parts`), for the driver to keep."""
+    omitted: frozenset[int] = frozenset()
+    """Layers (by number) whose chunk was left empty because every tile to make knows its part
+    (``known``): a warm build's coarse tasks then carry only the changed layers. A tile that goes
+    over the size budget cannot be made coarser without them: it comes back as
+    :attr:`RenderedTile.redo`, for the driver to make again from whole chunks."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,8 @@ class RenderedTile:
     parts: tuple[Part, ...] | None = None
     """Each layer's part of the tile, in the task's order (:attr:`BlockTask.parts`; a tile
     made coarser has none)."""
+    redo: bool = False
+    """Not made: over the size budget, and its task lacked layers (:attr:`BlockTask.omitted`)."""
 
 
 def _thin(
@@ -314,6 +322,9 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
         data = tile_message([part for part, count, _ in tile_parts if count])
         x, y = xy[t]
         if len(data) > MAX_TILE_BYTES and task.thin and task.level < MAX_LEVEL:
+            if task.omitted:
+                out.append(RenderedTile(z, x, y, b"", b"", 0, redo=True))
+                continue
             alone = tuple(c.clip(tuple(boxes[t])) for c in task.layers)
             coarser = BlockTask(z, (x, y, x, y), alone, task.thin, task.level + 1)
             out.extend(render_block(coarser))

@@ -10,6 +10,7 @@ import pytest
 
 from trame import memo
 from trame.tiles import PreviousTiles, build_tiles
+from trame.tiles import pyramid as pyramid_module
 from trame.tiles import render as render_module
 from trame.tiles.levels import occupied, split_zoom
 from trame.tiles.model import prepare_layer
@@ -39,6 +40,15 @@ def test_a_warm_process_encodes_only_the_changed_layer_of_a_coarse_tile(
         return layer_in_tiles(chunk, z, boxes, corners, thin, level)
 
     monkeypatch.setattr(render_module, "_layer_in_tiles", counting)
+    tasks: list[tuple[int, frozenset, int]] = []  # (zoom, layers left out, tiles to redo)
+    render_block = pyramid_module.render_block
+
+    def recording(task):
+        tiles = render_block(task)
+        tasks.append((task.zoom, task.omitted, sum(t.redo for t in tiles)))
+        return tiles
+
+    monkeypatch.setattr(pyramid_module, "render_block", recording)
     records: dict = {}
 
     def run(name: str, previous: str | None = None) -> tuple[dict, bytes]:
@@ -58,8 +68,10 @@ def test_a_warm_process_encodes_only_the_changed_layer_of_a_coarse_tile(
         monkeypatch.setattr(render_module, "MAX_TILE_BYTES", budget)
         layers[1] = moved(corridors, 300.0)
         cut.clear()
+        tasks.clear()
         warm = run("second", "first")
         warm_cut = list(cut)
+        warm_tasks = list(tasks)
         made = memo.made()
         # A property of the coverage changes: only the coverage is cut again at the coarse zooms.
         cover = layers[0]
@@ -71,13 +83,20 @@ def test_a_warm_process_encodes_only_the_changed_layer_of_a_coarse_tile(
     assert made["tile layer"] >= 1
     layers[0] = cover
     cold = run_cold(tmp_path / "cold2", layers)
+    # The coarse tasks carried only the corridors (the communes and the points left out).
+    assert {0, 2} in [set(omitted) for _, omitted, _ in warm_tasks], warm_tasks
+    redone = sum(n for _, _, n in warm_tasks)
     if budget == BUDGET:
+        assert not redone
         assert {name for name, z in warm_cut if z < r} == {"corridors"}, warm_cut
         assert {name for name, z in renamed_cut if z < r} == {"communes"}, renamed_cut
         assert warm == cold
         layers[0] = dataclasses.replace(cover, properties=[{"nom": "Ouest"}, {"nom": "Levant"}])
         assert renamed == run_cold(tmp_path / "cold3", layers)
     else:
+        # Those too large came back to be made again with every layer, after the others.
+        assert redone, warm_tasks
+        assert [omitted for _, omitted, _ in warm_tasks][-1] == frozenset()
         # The tiles taken from the first run kept its budget (a budget is code: it is in no
         # key); those made again are a cold run's, made coarser from every layer.
         remade = [zxy for zxy in warm[0] if not same_file(tmp_path, "first", "second", zxy)]

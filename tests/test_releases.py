@@ -342,3 +342,35 @@ def test_current_addresses_made_during_the_build_are_the_ones_the_history_gives(
         if name.endswith(".html") and page != history.object_path(digest).read_bytes():
             continue  # a page rewritten for the current addresses (its canonical link)
         assert (current / name).stat().st_ino == history.object_path(digest).stat().st_ino, name
+
+
+def test_a_release_is_whole_only_while_every_object_it_names_is_there(tmp_path):
+    """An incremental build links its unchanged files from the history: a release missing an
+    object (a file deleted by hand, a folder of objects lost) is not whole, and the build then
+    makes everything again."""
+    from trame.files import file_digest
+    from trame.releases.history import Release
+
+    tree = tmp_path / "tree"
+    (tree / "a").mkdir(parents=True)
+    files = {"index.html": b"<p>accueil</p>", "a/b.json": b"{}", "c.txt": b"c"}
+    for name, data in files.items():
+        (tree / name).write_bytes(data)
+    listing = {name: file_digest(tree / name) for name in files}
+    history = History(tmp_path / "history")
+    history.store(tree, listing)
+    release = history.add(Release("2016-09-30", "2016-09-30", "2016-09-30", "", "k"), listing)
+    history.save(release.id)
+
+    def whole() -> bool:  # (a history opened anew: no check remembered)
+        reopened = History.open(history.folder)
+        return reopened.is_complete(reopened.get(release.id))
+
+    assert whole()
+    lost = Path(history.object_file(listing["a/b.json"]))
+    lost.unlink()
+    assert not whole()
+    shutil.rmtree(lost.parent)
+    assert not whole()
+    history.store(tree, listing)
+    assert whole()

@@ -105,6 +105,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "prepared layer": 1,  # (its tile layer, checked again)
         "territory map layer": 1,  # (its layer of the territory's map, drawn again)
         "union length": 1,
+        "item length": 1,
         "web mercator": 1,
     }, moved_made
     # ... a new name changes no geometry (only the communes' part of the coarse tiles); the

@@ -215,7 +215,7 @@ def _build(
         # Assemble the release: MkDocs' pages, the tiles and vendor files join the rendered files
         # (a site updated in place keeps the tiles it has: they are carried, as kept communes).
         log(f"Site statique de la version {plan.id} (MkDocs)…", quiet)
-        tile_files = tile_digests(tiles_dir)
+        tile_files = tile_digests(tiles_dir, stats)
         kept_tiles = {} if inplace is None or inplace.listing is None else {
             name: digest for name, digest in tile_files.items()
             if inplace.listing.get(name) == digest

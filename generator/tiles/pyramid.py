@@ -278,10 +278,11 @@ def _jobs(
                     (x, y) for _, x, y in blocks.get((bx, by), {})
                 ]  # fmt: skip
                 known = parts.known(z, tiles)
-                omitted = frozenset(
-                    n for n in range(len(layers))
-                    if tiles and known and all(n in known.get(t, ()) for t in tiles)
-                )  # fmt: skip
+                omitted: frozenset[int] = frozenset()
+                if only is not None and known:  # (only the tiles named: no other in the block)
+                    omitted = frozenset(
+                        n for n in range(len(layers)) if all(n in known.get(t, ()) for t in tiles)
+                    )
                 todo.setdefault(z, []).append((b, bx, by, indices, k, only, known, omitted))
         if not todo:
             return

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,14 @@ from PIL import Image
 
 from trame.build import load_territory
 from trame.config import build_date, load_config
-from trame.sheets import SheetMaps, SheetsConfig, write_atlas, write_commune_sheet
+from trame.sheets import (
+    SheetMaps,
+    SheetsConfig,
+    document,
+    write_atlas,
+    write_commune_sheet,
+    write_sheets,
+)
 from trame.sheets.layout import atlas_grid, fit_scale, frame_mm, neighbours
 from trame.staticmap import StaticMaps
 
@@ -241,6 +249,22 @@ def test_a_fresh_process_writes_the_same_bytes(demo_site, tmp_path):
         check=True, cwd=tmp_path,
     )  # fmt: skip
     assert again.read_bytes() == (demo_site / DEMO_COMMUNE).read_bytes()
+
+
+def test_worker_processes_leave_no_temporary_folder(demo_maps, tmp_path, monkeypatch):
+    """WeasyPrint unpacks the fonts into a temporary folder that it removes only when the
+    configuration is collected; a pool's workers end without collecting, and left one folder
+    each per build."""
+    territory, maps = demo_maps
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # forked workers inherit it
+    document._stylesheet.cache_clear()  # or forked workers inherit this process's fonts
+    records = write_sheets(tmp_path / "site", territory.config, SheetsConfig(),
+                           territory.communes[:2], maps.maps, workers=2)  # fmt: skip
+    assert [r.path for r in records][0] == "atlas.pdf" and len(records) == 3
+    assert sorted(p.name for p in scratch.iterdir()) == []
 
 
 @pytest.mark.shared

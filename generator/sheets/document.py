@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import multiprocessing.util
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,7 +129,12 @@ def _stylesheet(epoch: int) -> tuple[Any, Any]:
     env = _environment()
     css = env.loader.get_source(env, "sheets/sheets.css")[0]  # type: ignore[union-attr]
     fonts = FontConfiguration()
-    return fonts, CSS(string=f"{font_faces()}\n{css}", font_config=fonts)
+    sheet = CSS(string=f"{font_faces()}\n{css}", font_config=fonts)
+    # The fonts are unpacked into a temporary folder that WeasyPrint removes when the
+    # configuration is collected; a pool's worker ends with os._exit, which collects nothing,
+    # and left one ~0.5 MB folder per worker and build. Remove it when the process ends.
+    multiprocessing.util.Finalize(None, fonts.__del__, exitpriority=0)
+    return fonts, sheet
 
 
 @functools.lru_cache(maxsize=4)

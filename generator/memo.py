@@ -39,8 +39,11 @@ class _Store:
         self.made: Counter[str] = Counter()
         """Per name, the results computed since the build began (what the store lacked)."""
         self.digested: dict[int, tuple[Any, bytes]] = {}
-        """This build's digests by geometry object (its ``id``, with the object itself, kept
-        alive and compared): one step's geometries hashed again by the next are not."""
+        """Digests by geometry object (its ``id``, with the object itself, kept alive and
+        compared): one step's geometries hashed again by the next are not, nor, in the next
+        build, the geometries the store gives back unchanged."""
+        self.hashed: set[int] = set()
+        """The objects whose digests this build asked for: the next build keeps only those."""
 
 
 _store: _Store | None = None
@@ -82,7 +85,8 @@ def one_build() -> Iterator[None]:
         if _store is not None:
             _store.entries = {k: v for k, v in _store.entries.items() if k in _store.used}
             _store.used = set()
-            _store.digested = {}
+            _store.digested = {i: d for i, d in _store.digested.items() if i in _store.hashed}
+            _store.hashed = set()
 
 
 def digests(geometries: np.ndarray) -> np.ndarray:
@@ -93,8 +97,10 @@ def digests(geometries: np.ndarray) -> np.ndarray:
     geometries = np.asarray(geometries, dtype=object)
     if _store is None:
         return sha256_rows(shapely.to_wkb(geometries))
+    ids = [id(g) for g in geometries]
     with _lock:
-        known = [_store.digested.get(id(g)) for g in geometries]
+        known = [_store.digested.get(i) for i in ids]
+        _store.hashed.update(ids)
     rows = [
         k[1] if k is not None and k[0] is g else None
         for k, g in zip(known, geometries, strict=True)

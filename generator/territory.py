@@ -234,7 +234,11 @@ def _read(path: Path, layer: str | None, encoding: str | None, digests: dict[Pat
         named = (f"{file.name}={digests[file]}" for file in files)
         return memo.key(str(path), repr((layer, encoding)), *named)
 
-    return memo.value("read layer", key, lambda: read_layer(path, layer, encoding=encoding))
+    read = memo.value("read layer", key, lambda: read_layer(path, layer, encoding=encoding))
+    # (its features' geometries are kept too, for a next build that finds the file changed
+    # in one feature: see read._geometries)
+    memo.lookup("read geometry", list(read.geometry_keys))
+    return read
 
 
 def _marked_fictitious(config: Config, layers: Iterable[Layer]) -> bool:

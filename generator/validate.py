@@ -14,7 +14,7 @@ import shapely
 
 from . import memo
 from .config import GeometryKind
-from .kinds import LINEARRING, kind, single_parts
+from .kinds import LINEARRING, Kind, kind, single_parts
 
 if TYPE_CHECKING:
     from .unmatched import SourceMatch
@@ -67,6 +67,13 @@ class ValidationReport:
         }
 
 
+def _gathered(geometries: np.ndarray, wanted_kind: Kind) -> np.ndarray:
+    """Each multi-part geometry made again from its parts (as :func:`clean_geometries` wants
+    it: a new geometry of the wanted kind, each part as it was)."""
+    parts, owner = shapely.get_parts(geometries, return_index=True)
+    return wanted_kind.collect(parts, indices=owner)
+
+
 def clean_geometries(
     geometries: np.ndarray, geometry_kind: GeometryKind, labels: list[str], report: LayerReport
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -93,14 +100,15 @@ def clean_geometries(
     multi = np.flatnonzero(usable & (types == wanted_kind.multi))
     parts, owner = shapely.get_parts(geometries[multi], return_index=True)
     if len(parts) and not shapely.is_empty(parts).any():
-        counts = np.bincount(owner, minlength=len(multi))
-        alone = counts == 1
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        cleaned[multi[alone]] = parts[starts[alone]]
-        several = np.isin(owner, np.flatnonzero(~alone))
-        if several.any():
-            _, grouped = np.unique(owner[several], return_inverse=True)
-            cleaned[multi[~alone]] = wanted_kind.collect(parts[several], indices=grouped)
+        alone = np.bincount(owner, minlength=len(multi)) == 1
+        # (a warm process keeps each feature's parts, alone or gathered again: new objects at
+        # every build would be hashed again by every step after this one)
+        cleaned[multi[alone]] = memo.each("lone part", geometries[multi[alone]], shapely.get_parts)
+        if not alone.all():
+            cleaned[multi[~alone]] = memo.each(
+                "parts gathered", geometries[multi[~alone]],
+                lambda several: _gathered(several, wanted_kind),
+            )  # fmt: skip
         keep[multi] = True
     for index in np.flatnonzero(~keep).tolist():  # the others, one by one, with a message
         geometry = geometries[index]

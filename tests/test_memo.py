@@ -53,15 +53,21 @@ def test_each_computes_only_the_geometries_the_store_lacks():
 
 
 def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_changed(
-    territory, tmp_path
+    territory, tmp_path, monkeypatch
 ):
     site, tiles, data = tmp_path / "site", tmp_path / "tiles", territory.parent / "demo"
+    hashed = []  # the geometries the store hashed (to key its results), per call
+    sha256_rows = memo.sha256_rows
+    monkeypatch.setattr(
+        memo, "sha256_rows", lambda rows: hashed.append(len(rows)) or sha256_rows(rows)
+    )
     with parallel.pool(1) as pool, memo.kept():
         build_site(territory, None, site, quiet=True, tiles_dir=tiles, pool=pool)
-        cold_made = memo.made()
+        cold_made, cold_hashed = memo.made(), sum(hashed)
         move_one_point(data / "srce_fictif.gpkg", "corridors_ecologiques", 150.0)
+        hashed.clear()
         build_site(territory, None, site, quiet=True, tiles_dir=tiles, pool=pool)
-        moved_made = memo.made()
+        moved_made, moved_hashed = memo.made(), sum(hashed)
         # (this build's bytes are checked too: a later build could mend a stale result)
         moved_site = read_tree(site)
         shutil.copytree(territory.parent, tmp_path / "moved-layers")
@@ -97,12 +103,16 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     assert moved.pop("tile layer") >= 1, moved_made
     # (the legend's five layers of the GeoPackage it is in, read again; not the communes')
     assert moved.pop("read layer") == 5, moved_made
+    # (yet the other features of that file are the very objects of the last build, and the
+    # store knows their digests: it hashes the moved line's geometries alone, not a layer's)
+    assert cold_hashed >= 50 and 1 <= moved_hashed <= 4, (cold_hashed, moved_hashed)
     assert moved == {
         "coarse features line": 1,
         "in territory": 1,
         "is valid": 1,
         "near features": 1,  # (the communes' windows its legend item meets, looked up again)
         "prepared layer": 1,  # (its tile layer, checked again)
+        "read geometry": 1,  # (its geometry, decoded and reprojected)
         "territory map layer": 1,  # (its layer of the territory's map, drawn again)
         "union length": 1,
         "item length": 1,
@@ -122,6 +132,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     # (the commune, and the features the outline's move clips anew: a few, not all)
     assert 1 <= shifted_made["web mercator"] < cold_made["web mercator"] / 2, shifted_made
     assert shifted_made["outline and overlaps"] == 1
+    assert shifted_made["read geometry"] == 1
 
 
 def shift_commune(geojson: Path, insee: str, dx: float) -> None:

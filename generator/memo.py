@@ -140,6 +140,20 @@ def value(name: str, key_: Callable[[], bytes], compute: Callable[[], T]) -> T:
     return found
 
 
+def of_object(name: str, obj: Any, compute: Callable[[], T]) -> T:
+    """``compute()`` of ``obj`` alone, kept with the object itself: found again while a later
+    build has the very same object (one the store gave back unchanged), never for another."""
+    if _store is None:
+        return compute()
+    key_ = id(obj).to_bytes(8, "little")
+    (found,) = lookup(name, [key_])
+    if found is not None and found[0] is obj:
+        return found[1]
+    result = compute()
+    keep(name, [key_], [(obj, result)])  # (holding ``obj``: its id is not reused meanwhile)
+    return result
+
+
 def each(
     name: str, geometries: np.ndarray, compute: Callable[[np.ndarray], np.ndarray]
 ) -> np.ndarray:

@@ -112,6 +112,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "is valid": 1,
         "near features": 1,  # (the communes' windows its legend item meets, looked up again)
         "prepared layer": 1,  # (its tile layer, checked again)
+        "feature digests": 1,  # (its tile layer's, to key the tiles)
         "read geometry": 1,  # (its geometry, decoded and reprojected)
         "territory map layer": 1,  # (its layer of the territory's map, drawn again)
         "union length": 1,
@@ -122,6 +123,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     # communes' file alone is read again.
     assert renamed_made.pop("read layer") == 1, renamed_made
     assert renamed_made.pop("prepared layer") == 1, renamed_made  # (the communes' tile layer)
+    assert renamed_made.pop("feature digests") == 1, renamed_made  # (the same layer's)
     assert set(renamed_made) <= {"tile layer"}, renamed_made
     # ... a commune's new outline: the communes' outline, overlaps, map borders and cascade
     # again (keyed by every commune's geometry), and that commune's own results.

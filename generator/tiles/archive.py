@@ -121,6 +121,7 @@ class TileArchive:
         self._writes: list[Future] = []
         self._taken: list[tuple[int, int, int]] = []
         """The tiles left where they are in the tree updated in place (see :meth:`finish`)."""
+        self._trees: dict[Path, bool] = {}
 
     def _keep(self, z: int, x: int, y: int, gzipped: bytes) -> None:
         if self._spool is None:
@@ -160,7 +161,7 @@ class TileArchive:
         left where they are when the tree is updated in place (``source`` is then that very
         tree); their ``gzipped`` bytes kept for the archive."""
         if self.in_place is not None:
-            assert Path(source).resolve() == self.directory.resolve(), source
+            assert self._same_tree(source), source
             for (z, x, y), data in zip(tiles, gzipped, strict=True):
                 self._keep(z, x, y, data)
                 self._taken.append((z, x, y))
@@ -173,6 +174,12 @@ class TileArchive:
                           f"{folder}{os.sep}{y}.pbf"))  # fmt: skip
             self._keep(z, x, y, data)
         self._writes.append(self._writer.submit(_put_files, sorted(folders), files, os.link))
+
+    def _same_tree(self, source: Path) -> bool:
+        """``source`` is this very tree (resolved once per source: ~100 batches per run)."""
+        if source not in self._trees:
+            self._trees[source] = Path(source).resolve() == self.directory.resolve()
+        return self._trees[source]
 
     def finish(self, header: dict, metadata: dict) -> None:
         """Write the PMTiles archive once every tile file is written."""

@@ -1,4 +1,5 @@
 import numpy as np
+import pyogrio
 import pyogrio.raw
 import pytest
 import shapely
@@ -68,6 +69,24 @@ def test_missing_layer_lists_the_layers(tmp_path):
     write(path, [shapely.Point(700_000, 7_000_000)], {"a": [1]}, "EPSG:2154", layer="obstacles")
     with pytest.raises(UserError, match="couche introuvable ; le fichier contient 'obstacles'"):
         read_layer(path, "reservoirs")
+
+
+def test_a_layer_that_reads_is_not_looked_for_first(tmp_path, monkeypatch):
+    path = tmp_path / "data.gpkg"
+    write(path, [shapely.Point(700_000, 7_000_000)], {"a": [1]}, "EPSG:2154", layer="obstacles")
+    monkeypatch.setattr(pyogrio, "list_layers", lambda *_: pytest.fail("layers listed"))
+    assert len(read_layer(path, "obstacles").geometries) == 1
+
+
+def test_a_file_that_does_not_open_says_so_with_or_without_a_layer(tmp_path):
+    """(the layers are listed only once the read failed: the same messages as before)"""
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(b"not a GeoPackage at all" * 100)
+    with pytest.raises(UserError, match="broken.gpkg.* : ouverture du fichier impossible") as error:
+        read_layer(path, "reservoirs")
+    assert error.value.__suppress_context__  # (one message, no chained traceback)
+    with pytest.raises(UserError, match="broken.gpkg : lecture du fichier impossible"):
+        read_layer(path)
 
 
 def test_shapefile_without_prj_is_refused(tmp_path):

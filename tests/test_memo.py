@@ -52,6 +52,27 @@ def test_each_computes_only_the_geometries_the_store_lacks():
     assert not memo.active()
 
 
+def test_digests_and_wkb_are_kept_by_object_while_builds_ask_for_them(monkeypatch):
+    points = np.array([shapely.Point(i, 0) for i in range(4)], dtype=object)
+    encoded = []
+    to_wkb = shapely.to_wkb
+    monkeypatch.setattr(shapely, "to_wkb", lambda g, **k: encoded.append(len(g)) or to_wkb(g, **k))
+    with memo.kept():
+        with memo.one_build():
+            assert memo.wkb(points) == list(to_wkb(points))
+            first = memo.digests(points)
+        with memo.one_build():  # the same objects: nothing encoded again
+            assert memo.wkb(points[:2]) == list(to_wkb(points[:2]))
+            assert (memo.digests(points) == first).all()
+        assert encoded == [4, 4]
+        equal = np.array([shapely.Point(i, 0) for i in range(4)], dtype=object)
+        with memo.one_build():  # equal geometries, other objects; and the last two were
+            assert (memo.digests(equal) == first).all()  # dropped: not asked for last build
+            memo.wkb(points)
+        assert encoded == [4, 4, 4, 2]
+    assert list(memo.wkb(points)) == list(to_wkb(points)) and not memo.active()
+
+
 def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_changed(
     territory, tmp_path, monkeypatch
 ):

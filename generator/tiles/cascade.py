@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from .. import memo
 from .model import PreparedLayer
 from .shape import simplify_for_zoom
 
@@ -119,7 +120,7 @@ UNREADABLE = (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipF
 def wkb_arrays(name: str, geometries: np.ndarray) -> dict[str, np.ndarray]:
     """``geometries`` as two arrays for an ``.npz``: their WKB sizes and bytes, one after the
     other (WKB keeps the exact doubles)."""
-    wkb = shapely.to_wkb(geometries)
+    wkb = memo.wkb(geometries)  # (a warm process saves the same features at every build)
     return {
         f"{name}-sizes": np.array([len(b) for b in wkb], dtype=np.int64),
         f"{name}-wkb": np.frombuffer(b"".join(wkb), dtype=np.uint8),

@@ -145,6 +145,9 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     assert renamed_made.pop("read layer") == 1, renamed_made
     assert renamed_made.pop("prepared layer") == 1, renamed_made  # (the communes' tile layer)
     assert renamed_made.pop("feature digests") == 1, renamed_made  # (the same layer's)
+    # (and its polygons' validity: kept per feature, but dropped while the layer was kept
+    # whole, the build before)
+    assert renamed_made.pop("is valid") == 13, renamed_made
     assert set(renamed_made) <= {"tile layer"}, renamed_made
     # ... a commune's new outline: the communes' outline, overlaps, map borders and cascade
     # again (keyed by every commune's geometry), and that commune's own results.

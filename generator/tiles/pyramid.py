@@ -212,7 +212,7 @@ def _jobs(
         for i, (x, y, indices) in enumerate(levels[z].tiles()):
             where[z, x, y] = i
             tile, inputs = (z, x, y, *parameters, thin and z < maxzoom), present(z, indices)
-            k = keys.key(task, tile, inputs)
+            k = keys.key(task, tile, inputs, (z, x, y))
             groups.setdefault((x >> shift, y >> shift), {})[z, x, y] = k
             if task == "tile":  # (a block's tile: a warm process keeps its layers' parts)
                 parts.add(z, x, y, tile, inputs)

@@ -8,6 +8,7 @@ blocks that Markdown leaves alone, so a name like ``*Saint_Amand*`` or ``<script
 
 from __future__ import annotations
 
+import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,10 @@ from .validate import ValidationReport
 STATIC_MAP_SIZE = (MAP_WIDTH + LEGEND_WIDTH, MAP_HEIGHT)
 
 
+@functools.cache
 def environment() -> Environment:
+    """The templates' environment, one per process: each template compiled once (a warm
+    process compiled the home page's, the report's and the release's at every build)."""
     return Environment(
         loader=PackageLoader("trame", "templates"),
         autoescape=True,
@@ -380,7 +384,6 @@ def write_pages(
     built too, so the pages link to them. ``map_thinned``: what the territory's map leaves out
     (:func:`render_processing_report`). Returns the ``src_uri`` of the pages rendered here."""
     env = environment()
-    env.globals["pdf_sheets"] = pdf
     (docs_dir / "traitement.md").write_text(
         render_processing_report(env, config, report, tiles_report, map_thinned),
         encoding="utf-8",

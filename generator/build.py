@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import api, assemble, memo, pages, parallel, sheets, staticmap
-from .cache import site_is_current
+from .cache import one_reading, site_is_current
 from .config import load_config
 from .dsfr import require_dsfr
 from .figures import whole_territory
@@ -103,7 +103,7 @@ def build_site(
         require_dsfr()
     output = (output or DEFAULT_SITE).resolve()
     # One build or deploy at a time writes a history.
-    with history_lock(history_folder(config, output, releases_dir)):
+    with history_lock(history_folder(config, output, releases_dir)), one_reading():
         plan = plan_release(config, output, version, releases_dir, replace, pdf=pdf)
         if not force and plan.unchanged():
             current = site_is_current(output, history_site_key(plan.history))

@@ -15,11 +15,11 @@ import numpy as np
 import shapely
 
 from . import memo
+from .cache import input_digest
 from .config import Communes as CommunesConfig
 from .config import Config
 from .errors import UserError
 from .features import ItemFeatures, select_features
-from .files import file_digest
 from .french import french_number
 from .read import Layer, layer_label, read_layer, source_files
 from .unmatched import count_unmatched
@@ -230,7 +230,7 @@ def _read(path: Path, layer: str | None, encoding: str | None, digests: dict[Pat
         files = source_files(path)
         for file in files:
             if file not in digests:
-                digests[file] = file_digest(file)
+                digests[file] = input_digest(file)
         named = (f"{file.name}={digests[file]}" for file in files)
         return memo.key(str(path), repr((layer, encoding)), *named)
 

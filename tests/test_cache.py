@@ -36,3 +36,24 @@ def test_a_deleted_output_file_forces_a_rebuild(territory, tmp_path):
     rebuilt = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
     assert not rebuilt.cached
     assert (site / communes[0]["url"] / "index.html").is_file()
+
+
+def test_a_build_hashes_each_input_file_once(territory, tmp_path, monkeypatch):
+    """Its data are keyed when read, in the tiles' key, the site's key and the manifest: one
+    digest each, not four."""
+    from collections import Counter
+
+    from trame import cache
+
+    hashed: Counter[str] = Counter()
+    file_digest = cache.file_digest
+
+    def counted(path, *args):
+        hashed[path.name] += 1
+        return file_digest(path, *args)
+
+    monkeypatch.setattr(cache, "file_digest", counted)
+    build_site(territory, None, tmp_path / "site", quiet=True, workers=1, tiles_dir=tmp_path / "t")
+    data = {name: n for name, n in hashed.items() if name.endswith((".gpkg", ".geojson", ".md"))}
+    assert data and set(data.values()) == {1}, hashed
+    assert "srce_fictif.gpkg" in data

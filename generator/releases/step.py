@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..cache import SITE_CODE, code_fingerprint, inputs, site_key
+from ..cache import SITE_CODE, code_fingerprint, input_digest, inputs, site_key
 from ..config import Config, build_date
 from ..errors import UserError
 from ..files import file_digest, replace_folder, staging_folder, write_json
@@ -152,7 +152,7 @@ def site_manifest(
     return {
         "files": dict(sorted(files.items())),
         "inputs": {
-            Path(os.path.relpath(p, base)).as_posix(): file_digest(p)
+            Path(os.path.relpath(p, base)).as_posix(): input_digest(p)
             for p in sorted(set(inputs(config)))
         },
         "build_key": history_site_key(history),

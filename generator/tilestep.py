@@ -5,6 +5,7 @@ staged aside and swapped in whole, reused by later builds while its cache key ho
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import sys
 from concurrent.futures import Executor
@@ -18,7 +19,7 @@ from .cache import KEY_FILE, TILES_CODE, code_fingerprint, read_key, tiles_key, 
 from .config import Config, load_config
 from .crs import LAMBERT_93, WEB_MERCATOR, reproject
 from .features import public_attributes
-from .files import replace_folder, staging_folder, write_json
+from .files import json_bytes, replace_folder, staging_folder, write_json
 from .parallel import Pool
 from .paths import TILES_CACHE
 from .style import COMMUNES_LAYER
@@ -105,7 +106,10 @@ def previous_tiles(config: Config, target: Path) -> PreviousTiles | None:
     """What an earlier run left in ``target`` for an incremental run: its tiles and its record
     of tasks, if made by this same code."""
     try:
-        saved = json.loads((target / TASKS_FILE).read_text(encoding="utf-8"))
+        data = (target / TASKS_FILE).read_bytes()
+        # (a warm process finds the record it wrote last build, by its bytes: not parsed again)
+        saved = memo.value("tile record", lambda: hashlib.sha256(data).digest(),
+                           lambda: json.loads(data))  # fmt: skip
     except (OSError, ValueError):
         return None
     archive = target / f"{config.tiles.name}.pmtiles"
@@ -149,7 +153,9 @@ def write_tiles(
         stats = dataclasses.replace(stats, notes=stats.notes + _communes_hint(config, stats))
         write_json(staging / TILE_REPORT, tile_report(stats))
         tasks = {"code": code_fingerprint(*TILES_CODE), "tasks": stats.record}
-        write_json(staging / TASKS_FILE, tasks)
+        data = json_bytes(tasks)
+        (staging / TASKS_FILE).write_bytes(data)
+        memo.keep("tile record", [hashlib.sha256(data).digest()], [tasks])
         write_key(staging, tiles_key(config))
         replace_folder(staging, target)
     return stats

@@ -16,6 +16,12 @@ the workers): the 11 ancestor tiles of zooms 0–10 took 0.86 s of the workers' 
 build, cut and encoded in full; with the parts kept, the same 13 tasks took 0.56 s. What it
 costs: the store holds the block zooms' tiles once more, as bytes (every tile's parts are
 looked up each build, so those of the tiles taken from the previous run are kept too).
+
+The finer zooms' tasks (subtrees) hold most of a territory's tiles: their parts are keyed and
+kept only for the tiles an incremental run makes, so the store holds the tiles of the places
+being edited, not the tileset. The second time a place changes, its subtree tasks carry only
+the changed layers: Nord, the same reservoir moved again, the two subtree tasks took
+0.030–0.050 s each instead of 0.067–0.080 s.
 """
 
 from __future__ import annotations

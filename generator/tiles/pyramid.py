@@ -48,6 +48,7 @@ from .render import (
     MAX_TILE_BYTES,
     BlockTask,
     LayerChunk,
+    Part,
     RenderedTile,
     SubtreeTask,
     render_block,
@@ -79,13 +80,30 @@ def _whole_block(
     indices: Sequence[np.ndarray],
     area: tuple[float, float, float, float],
     subsets: Sequence[np.ndarray | None],
-    only: frozenset[tuple[int, int]],
+    only: frozenset[tuple[int, int, int]],
 ) -> Job:
     """A block task that left layers out (:attr:`BlockTask.omitted`), again with every layer,
     for its tiles ``only`` (those it found over the size budget)."""
     chunks = _chunks(layers, geoms, indices, area, subsets)
-    whole = dataclasses.replace(task, layers=chunks, only=only, omitted=frozenset())
+    tiles = frozenset((x, y) for _, x, y in only)
+    whole = dataclasses.replace(task, layers=chunks, only=tiles, omitted=frozenset())
     return render_block, whole, key
+
+
+def _whole_subtree(
+    task: SubtreeTask,
+    key: str,
+    layers: Sequence[PreparedLayer],
+    cascade: CoverageCascade,
+    indices: Sequence[np.ndarray],
+    area: tuple[float, float, float, float],
+    zooms: range,
+    only: frozenset[tuple[int, int, int]],
+) -> Job:
+    """:func:`_whole_block` for a subtree task."""
+    chunks = _subtree_chunks(layers, cascade, indices, area, zooms)
+    whole = dataclasses.replace(task, layers=chunks, only=only, omitted=frozenset())
+    return render_subtree, whole, key
 
 
 def _chunks(
@@ -257,8 +275,36 @@ def _jobs(
                 continue  # every tile taken
             only, indices = made
             area = tile_bounds(r, x, y, BUFFER)
-            chunks = _subtree_chunks(layers, cascade, indices, area, zooms)
-            yield render_subtree, SubtreeTask((r, x, y), first, maxzoom, chunks, thin, only), k
+            known, omitted = subtree_parts(only)
+            lean = [i[:0] if n in omitted else i for n, i in enumerate(indices)]
+            chunks = _subtree_chunks(layers, cascade, lean, area, zooms)
+            task = SubtreeTask((r, x, y), first, maxzoom, chunks, thin, only, known=known,
+                               parts=known is not None, omitted=omitted)  # fmt: skip
+            if omitted and again is not None and k is not None:
+                again[k] = functools.partial(
+                    _whole_subtree, task, k, layers, cascade, indices, area, zooms
+                )
+            yield render_subtree, task, k
+
+    def subtree_parts(
+        only: frozenset[tuple[int, int, int]] | None,
+    ) -> tuple[dict[tuple[int, int, int], dict[int, Part]] | None, frozenset[int]]:
+        """A warm process's known parts of a subtree's tiles to make (keyed here, for those
+        tiles alone: a subtree's tiles are most of a territory's) and the layers every one of
+        them knows, left out of the task."""
+        if only is None or not parts.on:
+            return None, frozenset()
+        known: dict[tuple[int, int, int], dict[int, Part]] = {}
+        for z, tx, ty in sorted(only):
+            inputs = present(z, levels[z].indices(where[z, tx, ty]))
+            parts.add(z, tx, ty, (z, tx, ty, r, maxzoom, thin and z < maxzoom), inputs)
+            found = (parts.known(z, [(tx, ty)]) or {}).get((tx, ty))
+            if found:
+                known[z, tx, ty] = found
+        omitted = frozenset(
+            n for n in range(len(layers)) if all(n in known.get(t, ()) for t in only)
+        )
+        return known, omitted
 
     def block_jobs() -> Iterator[Job]:
         todo: dict[int, list] = {}
@@ -531,7 +577,7 @@ def build_tiles(
             if over:
                 assert key is not None  # (only a keyed task leaves layers out)
                 held[key] = rows
-                redo[key] = frozenset((t.x, t.y) for t in over)
+                redo[key] = frozenset((t.z, t.x, t.y) for t in over)
                 return
             if key is not None:
                 keep(key, partial.pop(key, []) + held.pop(key, []) + rows)

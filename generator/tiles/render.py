@@ -176,6 +176,12 @@ class SubtreeTask:
     only: frozenset[tuple[int, int, int]] | None = None
     """The (z, x, y) of the tiles to make, if not all (an incremental run takes the others
     from the previous one), with ``layers`` holding only the features those tiles need."""
+    known: dict[tuple[int, int, int], dict[int, Part]] | None = None
+    """:attr:`BlockTask.known`, by (z, x, y)."""
+    parts: bool = False
+    """:attr:`BlockTask.parts`."""
+    omitted: frozenset[int] = frozenset()
+    """:attr:`BlockTask.omitted`: layers every tile to make knows, their chunks left empty."""
 
 
 @dataclass(frozen=True)
@@ -379,12 +385,19 @@ def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
                     c.clip(area, g, gb)
                     for c, g, gb in zip(task.layers, simplified[z], bounds, strict=True)
                 )
-                if any(len(c.geometries) for c in chunks):
+                known = None
+                if task.known is not None and only is not None:
+                    known = {
+                        (x, y): task.known[z, x, y] for x, y in only if (z, x, y) in task.known
+                    }
+                if any(len(c.geometries) for c in chunks) or known:
                     tiles = (
                         bx << shift,
                         by << shift,
                         ((bx + 1) << shift) - 1,
                         ((by + 1) << shift) - 1,
                     )
-                    out.extend(render_block(BlockTask(z, tiles, chunks, thin, only=only)))
+                    block = BlockTask(z, tiles, chunks, thin, only=only, known=known,
+                                      parts=task.parts, omitted=task.omitted)  # fmt: skip
+                    out.extend(render_block(block))
     return out

@@ -10,6 +10,7 @@ import pytest
 
 from trame import memo
 from trame.tiles import PreviousTiles, build_tiles
+from trame.tiles import levels as levels_module
 from trame.tiles import pyramid as pyramid_module
 from trame.tiles import render as render_module
 from trame.tiles.levels import occupied, split_zoom
@@ -117,3 +118,63 @@ def run_cold(folder, layers) -> tuple[dict, bytes]:
         pmtiles_path=folder.with_suffix(".pmtiles"), name="t", workers=1, progress=False,
     )  # fmt: skip
     return read_dir(folder), folder.with_suffix(".pmtiles").read_bytes()
+
+
+@pytest.mark.parametrize("budget", [BUDGET, 300])
+def test_a_subtree_made_again_carries_only_the_layers_its_tiles_lack(tmp_path, monkeypatch, budget):
+    """The finer zooms' tasks (subtrees) too: their tiles' parts are kept when an incremental
+    run makes them, and the next run that makes them again carries only the changed layer.
+    The tiles are a cold run's; those over the (smaller) budget are made again from every
+    layer."""
+    # (fewer, deeper subtrees than the demo's single tiles of its last zoom: their coarser
+    # zooms are thinned, and a tile there may go over the budget)
+    monkeypatch.setattr(levels_module, "SUBTREES", 1)
+    _, corridors, points = demo_layers()
+    layers = [neighbours(coverage=True), corridors, points]
+    assert split_zoom(occupied([prepare_layer(la) for la in layers], MAXZOOM), MINZOOM,
+                      MAXZOOM) < MAXZOOM - 1  # fmt: skip
+    tasks: list[tuple[frozenset, int]] = []  # (layers left out, tiles to redo)
+    render_subtree = pyramid_module.render_subtree
+
+    def recording(task):
+        tiles = render_subtree(task)
+        tasks.append((task.omitted, sum(t.redo for t in tiles)))
+        return tiles
+
+    monkeypatch.setattr(pyramid_module, "render_subtree", recording)
+    records: dict = {}
+
+    def run(name: str, previous: str | None = None) -> dict:
+        with memo.one_build():
+            records[name] = build_tiles(
+                layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=tmp_path / name,
+                pmtiles_path=tmp_path / f"{name}.pmtiles", name="t", workers=1,
+                progress=False, keep_record=True,
+                previous=None if previous is None else PreviousTiles(
+                    tmp_path / previous, tmp_path / f"{previous}.pmtiles",
+                    records[previous].record),
+            )  # fmt: skip
+        return read_dir(tmp_path / name)
+
+    with memo.kept():
+        run("first")
+        layers[1] = moved(corridors, 300.0)
+        run("second", "first")
+        second = list(tasks)
+        monkeypatch.setattr(render_module, "MAX_TILE_BYTES", budget)
+        layers[1] = moved(corridors, 310.0)
+        tasks.clear()
+        third = run("third", "second")
+    assert second and all(not omitted for omitted, _ in second), second  # (nothing kept yet)
+    assert {0, 2} in [set(omitted) for omitted, _ in tasks], tasks
+    redone = sum(n for _, n in tasks)
+    cold = run_cold(tmp_path / "cold", layers)[0]
+    remade = [zxy for zxy in third if not same_file(tmp_path, "second", "third", zxy)]
+    assert remade and any(z >= 11 for z, _, _ in remade), remade
+    if budget == BUDGET:
+        assert not redone
+        assert third == cold
+    else:
+        assert redone, tasks
+        assert tasks[-1][0] == frozenset()  # (made again with every layer, after the others)
+        assert {zxy: third[zxy] for zxy in remade} == {zxy: cold[zxy] for zxy in remade}

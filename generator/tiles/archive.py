@@ -113,8 +113,10 @@ class TileArchive:
         """The tiles already in ``directory`` (a previous run's tree, updated in place: a
         tile made again is written anew, one taken is left as it is, one this run does not
         have is removed at :meth:`finish`); None for a new, empty directory."""
-        self.gzipped: dict[tuple[int, int, int], tuple[int, int]] = {}
-        """(z, x, y) -> (offset, length) of its gzipped bytes in the spool file."""
+        self.gzipped: dict[tuple[int, int, int], tuple[int, int] | bytes | memoryview] = {}
+        """(z, x, y) -> (offset, length) of its gzipped bytes in the spool file, or, for a tile
+        of a previous run, its bytes in that run's archive (not copied: ~0.04 s of the tile
+        thread for Nord's 3,706 tiles, taken at every incremental run)."""
         self._spool_path = self.pmtiles_path.with_name(f".{self.pmtiles_path.name}.gzipped")
         self._spool: BinaryIO | None = None
         self._writer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tile-writer")
@@ -155,15 +157,16 @@ class TileArchive:
         self._writes.append(self._writer.submit(_put_files, folders, files, write))
 
     def link_batch(
-        self, source: Path, tiles: Sequence[tuple[int, int, int]], gzipped: Sequence[bytes]
-    ) -> None:
+        self, source: Path, tiles: Sequence[tuple[int, int, int]],
+        gzipped: Sequence[bytes | memoryview],
+    ) -> None:  # fmt: skip
         """Tiles of a previous run: their files hard-linked from ``source`` (same layout), or
         left where they are when the tree is updated in place (``source`` is then that very
         tree); their ``gzipped`` bytes kept for the archive."""
         if self.in_place is not None:
             assert self._same_tree(source), source
             for (z, x, y), data in zip(tiles, gzipped, strict=True):
-                self._keep(z, x, y, data)
+                self.gzipped[z, x, y] = data
                 self._taken.append((z, x, y))
             return
         files, folders = [], set()
@@ -172,7 +175,7 @@ class TileArchive:
             folders.add(folder)
             files.append((f"{source}{os.sep}{z}{os.sep}{x}{os.sep}{y}.pbf",
                           f"{folder}{os.sep}{y}.pbf"))  # fmt: skip
-            self._keep(z, x, y, data)
+            self.gzipped[z, x, y] = data
         self._writes.append(self._writer.submit(_put_files, sorted(folders), files, os.link))
 
     def _same_tree(self, source: Path) -> bool:
@@ -199,14 +202,18 @@ class TileArchive:
                 at = keys[:, 0] == z
                 ids[at] = tile_ids(z, keys[at, 1], keys[at, 2])
             places = list(self.gzipped.values())
-            assert self._spool is not None
-            self._spool.flush()
-            spool = self._spool
             for i in np.argsort(ids, kind="stable").tolist():
-                offset, length = places[i]
-                spool.seek(offset)
-                writer.write_tile(int(ids[i]), spool.read(length))
+                writer.write_tile(int(ids[i]), self._bytes(places[i]))
             writer.finalize(header, metadata)
+
+    def _bytes(self, place: tuple[int, int] | bytes | memoryview) -> bytes | memoryview:
+        """A tile's gzipped bytes, from the spool file or as given (a previous archive's)."""
+        if not isinstance(place, tuple):
+            return place
+        assert self._spool is not None
+        offset, length = place
+        self._spool.seek(offset)
+        return self._spool.read(length)
 
     def _remove_stale(self) -> None:
         """Updated in place: remove the previous run's tiles this run does not have, and the
@@ -228,14 +235,11 @@ class TileArchive:
         """A tile taken from the tree updated in place whose file is gone (removed by hand
         from the tile folder) is written again from its gzipped bytes: the site must not lack
         it. (One ``stat`` per tile taken: ~10 ms for Nord's 3,706.)"""
-        assert self._spool is not None or not self._taken
         for z, x, y in self._taken:
             path = f"{self.directory}{os.sep}{z}{os.sep}{x}{os.sep}{y}.pbf"
             if not os.path.exists(path):
-                offset, length = self.gzipped[z, x, y]
-                self._spool.seek(offset)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-                _write_file(path, gzip.decompress(self._spool.read(length)))
+                _write_file(path, gzip.decompress(self._bytes(self.gzipped[z, x, y])))
         if self._spool is not None:
             self._spool.seek(0, os.SEEK_END)
 

@@ -479,8 +479,8 @@ def build_tiles(
         def take(tiles: list[list]) -> None:
             """Tiles of the previous run (entries of its record) into this one."""
             assert previous is not None
-            archive.link_batch(previous.directory, [(z, x, y) for z, x, y, *_ in tiles],
-                               [old.get(z, x, y) for z, x, y, *_ in tiles])  # fmt: skip
+            coords = [(z, x, y) for z, x, y, *_ in tiles]
+            archive.link_batch(previous.directory, coords, old.get_many(coords))
             for z, x, y, raw, gz, features, thinned, level, _ in tiles:
                 thinned = tuple(map(tuple, thinned))
                 stats.add(z, x, y, raw, gz, features, thinned, level, MAX_TILE_BYTES)

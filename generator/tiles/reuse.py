@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import mmap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -17,6 +18,7 @@ import shapely
 
 from .. import memo
 from ..files import sha256_rows
+from .archive import tile_ids
 from .model import PreparedLayer
 
 
@@ -112,20 +114,50 @@ class TaskKeys:
 
 
 class OldTiles:
-    """The previous run's gzipped tiles, read from its PMTiles archive in one pass when first
-    asked for (the reader's ``get`` walks the directories again for every tile)."""
+    """The previous run's gzipped tiles, in its PMTiles archive: where each one is, read from
+    its directories in one pass when first asked for (the reader's ``get`` walks them again
+    for every tile), and its bytes as views of the mapped file, not copies."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.tiles: dict[tuple[int, int, int], bytes] | None = None
+        self.places: dict[int, tuple[int, int]] | None = None
+        """Tile id -> (offset, length) of its bytes in the file."""
+        self._data: memoryview | None = None
 
-    def get(self, z: int, x: int, y: int) -> bytes:
-        if self.tiles is None:
-            from pmtiles.reader import MmapSource, all_tiles
+    def _read(self) -> None:
+        from pmtiles.tile import deserialize_directory, deserialize_header
 
-            with self.path.open("rb") as file:
-                self.tiles = {tuple(zxy): bytes(data) for zxy, data in all_tiles(MmapSource(file))}
-        return self.tiles[z, x, y]
+        with self.path.open("rb") as file:  # (the mapping keeps the file open)
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        data = memoryview(mapped)
+        header = deserialize_header(data[:127])
+        places: dict[int, tuple[int, int]] = {}
+        tiles, leaves = header["tile_data_offset"], header["leaf_directory_offset"]
+        todo = [(header["root_offset"], header["root_length"])]
+        while todo:
+            offset, length = todo.pop()
+            for entry in deserialize_directory(data[offset : offset + length]):
+                if entry.run_length == 0:
+                    todo.append((leaves + entry.offset, entry.length))
+                for i in range(entry.run_length):
+                    places[entry.tile_id + i] = (tiles + entry.offset, entry.length)
+        self.places, self._data = places, data
+
+    def get_many(self, tiles: Sequence[tuple[int, int, int]]) -> list[memoryview]:
+        """The gzipped bytes of tiles (z, x, y) of the previous run."""
+        if self._data is None:
+            self._read()
+        assert self.places is not None and self._data is not None
+        out: list[memoryview | None] = [None] * len(tiles)
+        by_zoom: dict[int, list[int]] = {}
+        for i, (z, _, _) in enumerate(tiles):
+            by_zoom.setdefault(z, []).append(i)
+        for z, at in by_zoom.items():
+            xy = np.array([tiles[i][1:] for i in at], dtype=np.int64).reshape(-1, 2)
+            for i, tile_id in zip(at, tile_ids(z, xy[:, 0], xy[:, 1]).tolist(), strict=True):
+                offset, length = self.places[tile_id]
+                out[i] = self._data[offset : offset + length]
+        return out  # type: ignore[return-value]
 
 
 @contextlib.contextmanager

@@ -110,3 +110,39 @@ def test_a_tree_updated_in_place_keeps_what_is_linked_elsewhere(tmp_path):
     with open(tmp_path / "t.pmtiles", "rb") as f:
         archived = {tuple(k): gzip.decompress(v) for k, v in all_tiles(MmapSource(f))}
     assert archived == read_dir(tree)
+
+
+def test_a_previous_archive_is_read_where_its_tiles_are_even_through_leaf_directories(tmp_path):
+    """OldTiles walks the directories itself (and gives views of the file, not copies): the
+    same bytes as pmtiles' own reader, for an archive large enough to need leaf directories."""
+    from pmtiles.writer import Writer
+
+    from trame.tiles.archive import tile_ids
+    from trame.tiles.reuse import OldTiles
+
+    # (40,000 tiles scattered over zoom 12, of scattered sizes, each its own bytes: no run)
+    z, rng = 12, np.random.default_rng(7)
+    xy = np.unique(rng.integers(0, 1 << z, size=(40_000, 2)), axis=0)
+    ids = tile_ids(z, xy[:, 0], xy[:, 1])
+    path = tmp_path / "big.pmtiles"
+    with path.open("wb") as f:
+        writer = Writer(f)
+        for i in np.argsort(ids).tolist():
+            writer.write_tile(
+                int(ids[i]), gzip.compress(f"tile {xy[i].tolist()}".encode(), mtime=0)
+            )
+        writer.finalize(
+            {"tile_type": TileType.MVT, "tile_compression": Compression.GZIP, "min_zoom": z,
+             "max_zoom": z, "min_lon_e7": 0, "min_lat_e7": 0, "max_lon_e7": 10, "max_lat_e7": 10,
+             "center_zoom": z, "center_lon_e7": 0, "center_lat_e7": 0},
+            {},
+        )  # fmt: skip
+    with path.open("rb") as f:
+        get_bytes = MmapSource(f)
+        header = Reader(get_bytes).header()
+        expected = {tuple(k): bytes(v) for k, v in all_tiles(get_bytes)}
+    assert header["leaf_directory_length"] > 0  # (leaves were needed)
+    wanted = sorted(expected)[::7]
+    got = OldTiles(path).get_many(wanted)
+    assert [bytes(v) for v in got] == [expected[t] for t in wanted]
+    assert all(isinstance(v, memoryview) for v in got)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import mmap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -116,12 +116,15 @@ class TaskKeys:
 class OldTiles:
     """The previous run's gzipped tiles, in its PMTiles archive: where each one is, read from
     its directories in one pass when first asked for (the reader's ``get`` walks them again
-    for every tile), and its bytes as views of the mapped file, not copies."""
+    for every tile), and its bytes as views of the mapped file, not copies. ``tiles``: the
+    (z, x, y) of that run's tiles (its record's), their ids found at once, zoom by zoom."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, tiles: Iterable[tuple[int, int, int]] = ()):
         self.path = path
-        self.places: dict[int, tuple[int, int]] | None = None
-        """Tile id -> (offset, length) of its bytes in the file."""
+        self.tiles = tiles
+        self.places: dict[tuple[int, int, int], tuple[int, int]] | None = None
+        """(z, x, y) -> (offset, length) of its bytes in the file."""
+        self._by_id: dict[int, tuple[int, int]] = {}
         self._data: memoryview | None = None
 
     def _read(self) -> None:
@@ -131,7 +134,7 @@ class OldTiles:
             mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         data = memoryview(mapped)
         header = deserialize_header(data[:127])
-        places: dict[int, tuple[int, int]] = {}
+        by_id: dict[int, tuple[int, int]] = {}
         tiles, leaves = header["tile_data_offset"], header["leaf_directory_offset"]
         todo = [(header["root_offset"], header["root_length"])]
         while todo:
@@ -140,27 +143,35 @@ class OldTiles:
                 if entry.run_length == 0:
                     todo.append((leaves + entry.offset, entry.length))
                 for i in range(entry.run_length):
-                    places[entry.tile_id + i] = (tiles + entry.offset, entry.length)
-        self.places, self._data = places, data
+                    by_id[entry.tile_id + i] = (tiles + entry.offset, entry.length)
+        self._by_id, self._data, self.places = by_id, data, {}
+        self._find(sorted(set(self.tiles)))
+
+    def _find(self, tiles: Sequence[tuple[int, int, int]]) -> None:
+        assert self.places is not None
+        by_zoom: dict[int, list[tuple[int, int, int]]] = {}
+        for tile in tiles:
+            by_zoom.setdefault(tile[0], []).append(tile)
+        for z, at in by_zoom.items():
+            xy = np.array([t[1:] for t in at], dtype=np.int64).reshape(-1, 2)
+            for tile, tile_id in zip(at, tile_ids(z, xy[:, 0], xy[:, 1]).tolist(), strict=True):
+                if tile_id in self._by_id:
+                    self.places[tile] = self._by_id[tile_id]
 
     def get_many(self, tiles: Sequence[tuple[int, int, int]]) -> list[memoryview]:
         """The gzipped bytes of tiles (z, x, y) of the previous run."""
         if self._data is None:
             self._read()
         assert self.places is not None and self._data is not None
-        out: list[memoryview | None] = [None] * len(tiles)
-        by_zoom: dict[int, list[int]] = {}
-        for i, (z, _, _) in enumerate(tiles):
-            by_zoom.setdefault(z, []).append(i)
-        for z, at in by_zoom.items():
-            xy = np.array([tiles[i][1:] for i in at], dtype=np.int64).reshape(-1, 2)
-            for i, tile_id in zip(at, tile_ids(z, xy[:, 0], xy[:, 1]).tolist(), strict=True):
-                offset, length = self.places[tile_id]
-                out[i] = self._data[offset : offset + length]
-        return out  # type: ignore[return-value]
+        self._find([t for t in tiles if t not in self.places])  # (not in ``tiles``: rare)
+        return [self._data[a : a + n] for a, n in map(self.places.__getitem__, tiles)]
 
 
 @contextlib.contextmanager
 def previous_archive(previous: PreviousTiles | None) -> Iterator[OldTiles | None]:
     """The previous run's PMTiles archive, for reading its gzipped tiles."""
-    yield None if previous is None else OldTiles(previous.pmtiles_path)
+    if previous is None:
+        yield None
+        return
+    tiles = ((row[0], row[1], row[2]) for rows in previous.record.values() for row in rows)
+    yield OldTiles(previous.pmtiles_path, tiles)

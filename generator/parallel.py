@@ -92,8 +92,11 @@ def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 def chunk_size(count: int, workers: int, smallest: int = 8, largest: int = 128) -> int:
     """Items per task: about eight tasks per worker (so the last tasks do not leave workers
-    idle), within ``smallest..largest`` (a task's fixed cost against its memory)."""
-    return max(smallest, min(largest, -(-count // (8 * max(workers, 1)))))
+    idle), within ``smallest..largest`` (a task's fixed cost against its memory); but a few
+    items (an incremental build's communes) are shared out between the workers, not left in
+    one task (Nord, a reservoir moved: 8 communes, one task of ~0.14 s on one worker)."""
+    workers = max(workers, 1)
+    return max(min(smallest, -(-count // workers)), min(largest, -(-count // (8 * workers))), 1)
 
 
 def map_unordered(

@@ -115,5 +115,8 @@ def test_chunks_cover_every_item_once():
         chunks = parallel.chunked(items, size)
         assert [x for chunk in chunks for x in chunk] == items
         assert max(len(c) for c in chunks) == min(size, 103)
-    assert parallel.chunk_size(35_228, 2) == 128 and parallel.chunk_size(13, 2) == 8
+    assert parallel.chunk_size(35_228, 2) == 128 and parallel.chunk_size(100, 2) == 8
     assert parallel.chunk_size(648, 2) == 41
+    # (a few items, shared out between the workers rather than left in one task)
+    assert parallel.chunk_size(13, 2) == 7 and parallel.chunk_size(8, 2) == 4
+    assert parallel.chunk_size(1, 2) == 1 and parallel.chunk_size(0, 2) == 1

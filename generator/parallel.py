@@ -100,25 +100,34 @@ def chunk_size(count: int, workers: int, smallest: int = 8, largest: int = 128) 
 
 
 def map_unordered(
-    function: Callable[[T], R] | None, tasks: Iterable[Any], pool: Pool
-) -> Iterator[R]:
+    function: Callable[[T], R] | None, tasks: Iterable[Any], pool: Pool,
+    idle: Callable[[], bool] | None = None,
+) -> Iterator[R]:  # fmt: skip
     """Results in completion order. ``tasks`` are arguments of ``function``, or, when
     ``function`` is None, ``(function, argument)`` pairs. Tasks are taken from the iterable
-    only as slots free up (at most ``pool.in_flight`` submitted and not yet returned)."""
+    only as slots free up (at most ``pool.in_flight`` submitted and not yet returned).
+    ``idle``: work of the caller's own to do while the workers are busy, a step per call
+    (it returns whether some is left): called before each wait, until a result is ready."""
     calls = ((function, task) if function else task for task in tasks)
     if pool.executor is None:
         yield from (call(argument) for call, argument in calls)
         return
     pending: set[cf.Future] = set()
+
+    def wait() -> set[cf.Future]:
+        nonlocal pending
+        while idle is not None and idle() and not any(f.done() for f in pending):
+            pass
+        done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        return done
+
     try:
         for call, argument in calls:
             pending.add(pool.executor.submit(call, argument))
             if len(pending) >= pool.in_flight:
-                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                yield from (future.result() for future in done)
+                yield from (future.result() for future in wait())
         while pending:
-            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            yield from (future.result() for future in done)
+            yield from (future.result() for future in wait())
     finally:
         for future in pending:  # after a failure: leave no work queued on a shared executor
             future.cancel()

@@ -3,6 +3,7 @@ results merged in task order; commune pages rendered outside MkDocs exactly as M
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -86,6 +87,32 @@ def test_results_come_back_in_task_order_whatever_finishes_first():
         assert sorted(parallel.map_unordered(slow_first, range(20), pool)) == sorted(
             n * n for n in range(20)
         )
+
+
+def test_the_callers_own_work_is_done_while_the_workers_are_busy():
+    """``idle``: a step of the caller's work per call, before each wait for a result."""
+    started = threading.Event()
+    work = list(range(50))
+    done_while_busy = []
+
+    def slow(n: int) -> int:
+        started.set()
+        time.sleep(0.1)
+        return n
+
+    def idle() -> bool:
+        started.wait()
+        if work:  # (called again once it said nothing was left)
+            work.pop()
+            done_while_busy.append(not finished)
+        return bool(work)
+
+    finished = False
+    with ThreadPoolExecutor(2) as executor:
+        pool = parallel.Pool(executor, 1, local=True)  # (4 tasks in flight: 2 waits at least)
+        results = sorted(parallel.map_unordered(slow, range(6), pool, idle=idle))
+        finished = True
+    assert results == list(range(6)) and work == [] and all(done_while_busy)
 
 
 def test_tasks_are_taken_lazily_and_a_failure_stops_the_rest():

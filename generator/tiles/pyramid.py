@@ -226,14 +226,19 @@ def _jobs(
         groups: dict[tuple[int, int], dict[tuple[int, int, int], str]] = {}
         if keys is None:
             return groups
-        shift = z - group
-        for i, (x, y, indices) in enumerate(levels[z].tiles()):
+        shift, level = z - group, levels[z]
+        for i, (x, y) in enumerate(level.xy.tolist()):
             where[z, x, y] = i
-            tile, inputs = (z, x, y, *parameters, thin and z < maxzoom), present(z, indices)
-            k = keys.key(task, tile, inputs, (z, x, y))
+            tile = (z, x, y, *parameters, thin and z < maxzoom)
+            # (a warm process knows most tiles' parts: their features are not looked up)
+            k = keys.known_key(task, tile, (z, x, y))
+            inputs = None
+            if k is None:
+                inputs = present(z, level.indices(i))
+                k = keys.key(task, tile, inputs, (z, x, y))
             groups.setdefault((x >> shift, y >> shift), {})[z, x, y] = k
             if task == "tile":  # (a block's tile: a warm process keeps its layers' parts)
-                parts.add(z, x, y, tile, inputs)
+                parts.add(z, x, y, tile, inputs or present(z, level.indices(i)))
         return groups
 
     def features_of(tiles: frozenset[tuple[int, int, int]]) -> list[np.ndarray]:

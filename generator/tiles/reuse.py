@@ -93,6 +93,16 @@ class TaskKeys:
             out.append(digest.digest())
         return out
 
+    def known_key(self, task: str, parameters: tuple, tile: tuple[int, int, int]) -> str | None:
+        """:meth:`key` of ``tile`` from its layers' parts kept by a warm process, when every
+        one is (None otherwise)."""
+        if self.parts is None:
+            return None
+        found = [known.get(tile) for known in self.parts]
+        if None in found:
+            return None
+        return hashlib.sha256(repr((task, parameters)).encode() + b"".join(found)).hexdigest()
+
     def key(
         self, task: str, parameters: tuple, indices: Sequence[np.ndarray],
         tile: tuple[int, int, int] | None = None,

@@ -178,3 +178,19 @@ def test_a_subtree_made_again_carries_only_the_layers_its_tiles_lack(tmp_path, m
         assert redone, tasks
         assert tasks[-1][0] == frozenset()  # (made again with every layer, after the others)
         assert {zxy: third[zxy] for zxy in remade} == {zxy: cold[zxy] for zxy in remade}
+
+
+def test_a_tile_key_made_from_kept_parts_is_the_key_made_from_its_features():
+    from trame.tiles.reuse import TaskKeys
+
+    layers = [prepare_layer(la) for la in demo_layers()]
+    level = occupied(layers, MAXZOOM)[MAXZOOM]
+    x, y = level.xy[0].tolist()
+    params = (MAXZOOM, x, y, 11, MAXZOOM, False)
+    with memo.kept(), memo.one_build():
+        keys = TaskKeys(layers)
+        assert keys.known_key("subtree tile", params, (MAXZOOM, x, y)) is None  # (none kept)
+        key = keys.key("subtree tile", params, level.indices(0), (MAXZOOM, x, y))
+        assert keys.known_key("subtree tile", params, (MAXZOOM, x, y)) == key
+        assert keys.known_key("tile", params, (MAXZOOM, x, y)) != key
+    assert TaskKeys(layers).known_key("subtree tile", params, (MAXZOOM, x, y)) is None

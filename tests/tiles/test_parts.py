@@ -53,16 +53,7 @@ def test_a_warm_process_encodes_only_the_changed_layer_of_a_coarse_tile(
     records: dict = {}
 
     def run(name: str, previous: str | None = None) -> tuple[dict, bytes]:
-        with memo.one_build():
-            records[name] = build_tiles(
-                layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=tmp_path / name,
-                pmtiles_path=tmp_path / f"{name}.pmtiles", name="t", workers=1,
-                progress=False, keep_record=True,
-                previous=None if previous is None else PreviousTiles(
-                    tmp_path / previous, tmp_path / f"{previous}.pmtiles",
-                    records[previous].record),
-            )  # fmt: skip
-        return read_dir(tmp_path / name), (tmp_path / f"{name}.pmtiles").read_bytes()
+        return run_warm(tmp_path, layers, records, name, previous)
 
     with memo.kept():
         run("first")
@@ -107,6 +98,20 @@ def test_a_warm_process_encodes_only_the_changed_layer_of_a_coarse_tile(
         assert {zxy: warm[0][zxy] for zxy in remade} == {zxy: cold[0][zxy] for zxy in remade}
 
 
+def run_warm(root, layers, records: dict, name: str, previous: str | None) -> tuple[dict, bytes]:
+    """One run of a warm process into ``root/name``, incremental from ``previous``'s (its
+    record in ``records``, where this run's goes): its tiles and archive."""
+    with memo.one_build():
+        records[name] = build_tiles(
+            layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=root / name,
+            pmtiles_path=root / f"{name}.pmtiles", name="t", workers=1, progress=False,
+            keep_record=True,
+            previous=None if previous is None else PreviousTiles(
+                root / previous, root / f"{previous}.pmtiles", records[previous].record),
+        )  # fmt: skip
+    return read_dir(root / name), (root / f"{name}.pmtiles").read_bytes()
+
+
 def same_file(root, a: str, b: str, zxy: tuple[int, int, int]) -> bool:
     z, x, y = zxy
     return (root / a / f"{z}/{x}/{y}.pbf").samefile(root / b / f"{z}/{x}/{y}.pbf")
@@ -145,16 +150,7 @@ def test_a_subtree_made_again_carries_only_the_layers_its_tiles_lack(tmp_path, m
     records: dict = {}
 
     def run(name: str, previous: str | None = None) -> dict:
-        with memo.one_build():
-            records[name] = build_tiles(
-                layers, minzoom=MINZOOM, maxzoom=MAXZOOM, directory=tmp_path / name,
-                pmtiles_path=tmp_path / f"{name}.pmtiles", name="t", workers=1,
-                progress=False, keep_record=True,
-                previous=None if previous is None else PreviousTiles(
-                    tmp_path / previous, tmp_path / f"{previous}.pmtiles",
-                    records[previous].record),
-            )  # fmt: skip
-        return read_dir(tmp_path / name)
+        return run_warm(tmp_path, layers, records, name, previous)[0]
 
     with memo.kept():
         run("first")

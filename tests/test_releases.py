@@ -201,7 +201,7 @@ def test_a_failing_build_leaves_every_release_untouched(own_releases, tmp_path, 
 
     # The manifest is written last, whether the site is assembled anew (step) or updated in
     # place (inplace: after the new release's folder and current addresses are put in place).
-    monkeypatch.setattr(step, "write_json", fail)
+    monkeypatch.setattr(step, "json_bytes", fail)
     monkeypatch.setattr(inplace, "json_bytes", fail)
     text = config.parent / "textes" / "srce-tvb-nord-pas-de-calais.md"
     text.write_text(text.read_text(encoding="utf-8") + "\nCorrection.\n", encoding="utf-8")
@@ -374,3 +374,21 @@ def test_a_release_is_whole_only_while_every_object_it_names_is_there(tmp_path):
     assert not whole()
     history.store(tree, listing)
     assert whole()
+
+
+def test_a_listing_this_process_wrote_is_found_again_not_parsed(
+    own_releases, tmp_path, monkeypatch
+):
+    """(a process that builds again and again reads back the listing it wrote last)"""
+    _, _, config = own_releases
+    text = config.parent / "textes" / "srce-tvb-nord-pas-de-calais.md"
+    text.write_text(text.read_text(encoding="utf-8") + "\nUne phrase.\n", encoding="utf-8")
+    build_release(config, tmp_path, "2017-02")
+    reopened = History.open(tmp_path / "releases" / "demo")
+
+    def fail(*args, **kwargs):
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(json, "loads", fail)
+    listing = reopened.listing("2017-02")
+    assert any(name.startswith("communes/") for name in listing)

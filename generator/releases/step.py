@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import memo
 from ..cache import SITE_CODE, code_fingerprint, input_digest, inputs, site_key
 from ..config import Config, build_date
 from ..errors import UserError
-from ..files import file_digest, replace_folder, staging_folder, write_json
+from ..files import file_digest, json_bytes, replace_folder, staging_folder
 from .history import History, Release, history_folder, release_id, tree_listing
 from .inplace import MANIFEST, InPlace
 from .renamed import renamed_file
@@ -113,7 +114,10 @@ def assemble_site(
     current = {
         name: written.get(name, digest) for name, digest in history.listing(latest.id).items()
     }
-    write_json(site / MANIFEST, site_manifest(history, config, site, current))
+    manifest = site_manifest(history, config, site, current)
+    data = json_bytes(manifest)
+    (site / MANIFEST).write_bytes(data)
+    memo.keep("site manifest", [hashlib.sha256(data).digest()], [manifest])  # (see InPlace.open)
 
 
 def update_site(

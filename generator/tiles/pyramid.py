@@ -446,6 +446,10 @@ def build_tiles(
     names = [layer.name for layer in layers]
     if len(set(names)) != len(names):
         raise ValueError(f"layer names must be unique: {names}")
+    if previous is not None and Path(pmtiles_path).resolve() == previous.pmtiles_path.resolve():
+        # (the previous archive's tiles are read from the mapped file until the new one is
+        # written: writing over it would pull them from under the reader)
+        raise ValueError(f"{pmtiles_path}: write the new archive beside the previous one")
     started = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     prepared = [_prepared(layer) for layer in layers]

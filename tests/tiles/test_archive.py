@@ -146,3 +146,17 @@ def test_a_previous_archive_is_read_where_its_tiles_are_even_through_leaf_direct
     got = OldTiles(path).get_many(wanted)
     assert [bytes(v) for v in got] == [expected[t] for t in wanted]
     assert all(isinstance(v, memoryview) for v in got)
+
+
+def test_a_new_archive_is_never_written_over_the_previous_one(tmp_path):
+    """(the previous archive's tiles are read from the mapped file until the new one is done)"""
+    from trame.tiles import PreviousTiles, build_tiles
+
+    layers = demo_layers()
+    kwargs = dict(minzoom=MINZOOM, maxzoom=MAXZOOM, name="t", workers=1, progress=False)
+    first = build_tiles(layers, directory=tmp_path / "a", pmtiles_path=tmp_path / "a.pmtiles",
+                        keep_record=True, **kwargs)  # fmt: skip
+    previous = PreviousTiles(tmp_path / "a", tmp_path / "a.pmtiles", first.record)
+    with pytest.raises(ValueError, match="beside the previous one"):
+        build_tiles(layers, directory=tmp_path / "b", pmtiles_path=tmp_path / "a.pmtiles",
+                    previous=previous, **kwargs)  # fmt: skip

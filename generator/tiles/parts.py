@@ -55,7 +55,7 @@ class LayerParts:
         look them up: what the store has for a tile taken from the previous run stays kept."""
         if self.keys is None:
             return
-        keys = self.keys.layer_keys(NAME, parameters, indices)
+        keys = self.keys.layer_keys(NAME, parameters, indices, (z, x, y))
         self.by_tile[z, x, y] = keys
         self.found[z, x, y] = memo.lookup(NAME, keys)
 

@@ -81,17 +81,13 @@ class TaskKeys:
             self.parts = [memo.of_object("tile key parts", layer, dict) for layer in layers]
 
     def layer_keys(
-        self, task: str, parameters: tuple, indices: Sequence[np.ndarray]
-    ) -> list[bytes]:
-        """One key per layer, of its part alone: what :meth:`key` hashes of that layer."""
+        self, task: str, parameters: tuple, indices: Sequence[np.ndarray],
+        tile: tuple[int, int, int] | None = None,
+    ) -> list[bytes]:  # fmt: skip
+        """One key per layer, of its part alone: the layer's part of :meth:`key`, with the
+        task (kept parts of ``tile`` reused, as there)."""
         task_part = repr((task, parameters)).encode()
-        out = []
-        for header, features, index in zip(self.headers, self.features, indices, strict=True):
-            digest = hashlib.sha256(task_part)
-            digest.update(header + len(index).to_bytes(8, "little"))
-            digest.update(features[index].tobytes())
-            out.append(digest.digest())
-        return out
+        return [hashlib.sha256(task_part + part).digest() for part in self._parts(indices, tile)]
 
     def known_key(self, task: str, parameters: tuple, tile: tuple[int, int, int]) -> str | None:
         """:meth:`key` of ``tile`` from its layers' parts kept by a warm process, when every
@@ -99,9 +95,7 @@ class TaskKeys:
         if self.parts is None:
             return None
         found = [known.get(tile) for known in self.parts]
-        if None in found:
-            return None
-        return hashlib.sha256(repr((task, parameters)).encode() + b"".join(found)).hexdigest()
+        return None if None in found else _combined(task, parameters, found)  # type: ignore[arg-type]
 
     def key(
         self, task: str, parameters: tuple, indices: Sequence[np.ndarray],
@@ -109,18 +103,29 @@ class TaskKeys:
     ) -> str:  # fmt: skip
         """The digest of the task (or of ``tile``, ``indices`` being its features) and of each
         layer's part: its header and its features' digests."""
-        digest = hashlib.sha256(repr((task, parameters)).encode())
+        return _combined(task, parameters, self._parts(indices, tile))
+
+    def _parts(
+        self, indices: Sequence[np.ndarray], tile: tuple[int, int, int] | None
+    ) -> list[bytes]:
+        """Each layer's part of a key: the digest of its header and of the digests of its
+        features ``indices``; a warm process keeps those of each tile."""
+        out = []
         for n, index in enumerate(indices):
             known = None if self.parts is None or tile is None else self.parts[n]
-            part = None if known is None else known.get(tile)
+            part = None if known is None else known.get(tile)  # type: ignore[arg-type]
             if part is None:
-                part = hashlib.sha256(self.headers[n] + len(index).to_bytes(8, "little"))
-                part.update(self.features[n][index].tobytes())
-                part = part.digest()
+                digest = hashlib.sha256(self.headers[n] + len(index).to_bytes(8, "little"))
+                digest.update(self.features[n][index].tobytes())
+                part = digest.digest()
                 if known is not None:
                     known[tile] = part  # type: ignore[index]
-            digest.update(part)
-        return digest.hexdigest()
+            out.append(part)
+        return out
+
+
+def _combined(task: str, parameters: tuple, parts: Sequence[bytes]) -> str:
+    return hashlib.sha256(repr((task, parameters)).encode() + b"".join(parts)).hexdigest()
 
 
 class OldTiles:

@@ -34,13 +34,16 @@ def one_reading() -> Iterator[None]:
     """Around one build: each input file is hashed once, however many keys and lists name
     it (reading, the tiles' key, the site's key, the manifest: four times before; Nord's
     data, ~10 MB, ~25 ms each time). A file changed during the build keeps the digest it had
-    when first hashed, the same in every key."""
+    when first hashed, the same in every key. Inside another, it is that one."""
     global _read_once
-    previous, _read_once = _read_once, {}
+    if _read_once is not None:
+        yield
+        return
+    _read_once = {}
     try:
         yield
     finally:
-        _read_once = previous
+        _read_once = None
 
 
 def input_digest(path: Path) -> str:

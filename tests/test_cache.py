@@ -57,3 +57,22 @@ def test_a_build_hashes_each_input_file_once(territory, tmp_path, monkeypatch):
     data = {name: n for name, n in hashed.items() if name.endswith((".gpkg", ".geojson", ".md"))}
     assert data and set(data.values()) == {1}, hashed
     assert "srce_fictif.gpkg" in data
+
+
+def test_reading_a_territory_alone_hashes_each_file_once(territory, monkeypatch):
+    """(a warm process keys what it reads by the files' digests; several legend items read
+    the same GeoPackage)"""
+    from collections import Counter
+
+    from trame import cache, memo
+    from trame.config import load_config
+    from trame.territory import load_territory
+
+    hashed: Counter[str] = Counter()
+    file_digest = cache.file_digest
+    monkeypatch.setattr(
+        cache, "file_digest", lambda p, *a: hashed.update([p.name]) or file_digest(p, *a)
+    )
+    with memo.kept(), memo.one_build():
+        load_territory(load_config(territory))
+    assert hashed["srce_fictif.gpkg"] == 1 and set(hashed.values()) == {1}, hashed

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import shapely
 
-from .files import sha256_rows
+from .files import json_bytes, sha256_rows
 
 T = TypeVar("T")
 
@@ -217,3 +219,19 @@ def keep(name: str, keys: list[bytes], values: Any) -> None:
                 _store.entries[name, k] = value
                 _store.used.add((name, k))
             _store.made[name] += len(keys)
+
+
+def write_json(name: str, path: Path, data: Any) -> None:
+    """``data`` written to ``path`` as :func:`files.json_bytes <generator.files.json_bytes>`;
+    with the store on, kept under those bytes' digest for :func:`read_json` (a warm process
+    parsed back, at the next build, what it had just written: the tile record, the manifest)."""
+    written = json_bytes(data)
+    path.write_bytes(written)
+    keep(name, [hashlib.sha256(written).digest()], [data])
+
+
+def read_json(name: str, path: Path) -> Any:
+    """The JSON in ``path``: what :func:`write_json` kept for these very bytes, else parsed
+    (OSError or ValueError when it cannot be read)."""
+    data = path.read_bytes()
+    return value(name, lambda: hashlib.sha256(data).digest(), lambda: json.loads(data))

@@ -5,7 +5,6 @@ staged aside and swapped in whole, reused by later builds while its cache key ho
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import sys
 from concurrent.futures import Executor
@@ -19,7 +18,7 @@ from .cache import KEY_FILE, TILES_CODE, code_fingerprint, read_key, tiles_key, 
 from .config import Config, load_config
 from .crs import LAMBERT_93, WEB_MERCATOR, reproject
 from .features import public_attributes
-from .files import json_bytes, replace_folder, staging_folder, write_json
+from .files import replace_folder, staging_folder, write_json
 from .parallel import Pool
 from .paths import TILES_CACHE
 from .style import COMMUNES_LAYER
@@ -102,15 +101,23 @@ def tile_report(stats: TileStats) -> dict[str, Any]:
     }
 
 
+RECORD = "tile record"
+"""The store's name of the record of tasks (a warm process finds the one it wrote)."""
+
+
+def _record(target: Path) -> dict[str, Any] | None:
+    """The record of tasks saved in ``target``, None if it cannot be read."""
+    try:
+        return memo.read_json(RECORD, target / TASKS_FILE)
+    except (OSError, ValueError):
+        return None
+
+
 def previous_tiles(config: Config, target: Path) -> PreviousTiles | None:
     """What an earlier run left in ``target`` for an incremental run: its tiles and its record
     of tasks, if made by this same code."""
-    try:
-        data = (target / TASKS_FILE).read_bytes()
-        # (a warm process finds the record it wrote last build, by its bytes: not parsed again)
-        saved = memo.value("tile record", lambda: hashlib.sha256(data).digest(),
-                           lambda: json.loads(data))  # fmt: skip
-    except (OSError, ValueError):
+    saved = _record(target)
+    if saved is None:
         return None
     archive = target / f"{config.tiles.name}.pmtiles"
     if saved.get("code") != code_fingerprint(*TILES_CODE) or not archive.is_file():
@@ -153,9 +160,7 @@ def write_tiles(
         stats = dataclasses.replace(stats, notes=stats.notes + _communes_hint(config, stats))
         write_json(staging / TILE_REPORT, tile_report(stats))
         tasks = {"code": code_fingerprint(*TILES_CODE), "tasks": stats.record}
-        data = json_bytes(tasks)
-        (staging / TASKS_FILE).write_bytes(data)
-        memo.keep("tile record", [hashlib.sha256(data).digest()], [tasks])
+        memo.write_json(RECORD, staging / TASKS_FILE, tasks)
         write_key(staging, tiles_key(config))
         replace_folder(staging, target)
     return stats
@@ -205,10 +210,7 @@ def tile_digests(target: Path, stats: TileStats | None = None) -> dict[str, str]
     if stats is not None and stats.record:
         tasks = stats.record
     else:
-        try:
-            tasks = json.loads((target / TASKS_FILE).read_text(encoding="utf-8")).get("tasks", {})
-        except (OSError, ValueError):
-            return {}
+        tasks = (_record(target) or {}).get("tasks", {})
     return {
         f"tiles/{tile[0]}/{tile[1]}/{tile[2]}.pbf": tile[8]
         for tiles in tasks.values()

@@ -136,7 +136,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "feature digests": 1,  # (its tile layer's, to key the tiles)
         "tile key parts": 1,  # (its tile layer's part of each tile's key)
         "tile record": 1,  # (the one written: the last build's, read back, was found)
-        "site manifest": 1,  # (the same)
+        "manifest.json": 1,  # (the same, for the site's manifest)
         "read geometry": 1,  # (its geometry, decoded and reprojected)
         "territory map layer": 1,  # (its layer of the territory's map, drawn again)
         "union length": 1,
@@ -150,7 +150,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     assert renamed_made.pop("feature digests") == 1, renamed_made  # (the same layer's)
     assert renamed_made.pop("tile key parts") == 1, renamed_made
     assert renamed_made.pop("tile record") == 1, renamed_made
-    assert renamed_made.pop("site manifest") == 1, renamed_made
+    assert renamed_made.pop("manifest.json") == 1, renamed_made
     # (and its polygons' validity: kept per feature, but dropped while the layer was kept
     # whole, the build before)
     assert renamed_made.pop("is valid") == 13, renamed_made

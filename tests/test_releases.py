@@ -193,16 +193,19 @@ def test_a_failing_build_leaves_every_release_untouched(own_releases, tmp_path, 
         build_release(config, tmp_path, "2017-02")
     config.write_text(broken.replace("insee_field: absent", "insee_field: code"), encoding="utf-8")
 
-    import trame.releases.inplace as inplace
-    import trame.releases.step as step
+    from trame import memo
 
     def fail(*args, **kwargs):
         raise OSError("disque plein")
 
     # The manifest is written last, whether the site is assembled anew (step) or updated in
     # place (inplace: after the new release's folder and current addresses are put in place).
-    monkeypatch.setattr(step, "json_bytes", fail)
-    monkeypatch.setattr(inplace, "json_bytes", fail)
+    write_json = memo.write_json
+
+    def manifest_fails(name, path, data):
+        return fail() if path.name == "manifest.json" else write_json(name, path, data)
+
+    monkeypatch.setattr(memo, "write_json", manifest_fails)
     text = config.parent / "textes" / "srce-tvb-nord-pas-de-calais.md"
     text.write_text(text.read_text(encoding="utf-8") + "\nCorrection.\n", encoding="utf-8")
     with pytest.raises(OSError):

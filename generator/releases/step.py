@@ -15,7 +15,7 @@ from .. import memo
 from ..cache import SITE_CODE, code_fingerprint, input_digest, inputs, site_key
 from ..config import Config, build_date
 from ..errors import UserError
-from ..files import file_digest, json_bytes, replace_folder, staging_folder
+from ..files import file_digest, replace_folder, staging_folder
 from .history import History, Release, history_folder, release_id, tree_listing
 from .inplace import MANIFEST, InPlace
 from .renamed import renamed_file
@@ -114,10 +114,7 @@ def assemble_site(
     current = {
         name: written.get(name, digest) for name, digest in history.listing(latest.id).items()
     }
-    manifest = site_manifest(history, config, site, current)
-    data = json_bytes(manifest)
-    (site / MANIFEST).write_bytes(data)
-    memo.keep("site manifest", [hashlib.sha256(data).digest()], [manifest])  # (see InPlace.open)
+    memo.write_json(MANIFEST, site / MANIFEST, site_manifest(history, config, site, current))
 
 
 def update_site(

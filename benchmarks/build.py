@@ -12,7 +12,9 @@ run, outside its timing.
 Each run is ``build_site`` (what ``make build`` runs) in a fresh process, into a temporary site
 folder and tiles folder: ``cold`` starts from empty folders, ``unchanged`` builds again into
 the same folders with the same inputs (the build cache should make it skip everything). Wall
-time, the tile step's own time, and peak memory (see common.py) of each run.
+time, the tile step's own time, and peak memory (see common.py) of each run. Every run keeps
+its folders until the script ends (deleting them between runs would make the next run's new
+files dearer on this machine, see common.py): France needs ~10 GB of disk per run.
 
 Budgets (issue #6, Nord): cold under 60 s, unchanged under 10 % of cold, peak memory under
 1.5 GB; exit status 1 when one is missed.
@@ -79,6 +81,52 @@ def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> 
     )
 
 
+def measure_all(arguments, names, kinds, rows, summary, works) -> None:
+    """Each territory's runs, in ``rows``; its medians, in ``summary``; the run folders in
+    ``works``."""
+    for name in names:
+        config, data = TERRITORIES[name]
+        need(data)
+        runs: dict[str, list] = {kind: [] for kind in kinds}
+        for i in range(arguments.runs):
+            for workers in arguments.workers.split(","):
+                work = Path(tempfile.mkdtemp(prefix=f"trame-bench-build-{name}-",
+                                             dir=arguments.work))  # fmt: skip
+                works.append(work)
+                command = [PYTHON, Path(__file__).resolve(), "--child", config, data]
+                command += [work / "site", work / "tiles", workers]
+                for kind in kinds:
+                    if arguments.log:
+                        with arguments.log.open("a", encoding="utf-8") as file:
+                            file.write(f"--- {name} {kind} workers={workers}\n")
+                    run = measure(
+                        f"{name} {kind}", command,
+                        env={"TRAME_BENCH_LOG": "1"} if arguments.log else None,
+                        interval=0.02 if name != "france" else 0.5, log=arguments.log,
+                    )  # fmt: skip
+                    result = json.loads(run.stdout.strip().splitlines()[-1])
+                    files, size = site_size(work / "site")  # after the run, untimed
+                    runs[kind].append(run)
+                    tile_s = result["tile_seconds"]
+                    rows.append(
+                        [name, kind, i + 1, workers, result["communes"], run.wall,
+                         "" if tile_s is None else f"{tile_s:.2f}", run.max_rss_mb,
+                         run.peak_pss_mb, result["tiles"] or "-",
+                         "yes" if result["cached"] else "no", files, f"{size / 1e6:.0f}"]
+                    )  # fmt: skip
+                    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result["stages"].items())
+                    print(f"{name} {kind} workers={workers}: {run.wall:.1f} s wall, "
+                          f"CPU {run.user + run.system:.1f} s (driver "
+                          f"{result.get('driver_cpu', 0):.1f} s, workers "
+                          f"{result.get('workers_cpu', 0):.1f} s), "
+                          f"peak PSS {run.peak_pss_mb:.0f} MB"
+                          f" ({stages})", flush=True)  # fmt: skip
+        cold = median([r.wall for r in runs["cold"]])
+        warm = median([r.wall for r in runs["unchanged"]]) if "unchanged" in runs else float("nan")
+        peak = max(r.peak_pss_mb for r in runs["cold"])
+        summary.append([name, cold, warm, f"{100 * warm / cold:.1f} %", peak])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--territories", default="valenciennes,nord")
@@ -101,49 +149,12 @@ def main() -> None:
     print(load_avg(), flush=True)
     kinds = ("cold",) if arguments.cold_only else ("cold", "unchanged")
     rows, summary = [], []
-    for name in names:
-        config, data = TERRITORIES[name]
-        need(data)
-        runs: dict[str, list] = {kind: [] for kind in kinds}
-        for i in range(arguments.runs):
-            for workers in arguments.workers.split(","):
-                work = Path(tempfile.mkdtemp(prefix=f"trame-bench-build-{name}-",
-                                             dir=arguments.work))  # fmt: skip
-                try:
-                    command = [PYTHON, Path(__file__).resolve(), "--child", config, data]
-                    command += [work / "site", work / "tiles", workers]
-                    for kind in kinds:
-                        if arguments.log:
-                            with arguments.log.open("a", encoding="utf-8") as file:
-                                file.write(f"--- {name} {kind} workers={workers}\n")
-                        run = measure(
-                            f"{name} {kind}", command,
-                            env={"TRAME_BENCH_LOG": "1"} if arguments.log else None,
-                            interval=0.02 if name != "france" else 0.5, log=arguments.log,
-                        )  # fmt: skip
-                        result = json.loads(run.stdout.strip().splitlines()[-1])
-                        files, size = site_size(work / "site")  # after the run, untimed
-                        runs[kind].append(run)
-                        tile_s = result["tile_seconds"]
-                        rows.append(
-                            [name, kind, i + 1, workers, result["communes"], run.wall,
-                             "" if tile_s is None else f"{tile_s:.2f}", run.max_rss_mb,
-                             run.peak_pss_mb, result["tiles"] or "-",
-                             "yes" if result["cached"] else "no", files, f"{size / 1e6:.0f}"]
-                        )  # fmt: skip
-                        stages = ", ".join(f"{k} {v:.1f} s" for k, v in result["stages"].items())
-                        print(f"{name} {kind} workers={workers}: {run.wall:.1f} s wall, "
-                              f"CPU {run.user + run.system:.1f} s (driver "
-                              f"{result.get('driver_cpu', 0):.1f} s, workers "
-                              f"{result.get('workers_cpu', 0):.1f} s), "
-                              f"peak PSS {run.peak_pss_mb:.0f} MB"
-                              f" ({stages})", flush=True)  # fmt: skip
-                finally:
-                    shutil.rmtree(work, ignore_errors=True)
-        cold = median([r.wall for r in runs["cold"]])
-        warm = median([r.wall for r in runs["unchanged"]]) if "unchanged" in runs else float("nan")
-        peak = max(r.peak_pss_mb for r in runs["cold"])
-        summary.append([name, cold, warm, f"{100 * warm / cold:.1f} %", peak])
+    works: list[Path] = []  # deleted at the end only (see common.py)
+    try:
+        measure_all(arguments, names, kinds, rows, summary, works)
+    finally:
+        for work in works:
+            shutil.rmtree(work, ignore_errors=True)
     print(
         table(
             [

@@ -5,6 +5,19 @@ Each measured run is a fresh child process. Wall time is taken around it; memory
 its tree, workers included once reaped), ``peak PSS`` is the sum over the whole process tree,
 sampled every 20 ms (PSS shares copy-on-write pages between forked workers, so it is the
 machine memory the run really needed; sampling can miss a spike shorter than 20 ms).
+
+Deleted files make new ones dearer on these machines. Their root file system is ext4 without a
+journal (``/proc/fs/ext4/vda/options``; no ``/proc/fs/jbd2/vda-*``), and there ext4 does not
+reuse an inode deleted in the last 60 s (up to 360 s while its inode table block is dirty): to
+allocate one, it walks the free inodes of the group and looks each one up (``find_inode_bit``,
+``recently_deleted`` in ``fs/ext4/ialloc.c``). After tens of thousands of deletions every new
+file or folder costs such a walk. ``perf record -g`` over a cold Nord build made right after
+another build's output was deleted: 30 % of all the samples in that walk (``recently_deleted``
+and the buffer lookups under it), and the build 13.8 s with 8–10 s of kernel time, against
+7.3 s and 1.6 s of kernel time for the same build after ten minutes without deletions. So the
+benchmarks delete their outputs at the end of the script, never between two measured runs, and
+a benchmark is best started a few minutes after the last big deletion (a test run, another
+benchmark). A journalled ext4, XFS or tmpfs does not have this walk.
 """
 
 from __future__ import annotations

@@ -7,8 +7,12 @@
 Same features, same zooms. The features are exactly the tile layers the build makes (the
 communes and one layer per legend item, after reading and validation), exported once to
 GeoJSON-seq in EPSG:4326 for tippecanoe. Every run is a fresh process; the contenders
-alternate (round-robin, order rotated each round) so a noisy neighbour hits them alike; each
-output is deleted after its run, outside the timing.
+alternate (round-robin, order rotated each round) so a noisy neighbour hits them alike. Each
+run writes into a folder of its own, and all of them are deleted at the end only: on this
+machine's file system (ext4 without a journal) a new file costs a scan of the inodes deleted in
+the last minutes, so deleting one contender's output would charge its deletion to the next
+contender's files (see common.py). ``--delete-between`` deletes each output after its run,
+outside the timing, as this script did until the seventeenth session.
 
 - ``trame``: what ``make tiles`` does (read and validate the data, reproject, tile), in
   one process with its pool of workers: writes ``{z}/{x}/{y}.pbf`` (uncompressed MVT) AND a
@@ -98,6 +102,8 @@ def main() -> None:
     parser.add_argument("--build", action="store_true", help="also time the whole cold build")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--export", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--delete-between", action="store_true",
+                        help="delete each output after its run (not at the end)")  # fmt: skip
     arguments = parser.parse_args()
     if arguments.child:
         child(*arguments.child)
@@ -119,21 +125,24 @@ def main() -> None:
         files = json.loads((work / "layers.json").read_text())
         common = ["-q", "-f", "-P", "-Z0", "-z14"]
         common += [arg for name, path in files for arg in ("-L", f"{name}:{path}")]
-        out = work / "out"
-        contenders = {
-            "trame (xyz + pmtiles)": [
-                PYTHON, Path(__file__).resolve(), "--child",
-                arguments.config, arguments.data_dir, out,
-            ],
-            "tippecanoe -e (xyz)": [tippecanoe, *common, "--no-tile-compression", "-e", out],
-            "tippecanoe -o (pmtiles)": [tippecanoe, *common, "-o", out / "t.pmtiles"],
-        }  # fmt: skip
-        if arguments.build:
-            contenders["trame build (whole site)"] = [
-                PYTHON, Path(__file__).with_name("build.py").resolve(), "--child",
-                arguments.config, arguments.data_dir, out / "site", out / "tiles", "0",
-            ]  # fmt: skip
-        names = list(contenders)
+
+        def contenders(out: Path) -> dict[str, list]:
+            commands = {
+                "trame (xyz + pmtiles)": [
+                    PYTHON, Path(__file__).resolve(), "--child",
+                    arguments.config, arguments.data_dir, out,
+                ],
+                "tippecanoe -e (xyz)": [tippecanoe, *common, "--no-tile-compression", "-e", out],
+                "tippecanoe -o (pmtiles)": [tippecanoe, *common, "-o", out / "t.pmtiles"],
+            }  # fmt: skip
+            if arguments.build:
+                commands["trame build (whole site)"] = [
+                    PYTHON, Path(__file__).with_name("build.py").resolve(), "--child",
+                    arguments.config, arguments.data_dir, out / "site", out / "tiles", "0",
+                ]  # fmt: skip
+            return commands
+
+        names = list(contenders(work))
         print(
             f"{arguments.config.name}: {len(files)} layers, {arguments.runs} runs each; {load_avg()}"
         )
@@ -142,10 +151,12 @@ def main() -> None:
         for i in range(arguments.runs):
             order = names[i % len(names) :] + names[: i % len(names)]
             for name in order:
+                out = work / f"out-{i}-{names.index(name)}"
                 out.mkdir()
-                run = measure(name, contenders[name])
+                run = measure(name, contenders(out)[name])
                 tiles, size = tree_size(out)
-                shutil.rmtree(out)
+                if arguments.delete_between:
+                    shutil.rmtree(out)
                 runs.append(run)
                 result = (
                     json.loads(run.stdout.strip().splitlines()[-1]) if run.stdout.strip() else {}

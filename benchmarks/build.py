@@ -135,6 +135,8 @@ def main() -> None:
     parser.add_argument("--cold-only", action="store_true", help="no 'unchanged' run")
     parser.add_argument("--work", type=Path, default=None, help="folder for sites (default /tmp)")
     parser.add_argument("--log", type=Path, default=None, help="each build's own log, appended")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the sites in place (their folders are printed)")  # fmt: skip
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
@@ -154,7 +156,10 @@ def main() -> None:
         measure_all(arguments, names, kinds, rows, summary, works)
     finally:
         for work in works:
-            shutil.rmtree(work, ignore_errors=True)
+            if arguments.keep:
+                print(f"kept: {work}")
+            else:
+                shutil.rmtree(work, ignore_errors=True)
     print(
         table(
             [

@@ -3,8 +3,9 @@
 Each measured run is a fresh child process. Wall time is taken around it; memory two ways:
 ``max RSS`` is what the kernel reports for the child (``wait4``: the largest single process of
 its tree, workers included once reaped), ``peak PSS`` is the sum over the whole process tree,
-sampled every 20 ms (PSS shares copy-on-write pages between forked workers, so it is the
-machine memory the run really needed; sampling can miss a spike shorter than 20 ms).
+sampled every 20 ms or less often (PSS shares copy-on-write pages between forked workers, so
+it is the machine memory the run really needed; sampling can miss a short spike; see
+:data:`SAMPLING_SHARE`).
 
 Deleted files make new ones dearer on these machines. Their root file system is ext4 without a
 journal (``/proc/fs/ext4/vda/options``; no ``/proc/fs/jbd2/vda-*``), and there ext4 does not
@@ -70,6 +71,15 @@ class Run:
     stdout: str
 
 
+SAMPLING_SHARE = 0.05
+"""At most this share of one core goes to sampling the child's memory. Reading a process's
+PSS makes the kernel walk its page tables: 15–29 ms per sample for a tree of three processes
+holding ~700 MB (a driver and two workers; ``smaps_rollup`` costs the same as psutil's full
+``smaps``), so sampling every 20 ms took 40–60 % of one of this machine's two cores from the
+run it measured, more from Trame's builds (several large processes) than from tippecanoe (one).
+Until the seventeenth session every run was sampled every 20 ms."""
+
+
 def _tree_pss(process: psutil.Process) -> float:
     total = 0
     try:
@@ -87,8 +97,9 @@ def measure(
     interval: float = 0.02, log: Path | None = None,
 ) -> Run:  # fmt: skip
     """Run ``command`` in a fresh process from the project root; raise if it fails. Memory is
-    sampled every ``interval`` seconds (reading a large process's PSS costs time: sample a
-    long run less often). ``log``: the child's stderr goes to that file as it comes."""
+    sampled every ``interval`` seconds at most, and less often when a sample costs more than
+    :data:`SAMPLING_SHARE` of the time between two. ``log``: the child's stderr goes to that
+    file as it comes."""
     started = time.perf_counter()
     child = subprocess.Popen(
         [str(c) for c in command],
@@ -105,8 +116,9 @@ def measure(
         nonlocal peak
         process = psutil.Process(child.pid)
         while not stop.is_set():
+            begun = time.perf_counter()
             peak = max(peak, _tree_pss(process))
-            stop.wait(interval)
+            stop.wait(max(interval, (time.perf_counter() - begun) / SAMPLING_SHARE))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

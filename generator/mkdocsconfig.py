@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from . import templatecache
 from .config import Config, build_date
 from .dsfr import inline_styles
 from .errors import UserError
@@ -121,4 +122,5 @@ def load_mkdocs_config(
         folders[at : at + 1] = [str(d) for d in theme_dirs(theme)]
     if assets != ASSETS:
         mkdocs_config.plugins["trame-assets"] = AssetsPlugin(assets)
+    mkdocs_config.theme.get_env = templatecache.cached(mkdocs_config.theme.get_env)
     return mkdocs_config

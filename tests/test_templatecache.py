@@ -61,11 +61,17 @@ def test_an_edited_template_is_compiled_again(tmp_path: Path) -> None:
     assert get_env().get_template("page.html").render(x=1) == "après 1"
 
 
-def test_environments_set_up_differently_share_no_template(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [({"autoescape": True}, "&lt;b&gt;"), ({"finalize": lambda value: f"[{value}]"}, "[<b>]")],
+)
+def test_environments_set_up_differently_share_no_template(
+    tmp_path: Path, setup: dict, expected: str
+) -> None:
     (tmp_path / "page.html").write_text("{{ x }}", encoding="utf-8")
     loader = jinja2.FileSystemLoader(str(tmp_path))
     plain = templatecache.cached(lambda: jinja2.Environment(loader=loader))
-    escaping = templatecache.cached(lambda: jinja2.Environment(loader=loader, autoescape=True))
+    other = templatecache.cached(lambda: jinja2.Environment(loader=loader, **setup))
     assert plain().get_template("page.html").render(x="<b>") == "<b>"
-    assert escaping().get_template("page.html").render(x="<b>") == "&lt;b&gt;"
+    assert other().get_template("page.html").render(x="<b>") == expected
     assert plain().get_template("page.html").render(x="<b>") == "<b>"

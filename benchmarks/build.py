@@ -81,18 +81,20 @@ def child(config: str, data_dir: str, output: str, tiles: str, workers: str) -> 
     )
 
 
-def measure_all(arguments, names, kinds, rows, summary, works) -> None:
-    """Each territory's runs, in ``rows``; its medians, in ``summary``; the run folders in
-    ``works``."""
+def measure_all(
+    arguments: argparse.Namespace, names: list[str], kinds: tuple[str, ...], root: Path
+) -> tuple[list[list], list[list]]:
+    """Every run of each territory, each in a folder of its own under ``root``: the table's
+    rows, and each territory's medians."""
+    rows: list[list] = []
+    summary: list[list] = []
     for name in names:
         config, data = TERRITORIES[name]
         need(data)
         runs: dict[str, list] = {kind: [] for kind in kinds}
         for i in range(arguments.runs):
             for workers in arguments.workers.split(","):
-                work = Path(tempfile.mkdtemp(prefix=f"trame-bench-build-{name}-",
-                                             dir=arguments.work))  # fmt: skip
-                works.append(work)
+                work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
                 command = [PYTHON, Path(__file__).resolve(), "--child", config, data]
                 command += [work / "site", work / "tiles", workers]
                 for kind in kinds:
@@ -102,7 +104,7 @@ def measure_all(arguments, names, kinds, rows, summary, works) -> None:
                     run = measure(
                         f"{name} {kind}", command,
                         env={"TRAME_BENCH_LOG": "1"} if arguments.log else None,
-                        interval=0.02 if name != "france" else 0.5, log=arguments.log,
+                        log=arguments.log,
                     )  # fmt: skip
                     result = json.loads(run.stdout.strip().splitlines()[-1])
                     files, size = site_size(work / "site")  # after the run, untimed
@@ -125,6 +127,7 @@ def measure_all(arguments, names, kinds, rows, summary, works) -> None:
         warm = median([r.wall for r in runs["unchanged"]]) if "unchanged" in runs else float("nan")
         peak = max(r.peak_pss_mb for r in runs["cold"])
         summary.append([name, cold, warm, f"{100 * warm / cold:.1f} %", peak])
+    return rows, summary
 
 
 def main() -> None:
@@ -150,16 +153,14 @@ def main() -> None:
                             "--territory", territory], check=True)  # fmt: skip
     print(load_avg(), flush=True)
     kinds = ("cold",) if arguments.cold_only else ("cold", "unchanged")
-    rows, summary = [], []
-    works: list[Path] = []  # deleted at the end only (see common.py)
-    try:
-        measure_all(arguments, names, kinds, rows, summary, works)
+    root = Path(tempfile.mkdtemp(prefix="trame-bench-build-", dir=arguments.work))
+    try:  # (the runs' folders deleted at the end only: see common.py)
+        rows, summary = measure_all(arguments, names, kinds, root)
     finally:
-        for work in works:
-            if arguments.keep:
-                print(f"kept: {work}")
-            else:
-                shutil.rmtree(work, ignore_errors=True)
+        if arguments.keep:
+            print(f"kept: {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     print(
         table(
             [

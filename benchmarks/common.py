@@ -7,20 +7,13 @@ sampled every 20 ms or less often (PSS shares copy-on-write pages between forked
 it is the machine memory the run really needed; sampling can miss a short spike; see
 :data:`SAMPLING_SHARE`).
 
-Deleted files make new ones dearer on these machines. Their root file system is ext4 without a
-journal (``/proc/fs/ext4/vda/options``; no ``/proc/fs/jbd2/vda-*``), and there ext4 does not
-reuse an inode deleted in the last 60 s (up to 360 s while its inode table block is dirty): to
-allocate one, it walks the free inodes of the group and looks each one up (``find_inode_bit``,
-``recently_deleted`` in ``fs/ext4/ialloc.c``). After tens of thousands of deletions, a new
-file or folder in the same block groups costs such a walk (where the new ones land decides it:
-``file_costs.py``'s own 12,000 deletions did not slow its next run, with folders of ~16 files
-each). ``perf record -g`` over a cold Nord build made right after
-another build's output was deleted: 30 % of all the samples in that walk (``recently_deleted``
-and the buffer lookups under it), and the build 13.8 s with 8–10 s of kernel time, against
-7.3 s and 1.6 s of kernel time for the same build after ten minutes without deletions. So the
-benchmarks delete their outputs at the end of the script, never between two measured runs, and
-a benchmark is best started a few minutes after the last big deletion (a test run, another
-benchmark). A journalled ext4, XFS or tmpfs does not have this walk.
+Deleted files make new ones dearer on these machines: their root file system is ext4 without
+a journal, which for a few minutes after a deletion may walk the recently deleted inodes to
+allocate a new one (``recently_deleted`` in ``fs/ext4/ialloc.c``; 30 % of a cold Nord build's
+samples after another build's output was deleted). So the benchmarks delete their outputs at
+the end of the script, never between two measured runs, and are best started a few minutes
+after a large deletion (a test run, another benchmark). Measurements: ``docs/scale.md``, "How
+the benchmarks disturbed what they measured".
 """
 
 from __future__ import annotations
@@ -77,7 +70,7 @@ PSS makes the kernel walk its page tables: 15–29 ms per sample for a tree of t
 holding ~700 MB (a driver and two workers; ``smaps_rollup`` costs the same as psutil's full
 ``smaps``), so sampling every 20 ms took 40–60 % of one of this machine's two cores from the
 run it measured, more from Trame's builds (several large processes) than from tippecanoe (one).
-Until the seventeenth session every run was sampled every 20 ms."""
+Until the seventeenth session runs were sampled every 20 ms (France's every 0.5 s)."""
 
 
 def _tree_pss(process: psutil.Process) -> float:

@@ -21,7 +21,12 @@ import numpy as np
 from pmtiles.tile import Compression, TileType
 from pmtiles.writer import Writer
 
+from .. import memo
 from .grid import HALF_WORLD, Bounds, lonlat
+
+DIRECTORIES = "pmtiles directories"
+"""The store's name of an archive's tile places, by its header and directories (a warm
+process reads back the archive its previous build wrote: see :func:`places`)."""
 
 
 def pmtiles_header(bounds: Bounds, minzoom: int, maxzoom: int) -> dict:
@@ -60,6 +65,27 @@ def tile_ids(z: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         swap = ry == 0
         x[swap], y[swap] = y[swap], x[swap].copy()
     return acc
+
+
+def directories_key(data: bytes | memoryview) -> bytes:
+    """What an archive's tile places depend on: its header and directories (root and leaves),
+    from its bytes (or a view of them, which may stop after the directories)."""
+    from pmtiles.tile import deserialize_header
+
+    header = deserialize_header(data[:127])
+    root, leaves = header["root_offset"], header["leaf_directory_offset"]
+    return memo.key(bytes(data[:127]), bytes(data[root : root + header["root_length"]]),
+                    bytes(data[leaves : leaves + header["leaf_directory_length"]]))  # fmt: skip
+
+
+def entry_places(entries: Iterable[Any], tile_data_offset: int) -> dict[int, tuple[int, int]]:
+    """Tile id -> (offset in the file, length) of an archive's tiles, from the entries of its
+    directories (leaf pointers, of run length 0, left out)."""
+    found: dict[int, tuple[int, int]] = {}
+    for entry in entries:
+        for i in range(entry.run_length):
+            found[entry.tile_id + i] = (tile_data_offset + entry.offset, entry.length)
+    return found
 
 
 def _put_files(
@@ -201,10 +227,15 @@ class TileArchive:
             for z in np.unique(keys[:, 0]).tolist():
                 at = keys[:, 0] == z
                 ids[at] = tile_ids(z, keys[at, 1], keys[at, 2])
-            places = list(self.gzipped.values())
+            where = list(self.gzipped.values())
             for i in np.argsort(ids, kind="stable").tolist():
-                writer.write_tile(int(ids[i]), self._bytes(places[i]))
+                writer.write_tile(int(ids[i]), self._bytes(where[i]))
             writer.finalize(header, metadata)
+        if memo.active():  # (the next build of a warm process reads them back: ~0.02 s, Nord)
+            with self.pmtiles_path.open("rb") as f:
+                start = f.read(header["tile_data_offset"])
+            memo.keep(DIRECTORIES, [directories_key(start)],
+                      [entry_places(writer.tile_entries, header["tile_data_offset"])])  # fmt: skip
 
     def _bytes(self, place: tuple[int, int] | bytes | memoryview) -> bytes | memoryview:
         """A tile's gzipped bytes, from the spool file or as given (a previous archive's)."""

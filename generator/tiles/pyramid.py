@@ -41,7 +41,15 @@ from .cascade import COVERAGE_FILE, CoverageCascade
 from .coarse import FEATURES_FILE, CoarseFeatures
 from .grid import BUFFER, tile_bounds
 from .levels import Level, occupied, split_zoom
-from .model import PreparedLayer, StatsCollector, TileLayer, TileStats, prepare_layer
+from .model import (
+    SHAPES,
+    PreparedLayer,
+    StatsCollector,
+    TileLayer,
+    TileStats,
+    prepare_layer,
+    shapes_key,
+)
 from .parts import LayerParts
 from .render import (
     BLOCK_SHIFT,
@@ -385,6 +393,8 @@ def _prepared(layer: TileLayer) -> PreparedLayer:
     geometries = np.asarray(layer.geometries, dtype=object)
     if geometries.ndim != 1 or shapely.is_missing(geometries).any():
         return prepare_layer(layer)  # (no WKB to key a missing geometry by)
+    # (its checked shapes are kept while it is: the build after, a new property finds them)
+    memo.lookup(SHAPES, [shapes_key(layer.name, geometries, layer.coverage)])
     return memo.value(
         "prepared layer",
         lambda: memo.key(

@@ -18,7 +18,7 @@ import shapely
 
 from .. import memo
 from ..files import sha256_rows
-from .archive import tile_ids
+from .archive import DIRECTORIES, directories_key, entry_places, tile_ids
 from .model import PreparedLayer
 
 
@@ -149,17 +149,23 @@ class OldTiles:
             mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         data = memoryview(mapped)
         header = deserialize_header(data[:127])
-        by_id: dict[int, tuple[int, int]] = {}
         tiles, leaves = header["tile_data_offset"], header["leaf_directory_offset"]
-        todo = [(header["root_offset"], header["root_length"])]
-        while todo:
-            offset, length = todo.pop()
-            for entry in deserialize_directory(data[offset : offset + length]):
-                if entry.run_length == 0:
-                    todo.append((leaves + entry.offset, entry.length))
-                for i in range(entry.run_length):
-                    by_id[entry.tile_id + i] = (tiles + entry.offset, entry.length)
-        self._by_id, self._data, self.places = by_id, data, {}
+
+        def read() -> dict[int, tuple[int, int]]:
+            entries = []
+            todo = [(header["root_offset"], header["root_length"])]
+            while todo:
+                offset, length = todo.pop()
+                for entry in deserialize_directory(data[offset : offset + length]):
+                    if entry.run_length == 0:
+                        todo.append((leaves + entry.offset, entry.length))
+                    entries.append(entry)
+            return entry_places(entries, tiles)
+
+        # (a warm process knows those of the archive its previous build wrote: Nord's 3,706
+        # tiles took ~0.02–0.03 s to read back)
+        self._by_id = memo.value(DIRECTORIES, lambda: directories_key(data), read)
+        self._data, self.places = data, {}
         self._find(sorted(set(self.tiles)))
 
     def _find(self, tiles: Sequence[tuple[int, int, int]]) -> None:

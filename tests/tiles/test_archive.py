@@ -160,3 +160,31 @@ def test_a_new_archive_is_never_written_over_the_previous_one(tmp_path):
     with pytest.raises(ValueError, match="beside the previous one"):
         build_tiles(layers, directory=tmp_path / "b", pmtiles_path=tmp_path / "a.pmtiles",
                     previous=previous, **kwargs)  # fmt: skip
+
+
+def test_a_warm_process_knows_the_places_of_the_archive_it_wrote(tmp_path, monkeypatch):
+    """The archive's next reader (the next build's OldTiles) finds its tiles' places in the
+    store, without reading its directories, at the places they are read at."""
+    import pmtiles.tile
+
+    from trame import memo
+    from trame.tiles.archive import TileArchive, pmtiles_header
+    from trame.tiles.reuse import OldTiles
+
+    tiles = [(9, x, y) for x in range(250, 290) for y in range(170, 200)]
+    # (runs of equal tiles too: the writer stores their bytes once)
+    data = {t: gzip.compress(f"tile {t[1] // 3} {t[2]}".encode(), mtime=0) for t in tiles}
+    path = tmp_path / "t.pmtiles"
+    with memo.kept():
+        with memo.one_build(), TileArchive(tmp_path / "xyz", path) as archive:
+            archive.add_batch([(z, x, y, gzip.decompress(g), g) for (z, x, y), g in data.items()])
+            archive.finish(pmtiles_header((0.0, 0.0, 1e5, 1e5), 9, 9), {})
+        reading = pmtiles.tile.deserialize_directory
+        monkeypatch.setattr(pmtiles.tile, "deserialize_directory", None)
+        with memo.one_build():
+            kept = OldTiles(path, tiles)
+            assert [bytes(v) for v in kept.get_many(tiles)] == [data[t] for t in tiles]
+        monkeypatch.setattr(pmtiles.tile, "deserialize_directory", reading)
+    parsed = OldTiles(path, tiles)
+    parsed._read()  # (the store is off: read from the directories)
+    assert kept.places == parsed.places and len(kept.places) == len(tiles)

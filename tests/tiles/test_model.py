@@ -45,3 +45,22 @@ def test_mixed_kinds_are_refused(tmp_path):
             [mixed], minzoom=0, maxzoom=1, directory=tmp_path / "t",
             pmtiles_path=tmp_path / "t.pmtiles", name="x", workers=1, progress=False,
         )  # fmt: skip
+
+
+def test_a_warm_process_checks_a_coverage_again_only_when_its_shapes_change():
+    """A renamed commune changes the communes' properties, not their shapes: the coverage's
+    check (and its note) is kept; a moved border is checked again."""
+    from trame import memo
+    from trame.tiles.model import prepare_layer
+
+    shapes = np.array([box(0, 0, 2000, 2000), box(1000, 0, 3000, 2000)], dtype=object)
+    with memo.kept():
+        for names, made in ((("a", "b"), 1), (("a", "B"), 0)):
+            with memo.one_build():
+                layer = TileLayer("c", shapes, [{"nom": n} for n in names], coverage=True)
+                assert "pas un pavage valide (2 polygones" in prepare_layer(layer).notes[0]
+                assert memo.made().get("prepared shapes", 0) == made
+        with memo.one_build():
+            apart = np.array([box(0, 0, 1000, 2000), box(1000, 0, 3000, 2000)], dtype=object)
+            assert prepare_layer(TileLayer("c", apart, [{}, {}], coverage=True)).notes == ()
+            assert memo.made()["prepared shapes"] == 1

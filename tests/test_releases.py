@@ -8,9 +8,12 @@ and api/changes/ names exactly the three elements.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pyogrio
@@ -347,36 +350,50 @@ def test_current_addresses_made_during_the_build_are_the_ones_the_history_gives(
         assert (current / name).stat().st_ino == history.object_path(digest).stat().st_ino, name
 
 
-def test_a_release_is_whole_only_while_every_object_it_names_is_there(tmp_path):
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_release_is_whole_only_while_every_object_it_names_is_there(tmp_path, monkeypatch, warm):
     """An incremental build links its unchanged files from the history: a release missing an
     object (a file deleted by hand, a folder of objects lost) is not whole, and the build then
-    makes everything again."""
+    makes everything again. ``warm``: a process that keeps its objects folders' listings while
+    their modification times stay (a removal changes it)."""
+    from trame import memo
     from trame.files import file_digest
+    from trame.releases import history as history_module
     from trame.releases.history import Release
 
-    tree = tmp_path / "tree"
-    (tree / "a").mkdir(parents=True)
-    files = {"index.html": b"<p>accueil</p>", "a/b.json": b"{}", "c.txt": b"c"}
-    for name, data in files.items():
-        (tree / name).write_bytes(data)
-    listing = {name: file_digest(tree / name) for name in files}
-    history = History(tmp_path / "history")
-    history.store(tree, listing)
-    release = history.add(Release("2016-09-30", "2016-09-30", "2016-09-30", "", "k"), listing)
-    history.save(release.id)
+    listed: list[str] = []
+    listdir = os.listdir
+    monkeypatch.setattr(history_module.os, "listdir", lambda p: listed.append(p) or listdir(p))
+    with memo.kept() if warm else contextlib.nullcontext():
+        tree = tmp_path / "tree"
+        (tree / "a").mkdir(parents=True)
+        files = {"index.html": b"<p>accueil</p>", "a/b.json": b"{}", "c.txt": b"c"}
+        for name, data in files.items():
+            (tree / name).write_bytes(data)
+        listing = {name: file_digest(tree / name) for name in files}
+        history = History(tmp_path / "history")
+        history.store(tree, listing)
+        release = history.add(Release("2016-09-30", "2016-09-30", "2016-09-30", "", "k"), listing)
+        history.save(release.id)
 
-    def whole() -> bool:  # (a history opened anew: no check remembered)
-        reopened = History.open(history.folder)
-        return reopened.is_complete(reopened.get(release.id))
+        def whole() -> bool:  # (a history opened anew: no check remembered)
+            reopened = History.open(history.folder)
+            return reopened.is_complete(reopened.get(release.id))
 
-    assert whole()
-    lost = Path(history.object_file(listing["a/b.json"]))
-    lost.unlink()
-    assert not whole()
-    shutil.rmtree(lost.parent)
-    assert not whole()
-    history.store(tree, listing)
-    assert whole()
+        past = time.time() - 10  # (folders last changed long ago: their listings are kept)
+        for folder in (history.folder / history_module.OBJECTS).iterdir():
+            os.utime(folder, (past, past))
+        assert whole()
+        listed.clear()
+        assert whole()
+        assert len(listed) == (0 if warm else 3)
+        lost = Path(history.object_file(listing["a/b.json"]))
+        lost.unlink()
+        assert not whole()
+        shutil.rmtree(lost.parent)
+        assert not whole()
+        history.store(tree, listing)
+        assert whole()
 
 
 def test_a_listing_this_process_wrote_is_found_again_not_parsed(

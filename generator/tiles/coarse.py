@@ -7,6 +7,11 @@ it does not find there: the coarse tiles a changed feature lies in hold most of 
 Measured on Nord (one reservoir moved, cProfile of the tile step in process, tenth-session
 machine): the coarse cascade was 0.58 s of the driver's 0.80 s cutting the coarse blocks, for
 the 25 tiles made (see ``docs/scale.md``).
+
+One file per layer (``objets-simplifies/couche-<k>.npz``): a run whose layer has the features
+of the previous run's file links that file instead of writing it again. Nord, a reservoir
+moved, a warm process: writing every layer's 11 MB again took 0.03–0.04 s of the tile thread's
+CPU at each build, for one layer changed.
 """
 
 from __future__ import annotations
@@ -22,7 +27,12 @@ from .cascade import UNREADABLE, read_wkb, saved_key, wkb_arrays
 from .model import PreparedLayer
 from .shape import simplify_for_zoom
 
-FEATURES_FILE = "objets-simplifies.npz"
+FEATURES_DIR = "objets-simplifies"
+
+
+def layer_file(folder: Path, k: int) -> Path:
+    """Where layer ``k``'s features are saved in ``folder`` (:data:`FEATURES_DIR`)."""
+    return folder / f"couche-{k}.npz"
 
 
 class CoarseFeatures:
@@ -46,12 +56,10 @@ class CoarseFeatures:
     def zooms(self, k: int) -> range:
         return range(self.split - 1, max(self.layers[k].minzoom, self.minzoom) - 1, -1)
 
-    def key(self) -> str:
+    def key(self, k: int) -> str:
         """What a feature's cascade depends on besides the feature: the zooms, the layer."""
-        return repr([
-            (layer.name, layer.kind.name, list(self.zooms(k)))
-            for k, layer in enumerate(self.layers) if not layer.coverage
-        ])  # fmt: skip
+        layer = self.layers[k]
+        return repr((layer.name, layer.kind.name, list(self.zooms(k))))
 
     def get(self, k: int, subset: np.ndarray) -> dict[int, np.ndarray]:
         """(Called once per layer, with the features of every block to make.) A warm process
@@ -105,72 +113,96 @@ class CoarseFeatures:
         return out
 
     def use(self, path: Path) -> bool:
-        """Take what a previous run saved in ``path`` (read when first needed), if it was made
-        for the same zooms and layers."""
-        self.source = path if saved_key(path) == self.key() else None
+        """Take what a previous run saved in the folder ``path`` (read when first needed): the
+        files of the layers it made for the same zooms."""
+        self.source = path if path.is_dir() else None
         return self.source is not None
+
+    def _previous(self, k: int) -> Path | None:
+        """The previous run's file of layer ``k``, if saved for the same zooms and layer."""
+        if self.source is None:
+            return None
+        file = layer_file(self.source, k)
+        return file if saved_key(file) == self.key(k) else None
 
     def _read(self, path: Path) -> None:
         """The previous run's features, into :attr:`found`; in a warm process, into the store
         instead, and only those it lacks (after the first build, none: it holds every feature
-        of the file its previous build wrote)."""
+        of the files its previous build wrote)."""
         self.read = True
         found = {}
-        try:
-            with np.load(path) as saved:
-                for k, layer in enumerate(self.layers):
-                    if layer.coverage or f"{k}-digests" not in saved.files:
-                        continue
-                    digests = saved[f"{k}-digests"].reshape(-1, 32)
+        for k, layer in enumerate(self.layers):
+            file = None if layer.coverage else self._previous(k)
+            if file is None:
+                continue
+            try:
+                with np.load(file) as saved:
+                    digests = saved["digests"].reshape(-1, 32)
                     keys = [d.tobytes() for d in digests]
                     if memo.active():
                         lacking = [i for i, v in enumerate(memo.lookup(self._memo_name(k), keys))
                                    if v is None]  # fmt: skip
                         if lacking:
-                            zooms = [read_wkb(saved, f"{k}-{z}") for z in self.zooms(k)]
+                            zooms = [read_wkb(saved, str(z)) for z in self.zooms(k)]
                             memo.keep(self._memo_name(k), [keys[i] for i in lacking],
                                       [tuple(g[i] for g in zooms) for i in lacking])  # fmt: skip
                         continue
                     rows = {key: row for row, key in enumerate(keys)}
-                    found[layer.name] = (rows, {z: read_wkb(saved, f"{k}-{z}")
+                    found[layer.name] = (rows, {z: read_wkb(saved, str(z))
                                                 for z in self.zooms(k)})  # fmt: skip
-        except UNREADABLE:
-            found = {}
+            except UNREADABLE:
+                continue
         self.found = found
 
     def save(self, path: Path) -> None:
-        """Every feature's cascade this run made or found (for the features still there); the
-        previous run's file itself when this run needed none (no feature changed)."""
+        """Into the folder ``path``, per layer, every feature's cascade this run made or found
+        (for the features still there), in the layer's order; the previous run's file itself
+        when it holds the layer's very features."""
         if self.digests is None:
             return
-        if not self.made and self.source is not None:
-            link_file(self.source, path)
-            return
-        arrays = {"key": np.frombuffer(self.key().encode(), dtype=np.uint8)}
+        path.mkdir(parents=True, exist_ok=True)
         for k, layer in enumerate(self.layers):
             if layer.coverage:
                 continue
-            rows, found = self.found.get(layer.name, ({}, {}))
+            digests, previous = self.digests[k], self._previous(k)
+            if previous is not None and _saved_digests(previous) == digests.tobytes():
+                link_file(previous, layer_file(path, k))
+                continue
+            zooms = list(self.zooms(k))
+            cascades = np.empty((len(zooms), len(digests)), dtype=object)
+            have = np.zeros(len(digests), dtype=bool)
+            # this run's features, then the previous run's (from its file, or, in a warm
+            # process that did not read it, from the store)
             subset, made = self.made.get(k, (np.empty(0, np.intp), {}))
-            digests = self.digests[k]
-            # this run's features first, then the previous run's that are still features here
-            # (from its file, or, in a warm process that did not read it, from the store)
-            others = np.setdiff1d(np.arange(len(digests)), subset)
-            at = np.array([rows.get(d.tobytes(), -1) for d in digests[others]], dtype=np.intp)
-            kept = memo.lookup(self._memo_name(k), [d.tobytes() for d in digests[others[at < 0]]])
-            held = np.array([value is not None for value in kept], dtype=bool)
-            stored = others[at < 0][held]
-            others, at = others[at >= 0], at[at >= 0]
-            arrays[f"{k}-digests"] = np.concatenate(
-                [digests[subset], digests[others], digests[stored]]
-            ).reshape(-1)
-            kept = [value for value in kept if value is not None]
-            for i, z in enumerate(self.zooms(k)):
-                from_store = np.empty(len(kept), dtype=object)
-                from_store[:] = [value[i] for value in kept]
-                geometries = np.concatenate([made.get(z, np.empty(0, object)),
-                                             found[z][at] if len(at) else np.empty(0, object),
-                                             from_store])  # fmt: skip
-                arrays |= wkb_arrays(f"{k}-{z}", geometries)
-        with path.open("wb") as file:
-            np.savez(file, **arrays)
+            for i, z in enumerate(zooms):
+                cascades[i, subset] = made[z] if len(subset) else []
+            have[subset] = True
+            rows, found = self.found.get(layer.name, ({}, {}))
+            rest = np.flatnonzero(~have)
+            if rows and len(rest):
+                at = np.array([rows.get(d.tobytes(), -1) for d in digests[rest]], dtype=np.intp)
+                for i, z in enumerate(zooms):
+                    cascades[i, rest[at >= 0]] = found[z][at[at >= 0]]
+                have[rest[at >= 0]] = True
+                rest = rest[at < 0]
+            kept = memo.lookup(self._memo_name(k), [d.tobytes() for d in digests[rest]])
+            for j, value in zip(rest.tolist(), kept, strict=True):
+                if value is not None:
+                    for i, geometry in enumerate(value):
+                        cascades[i, j] = geometry
+                    have[j] = True
+            arrays = {"key": np.frombuffer(self.key(k).encode(), dtype=np.uint8),
+                      "digests": digests[have].reshape(-1)}  # fmt: skip
+            for i, z in enumerate(zooms):
+                arrays |= wkb_arrays(str(z), cascades[i, have])
+            with layer_file(path, k).open("wb") as file:
+                np.savez(file, **arrays)
+
+
+def _saved_digests(path: Path) -> bytes | None:
+    """The digests of the features a layer's file holds, in its order."""
+    try:
+        with np.load(path) as saved:
+            return saved["digests"].tobytes()
+    except UNREADABLE:
+        return None

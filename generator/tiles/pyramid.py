@@ -38,7 +38,7 @@ from ..files import link_file
 from ..parallel import map_unordered
 from .archive import TileArchive, pmtiles_header
 from .cascade import COVERAGE_FILE, CoverageCascade
-from .coarse import FEATURES_FILE, CoarseFeatures
+from .coarse import FEATURES_DIR, CoarseFeatures
 from .grid import BUFFER, tile_bounds
 from .levels import Level, occupied, split_zoom
 from .model import (
@@ -577,7 +577,7 @@ def build_tiles(
             if before is not None:
                 cascade.use(before / COVERAGE_FILE, cascade_key)
         if before is not None:
-            coarse.use(before / FEATURES_FILE)
+            coarse.use(before / FEATURES_DIR)
         parts = LayerParts(keys)
         again: dict[str, Callable[[frozenset], Job]] = {}
         jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, cascade, coarse,
@@ -633,7 +633,7 @@ def build_tiles(
             else:
                 cascade.save(cascade_dir / COVERAGE_FILE, cascade_key, minzoom)
         if cascade_dir is not None:
-            coarse.save(cascade_dir / FEATURES_FILE)
+            coarse.save(cascade_dir / FEATURES_DIR)
     result = stats.result(
         time.perf_counter() - started,
         n_tasks,

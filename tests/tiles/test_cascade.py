@@ -14,7 +14,7 @@ import shapely.affinity
 
 from trame.tiles import PreviousTiles, TileLayer, build_tiles
 from trame.tiles.cascade import COVERAGE_FILE
-from trame.tiles.coarse import FEATURES_FILE
+from trame.tiles.coarse import FEATURES_DIR, layer_file
 
 from .conftest import MAXZOOM, MINZOOM, demo_layers, read_dir
 from .test_pyramid import neighbours
@@ -83,7 +83,10 @@ def test_a_run_reads_what_the_previous_one_simplified(tmp_path, simplified, coar
     assert len(simplified) == MAXZOOM - MINZOOM + 1
     assert (tmp_path / "first-kept" / COVERAGE_FILE).is_file()
 
-    assert (tmp_path / "first-kept" / FEATURES_FILE).is_file()
+    assert [f.name for f in sorted((tmp_path / "first-kept" / FEATURES_DIR).iterdir())] == [
+        "couche-1.npz",
+        "couche-2.npz",
+    ]  # (one per layer but the coverage)
     assert sum(coarse) > 2 * len(coarse) / 3  # (every feature of the coarse tiles)
 
     # A corridor moved: the communes are the same, their cascade is read, not made; of the
@@ -97,6 +100,8 @@ def test_a_run_reads_what_the_previous_one_simplified(tmp_path, simplified, coar
     assert (tmp_path / "second-kept" / COVERAGE_FILE).stat().st_ino == (
         tmp_path / "first-kept" / COVERAGE_FILE
     ).stat().st_ino
+    # (the points' file is the first run's; the corridors' is made anew)
+    assert [_same(tmp_path, "first", "second", k) for k in (1, 2)] == [False, True]
     assert incremental == run("cold", layers, save=False)
     assert last["second"].made < last["second"].tiles
 
@@ -113,9 +118,9 @@ def test_a_run_reads_what_the_previous_one_simplified(tmp_path, simplified, coar
     # Nothing changed: every tile is taken, the cascade is not even read, and passed on.
     simplified.clear()
     assert run("fourth", layers, "third") == changed and simplified == []
-    for name in (COVERAGE_FILE, FEATURES_FILE):
-        kept = tmp_path / "fourth-kept" / name
-        assert kept.stat().st_ino == (tmp_path / "third-kept" / name).stat().st_ino
+    kept = tmp_path / "fourth-kept" / COVERAGE_FILE
+    assert kept.stat().st_ino == (tmp_path / "third-kept" / COVERAGE_FILE).stat().st_ino
+    assert all(_same(tmp_path, "third", "fourth", k) for k in (1, 2))
 
     # A file that is not a cascade (cut short, say) is not read: the cascade is made again.
     (tmp_path / "fourth-kept" / COVERAGE_FILE).unlink()
@@ -173,14 +178,15 @@ def test_a_warm_process_takes_the_coarse_features_from_its_store_and_saves_them_
     assert decoded == []  # the store held every feature of the file: none decoded
     assert max(coarse) == 1, coarse  # the moved corridor, at each coarse zoom
     assert sum(n for name, n in made.items() if name.startswith("coarse features")) == 1, made
-    assert not (tmp_path / "second-kept" / FEATURES_FILE).samefile(
-        tmp_path / "first-kept" / FEATURES_FILE
-    )
+    assert [_same(tmp_path, "first", "second", k) for k in (1, 2)] == [False, True]
 
-    # Every feature is in the file, the far point too (taken from the store, not the file).
+    # Every feature is in the files, the far point too (its layer's file is the first run's).
     def saved(name: str) -> list[int]:
-        with np.load(tmp_path / f"{name}-kept" / FEATURES_FILE) as file:
-            return [file[f"{k}-digests"].size // 32 for k in (1, 2)]
+        sizes = []
+        for k in (1, 2):
+            with np.load(layer_file(tmp_path / f"{name}-kept" / FEATURES_DIR, k)) as file:
+                sizes.append(file["digests"].size // 32)
+        return sizes
 
     assert saved("second") == saved("first") == [2, 3]
     # A fresh process (no store) after the warm one: it finds every other feature in the file.
@@ -189,3 +195,10 @@ def test_a_warm_process_takes_the_coarse_features_from_its_store_and_saves_them_
     fresh = run("third", "second")
     assert max(coarse) == 1, coarse
     assert fresh == run("cold", None) and warm != fresh
+
+
+def _same(root, a: str, b: str, k: int) -> bool:
+    """Whether runs ``a`` and ``b`` saved layer ``k``'s coarse features in the same file."""
+    return layer_file(root / f"{a}-kept" / FEATURES_DIR, k).samefile(
+        layer_file(root / f"{b}-kept" / FEATURES_DIR, k)
+    )

@@ -566,6 +566,8 @@ def build_tiles(
             return bool(deferred)
 
         keys = TaskKeys(prepared) if previous is not None or keep_record else None
+        if keys is not None:
+            keys.fill(levels, range(minzoom, maxzoom + 1), [layer.minzoom for layer in prepared])
         cascade = CoverageCascade(prepared, maxzoom, r)
         coarse = CoarseFeatures(prepared, r, minzoom, None if keys is None else keys.features)
         before = None if previous is None else previous.cascade_dir

@@ -19,6 +19,7 @@ import shapely
 from .. import memo
 from ..files import sha256_rows
 from .archive import DIRECTORIES, directories_key, entry_places, tile_ids
+from .levels import Level
 from .model import PreparedLayer
 
 
@@ -79,6 +80,28 @@ class TaskKeys:
         warm build (py-spy, 200 Hz). Not kept in a cold build (France: ~1.9 million parts)."""
         if memo.active():
             self.parts = [memo.of_object("tile key parts", layer, dict) for layer in layers]
+
+    def fill(self, levels: dict[int, Level], zooms: range, minzooms: Sequence[int]) -> None:
+        """A warm process: every tile's part of each layer whose parts are not kept yet (a
+        layer that changed, a new object), at once, zoom by zoom, instead of tile by tile as
+        :meth:`_parts` does (layer by layer, slicing every layer's features of each tile).
+        Nord, a reservoir moved: keying the 3,706 tiles held the GIL ~0.08 s per warm build
+        (py-spy ``--gil``, 250 Hz), most of it for the one changed layer's parts."""
+        if self.parts is None:
+            return
+        for n, known in enumerate(self.parts):
+            if known:
+                continue
+            for z in zooms:
+                level = levels[z]
+                starts = level.starts[n] if z >= minzooms[n] else np.zeros(len(level) + 1, int)
+                rows = self.features[n][level.features[n]].tobytes() if z >= minzooms[n] else b""
+                ends = starts.tolist()
+                for i, (x, y) in enumerate(level.xy.tolist()):
+                    a, b = ends[i], ends[i + 1]
+                    digest = hashlib.sha256(self.headers[n] + (b - a).to_bytes(8, "little"))
+                    digest.update(rows[32 * a : 32 * b])
+                    known[z, x, y] = digest.digest()
 
     def layer_keys(
         self, task: str, parameters: tuple, indices: Sequence[np.ndarray],

@@ -190,3 +190,30 @@ def test_a_tile_key_made_from_kept_parts_is_the_key_made_from_its_features():
         assert keys.known_key("subtree tile", params, (MAXZOOM, x, y)) == key
         assert keys.known_key("tile", params, (MAXZOOM, x, y)) != key
     assert TaskKeys(layers).known_key("subtree tile", params, (MAXZOOM, x, y)) is None
+
+
+def test_the_parts_filled_at_once_are_those_keyed_tile_by_tile():
+    """A warm process fills a new layer's part of every tile's key at once
+    (:meth:`TaskKeys.fill`): the same bytes as :meth:`TaskKeys._parts`, a layer starting at a
+    finer zoom too (no feature in the coarser tiles' keys)."""
+    from trame.tiles.reuse import TaskKeys
+
+    layers = [prepare_layer(la) for la in demo_layers()]
+    layers[1] = dataclasses.replace(layers[1], minzoom=MINZOOM + 2)
+    levels = occupied(layers, MAXZOOM)
+    zooms = range(MINZOOM, MAXZOOM + 1)
+    with memo.kept(), memo.one_build():
+        filled = TaskKeys(layers)
+        filled.fill(levels, zooms, [layer.minzoom for layer in layers])
+        tiles = [(z, x, y) for z in zooms for x, y in levels[z].xy.tolist()]
+        assert all(len(parts) == len(tiles) for parts in filled.parts)
+    one_by_one = TaskKeys(layers)  # (no store: every part made from the tile's features)
+    for z in zooms:
+        for i, (x, y) in enumerate(levels[z].xy.tolist()):
+            indices = [
+                index if z >= layer.minzoom else index[:0]
+                for index, layer in zip(levels[z].indices(i), layers, strict=True)
+            ]
+            expected = one_by_one._parts(indices, None)
+            assert [parts[z, x, y] for parts in filled.parts] == expected, (z, x, y)
+    assert len(tiles) > 20

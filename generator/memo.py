@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import numpy as np
 import shapely
 
-from .files import json_bytes, sha256_rows
+from .files import index_json_bytes, sha256_rows
 
 T = TypeVar("T")
 
@@ -222,10 +222,11 @@ def keep(name: str, keys: list[bytes], values: Any) -> None:
 
 
 def write_json(name: str, path: Path, data: Any) -> None:
-    """``data`` written to ``path`` as :func:`files.json_bytes <generator.files.json_bytes>`;
-    with the store on, kept under those bytes' digest for :func:`read_json` (a warm process
-    parsed back, at the next build, what it had just written: the tile record, the manifest)."""
-    written = json_bytes(data)
+    """``data`` (without floats: :func:`files.index_json_bytes
+    <generator.files.index_json_bytes>`) written to ``path``; with the store on, kept under
+    those bytes' digest for :func:`read_json` (a warm process parsed back, at the next build,
+    what it had just written: the tile record, the manifest)."""
+    written = index_json_bytes(data)
     path.write_bytes(written)
     keep(name, [hashlib.sha256(written).digest()], [data])
 

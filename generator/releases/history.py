@@ -37,7 +37,7 @@ from typing import Any
 from .. import memo
 from ..config import Config
 from ..errors import UserError
-from ..files import file_digest
+from ..files import file_digest, index_json_bytes
 
 HISTORY = "history.json"
 LISTINGS = "listings"
@@ -373,7 +373,12 @@ def tree_listing(tree: Path, known: dict[str, str] | None = None) -> dict[str, s
 
 
 def listing_bytes(listing: dict[str, str]) -> bytes:
-    """A listing file's exact bytes (compact, sorted JSON): its digest names it in the history."""
+    """A listing file's exact bytes (compact, sorted, ASCII JSON): its digest names it in the
+    history. (Written by orjson, :func:`index_json_bytes`, when its names are ASCII: the same
+    bytes; else non-ASCII characters are escaped, as they always were.)"""
+    data = index_json_bytes({"files": listing})
+    if data.isascii():
+        return data
     return (json.dumps({"files": listing}, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 

@@ -43,7 +43,7 @@ class Plan:
         only those that differ from the site's."""
         if not self.becomes_latest():
             return None
-        published = inplace.current() if inplace is not None else None
+        published = inplace.current if inplace is not None else None
         return CurrentAddresses(self.history, site, self.id, tree, site_url(config), published)
 
     def in_place(self, output: Path, force: bool) -> InPlace | None:
@@ -126,7 +126,7 @@ def update_site(
     listing = history.listing(inplace.release)
     made.stored()
     made.add({n: d for n, d in listing.items() if n not in made.done and n not in carried})
-    before = inplace.current()
+    before = inplace.current
     current = {
         name: made.written.get(name) or (before.get(name, d) if name in carried else d)
         for name, d in listing.items()
@@ -198,11 +198,7 @@ def record_release(
         if old == listing:
             event = None
         else:
-            changed = sorted(
-                name for name in set(listing) | set(old or {})
-                if listing.get(name) != (old or {}).get(name)
-            )  # fmt: skip
-            refuse(plan, existing, changed)
+            refuse(plan, existing, listing, old or {})
             event = "replace" if plan.replace else "rebuild"
     history.store(tree, stored)
     release = Release(
@@ -229,11 +225,16 @@ def record_release(
     return event
 
 
-def refuse(plan: Plan, existing: Release, changed: list[str]) -> None:
-    """A published release, or one that is not the latest, does not change without --replace."""
-    if plan.replace:
+def refuse(plan: Plan, existing: Release, listing: dict[str, str], old: dict[str, str]) -> None:
+    """A published release, or one that is not the latest, does not change without --replace
+    (``listing``: its files now, ``old``: as recorded)."""
+    history, latest = plan.history, plan.history.latest
+    if plan.replace or not (
+        existing.published or (latest is not None and latest.id != existing.id)
+    ):
         return
-    history = plan.history
+    # (only to say what would change: ~0.015 s of every rebuild of Nord's latest release)
+    changed = sorted(n for n in set(listing) | set(old) if listing.get(n) != old.get(n))
     example = f" (par exemple {changed[0]})" if changed else ""
     what = f"Cette construction en changerait {len(changed)} fichier(s){example}."
     if existing.published:
@@ -244,7 +245,6 @@ def refuse(plan: Plan, existing: Release, changed: list[str]) -> None:
             "configuration), ou remplacez la version publiée avec REPLACE=1 (--replace) : le "
             "remplacement est noté dans l'historique."
         )
-    latest = history.latest
     if latest is not None and latest.id != existing.id:
         raise UserError(
             f"{history.folder} : la version « {existing.id} » n'est pas la dernière (« {latest.id} » "

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import memo
 from ..files import link_file
-from .cascade import UNREADABLE, read_wkb, saved_key, wkb_arrays
+from .cascade import UNREADABLE, read_wkb, wkb_arrays
 from .model import PreparedLayer
 from .shape import simplify_for_zoom
 
@@ -51,6 +51,7 @@ class CoarseFeatures:
         self.source: Path | None = None
         """The previous run's file, if made for the same zooms and layers (see :meth:`use`)."""
         self.made: dict[int, tuple[np.ndarray, dict[int, np.ndarray]]] = {}
+        self._saved: dict[int, tuple[Path, bytes] | None] = {}
         """This run's, per layer: (features, {zoom: their geometries})."""
 
     def zooms(self, k: int) -> range:
@@ -118,12 +119,20 @@ class CoarseFeatures:
         self.source = path if path.is_dir() else None
         return self.source is not None
 
-    def _previous(self, k: int) -> Path | None:
-        """The previous run's file of layer ``k``, if saved for the same zooms and layer."""
+    def _previous(self, k: int) -> tuple[Path, bytes] | None:
+        """The previous run's file of layer ``k``, if saved for the same zooms and layer, and
+        the digests of its features (read once per run)."""
         if self.source is None:
             return None
-        file = layer_file(self.source, k)
-        return file if saved_key(file) == self.key(k) else None
+        if k not in self._saved:
+            file, self._saved[k] = layer_file(self.source, k), None
+            try:
+                with np.load(file) as saved:
+                    if saved["key"].tobytes().decode() == self.key(k):
+                        self._saved[k] = (file, saved["digests"].tobytes())
+            except UNREADABLE:
+                pass
+        return self._saved[k]
 
     def _read(self, path: Path) -> None:
         """The previous run's features, into :attr:`found`; in a warm process, into the store
@@ -132,26 +141,27 @@ class CoarseFeatures:
         self.read = True
         found = {}
         for k, layer in enumerate(self.layers):
-            file = None if layer.coverage else self._previous(k)
-            if file is None:
+            previous = None if layer.coverage else self._previous(k)
+            if previous is None:
                 continue
+            file, digests = previous
+            keys = [digests[i : i + 32] for i in range(0, len(digests), 32)]
+            lacking = list(range(len(keys)))
+            if memo.active():
+                lacking = [i for i, v in enumerate(memo.lookup(self._memo_name(k), keys))
+                           if v is None]  # fmt: skip
+                if not lacking:
+                    continue
             try:
                 with np.load(file) as saved:
-                    digests = saved["digests"].reshape(-1, 32)
-                    keys = [d.tobytes() for d in digests]
-                    if memo.active():
-                        lacking = [i for i, v in enumerate(memo.lookup(self._memo_name(k), keys))
-                                   if v is None]  # fmt: skip
-                        if lacking:
-                            zooms = [read_wkb(saved, str(z)) for z in self.zooms(k)]
-                            memo.keep(self._memo_name(k), [keys[i] for i in lacking],
-                                      [tuple(g[i] for g in zooms) for i in lacking])  # fmt: skip
-                        continue
-                    rows = {key: row for row, key in enumerate(keys)}
-                    found[layer.name] = (rows, {z: read_wkb(saved, str(z))
-                                                for z in self.zooms(k)})  # fmt: skip
+                    zooms = {z: read_wkb(saved, str(z)) for z in self.zooms(k)}
             except UNREADABLE:
                 continue
+            if memo.active():
+                memo.keep(self._memo_name(k), [keys[i] for i in lacking],
+                          [tuple(g[i] for g in zooms.values()) for i in lacking])  # fmt: skip
+            else:
+                found[layer.name] = ({key: row for row, key in enumerate(keys)}, zooms)
         self.found = found
 
     def save(self, path: Path) -> None:
@@ -165,8 +175,8 @@ class CoarseFeatures:
             if layer.coverage:
                 continue
             digests, previous = self.digests[k], self._previous(k)
-            if previous is not None and _saved_digests(previous) == digests.tobytes():
-                link_file(previous, layer_file(path, k))
+            if previous is not None and previous[1] == digests.tobytes():
+                link_file(previous[0], layer_file(path, k))
                 continue
             zooms = list(self.zooms(k))
             cascades = np.empty((len(zooms), len(digests)), dtype=object)
@@ -197,12 +207,3 @@ class CoarseFeatures:
                 arrays |= wkb_arrays(str(z), cascades[i, have])
             with layer_file(path, k).open("wb") as file:
                 np.savez(file, **arrays)
-
-
-def _saved_digests(path: Path) -> bytes | None:
-    """The digests of the features a layer's file holds, in its order."""
-    try:
-        with np.load(path) as saved:
-            return saved["digests"].tobytes()
-    except UNREADABLE:
-        return None

@@ -139,6 +139,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "tile record": 1,  # (the one written: the last build's, read back, was found)
         "manifest.json": 1,  # (the same, for the site's manifest)
         "pmtiles directories": 1,  # (the same, for the tile archive's places)
+        "saved coarse features": 1,  # (the same, for its layer's coarse features file)
         "occupied tiles": 1,  # (its tile layer's)
         "read geometry": 1,  # (its geometry, decoded and reprojected)
         "territory map layer": 1,  # (its layer of the territory's map, drawn again)

@@ -166,9 +166,10 @@ def test_a_warm_process_takes_the_coarse_features_from_its_store_and_saves_them_
 
     import trame.tiles.coarse as module
 
-    decoded = []
-    read_wkb = module.read_wkb
+    decoded, opened = [], []
+    read_wkb, header = module.read_wkb, module._header
     monkeypatch.setattr(module, "read_wkb", lambda *a: decoded.append(a[1]) or read_wkb(*a))
+    monkeypatch.setattr(module, "_header", lambda path: opened.append(path) or header(path))
     with memo.kept():
         run("first")
         coarse.clear()
@@ -176,6 +177,7 @@ def test_a_warm_process_takes_the_coarse_features_from_its_store_and_saves_them_
         warm = run("second", "first")
         made = memo.made()
     assert decoded == []  # the store held every feature of the file: none decoded
+    assert opened == []  # (nor its files opened: the store knows the files it wrote)
     assert max(coarse) == 1, coarse  # the moved corridor, at each coarse zoom
     assert sum(n for name, n in made.items() if name.startswith("coarse features")) == 1, made
     assert [_same(tmp_path, "first", "second", k) for k in (1, 2)] == [False, True]

@@ -265,12 +265,21 @@ class TileArchive:
     def _restore_missing(self) -> None:
         """A tile taken from the tree updated in place whose file is gone (removed by hand
         from the tile folder) is written again from its gzipped bytes: the site must not lack
-        it. (One ``stat`` per tile taken: ~10 ms for Nord's 3,706.)"""
+        it. (One listing per folder, not one ``stat`` per tile: Nord's 3,706 tiles taken are
+        in ~230 folders.)"""
+        by_folder: dict[str, list[tuple[int, int, int]]] = {}
         for z, x, y in self._taken:
-            path = f"{self.directory}{os.sep}{z}{os.sep}{x}{os.sep}{y}.pbf"
-            if not os.path.exists(path):
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                _write_file(path, gzip.decompress(self._bytes(self.gzipped[z, x, y])))
+            by_folder.setdefault(f"{self.directory}{os.sep}{z}{os.sep}{x}", []).append((z, x, y))
+        for folder, tiles in by_folder.items():
+            try:
+                there = set(os.listdir(folder))
+            except FileNotFoundError:
+                there = set()
+            for z, x, y in tiles:
+                if f"{y}.pbf" not in there:
+                    os.makedirs(folder, exist_ok=True)
+                    _write_file(f"{folder}{os.sep}{y}.pbf",
+                                gzip.decompress(self._bytes(self.gzipped[z, x, y])))  # fmt: skip
         if self._spool is not None:
             self._spool.seek(0, os.SEEK_END)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 
 import mercantile
 import numpy as np
@@ -88,22 +89,26 @@ def test_a_tree_updated_in_place_keeps_what_is_linked_elsewhere(tmp_path):
     from trame.tiles.archive import TileArchive, pmtiles_header
 
     tree = tmp_path / "xyz"
-    before = {(3, 1, 2): b"kept", (3, 1, 3): b"old", (4, 5, 6): b"gone", (3, 1, 4): b"lost"}
+    before = {(3, 1, 2): b"kept", (3, 1, 3): b"old", (4, 5, 6): b"gone", (3, 1, 4): b"lost",
+              (4, 9, 9): b"folder lost"}  # fmt: skip
     for (z, x, y), data in before.items():
         (tree / str(z) / str(x)).mkdir(parents=True, exist_ok=True)
         (tree / str(z) / str(x) / f"{y}.pbf").write_bytes(data)
     elsewhere = tmp_path / "site-3-1-3.pbf"
     elsewhere.hardlink_to(tree / "3" / "1" / "3.pbf")
     (tree / "3" / "1" / "4.pbf").unlink()  # removed by hand: written again from the archive
+    shutil.rmtree(tree / "4" / "9")  # (its folder too)
     header = pmtiles_header((0.0, 0.0, 1.0, 1.0), 3, 4)
     with TileArchive(tree, tmp_path / "t.pmtiles", in_place=list(before)) as archive:
-        archive.link_batch(tree, [(3, 1, 2), (3, 1, 4)], [gzip.compress(b"kept"),
-                                                          gzip.compress(b"lost")])  # fmt: skip
+        archive.link_batch(tree, [(3, 1, 2), (3, 1, 4), (4, 9, 9)], [
+            gzip.compress(b"kept"), gzip.compress(b"lost"), gzip.compress(b"folder lost")
+        ])  # fmt: skip
         archive.add_batch([(3, 1, 3, b"new", gzip.compress(b"new")),
                            (4, 7, 8, b"added", gzip.compress(b"added"))])  # fmt: skip
         archive.finish(header, {})
     assert read_dir(tree) == {
-        (3, 1, 2): b"kept", (3, 1, 3): b"new", (3, 1, 4): b"lost", (4, 7, 8): b"added"
+        (3, 1, 2): b"kept", (3, 1, 3): b"new", (3, 1, 4): b"lost", (4, 7, 8): b"added",
+        (4, 9, 9): b"folder lost",
     }  # fmt: skip
     assert elsewhere.read_bytes() == b"old"
     assert not (tree / "4" / "5").exists() and (tree / "4" / "7").is_dir()

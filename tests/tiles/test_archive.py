@@ -193,3 +193,40 @@ def test_a_warm_process_knows_the_places_of_the_archive_it_wrote(tmp_path, monke
     parsed = OldTiles(path, tiles)
     parsed._read()  # (the store is off: read from the directories)
     assert kept.places == parsed.places and len(kept.places) == len(tiles)
+
+
+def test_the_archive_has_the_bytes_pmtiles_writer_gives(tmp_path):
+    """TileArchive lays the archive out itself (its tiles' bytes are read where they wait):
+    byte for byte what pmtiles' Writer makes of the same tiles, runs of one tile and a tile
+    repeated apart from its run included, from the spool and from a previous archive."""
+    from pmtiles.writer import Writer
+
+    from trame.tiles.archive import TileArchive, pmtiles_header, tile_ids
+
+    rng = np.random.default_rng(3)
+    tiles = {
+        (8, x, y): f"{rng.integers(0, 40)}".encode()
+        for x in range(120, 150)
+        for y in range(90, 110)
+    }
+    tiles |= {(8, 130, y): b"sea" for y in range(90, 110)}  # (a run, and the same bytes apart)
+    tiles |= {(3, 4, 2): b"sea", (5, 16, 11): b"coarse"}
+    gz = {t: gzip.compress(data, mtime=0) for t, data in tiles.items()}
+    header = pmtiles_header((0.0, 0.0, 1e5, 1e5), 3, 8)
+    metadata = {"name": "t", "vector_layers": []}
+    made, taken = sorted(tiles)[::2], sorted(tiles)[1::2]
+    with TileArchive(tmp_path / "xyz", tmp_path / "t.pmtiles") as archive:
+        archive.add_batch([(z, x, y, tiles[z, x, y], gz[z, x, y]) for z, x, y in made])
+        for z, x, y in taken:  # (a previous run's tree)
+            (tmp_path / "old" / str(z) / str(x)).mkdir(parents=True, exist_ok=True)
+            (tmp_path / "old" / str(z) / str(x) / f"{y}.pbf").write_bytes(tiles[z, x, y])
+        archive.link_batch(tmp_path / "old", taken, [memoryview(gz[t]) for t in taken])
+        archive.finish(dict(header), metadata)
+    ids = {t: int(tile_ids(t[0], np.array([t[1]]), np.array([t[2]]))[0]) for t in tiles}
+    with (tmp_path / "writer.pmtiles").open("wb") as f:
+        writer = Writer(f)
+        for t in sorted(tiles, key=ids.__getitem__):
+            writer.write_tile(ids[t], gz[t])
+        writer.finalize(dict(header), metadata)
+    assert (tmp_path / "t.pmtiles").read_bytes() == (tmp_path / "writer.pmtiles").read_bytes()
+    assert read_dir(tmp_path / "xyz") == tiles

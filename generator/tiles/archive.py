@@ -11,7 +11,6 @@ import contextlib
 import gzip
 import hashlib
 import math
-import mmap
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -141,10 +140,10 @@ class TileArchive:
         """The tiles already in ``directory`` (a previous run's tree, updated in place: a
         tile made again is written anew, one taken is left as it is, one this run does not
         have is removed at :meth:`finish`); None for a new, empty directory."""
-        self.gzipped: dict[tuple[int, int, int], tuple[int, int] | bytes | memoryview] = {}
-        """(z, x, y) -> (offset, length) of its gzipped bytes in the spool file, or, for a tile
-        of a previous run, its bytes in that run's archive (not copied: ~0.04 s of the tile
-        thread for Nord's 3,706 tiles, taken at every incremental run)."""
+        self.gzipped: dict[tuple[int, int, int], tuple[int, int, bytes] | bytes | memoryview] = {}
+        """(z, x, y) -> (offset, length, SHA-256) of its gzipped bytes in the spool file, or,
+        for a tile of a previous run, its bytes in that run's archive (not copied: ~0.04 s of
+        the tile thread for Nord's 3,706 tiles, taken at every incremental run)."""
         self._spool_path = self.pmtiles_path.with_name(f".{self.pmtiles_path.name}.gzipped")
         self._spool: BinaryIO | None = None
         self._writer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tile-writer")
@@ -152,13 +151,13 @@ class TileArchive:
         self._taken: list[tuple[int, int, int]] = []
         """The tiles left where they are in the tree updated in place (see :meth:`finish`)."""
         self._trees: dict[Path, bool] = {}
-        self._mapped: memoryview | None = None
 
     def _keep(self, z: int, x: int, y: int, gzipped: bytes) -> None:
         if self._spool is None:
             self._spool_path.parent.mkdir(parents=True, exist_ok=True)
             self._spool = self._spool_path.open("w+b")
-        self.gzipped[z, x, y] = (self._spool.tell(), len(gzipped))
+        digest = hashlib.sha256(gzipped).digest()  # (for the archive to store it once)
+        self.gzipped[z, x, y] = (self._spool.tell(), len(gzipped), digest)
         self._spool.write(gzipped)
 
     def __enter__(self) -> TileArchive:
@@ -229,11 +228,12 @@ class TileArchive:
             at = keys[:, 0] == z
             ids[at] = tile_ids(z, keys[at, 1], keys[at, 2])
         where = list(self.gzipped.values())
-        self._map_spool()
+        if self._spool is not None:
+            self._spool.flush()
         # pmtiles' Writer, but for where the tiles' bytes wait: it spools them into a
         # temporary file, then copies that file after the directories it makes last. Here
-        # the bytes are read where they are (the spool, mapped; a previous archive) once to
-        # lay out the archive and once to write it: no copy of the whole. Nord, a reservoir
+        # the archive is laid out from the tiles' digests, then each distinct tile is read
+        # where it is (the spool; a previous archive) and written once. Nord, a reservoir
         # moved, a warm process: the Writer took ~0.2 s of the tile thread (its small writes
         # then its 6 MB copy, on a thread sharing the interpreter); the same bytes (tested).
         entries: list[Entry] = []
@@ -243,20 +243,23 @@ class TileArchive:
         """The places of the distinct contents, in the order of the tile data."""
         size = 0
         for i in np.argsort(ids, kind="stable").tolist():
-            tile_id, data = int(ids[i]), self._bytes(where[i])
-            digest = hashlib.sha256(data).digest()
+            tile_id, place = int(ids[i]), where[i]
+            if isinstance(place, tuple):
+                length, digest = place[1], place[2]
+            else:
+                length, digest = len(place), hashlib.sha256(place).digest()
             found = first.get(digest)
             if found is None:
-                entries.append(Entry(tile_id, size, len(data), 1))
+                entries.append(Entry(tile_id, size, length, 1))
                 first[digest] = size
-                written.append(where[i])
-                size += len(data)
+                written.append(place)
+                size += length
             elif entries[-1].tile_id + entries[-1].run_length == tile_id and (
                 entries[-1].offset == found
             ):
                 entries[-1].run_length += 1  # (a run of the same tile)
             else:
-                entries.append(Entry(tile_id, found, len(data), 1))
+                entries.append(Entry(tile_id, found, length, 1))
         parts = finalize_header(header, len(ids), entries, len(first), metadata, True, size)
         with self.pmtiles_path.open("wb", buffering=1 << 20) as f:
             f.writelines(parts)
@@ -265,25 +268,15 @@ class TileArchive:
             memo.keep(DIRECTORIES, [directories_key(b"".join(parts))],
                       [entry_places(entries, header["tile_data_offset"])])  # fmt: skip
 
-    def _map_spool(self) -> None:
-        """The spool file's bytes mapped, for :meth:`_bytes` to give views of, not copies."""
-        if self._spool is not None and self._mapped is None:
-            self._spool.flush()
-            if self._spool.tell():
-                self._mapped = memoryview(
-                    mmap.mmap(self._spool.fileno(), 0, access=mmap.ACCESS_READ)
-                )  # fmt: skip
-
-    def _bytes(self, place: tuple[int, int] | bytes | memoryview) -> bytes | memoryview:
-        """A tile's gzipped bytes, from the spool file or as given (a previous archive's)."""
+    def _bytes(self, place: tuple[int, int, bytes] | bytes | memoryview) -> bytes | memoryview:
+        """A tile's gzipped bytes, from the spool file (read, not mapped: France's is half a
+        gigabyte, which a mapping would count in the build's memory) or as given (a previous
+        archive's)."""
         if not isinstance(place, tuple):
             return place
-        offset, length = place
-        if self._mapped is not None:
-            return self._mapped[offset : offset + length]
         assert self._spool is not None
-        self._spool.seek(offset)
-        return self._spool.read(length)
+        self._spool.flush()  # (nothing to write, but for the first read)
+        return os.pread(self._spool.fileno(), place[1], place[0])
 
     def _remove_stale(self) -> None:
         """Updated in place: remove the previous run's tiles this run does not have, and the
@@ -319,8 +312,6 @@ class TileArchive:
                     os.makedirs(folder, exist_ok=True)
                     _write_file(f"{folder}{os.sep}{y}.pbf",
                                 gzip.decompress(self._bytes(self.gzipped[z, x, y])))  # fmt: skip
-        if self._spool is not None:
-            self._spool.seek(0, os.SEEK_END)
 
     def __exit__(
         self,
@@ -329,10 +320,6 @@ class TileArchive:
         trace: TracebackType | None,
     ) -> None:
         self._writer.shutdown(wait=True, cancel_futures=True)
-        if self._mapped is not None:
-            mapped, self._mapped = self._mapped.obj, None
-            with contextlib.suppress(BufferError):  # (a view still held: closed when freed)
-                mapped.close()
         if self._spool is not None:
             self._spool.close()
             self._spool_path.unlink(missing_ok=True)

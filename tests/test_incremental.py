@@ -117,3 +117,17 @@ def test_a_build_that_fails_while_updating_the_site_in_place_leaves_it_as_it_was
     assert read_tree(site) == before
     assert sorted(p for p in site.rglob("*") if p.is_dir()) == folders
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_features_record_tells_its_attributes_apart():
+    """(what keys a commune on the features its map shows: equal attributes, equal bytes;
+    different ones, different bytes, an integer orjson refuses included)"""
+    import datetime as dt
+
+    from trame.percommune.reuse import _record
+
+    values = [1, 1.0, True, "1", None, 2**70, -(2**70), dt.date(2016, 9, 30), "é", [1, 2]]
+    records = [_record(7, {"champ": value}) for value in values]
+    assert len(set(records)) == len(records)
+    assert _record(7, {"b": 1, "a": 2}) == _record(7, {"a": 2, "b": 1})
+    assert _record(7, {"a": 2**70}) == _record(7, {"a": 2**70})

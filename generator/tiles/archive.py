@@ -26,8 +26,9 @@ from .. import memo
 from .grid import HALF_WORLD, Bounds, lonlat
 
 DIRECTORIES = "pmtiles directories"
-"""The store's name of an archive's tile places, by its header and directories (a warm
-process reads back the archive its previous build wrote: see :func:`places`)."""
+"""The store's name of an archive's tile places (:func:`entry_places`), by its header and
+directories (:func:`directories_key`): a warm process's next build reads back the archive
+this one wrote (:class:`generator.tiles.reuse.OldTiles`)."""
 
 
 def pmtiles_header(bounds: Bounds, minzoom: int, maxzoom: int) -> dict:
@@ -218,6 +219,8 @@ class TileArchive:
             raise ValueError("no tile has any feature: nothing to write")
         for write in self._writes:
             write.result()  # re-raises a failed write
+        if self._spool is not None:
+            self._spool.flush()  # (read back below, with pread)
         if self.in_place is not None:
             self._remove_stale()
             self._restore_missing()
@@ -228,8 +231,6 @@ class TileArchive:
             at = keys[:, 0] == z
             ids[at] = tile_ids(z, keys[at, 1], keys[at, 2])
         where = list(self.gzipped.values())
-        if self._spool is not None:
-            self._spool.flush()
         # pmtiles' Writer, but for where the tiles' bytes wait: it spools them into a
         # temporary file, then copies that file after the directories it makes last. Here
         # the archive is laid out from the tiles' digests, then each distinct tile is read
@@ -275,7 +276,6 @@ class TileArchive:
         if not isinstance(place, tuple):
             return place
         assert self._spool is not None
-        self._spool.flush()  # (nothing to write, but for the first read)
         return os.pread(self._spool.fileno(), place[1], place[0])
 
     def _remove_stale(self) -> None:

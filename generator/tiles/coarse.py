@@ -49,10 +49,11 @@ class CoarseFeatures:
         self.read = False
         """Whether the previous run's file was read (when first needed)."""
         self.source: Path | None = None
-        """The previous run's file, if made for the same zooms and layers (see :meth:`use`)."""
+        """The previous run's folder of files, one per layer (see :meth:`use`)."""
         self.made: dict[int, tuple[np.ndarray, dict[int, np.ndarray]]] = {}
-        self._saved: dict[int, tuple[Path, bytes] | None] = {}
         """This run's, per layer: (features, {zoom: their geometries})."""
+        self._saved: dict[int, tuple[Path, bytes] | None] = {}
+        """Per layer, the previous run's file and its features' digests (:meth:`_previous`)."""
 
     def zooms(self, k: int) -> range:
         return range(self.split - 1, max(self.layers[k].minzoom, self.minzoom) - 1, -1)
@@ -185,9 +186,10 @@ class CoarseFeatures:
             # this run's features, then the previous run's (from its file, or, in a warm
             # process that did not read it, from the store)
             subset, made = self.made.get(k, (np.empty(0, np.intp), {}))
-            for i, z in enumerate(zooms):
-                cascades[i, subset] = made[z] if len(subset) else []
-            have[subset] = True
+            if len(subset):
+                for i, z in enumerate(zooms):
+                    cascades[i, subset] = made[z]
+                have[subset] = True
             rows, found = self.found.get(layer.name, ({}, {}))
             rest = np.flatnonzero(~have)
             if rows and len(rest):

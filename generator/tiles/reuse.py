@@ -99,9 +99,7 @@ class TaskKeys:
                 ends = starts.tolist()
                 for i, (x, y) in enumerate(level.xy.tolist()):
                     a, b = ends[i], ends[i + 1]
-                    digest = hashlib.sha256(self.headers[n] + (b - a).to_bytes(8, "little"))
-                    digest.update(rows[32 * a : 32 * b])
-                    known[z, x, y] = digest.digest()
+                    known[z, x, y] = _part(self.headers[n], b - a, rows[32 * a : 32 * b])
 
     def layer_keys(
         self, task: str, parameters: tuple, indices: Sequence[np.ndarray],
@@ -138,13 +136,18 @@ class TaskKeys:
             known = None if self.parts is None or tile is None else self.parts[n]
             part = None if known is None else known.get(tile)  # type: ignore[arg-type]
             if part is None:
-                digest = hashlib.sha256(self.headers[n] + len(index).to_bytes(8, "little"))
-                digest.update(self.features[n][index].tobytes())
-                part = digest.digest()
+                part = _part(self.headers[n], len(index), self.features[n][index].tobytes())
                 if known is not None:
                     known[tile] = part  # type: ignore[index]
             out.append(part)
         return out
+
+
+def _part(header: bytes, count: int, digests: bytes) -> bytes:
+    """A layer's part of a key: its header, then its ``count`` features' ``digests``."""
+    digest = hashlib.sha256(header + count.to_bytes(8, "little"))
+    digest.update(digests)
+    return digest.digest()
 
 
 def _combined(task: str, parameters: tuple, parts: Sequence[bytes]) -> str:

@@ -23,6 +23,14 @@ KEY_FILE = "cle-de-construction.txt"
 SITE_CODE = ("generator", "site_src", "mkdocs.yml", "package-lock.json")
 """What the site's bytes depend on besides the inputs: a change here rebuilds."""
 TILES_CODE = ("generator",)
+LIBRARIES = (
+    "deflate", "shapely", "pyproj", "numpy", "pyogrio", "pmtiles", "orjson",
+    "jinja2", "mkdocs", "markdown", "weasyprint", "segno", "tinycss2",
+)  # fmt: skip
+"""The libraries whose versions belong to the code a key covers, with the GEOS and PROJ they
+carry: an upgrade through the lock can change the bytes they make (libdeflate's gzip output
+changes with its version, GEOS's simplification and repairs with its own), so an output kept
+by an older version must not pass for a new one's."""
 
 
 _read_once: dict[Path, str] | None = None
@@ -72,7 +80,22 @@ def code_fingerprint(*parts: str) -> str:
     files = [path for part in parts for path in code_files(part)]
     digest = hashlib.sha256()
     _digest_files(digest, files, CODE_ROOT)
+    digest.update(library_versions().encode())
     return digest.hexdigest()
+
+
+@cache
+def library_versions() -> str:
+    """The versions of :data:`LIBRARIES` (and of GEOS and PROJ), one line each (~6 ms: once
+    per process)."""
+    import importlib.metadata
+
+    import pyproj
+    import shapely
+
+    lines = [f"{name}={importlib.metadata.version(name)}" for name in LIBRARIES]
+    lines += [f"GEOS={shapely.geos_version_string}", f"PROJ={pyproj.proj_version_str}"]
+    return "\n".join(lines)
 
 
 def fingerprint(inputs: Iterable[Path], *, code: tuple[str, ...], extra: str = "") -> str:

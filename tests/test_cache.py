@@ -78,3 +78,23 @@ def test_reading_a_territory_alone_hashes_each_file_once(territory, monkeypatch)
     with memo.kept(), memo.one_build():
         load_territory(load_config(territory))
     assert hashed["srce_fictif.gpkg"] == 1 and set(hashed.values()) == {1}, hashed
+
+
+def test_the_code_key_changes_with_a_library_version(monkeypatch):
+    """A library upgraded through the lock (libdeflate's gzip output, GEOS's repairs…) changes
+    the code's key, so tiles and pages kept by the older version are made again."""
+    import importlib.metadata
+
+    import trame.cache as cache
+
+    version = importlib.metadata.version
+    before = cache.code_fingerprint.__wrapped__("generator")
+    assert "deflate=" in cache.library_versions() and "GEOS=" in cache.library_versions()
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: "99.0" if name == "deflate" else version(name)
+    )
+    cache.library_versions.cache_clear()
+    try:
+        assert cache.code_fingerprint.__wrapped__("generator") != before
+    finally:
+        cache.library_versions.cache_clear()

@@ -24,9 +24,9 @@ Size budget (every zoom but the last): a tile over ``MAX_TILE_BYTES`` is made ag
 from __future__ import annotations
 
 import dataclasses
-import gzip
 from dataclasses import dataclass
 
+import deflate
 import numpy as np
 import shapely
 
@@ -49,6 +49,23 @@ is 500 KB gzipped). A tile over it, below the last zoom, is made again coarser (
 
 MAX_LEVEL = 4
 """Coarsest level tried for a tile over budget: tolerances x16, thinning grid of 16 pixels."""
+
+
+GZIP_LEVEL = 6
+"""libdeflate's compression level for the tiles PMTiles stores gzipped."""
+
+
+def gzipped(data: bytes) -> bytes:
+    """``data`` as one gzip member (no name, modification time 0), by libdeflate.
+
+    libdeflate rather than the standard library's zlib, measured (nineteenth session, the
+    raw tiles of a Nord build and of a Hauts-de-France build, each compressed three times,
+    best time): Nord's 3,706 tiles (8.66 MB) took 301 ms with zlib at level 6 (5.96 MB out),
+    123 ms with libdeflate at level 6 (5.92 MB), 77 ms at level 1 (6.00 MB); Hauts-de-France's
+    18,059 (44.3 MB) 1,804 ms with zlib (31.04 MB), 725 ms with libdeflate at level 6
+    (30.82 MB). Level 6 makes no tile set larger than zlib did, at 2.5 times the speed. Its
+    output depends only on libdeflate's version (pinned by the lock), not on the machine."""
+    return deflate.gzip_compress(data, GZIP_LEVEL)
 
 
 Part = tuple[bytes, int, int]
@@ -335,7 +352,7 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
             coarser = BlockTask(z, (x, y, x, y), alone, task.thin, task.level + 1)
             out.extend(render_block(coarser))
             continue
-        gz = gzip.compress(data, compresslevel=6, mtime=0)
+        gz = gzipped(data)
         pairs = zip(task.layers, tile_parts, strict=True)
         thinned = tuple((c.name, lost) for c, (_, _, lost) in pairs if lost)
         out.append(RenderedTile(z, x, y, data, gz, features, thinned, task.level,

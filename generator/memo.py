@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import threading
 from collections import Counter
@@ -46,9 +47,13 @@ class _Store:
         the next build, the geometries the store gives back unchanged."""
         self.asked: dict[str, set[int]] = {"digest": set(), "wkb": set()}
         """The objects this build asked about: the next build keeps only those."""
+        self.build: int | None = None
+        """The current (or last) build's number (see :func:`build_number`)."""
 
 
 _store: _Store | None = None
+_builds = itertools.count(1)
+"""Builds' numbers: they only grow in a process (its workers keep what they made by them)."""
 _lock = threading.Lock()
 """Builds call the store from several threads (the tiles run alongside the communes, each
 legend item is selected in a thread): what they read and write of it is done under this lock;
@@ -70,6 +75,12 @@ def active() -> bool:
     return _store is not None
 
 
+def build_number() -> int | None:
+    """The current build's number (1, 2, … in this process, whatever the store), None without
+    a store: what the tile workers date what they keep by (:mod:`generator.tiles.pairs`)."""
+    return _store.build if _store is not None else None
+
+
 def made() -> dict[str, int]:
     """Per name, the results the current build (or the last one) computed instead of finding
     them: what a warm build had to redo."""
@@ -81,6 +92,7 @@ def one_build() -> Iterator[None]:
     """Around one build: at its end, what it did not use is dropped."""
     if _store is not None:
         _store.made = Counter()
+        _store.build = next(_builds)
     try:
         yield
     finally:

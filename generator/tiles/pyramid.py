@@ -321,6 +321,7 @@ def _jobs(
 
     def block_jobs() -> Iterator[Job]:
         todo: dict[int, list] = {}
+        remember = memo.build_number()  # (a warm process's workers keep what they make)
         for z in range(r - 1, minzoom - 1, -1):
             b = max(z - BLOCK_SHIFT, 0)
             shift = z - b
@@ -370,7 +371,8 @@ def _jobs(
                 tiles = (bx << shift, by << shift, ((bx + 1) << shift) - 1,
                          ((by + 1) << shift) - 1)  # fmt: skip
                 task = BlockTask(z, tiles, chunks, thin and z < maxzoom, only=only,
-                                 known=known, parts=parts.on, omitted=omitted)  # fmt: skip
+                                 known=known, parts=parts.on, omitted=omitted,
+                                 remember=remember)  # fmt: skip
                 if omitted and again is not None and k is not None:
                     again[k] = functools.partial(
                         _whole_block, task, k, layers, geoms, indices, area, subsets

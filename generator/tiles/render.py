@@ -24,14 +24,17 @@ Size budget (every zoom but the last): a tile over ``MAX_TILE_BYTES`` is made ag
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import deflate
 import numpy as np
 import shapely
 
+from ..files import sha256_rows
 from ..kinds import Kind
 from ..wkb import Packed, pack, unpack
+from . import pairs as pair_store
 from .encode import Properties, encode_layer, geometry_commands, tile_message
 from .grid import BUFFER, EXTENT, Bounds, tile_bounds, tile_size, tiles_bounds
 from .shape import keep_kind, simplify_for_zoom, snap_to_tiles
@@ -177,6 +180,10 @@ class BlockTask:
     (``known``): a warm build's coarse tasks then carry only the changed layers. A tile that goes
     over the size budget cannot be made coarser without them: it comes back as
     :attr:`RenderedTile.redo`, for the driver to make again from whole chunks."""
+    remember: int | None = None
+    """The build's number in a process that builds again and again (:func:`memo.build_number`):
+    the worker keeps each feature's encoded geometry in each tile it makes, and takes those it
+    kept (:mod:`.pairs`). None: a build in a fresh process keeps nothing."""
 
 
 @dataclass(frozen=True)
@@ -251,12 +258,27 @@ def _thin(
     return keep
 
 
+def _clip(
+    chunk: LayerChunk, boxes: np.ndarray, tile_no: np.ndarray, feature: np.ndarray
+) -> np.ndarray:
+    """Each (tile, feature) pair's feature clipped to the tile's buffered box (``tile_no``
+    sorted), debris of another dimension dropped."""
+    clipped = np.empty(len(feature), dtype=object)
+    starts = np.searchsorted(tile_no, np.arange(len(boxes) + 1))
+    for t in np.flatnonzero(np.diff(starts)):  # clip_by_rect wants scalar bounds: one call a tile
+        part = slice(starts[t], starts[t + 1])
+        clipped[part] = shapely.clip_by_rect(chunk.geometries[feature[part]], *boxes[t])
+    return keep_kind(clipped, chunk.kind)
+
+
 def _layer_in_tiles(
-    chunk: LayerChunk, z: int, boxes: np.ndarray, corners: np.ndarray, thin: bool, level: int
-) -> tuple[np.ndarray, np.ndarray, list[bytes], np.ndarray]:
+    chunk: LayerChunk, z: int, boxes: np.ndarray, corners: np.ndarray, thin: bool, level: int,
+    xy: Sequence[tuple[int, int]] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[bytes], np.ndarray]:  # fmt: skip
     """(tile number, feature number, encoded geometry) of each feature present in each tile,
     ordered by tile then feature, and the number of features thinned out of each tile.
-    ``boxes``: buffered tile bounds; ``corners``: (minx, maxy); ``level``: see BlockTask."""
+    ``boxes``: buffered tile bounds; ``corners``: (minx, maxy); ``level``: see BlockTask.
+    ``xy``: the tiles' (x, y) when this worker keeps what it makes (:mod:`.pairs`)."""
     if level:
         geoms = simplify_for_zoom(chunk.geometries, chunk.kind, z, chunk.coverage, 2.0**level)
         chunk = dataclasses.replace(chunk, geometries=geoms, zooms=None)
@@ -268,14 +290,28 @@ def _layer_in_tiles(
         & (b[None, :, 3] >= boxes[:, None, 1])
     )
     tile_no, feature = np.nonzero(near)
-    starts = np.searchsorted(tile_no, np.arange(len(boxes) + 1))
+    keys: list[pair_store.Key] = []
+    if xy is None:
+        known = [pair_store.MISSING] * len(feature)
+    else:
+        digests = [d.tobytes() for d in sha256_rows(shapely.to_wkb(chunk.geometries))]
+        kind = chunk.kind.name
+        keys = [
+            (digests[f], kind, z, *xy[t])
+            for t, f in zip(tile_no.tolist(), feature.tolist(), strict=True)
+        ]
+        known = pair_store.lookup(keys)
+    missing = np.fromiter((k is pair_store.MISSING for k in known), bool, len(known))
     clipped = np.empty(len(feature), dtype=object)
-    for t in np.flatnonzero(np.diff(starts)):  # clip_by_rect wants scalar bounds: one call a tile
-        part = slice(starts[t], starts[t + 1])
-        clipped[part] = shapely.clip_by_rect(chunk.geometries[feature[part]], *boxes[t])
-    clipped = keep_kind(clipped, chunk.kind)
-    present = ~shapely.is_empty(clipped)
-    tile_no, feature, clipped = tile_no[present], feature[present], clipped[present]
+    todo = np.flatnonzero(missing)
+    clipped[todo] = _clip(chunk, boxes, tile_no[todo], feature[todo])
+    present = np.fromiter((k is not None for k in known), bool, len(known))
+    present[todo] = ~shapely.is_empty(clipped[todo])
+    if keys:
+        there = [pair_store.PRESENT if p else None for p in present[todo].tolist()]
+        pair_store.keep([keys[i] for i in todo], there)
+    pair = np.flatnonzero(present)
+    tile_no, feature, clipped = tile_no[pair], feature[pair], clipped[pair]
     thinned = np.zeros(len(boxes), dtype=np.int64)
     if thin:
         # A coverage is only thinned at the pixel: a commune left out would leave a hole.
@@ -283,9 +319,19 @@ def _layer_in_tiles(
         keep = _thin(chunk, z, tile_no, feature, corners, cell)
         if not keep.all():
             thinned = np.bincount(tile_no[~keep], minlength=len(boxes))
-            tile_no, feature, clipped = tile_no[keep], feature[keep], clipped[keep]
-    snapped = snap_to_tiles(clipped, chunk.kind, z, corners[tile_no])
-    return tile_no, feature, geometry_commands(snapped, chunk.kind), thinned
+            tile_no, feature, clipped, pair = (a[keep] for a in (tile_no, feature, clipped, pair))
+    commands = [known[i] for i in pair.tolist()]
+    make = np.flatnonzero([c is pair_store.MISSING or c is pair_store.PRESENT for c in commands])
+    if len(make):
+        again = make[~missing[pair[make]]]  # (kept as present: clipped again, now to encode)
+        clipped[again] = _clip(chunk, boxes, tile_no[again], feature[again])
+        snapped = snap_to_tiles(clipped[make], chunk.kind, z, corners[tile_no[make]])
+        made = geometry_commands(snapped, chunk.kind)
+        for i, data in zip(make.tolist(), made, strict=True):
+            commands[i] = data
+        if keys:
+            pair_store.keep([keys[i] for i in pair[make].tolist()], made)
+    return tile_no, feature, commands, thinned
 
 
 def render_block(task: BlockTask) -> list[RenderedTile]:
@@ -310,6 +356,9 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
     corners = tiles_bounds(z, tiles)[:, [0, 3]]
     known = task.known or {}
     xy = [tuple(t) for t in tiles.tolist()]
+    remember = task.remember is not None and not task.level
+    if remember:
+        pair_store.start(task.remember)
     parts: list[list[Part]] = [[NO_PART] * len(task.layers) for _ in tiles]
     for n, chunk in enumerate(task.layers):
         todo = []
@@ -322,7 +371,13 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
         if not todo or not len(chunk.geometries) or z < chunk.minzoom:
             continue
         tile_no, feature, geometries, lost = _layer_in_tiles(
-            chunk, z, boxes[todo], corners[todo], task.thin, task.level
+            chunk,
+            z,
+            boxes[todo],
+            corners[todo],
+            task.thin,
+            task.level,
+            [xy[t] for t in todo] if remember else None,
         )
         starts = np.searchsorted(tile_no, np.arange(len(todo) + 1)).tolist()
         for i, t in enumerate(todo):

@@ -35,10 +35,10 @@ def test_a_warm_process_encodes_only_the_changed_layer_of_a_coarse_tile(
     cut: list[tuple[str, int]] = []
     layer_in_tiles = render_module._layer_in_tiles
 
-    def counting(chunk, z, boxes, corners, thin, level):
+    def counting(chunk, z, boxes, corners, thin, level, xy=None):
         if not level:  # (a tile over the budget is made again coarser from every layer)
             cut.append((chunk.name, z))
-        return layer_in_tiles(chunk, z, boxes, corners, thin, level)
+        return layer_in_tiles(chunk, z, boxes, corners, thin, level, xy)
 
     monkeypatch.setattr(render_module, "_layer_in_tiles", counting)
     tasks: list[tuple[int, frozenset, int]] = []  # (zoom, layers left out, tiles to redo)

@@ -334,6 +334,12 @@ def _layer_in_tiles(
     return tile_no, feature, commands, thinned
 
 
+def _outweighs(weight: int) -> bool:
+    """Whether layer messages of ``weight`` bytes in all make a tile over the budget (the tile
+    message is larger than its layers': a tag and a length each)."""
+    return weight > MAX_TILE_BYTES
+
+
 def render_block(task: BlockTask) -> list[RenderedTile]:
     """Render the block's tiles, skipping empty ones. A plain function, so it pickles.
 
@@ -342,7 +348,10 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
     simplification tolerances (after half a unit: 1, 2, 4, 8 units, the last one a pixel) and
     the thinning grid of every layer but a coverage (2, 4, 8, 16 pixels). So a dense tile at a
     low zoom keeps the look of the map (nothing larger than the grid is ever left out) and
-    loses detail no screen shows, while sparser tiles are left alone.
+    loses detail no screen shows, while sparser tiles are left alone. A tile whose first
+    layers already weigh more than the budget is not given its other layers at that level.
+    Hauts-de-France's tile step (six tiles over budget, zooms 4 to 8; A/B of 4 alternating
+    runs): 14.5 s instead of 16.3 s, the same tiles.
     """
     z, (x0, y0, x1, y1) = task.zoom, task.tiles
     tiles = np.array(
@@ -360,14 +369,19 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
     if remember:
         pair_store.start(task.remember)
     parts: list[list[Part]] = [[NO_PART] * len(task.layers) for _ in tiles]
+    # A tile whose first layers already outweigh the budget will be made again coarser (or
+    # redone): its other layers are not made at this level (the same tiles, less work).
+    coarsen = task.thin and task.level < MAX_LEVEL
+    weight = [0] * len(tiles)
     for n, chunk in enumerate(task.layers):
         todo = []
         for t, at in enumerate(xy):
             part = known.get(at, {}).get(n)
-            if part is None:
-                todo.append(t)
-            else:
+            if part is not None:
                 parts[t][n] = part
+                weight[t] += len(part[0])
+            elif not coarsen or not _outweighs(weight[t]):
+                todo.append(t)
         if not todo or not len(chunk.geometries) or z < chunk.minzoom:
             continue
         tile_no, feature, geometries, lost = _layer_in_tiles(
@@ -392,14 +406,16 @@ def render_block(task: BlockTask) -> list[RenderedTile]:
                     [chunk.properties[f] for f in index],
                 )  # fmt: skip
             parts[t][n] = (data if count else b"", count, int(lost[i]))
+            weight[t] += len(parts[t][n][0])
     out = []
     for t, tile_parts in enumerate(parts):
         features = sum(count for _, count, _ in tile_parts)
         if not features:
             continue
-        data = tile_message([part for part, count, _ in tile_parts if count])
+        over = coarsen and _outweighs(weight[t])
+        data = b"" if over else tile_message([part for part, count, _ in tile_parts if count])
         x, y = xy[t]
-        if len(data) > MAX_TILE_BYTES and task.thin and task.level < MAX_LEVEL:
+        if over or (len(data) > MAX_TILE_BYTES and coarsen):
             if task.omitted:
                 out.append(RenderedTile(z, x, y, b"", b"", 0, redo=True))
                 continue

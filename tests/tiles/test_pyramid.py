@@ -80,6 +80,37 @@ def test_a_tile_over_budget_is_made_coarser_and_reported(tmp_path, monkeypatch):
         assert any(f["properties"]["n"] == 150 for f in squares) or not squares
 
 
+def test_a_tile_whose_first_layers_outweigh_the_budget_skips_the_others(tmp_path, monkeypatch):
+    """A dense tile whose points alone weigh more than the budget is made coarser without
+    cutting its squares at the level it left: the same tiles as when every layer is made
+    before the tile is weighed, with fewer layers cut."""
+    from trame.tiles import render as render_module
+
+    monkeypatch.setattr(render_module, "MAX_TILE_BYTES", 2_500)
+    monkeypatch.setattr("trame.tiles.pyramid.MAX_TILE_BYTES", 2_500)
+    layer_in_tiles = render_module._layer_in_tiles
+
+    def run(name: str) -> tuple[dict, int]:
+        cut = []
+
+        def counting(chunk, z, boxes, *rest):
+            cut.append(len(boxes))
+            return layer_in_tiles(chunk, z, boxes, *rest)
+
+        monkeypatch.setattr(render_module, "_layer_in_tiles", counting)
+        build_tiles(
+            dust_layers(), minzoom=4, maxzoom=13, directory=tmp_path / name,
+            pmtiles_path=tmp_path / f"{name}.pmtiles", name="dust", workers=1, progress=False,
+        )  # fmt: skip
+        return read_dir(tmp_path / name), sum(cut)
+
+    tiles, cut = run("early")
+    monkeypatch.setattr(render_module, "_outweighs", lambda weight: False)
+    every_layer, cut_all = run("every-layer")
+    assert tiles == every_layer
+    assert cut < cut_all
+
+
 def neighbours(coverage: bool) -> TileLayer:
     """Two 20 km squares side by side, sharing a 400-vertex wiggly border."""
     cx, cy = xy(LON, LAT)

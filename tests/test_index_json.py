@@ -1,15 +1,16 @@
-"""The large JSON indexes (the manifest, the tile record, the history's listings) are written by
-orjson: their bytes must be those the standard library wrote (:func:`json_bytes`), which holds
-while they have no float."""
+"""JSON is written by orjson: its bytes must be those the standard library wrote
+(:func:`standard_json_bytes`). The large indexes (the manifest, the tile record, the history's
+listings) hold no float and are written unchecked; any other document (the API's) is checked for
+the floats orjson writes otherwise (under 1e-4) and for what orjson refuses."""
 
 from __future__ import annotations
 
 import json
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from trame.files import index_json_bytes, json_bytes
+from trame.files import index_json_bytes, json_bytes, standard_json_bytes
 from trame.releases.history import listing_bytes
 
 names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
@@ -23,7 +24,39 @@ documents = st.recursive(
 
 @given(documents)
 def test_an_index_without_floats_has_the_standard_bytes(data):
-    assert index_json_bytes(data) == json_bytes(data)
+    assert index_json_bytes(data) == standard_json_bytes(data)
+
+
+floats = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(-1e-4, 1e-4),  # (orjson writes 1e-05 as 0.00001)
+    st.floats(-180, 180).map(lambda v: round(v, 6)),  # (the API's coordinates)
+)
+keys = st.one_of(names, st.sampled_from(["Sainte-Marie", "1e-5", "x0.00001"]))
+anything = st.one_of(scalars, floats, st.integers(2**63, 2**70), keys)
+api_documents = st.recursive(
+    anything,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(keys, inner, max_size=4),
+        st.dictionaries(st.integers(0, 9), inner, max_size=2),  # (orjson refuses these keys)
+    ),
+    max_leaves=30,
+)
+
+
+@given(api_documents)
+@example({"a": [5e-05, 0.0001, 1e16, 12.00005], "b": "Sainte-Marie"})
+@example([-1e-07])
+@example(["x0.00001", 3.5])
+@example({"b": {"Sainte-Marie": 2**64}, "c": {1: 0.5}})
+def test_a_document_has_the_standard_bytes(data):
+    assert json_bytes(data) == standard_json_bytes(data)
+
+
+def test_nan_and_infinities_are_written_null():
+    """(the standard library writes NaN, which no JSON reader accepts)"""
+    assert json_bytes([float("nan"), float("inf"), 1.5]) == b"[null,null,1.5]\n"
 
 
 @given(st.dictionaries(names, st.text(max_size=64)))
@@ -39,6 +72,7 @@ def test_the_indexes_of_a_build_hold_no_float(demo_site):
     for path in [*indexes, *listings]:
         written = path.read_bytes()
         data = json.loads(written)
-        assert written == (listing_bytes(data["files"]) if path in listings else json_bytes(data))
+        standard = standard_json_bytes(data)
+        assert written == (listing_bytes(data["files"]) if path in listings else standard)
         assert written == index_json_bytes(data), path
     assert listings

@@ -18,6 +18,7 @@ from . import memo
 from .config import GeometryKind
 from .crs import wgs84_bounds
 from .features import ItemFeatures, public_attributes
+from .groups import meeting_groups
 from .kinds import AREA, ELEMENT_DIGITS, LENGTH, Measure, kind
 from .territory import Commune, Territory
 
@@ -190,30 +191,13 @@ def union_length(lines: np.ndarray) -> float:
     to, and the result does not depend on what else is in the territory.)"""
     if not len(lines):
         return 0.0
-    left, right = shapely.STRtree(lines).query(lines, predicate="intersects")
-    pairs = left < right
-    left, right = left[pairs], right[pairs]
-    group = np.arange(len(lines))  # connected groups of lines that meet (union-find)
-
-    def root(i: int) -> int:
-        while group[i] != i:
-            group[i] = group[group[i]]
-            i = group[i]
-        return i
-
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        a, b = root(i), root(j)
-        if a != b:
-            group[max(a, b)] = min(a, b)
-    roots = np.array([root(i) for i in range(len(lines))])
     digests = memo.digests(lines) if memo.active() else None  # a warm process's keys
     lengths = []
-    for r in np.unique(roots):
-        members = roots == r
-        group = lines[members]
-        if len(group) == 1:
-            lengths.append(group[0].length)
+    for members in meeting_groups(lines):
+        if len(members) == 1:
+            lengths.append(lines[members[0]].length)
         else:
+            group = lines[members]
             lengths.append(_group_length(group, None if digests is None else digests[members]))
     return math.fsum(lengths)
 

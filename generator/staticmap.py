@@ -18,6 +18,7 @@ from markupsafe import escape
 from . import memo
 from .config import Config
 from .features import ItemFeatures
+from .groups import dissolved
 from .kinds import LINE, kind
 from .style import (
     BACKGROUND,
@@ -165,7 +166,7 @@ def merged(
             if thinned is not None and len(first) < len(coords):
                 thinned[k] = thinned.get(k, 0) + len(coords) - len(first)
         elif (shapely.get_dimensions(mine) == 2).all():
-            parts = shapely.get_parts(shapely.union_all(shapely.make_valid(mine)))
+            parts = dissolved(shapely.make_valid(mine))
             one = shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])
         else:
             parts = shapely.get_parts(mine)

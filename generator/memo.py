@@ -190,14 +190,16 @@ def of_object(name: str, obj: Any, compute: Callable[[], T]) -> T:
 
 
 def each(
-    name: str, geometries: np.ndarray, compute: Callable[[np.ndarray], np.ndarray]
-) -> np.ndarray:
+    name: str, geometries: np.ndarray, compute: Callable[[np.ndarray], np.ndarray],
+    given: bytes = b"",
+) -> np.ndarray:  # fmt: skip
     """``compute(geometries)`` for an element-wise ``compute`` (one output per geometry, each
-    depending on its own geometry only), called on only the geometries the store lacks."""
+    depending on its own geometry only, and on ``given``, the same for all), called on only
+    the geometries the store lacks."""
     geometries = np.asarray(geometries, dtype=object)
     if _store is None or not len(geometries):
         return compute(geometries)
-    keys = [row.tobytes() for row in digests(geometries)]
+    keys = [row.tobytes() + given for row in digests(geometries)]
     found = lookup(name, keys)
     missing = [i for i, value in enumerate(found) if value is None]
     if missing:

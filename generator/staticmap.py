@@ -120,9 +120,14 @@ def _draw_merged(
             return memo.key(memo.digests(mine), repr((window.bounds, tolerance, looks[k])), frame)
 
         def draw(mine: np.ndarray = mine, k: int = k) -> tuple[list[str], int]:
-            # (simplified before dissolving: dissolving first took 15 s on Hauts-de-France)
-            shapes = shapely.simplify(shapely.clip_by_rect(mine, *window.bounds), tolerance,
-                                      preserve_topology=False)  # fmt: skip
+            # (simplified before dissolving: dissolving first took 15 s on Hauts-de-France;
+            # each shape kept by a warm process: a moved feature's layer is drawn again)
+            shapes = memo.each(
+                "territory map shape", mine,
+                lambda g: shapely.simplify(shapely.clip_by_rect(g, *window.bounds), tolerance,
+                                           preserve_topology=False),
+                repr((window.bounds, tolerance)).encode(),
+            )  # fmt: skip
             lost: dict[int, int] = {}
             one, layer = merged(shapes, np.full(len(shapes), k, np.intp), looks, 2 * tolerance,
                                 lost)  # fmt: skip

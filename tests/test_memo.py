@@ -148,7 +148,8 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "saved coarse features": 1,  # (the same, for its layer's coarse features file)
         "occupied tiles": 1,  # (its tile layer's)
         "read geometry": 1,  # (its geometry, decoded and reprojected)
-        "territory map layer": 1,  # (its layer of the territory's map, drawn again)
+        "territory map layer": 1,  # (its layer of the territory's map, drawn again...)
+        "territory map shape": 1,  # (... from its other shapes, as they were)
         "union length": 1,
         "item length": 1,
         "web mercator": 1,

@@ -23,7 +23,7 @@ from .cache import one_reading, site_is_current
 from .config import load_config
 from .dsfr import require_dsfr
 from .figures import whole_territory
-from .files import replace_folder, staging_folder
+from .files import parse_json, replace_folder, staging_folder
 from .paths import DEFAULT_SITE, TILES_CACHE
 from .percommune import CACHE_FIELD, read_previous, render_communes
 from .releases import info as release_info
@@ -109,7 +109,7 @@ def build_site(
             current = site_is_current(output, history_site_key(plan.history))
             if not current:  # the site lost files, or was removed: the history has them all
                 reassemble(plan, output, config)
-            manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+            manifest = parse_json((output / "manifest.json").read_bytes())
             seconds = time.perf_counter() - started
             done = "est à jour" if current else "est rassemblé depuis l'historique"
             log(

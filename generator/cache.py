@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
 from .config import Config
-from .files import file_digest
+from .files import file_digest, parse_json
 from .paths import CODE_ROOT, code_files
 from .read import source_files
 
@@ -145,7 +144,7 @@ def write_key(folder: Path, key: str) -> None:
 def site_is_current(output: Path, key: str) -> bool:
     """True if ``output`` was built with ``key`` and every file its manifest lists is there."""
     try:
-        published = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+        published = parse_json((output / "manifest.json").read_bytes())
     except (OSError, ValueError):
         return False
     return published.get("build_key") == key and all(

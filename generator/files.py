@@ -55,6 +55,18 @@ def json_bytes(data: Any) -> bytes:
     return standard_json_bytes(data) if _orjson_own(written) else written
 
 
+def parse_json(data: bytes | str) -> Any:
+    """The data of one of Trame's JSON files (indexes, listings, caches, API files), parsed by
+    orjson: the objects the standard library gives, 4 to 6 times faster, but for an integer
+    over 64 bits, which comes back a float (Trame's integers are counts, sizes and int64
+    attributes). A document orjson refuses (NaN) is parsed by the standard library;
+    ValueError when neither can."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
 def index_json_bytes(data: Any) -> bytes:
     """:func:`json_bytes` of data without floats (names, digests, integers: the manifest, the
     tile record, the history's listings), written by orjson with no check: the same bytes, 30

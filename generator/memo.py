@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ from typing import Any, TypeVar
 import numpy as np
 import shapely
 
-from .files import index_json_bytes, sha256_rows
+from .files import index_json_bytes, parse_json, sha256_rows
 
 T = TypeVar("T")
 
@@ -249,4 +248,4 @@ def read_json(name: str, path: Path) -> Any:
     """The JSON in ``path``: what :func:`write_json` kept for these very bytes, else parsed
     (OSError or ValueError when it cannot be read)."""
     data = path.read_bytes()
-    return value(name, lambda: hashlib.sha256(data).digest(), lambda: json.loads(data))
+    return value(name, lambda: hashlib.sha256(data).digest(), lambda: parse_json(data))

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from trame.files import index_json_bytes, json_bytes, standard_json_bytes
+from trame.files import index_json_bytes, json_bytes, parse_json, standard_json_bytes
 from trame.releases.history import listing_bytes
 
 names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
@@ -52,6 +53,30 @@ api_documents = st.recursive(
 @example({"b": {"Sainte-Marie": 2**64}, "c": {1: 0.5}})
 def test_a_document_has_the_standard_bytes(data):
     assert json_bytes(data) == standard_json_bytes(data)
+
+
+read_documents = st.recursive(
+    st.one_of(scalars, floats, keys),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+    max_leaves=30,
+)
+
+
+@given(read_documents)
+def test_a_document_is_read_back_as_the_standard_library_reads_it(data):
+    written = standard_json_bytes(data)
+    assert parse_json(written) == json.loads(written)
+
+
+def test_what_orjson_refuses_is_read_by_the_standard_library():
+    assert parse_json("[NaN, 1]")[1] == 1
+    with pytest.raises(ValueError):
+        parse_json(b'{"files":')
+
+
+def test_an_integer_over_64_bits_comes_back_a_float():
+    """(parse_json's one difference from the standard library, as its docstring says)"""
+    assert parse_json(b"[18446744073709551615, 18446744073709551617]") == [2**64 - 1, 2.0**64]
 
 
 def test_nan_and_infinities_are_written_null():

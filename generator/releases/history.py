@@ -37,7 +37,7 @@ from typing import Any
 from .. import memo
 from ..config import Config
 from ..errors import UserError
-from ..files import file_digest, index_json_bytes
+from ..files import file_digest, index_json_bytes, parse_json
 
 HISTORY = "history.json"
 LISTINGS = "listings"
@@ -114,7 +114,7 @@ class History:
         if not path.is_file():
             return cls(folder)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = parse_json(path.read_bytes())
             releases = [Release(**entry) for entry in data["releases"]]
             log = list(data.get("log", []))
         except (ValueError, KeyError, TypeError) as error:
@@ -170,7 +170,7 @@ class History:
 
     def read_json(self, identifier: str, path: str) -> Any:
         data = self.read_bytes(identifier, path)
-        return None if data is None else json.loads(data)
+        return None if data is None else parse_json(data)
 
     def is_complete(self, release: Release) -> bool:
         """Its listing is the one recorded and every object it names is there."""
@@ -273,7 +273,7 @@ class History:
         """:meth:`save_cache`'s data, if it is the one of ``release``'s files as recorded."""
         recorded = self.get(release)
         try:
-            data = json.loads((self.folder / CACHES / f"{release}.json").read_text("utf-8"))
+            data = parse_json((self.folder / CACHES / f"{release}.json").read_bytes())
         except (OSError, ValueError):
             return None
         if recorded is None or data.pop("listing", None) != recorded.listing:
@@ -345,7 +345,7 @@ def _folder_names(path: str) -> frozenset[str]:
 def _read_listing(path: str, digest: str) -> dict[str, str]:
     """A listing file's files; ``digest`` (the release's record of it) tells versions apart."""
     if (path, digest) not in _LISTINGS:
-        _keep_listing(path, digest, json.loads(Path(path).read_text(encoding="utf-8"))["files"])
+        _keep_listing(path, digest, parse_json(Path(path).read_bytes())["files"])
     return _LISTINGS[path, digest]
 
 

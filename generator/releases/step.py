@@ -5,7 +5,6 @@ that a published release does not change, store its files, assemble the site fro
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from .. import memo
 from ..cache import SITE_CODE, code_fingerprint, input_digest, inputs, site_key
 from ..config import Config, build_date
 from ..errors import UserError
-from ..files import file_digest, replace_folder, staging_folder
+from ..files import file_digest, parse_json, replace_folder, staging_folder
 from .history import History, Release, history_folder, release_id, tree_listing
 from .inplace import MANIFEST, InPlace
 from .renamed import renamed_file
@@ -142,7 +141,7 @@ def site_manifest(
     of the releases are not read again. ``current``: the digests of the files at the current
     addresses (a page there differs from its release's by its canonical link);
     ``release_dir``: where the latest release's ``api/communes.json`` is."""
-    communes = json.loads((release_dir / "api" / "communes.json").read_text(encoding="utf-8"))
+    communes = parse_json((release_dir / "api" / "communes.json").read_bytes())
     files = {
         f"{VERSIONS}/{release.id}/{name}": digest
         for release in history.releases

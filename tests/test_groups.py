@@ -8,6 +8,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trame import memo
 from trame.groups import dissolved, meeting_groups
 
 discs = st.lists(
@@ -59,3 +60,17 @@ def test_dissolving_group_by_group_gives_the_union(spec):
 
 def test_nothing_to_group():
     assert meeting_groups(np.array([], dtype=object)) == []
+
+
+def test_a_warm_process_dissolves_again_only_the_group_that_changed():
+    spec = [(0, 0, 4), (6, 0, 4), (40, 40, 4), (46, 40, 3), (80, 0, 2)]  # two pairs, one alone
+    moved = [*spec[:3], (47, 40, 3), spec[4]]
+    with memo.kept():
+        with memo.one_build():
+            dissolved(shapes(spec))
+            assert memo.made() == {"dissolved group": 2}
+        with memo.one_build():
+            warm = dissolved(shapes(moved))
+            assert memo.made() == {"dissolved group": 1}
+    cold = dissolved(shapes(moved))
+    assert shapely.to_wkb(warm).tolist() == shapely.to_wkb(cold).tolist()

@@ -18,7 +18,7 @@ from . import memo
 from .config import GeometryKind
 from .crs import wgs84_bounds
 from .features import ItemFeatures, public_attributes
-from .groups import meeting_groups
+from .groups import merged_groups
 from .kinds import AREA, ELEMENT_DIGITS, LENGTH, Measure, kind
 from .territory import Commune, Territory
 
@@ -191,22 +191,13 @@ def union_length(lines: np.ndarray) -> float:
     to, and the result does not depend on what else is in the territory.)"""
     if not len(lines):
         return 0.0
-    digests = memo.digests(lines) if memo.active() else None  # a warm process's keys
-    lengths = []
-    for members in meeting_groups(lines):
-        if len(members) == 1:
-            lengths.append(lines[members[0]].length)
-        else:
-            group = lines[members]
-            lengths.append(_group_length(group, None if digests is None else digests[members]))
-    return math.fsum(lengths)
-
-
-def _group_length(group: np.ndarray, digests: np.ndarray | None) -> float:
-    """The length of the union of one group of lines that meet (kept by a warm process)."""
-    return memo.value(
-        "union length", lambda: memo.key(digests), lambda: shapely.union_all(group).length
+    lengths = merged_groups(
+        lines,
+        "union length",
+        lambda group: shapely.union_all(group).length,
+        lambda line: line.length,
     )
+    return math.fsum(lengths)
 
 
 def whole_territory(territory: Territory, figures: list[ItemFigures]) -> CommuneView:

@@ -52,6 +52,23 @@ def test_each_computes_only_the_geometries_the_store_lacks():
     assert not memo.active()
 
 
+def test_each_keeps_apart_what_was_computed_with_another_given():
+    """``given``: what every result also depends on (the territory map's window and tolerance):
+    the same geometries with another one are computed again, not taken."""
+    points = np.array([shapely.Point(i, 0) for i in range(3)], dtype=object)
+
+    def scaled(factor):
+        return lambda geometries: shapely.transform(geometries, lambda xy: xy * factor)
+
+    with memo.kept(), memo.one_build():
+        twice = memo.each("scaled", points, scaled(2), b"2")
+        thrice = memo.each("scaled", points, scaled(3), b"3")
+        again = memo.each("scaled", points, scaled(99), b"2")  # (found: 99 is never used)
+        assert memo.made() == {"scaled": 6}
+    assert [g.x for g in twice] == [g.x for g in again] == [0, 2, 4]
+    assert [g.x for g in thrice] == [0, 3, 6]
+
+
 def test_digests_and_wkb_are_kept_by_object_while_builds_ask_for_them(monkeypatch):
     points = np.array([shapely.Point(i, 0) for i in range(4)], dtype=object)
     encoded = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
@@ -34,7 +37,20 @@ def reproject(geometries: np.ndarray, source: CRS, target: CRS) -> np.ndarray:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geometries, project)
+    def in_threads(coords: np.ndarray) -> np.ndarray:
+        threads = min(os.cpu_count() or 1, -(-len(coords) // THREADED))
+        if threads < 2:
+            return project(coords)
+        with ThreadPoolExecutor(threads) as pool:  # (each point alone: the same numbers)
+            return np.concatenate(list(pool.map(project, np.array_split(coords, threads))))
+
+    return shapely.transform(geometries, in_threads)
+
+
+THREADED = 50_000
+"""Coordinates per thread at least: PROJ releases the GIL, and pyproj's transformers are
+thread-safe since 3.1. Nord's tile layers (512,407 points, Lambert-93 to Web Mercator):
+0.18 s in one thread, 0.11 s in two (2-core VM, ``/tmp`` probe, three rounds)."""
 
 
 def wgs84_bounds(geometry: shapely.Geometry) -> tuple[float, float, float, float]:

@@ -158,6 +158,11 @@ def overlaps(geometries: np.ndarray, min_m2: float = 1.0) -> list[tuple[int, int
     left, right = tree.query(geometries, predicate="intersects")
     pairs = left < right
     left, right = left[pairs], right[pairs]
+    # Only pairs whose interiors meet share some area: neighbours share a border only. Asking
+    # that first is cheaper than intersecting every pair (Nord's 1,766 pairs of neighbours:
+    # 0.024 s instead of 0.119 s; GEOS 3.14).
+    inner = shapely.relate_pattern(geometries[left], geometries[right], "2********")
+    left, right = left[inner], right[inner]
     areas = shapely.area(shapely.intersection(geometries[left], geometries[right]))
     return [
         (int(i), int(j), float(area) / 10_000)

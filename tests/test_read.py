@@ -139,3 +139,31 @@ def test_layer_labels_name_files_relative_to_the_config_folder(tmp_path):
     assert layer_label(data, "corridors", config_folder) == "data/srce.gpkg, couche 'corridors'"
     assert layer_label(elsewhere, None, config_folder) == "communes.geojson"
     assert layer_label(data, None) == str(data)  # messages to the operator: the whole path
+
+
+def test_reprojection_in_threads_gives_the_same_numbers(monkeypatch):
+    """Large arrays are reprojected in several threads (crs.THREADED points each at least):
+    each point alone, so the same coordinates as in one call."""
+    import trame.crs
+    from trame.crs import LAMBERT_93, WEB_MERCATOR, reproject
+
+    rng = np.random.default_rng(3)
+    points = rng.uniform((100_000, 6_100_000), (1_200_000, 7_100_000), (2_000, 2))
+    geometries = np.array(
+        [shapely.LineString(points[i : i + 20]) for i in range(0, 2_000, 20)], dtype=object
+    )
+    monkeypatch.setattr(trame.crs, "THREADED", 10**9)
+    alone = shapely.get_coordinates(reproject(geometries, LAMBERT_93, WEB_MERCATOR))
+    monkeypatch.setattr(trame.crs, "THREADED", 300)
+    monkeypatch.setattr(trame.crs.os, "cpu_count", lambda: 4)
+    pools = []
+
+    class Counted(trame.crs.ThreadPoolExecutor):
+        def __init__(self, workers):
+            pools.append(workers)
+            super().__init__(workers)
+
+    monkeypatch.setattr(trame.crs, "ThreadPoolExecutor", Counted)
+    threaded = shapely.get_coordinates(reproject(geometries, LAMBERT_93, WEB_MERCATOR))
+    assert pools == [4]
+    assert np.array_equal(alone, threaded)

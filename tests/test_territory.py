@@ -7,7 +7,7 @@ import shapely
 from trame.config import Communes, Source
 from trame.errors import UserError
 from trame.read import Layer
-from trame.territory import communes_from_layer, slugify
+from trame.territory import communes_from_layer, overlaps, slugify
 from trame.validate import LayerReport
 
 CONFIG = Communes(source=Source(path=Path("unused")), insee_field="code", name_field="nom",
@@ -86,6 +86,25 @@ def test_overlapping_communes_are_reported():
         "les communes 59001 A et 59002 B se chevauchent sur 50,00 ha : leurs chiffres comptent "
         "cette surface deux fois ; corrigez leurs contours dans le fichier"
     ]
+
+
+def test_overlaps_are_the_pairs_sharing_some_area():
+    """Against every pair intersected: boxes on a 1 m grid that touch, nest, share a border
+    or overlap (by more or less than the 1 m² threshold)."""
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        corners = rng.integers(0, 12, size=(12, 2)).astype(float)
+        sizes = rng.integers(1, 6, size=(12, 2)).astype(float)
+        boxes = shapely.box(*corners.T, *(corners + sizes).T)
+        expected = [
+            (i, j, float(shapely.area(shapely.intersection(boxes[i], boxes[j]))) / 10_000)
+            for i in range(len(boxes))
+            for j in range(i + 1, len(boxes))
+            if shapely.area(shapely.intersection(boxes[i], boxes[j])) > 1.0
+        ]
+        assert sorted(overlaps(boxes)) == expected
+    nested = shapely.box([0, 1], [0, 1], [10, 3], [10, 3])  # (one inside the other)
+    assert overlaps(nested) == [(0, 1, 0.0004)]
 
 
 def test_adjacent_communes_do_not_overlap():

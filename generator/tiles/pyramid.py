@@ -273,17 +273,35 @@ def _jobs(
         for x, y, indices in levels[r].tiles()
     )
     zooms = range(first, maxzoom + 1)
-    # A subtree's tile depends on its features, the root it is cut from (a feature is clipped
-    # to the root, then simplified alone from maxzoom up) and a coverage's whole (in every key).
-    under: dict[tuple[int, int], dict[tuple[int, int, int], str]] = {}
-    for z in zooms:
-        for root, tiles in tile_keys(z, "subtree tile", (r, maxzoom), r).items():
-            under.setdefault(root, {}).update(tiles)
+    below: dict[int, dict[tuple[int, int], list[int]]] = {}
+    """Per zoom of the subtrees, the tiles (their numbers in the level) under each root."""
+    for z in zooms if keys is not None else ():
+        shift = z - r
+        for i, (x, y) in enumerate(levels[z].xy.tolist()):
+            below.setdefault(z, {}).setdefault((x >> shift, y >> shift), []).append(i)
+
+    def under(root: tuple[int, int]) -> dict[tuple[int, int, int], str]:
+        """The key of each tile of a subtree, by (z, x, y). It depends on the tile's features,
+        the root it is cut from (a feature is clipped to the root, then simplified alone from
+        maxzoom up) and a coverage's whole (in every key). Made as each subtree's task is, not
+        all before the first (Nord: 3,845 keys, ~0.06 s before the workers had a task)."""
+        tiles: dict[tuple[int, int, int], str] = {}
+        for z in zooms if keys is not None else ():
+            level = levels[z]
+            for i in below.get(z, {}).get(root, ()):
+                x, y = level.xy[i].tolist()
+                where[z, x, y] = i
+                tile = (z, x, y, r, maxzoom, thin and z < maxzoom)
+                k = keys.known_key("subtree tile", tile, (z, x, y))
+                if k is None:
+                    k = keys.key("subtree tile", tile, present(z, level.indices(i)), (z, x, y))
+                tiles[z, x, y] = k
+        return tiles
 
     def subtree_jobs(part: list) -> Iterator[Job]:
         for _, x, y, indices in part:
             k = key("subtree", (r, x, y, first, maxzoom, thin), indices)
-            made = to_make(k, under.get((x, y), {}), False, indices)
+            made = to_make(k, under((x, y)), False, indices)
             if made is None:
                 continue  # every tile taken
             only, indices = made
@@ -464,7 +482,9 @@ def build_tiles(
         raise ValueError(f"{pmtiles_path}: write the new archive beside the previous one")
     started = time.perf_counter()
     workers = workers or os.cpu_count() or 1
-    prepared = [_prepared(layer) for layer in layers]
+    # (GEOS releases the GIL: Nord's seven layers checked in 0.05 s instead of 0.09 s)
+    with cf.ThreadPoolExecutor(min(workers, len(layers) or 1)) as threads:
+        prepared = list(threads.map(_prepared, layers))
     everything = np.concatenate([layer.geometries for layer in prepared] + [np.empty(0, object)])
     if not len(everything):
         raise ValueError("no geometry in any layer: nothing to tile")

@@ -144,11 +144,25 @@ def _outline_and_overlaps(
     geometries: np.ndarray,
 ) -> tuple[shapely.Geometry, list[tuple[int, int, float]]]:
     """The communes' union, and :func:`overlaps`. The union is made in a thread while the
-    overlaps are looked for: both are GEOS work that releases the GIL (France: about 8 s each)."""
+    overlaps are looked for: both are GEOS work that releases the GIL."""
     with ThreadPoolExecutor(1) as thread:
-        outline = thread.submit(shapely.union_all, geometries)
+        outline = thread.submit(union, geometries)
         pairs = overlaps(geometries)
         return outline.result(), pairs
+
+
+def union(geometries: np.ndarray) -> shapely.Geometry:
+    """The union of the communes, normalised (the same vertices in the same order whichever
+    way it was made). Communes that make a valid coverage (no overlap, neighbours sharing
+    their borders' vertices, as in IGN's Admin Express) are merged by dropping their shared
+    edges, which is much cheaper than a general union (GEOS 3.14, ``/tmp`` probes): Nord's 648
+    communes in 0.03 s with the check instead of 0.084 s; France's 35,228 in 2.1 s (1.78 s
+    of it the check) instead of 6.7 s."""
+    if shapely.coverage_is_valid(geometries):
+        merged = shapely.coverage_union_all(geometries)
+    else:
+        merged = shapely.union_all(geometries)
+    return shapely.normalize(merged)
 
 
 def overlaps(geometries: np.ndarray, min_m2: float = 1.0) -> list[tuple[int, int, float]]:

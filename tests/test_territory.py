@@ -7,7 +7,7 @@ import shapely
 from trame.config import Communes, Source
 from trame.errors import UserError
 from trame.read import Layer
-from trame.territory import communes_from_layer, overlaps, slugify
+from trame.territory import communes_from_layer, overlaps, slugify, union
 from trame.validate import LayerReport
 
 CONFIG = Communes(source=Source(path=Path("unused")), insee_field="code", name_field="nom",
@@ -105,6 +105,29 @@ def test_overlaps_are_the_pairs_sharing_some_area():
         assert sorted(overlaps(boxes)) == expected
     nested = shapely.box([0, 1], [0, 1], [10, 3], [10, 3])  # (one inside the other)
     assert overlaps(nested) == [(0, 1, 0.0004)]
+
+
+def test_union_is_the_same_made_either_way(monkeypatch):
+    """A valid coverage is merged by its shared edges, anything else by a general union: the
+    same normalised outline (here a grid of squares with a hole and an island)."""
+    import trame.territory
+
+    cells = [
+        shapely.box(x, y, x + 1, y + 1) for x in range(5) for y in range(4) if (x, y) != (2, 1)
+    ]
+    grid = np.array([*cells, shapely.box(8, 8, 9, 9)], dtype=object)
+    assert shapely.coverage_is_valid(grid)
+    calls = []
+    general = shapely.union_all
+    monkeypatch.setattr(
+        trame.territory.shapely, "union_all", lambda g: calls.append(1) or general(g)
+    )
+    merged = union(grid)
+    assert calls == []  # (the coverage's way)
+    assert merged.equals_exact(shapely.normalize(general(grid)), 0)
+    overlapping = np.append(grid, shapely.box(0.5, 0.5, 1.5, 1.5))
+    assert union(overlapping).equals_exact(shapely.normalize(general(overlapping)), 0)
+    assert calls == [1]
 
 
 def test_adjacent_communes_do_not_overlap():

@@ -189,6 +189,7 @@ def _jobs(
     coarse: CoarseFeatures | None = None,
     parts: LayerParts | None = None,
     again: dict[str, Callable[[frozenset], Job]] | None = None,
+    coarse_made: Callable[[], None] = lambda: None,
 ) -> Iterator[Job]:
     """Subtree tasks, biggest first (they are the bulk of the work); after the first quarter of
     them, the block tasks of the coarse zooms, simplified here zoom after zoom from fine to
@@ -212,7 +213,10 @@ def _jobs(
     carries only the other layers (:attr:`BlockTask.omitted`); ``again`` gets, under its key,
     what makes it again from whole chunks, for its tiles over the size budget (the given ones).
     Nord, a reservoir moved, warm: the 11 coarse tasks pickled 11.6 MB in 0.15 s of the
-    driver, every layer of every block, to cut one."""
+    driver, every layer of every block, to cut one.
+
+    ``coarse_made`` is called once the coarse zooms' tasks are all made (``coarse`` will not
+    change after that, nor ``cascade`` below the split zoom)."""
     first = max(r, minzoom)
     cascade = cascade or CoverageCascade(layers, maxzoom, r)
     coarse = coarse or CoarseFeatures(layers, r, minzoom, None)
@@ -403,6 +407,7 @@ def _jobs(
     lead = -(-len(subtrees) // LEAD_FRACTION)
     yield from subtree_jobs(subtrees[:lead])
     yield from block_jobs()
+    coarse_made()
     yield from subtree_jobs(subtrees[lead:])
 
 
@@ -604,8 +609,31 @@ def build_tiles(
             coarse.use(before / FEATURES_DIR)
         parts = LayerParts(keys)
         again: dict[str, Callable[[frozenset], Job]] = {}
+
+        def save() -> None:
+            """The coverages' cascade and the coarse features, for a later run."""
+            if cascade_dir is not None and cascade_key is not None:
+                if cascade.source is not None:  # (same coverages: the same file)
+                    link_file(cascade.source, cascade_dir / COVERAGE_FILE)
+                else:
+                    cascade.save(cascade_dir / COVERAGE_FILE, cascade_key, minzoom)
+            if cascade_dir is not None:
+                coarse.save(cascade_dir / FEATURES_DIR)
+
+        saving = cf.ThreadPoolExecutor(1, thread_name_prefix="trame-save")
+        saved: list[cf.Future[None]] = []
+
+        def coarse_made() -> None:
+            """Save them in a thread while the workers make the subtrees left, once nothing
+            will change them (Nord: ~0.07 s that came after the last tile); else at the end.
+            Every zoom of the cascade made (or none to make, or taken whole from a file):
+            a later subtree task only reads it."""
+            whole = all(z in cascade.zooms for z in range(minzoom, maxzoom + 1))
+            if not cascade.numbers or whole or cascade.source is not None:
+                saved.append(saving.submit(save))
+
         jobs = _jobs(prepared, levels, minzoom, maxzoom, r, thin, keys, taken, cascade, coarse,
-                     parts, again)  # fmt: skip
+                     parts, again, coarse_made)  # fmt: skip
         held: dict[str, list[list]] = {}
         """The tiles made of a task whose other tiles are made again (see ``redo``)."""
         redo: dict[str, frozenset[tuple[int, int]]] = {}
@@ -640,10 +668,15 @@ def build_tiles(
             bar.update(1)
 
         fresh = ((_tile_task, job) for job in jobs)
-        for key, tiles in map_unordered(None, fresh, workers_pool, idle=take_one):
-            done(key, tiles)
-        while take_one():
-            pass
+        with saving:
+            for key, tiles in map_unordered(None, fresh, workers_pool, idle=take_one):
+                done(key, tiles)
+            while take_one():
+                pass
+            if saved:
+                saved[0].result()
+            else:
+                save()
         whole = [(_tile_task, again[key](only)) for key, only in sorted(redo.items())]
         redo.clear()
         for key, tiles in map_unordered(None, whole, workers_pool):
@@ -651,13 +684,6 @@ def build_tiles(
         assert not redo and not held  # (a task with every layer makes every tile)
         header = pmtiles_header(tuple(shapely.total_bounds(everything)), minzoom, maxzoom)
         archive.finish(header, metadata)
-        if cascade_dir is not None and cascade_key is not None:
-            if cascade.source is not None:  # (same coverages: the same file)
-                link_file(cascade.source, cascade_dir / COVERAGE_FILE)
-            else:
-                cascade.save(cascade_dir / COVERAGE_FILE, cascade_key, minzoom)
-        if cascade_dir is not None:
-            coarse.save(cascade_dir / FEATURES_DIR)
     result = stats.result(
         time.perf_counter() - started,
         n_tasks,

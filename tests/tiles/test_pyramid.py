@@ -214,6 +214,35 @@ def _task_keys(layers: list[TileLayer] | None = None) -> list[str]:
     return [key for _, _, key in jobs]
 
 
+def test_the_cascades_are_told_complete_after_the_last_coarse_task():
+    """The coverages' cascade and the coarse features are saved while the workers go on,
+    once the coarse zooms' tasks are all made (nothing changes them after): not before."""
+    from trame.tiles import levels as tile_levels
+    from trame.tiles import pyramid
+    from trame.tiles.cascade import CoverageCascade
+    from trame.tiles.model import prepare_layer
+
+    from .conftest import demo_layers
+
+    prepared = [prepare_layer(layer) for layer in demo_layers()]
+    levels = tile_levels.occupied(prepared, MAXZOOM)
+    split = tile_levels.split_zoom(levels, MINZOOM, MAXZOOM)
+    cascade = CoverageCascade(prepared, MAXZOOM, split)
+    seen: list[str] = []
+
+    def made() -> None:
+        seen.append("made")
+        assert all(z in cascade.zooms for z in range(MINZOOM, MAXZOOM + 1))
+
+    for function, _, _ in pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, split, True,
+                                        cascade=cascade, coarse_made=made):  # fmt: skip
+        seen.append("block" if function is pyramid.render_block else "subtree")
+    assert seen.count("made") == 1
+    before = seen[: seen.index("made")]
+    assert "block" in before and "block" not in seen[seen.index("made") :]
+    assert "subtree" in before  # (the biggest subtrees come first)
+
+
 def test_task_keys_are_the_same_in_another_process():
     """An incremental build compares the keys of the tasks with those a previous process
     recorded: a key must not depend on the process (an object's address in a repr did)."""

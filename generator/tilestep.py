@@ -36,16 +36,20 @@ TILE_VALUES = (str, int, float, bool)
 def tile_layers(territory: Territory) -> list[TileLayer]:
     """The MVT layers: the communes, then one layer per legend item, in Web Mercator."""
     communes = territory.communes
+    geometries = _web_mercator(
+        [np.array([c.geometry for c in communes], dtype=object)]
+        + [features.geometries for features in territory.features]
+    )
     layers = [
         TileLayer(
             name=COMMUNES_LAYER,
-            geometries=_web_mercator(np.array([c.geometry for c in communes], dtype=object)),
+            geometries=geometries[0],
             properties=[{"insee": c.insee, "nom": c.name} for c in communes],
             coverage=True,  # neighbours share their borders: simplify them once, no gaps
             minzoom=territory.config.tiles.communes_minzoom,
         )
     ]
-    for features in territory.features:
+    for features, projected in zip(territory.features, geometries[1:], strict=True):
         item = features.item
         properties = [
             {
@@ -58,21 +62,20 @@ def tile_layers(territory: Territory) -> list[TileLayer]:
             }
             for identifier, attributes in zip(features.ids, features.attributes, strict=True)
         ]
-        layers.append(
-            TileLayer(
-                name=item.id,
-                geometries=_web_mercator(features.geometries),
-                properties=properties,
-            )
-        )
+        layers.append(TileLayer(name=item.id, geometries=projected, properties=properties))
     return layers
 
 
-def _web_mercator(geometries: np.ndarray) -> np.ndarray:
-    """Lambert-93 to Web Mercator; a warm process (:mod:`.memo`) reprojects only what changed."""
-    return memo.each(
-        "web mercator", geometries, lambda changed: reproject(changed, LAMBERT_93, WEB_MERCATOR)
+def _web_mercator(layers: list[np.ndarray]) -> list[np.ndarray]:
+    """Lambert-93 to Web Mercator, every layer in one call (large enough to be shared between
+    threads: see :data:`.crs.THREADED`); a warm process (:mod:`.memo`) reprojects only what
+    changed."""
+    every = np.concatenate([np.empty(0, dtype=object), *layers])
+    projected = memo.each(
+        "web mercator", every, lambda changed: reproject(changed, LAMBERT_93, WEB_MERCATOR)
     )
+    ends = np.cumsum([len(layer) for layer in layers]).tolist()
+    return [projected[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _communes_hint(config: Config, stats: TileStats) -> tuple[str, ...]:

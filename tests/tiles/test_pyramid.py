@@ -243,6 +243,42 @@ def test_the_cascades_are_told_complete_after_the_last_coarse_task():
     assert "subtree" in before  # (the biggest subtrees come first)
 
 
+@pytest.mark.parametrize("late", [False, True])
+def test_task_keys_are_the_same_from_kept_parts(late):
+    """A warm process keys a subtree from the parts it keeps for the subtree's root tile (and
+    every tile from its kept parts): the same keys as a cold run's; ``late``: a layer starts
+    under the subtrees' root zoom (its part of the root tile is empty, not the subtree's)."""
+    import dataclasses
+
+    from trame import memo
+    from trame.tiles import levels as tile_levels
+    from trame.tiles import pyramid
+    from trame.tiles.model import prepare_layer
+    from trame.tiles.reuse import TaskKeys
+
+    from .conftest import demo_layers
+
+    root = MAXZOOM - 2  # (subtrees of three zooms)
+    layers = demo_layers()
+    if late:
+        layers[1] = dataclasses.replace(layers[1], minzoom=root + 1)
+
+    def task_keys() -> list[str | None]:
+        prepared = [prepare_layer(layer) for layer in layers]
+        levels = tile_levels.occupied(prepared, MAXZOOM)
+        keys = TaskKeys(prepared)
+        if keys.parts is not None:
+            zooms = range(MINZOOM, MAXZOOM + 1)
+            keys.fill(levels, zooms, [layer.minzoom for layer in prepared])
+        jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, root, True, keys)
+        return [key for _, _, key in jobs]
+
+    cold = task_keys()
+    with memo.kept(), memo.one_build():
+        warm = task_keys()
+    assert warm == cold and len(set(cold)) == len(cold) > 1
+
+
 def test_task_keys_are_the_same_in_another_process():
     """An incremental build compares the keys of the tasks with those a previous process
     recorded: a key must not depend on the process (an object's address in a repr did)."""

@@ -52,6 +52,31 @@ def test_each_computes_only_the_geometries_the_store_lacks():
     assert not memo.active()
 
 
+def test_the_sweep_follows_the_build_and_the_next_build_waits_for_it(monkeypatch):
+    """What a build did not use is dropped in a thread once it is over (its site is written
+    by then): the next build starts only when that is done."""
+    import threading
+
+    started, go_on, swept = threading.Event(), threading.Event(), []
+    sweep = memo._sweep
+
+    def slow(*args):
+        started.set()
+        go_on.wait(10)
+        sweep(*args)
+        swept.append(threading.current_thread().name)
+
+    monkeypatch.setattr(memo, "_sweep", slow)
+    with memo.kept():
+        with memo.one_build():
+            memo.value("x", lambda: b"k", lambda: 1)
+        assert started.wait(10) and swept == []  # the build is over, its sweep going on
+        go_on.set()
+        with memo.one_build():
+            assert swept == ["trame-memo"]
+    assert not memo.active()
+
+
 def test_each_keeps_apart_what_was_computed_with_another_given():
     """``given``: what every result also depends on (the territory map's window and tolerance):
     the same geometries with another one are computed again, not taken."""

@@ -277,11 +277,12 @@ def _jobs(
         for x, y, indices in levels[r].tiles()
     )
     zooms = range(first, maxzoom + 1)
+    xy = {z: levels[z].xy.tolist() for z in zooms} if keys is not None else {}
     below: dict[int, dict[tuple[int, int], list[int]]] = {}
     """Per zoom of the subtrees, the tiles (their numbers in the level) under each root."""
-    for z in zooms if keys is not None else ():
+    for z, tiles in xy.items():
         shift = z - r
-        for i, (x, y) in enumerate(levels[z].xy.tolist()):
+        for i, (x, y) in enumerate(tiles):
             below.setdefault(z, {}).setdefault((x >> shift, y >> shift), []).append(i)
 
     def under(root: tuple[int, int]) -> dict[tuple[int, int, int], str]:
@@ -293,7 +294,7 @@ def _jobs(
         for z in zooms if keys is not None else ():
             level = levels[z]
             for i in below.get(z, {}).get(root, ()):
-                x, y = level.xy[i].tolist()
+                x, y = xy[z][i]
                 where[z, x, y] = i
                 tile = (z, x, y, r, maxzoom, thin and z < maxzoom)
                 k = keys.known_key("subtree tile", tile, (z, x, y))

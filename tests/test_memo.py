@@ -77,6 +77,20 @@ def test_the_sweep_follows_the_build_and_the_next_build_waits_for_it(monkeypatch
     assert not memo.active()
 
 
+def test_a_warm_build_leaves_what_it_found_out_of_the_cycle_collector():
+    """What the process held when a build began is frozen for the cycle collector while it
+    runs (its full collections walked the whole store), and given back to it afterwards."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with memo.kept():
+        with memo.one_build():
+            assert gc.get_freeze_count() > 0
+        with memo.one_build():
+            assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
 def test_each_keeps_apart_what_was_computed_with_another_given():
     """``given``: what every result also depends on (the territory map's window and tolerance):
     the same geometries with another one are computed again, not taken."""

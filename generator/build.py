@@ -125,6 +125,7 @@ def build_site(
             contextlib.nullcontext(pool) if pool else parallel.pool(workers, executor) as pool,
             memo.one_build(),
         ):
+            parallel.settled()  # (the imports, the history's plan)
             # Read and validate.
             log(f"Lecture des données de « {config.name} »…", quiet)
             territory = load_territory(config)

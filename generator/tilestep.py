@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import memo
+from . import memo, parallel
 from .cache import KEY_FILE, TILES_CODE, code_fingerprint, read_key, tiles_key, write_key
 from .config import Config, load_config
 from .crs import LAMBERT_93, WEB_MERCATOR, reproject
@@ -256,6 +256,7 @@ def build_tiles_only(
     """``make tiles``: the tile step alone, into ``tiles/<slug>/`` by default (always rebuilt).
     Here rather than in :mod:`.build`, whose imports (pages, API, PDF sheets, releases) took
     ~0.2 s of the tile step's start."""
+    parallel.settled()  # (the imports)
     territory = load_territory(load_config(config_path, data_dir))
     target = tiles_dir or TILES_CACHE / territory.config.slug
     return write_tiles(territory, target, workers=workers, executor=executor, quiet=quiet)

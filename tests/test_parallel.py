@@ -147,3 +147,23 @@ def test_chunks_cover_every_item_once():
     # (a few items, shared out between the workers rather than left in one task)
     assert parallel.chunk_size(13, 2) == 7 and parallel.chunk_size(8, 2) == 4
     assert parallel.chunk_size(1, 2) == 1 and parallel.chunk_size(0, 2) == 1
+
+
+def test_a_pool_keeps_what_the_process_froze_frozen():
+    """A pool freezes the driver's objects while it forks its workers, then gives them back to
+    the cycle collector, but for those the process had frozen itself (:func:`settled`)."""
+    import gc
+
+    gc.unfreeze()
+    with parallel.pool(2):
+        pass
+    assert gc.get_freeze_count() == 0
+    parallel.settled()
+    frozen = gc.get_freeze_count()
+    try:
+        assert frozen > 0
+        with parallel.pool(2):
+            pass
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()

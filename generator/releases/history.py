@@ -37,7 +37,7 @@ from typing import Any
 from .. import memo
 from ..config import Config
 from ..errors import UserError
-from ..files import file_digest, index_json_bytes, parse_json
+from ..files import file_digest, index_json_bytes, json_bytes, parse_json
 
 HISTORY = "history.json"
 LISTINGS = "listings"
@@ -266,8 +266,9 @@ class History:
         its listing as recorded now: :meth:`read_cache` gives it back while they match."""
         recorded = self.get(release)
         assert recorded is not None
-        text = json.dumps({"listing": recorded.listing, **data}, sort_keys=True)
-        _atomic_bytes(self.folder / CACHES / f"{release}.json", text.encode())
+        # (orjson, with the standard library's bytes: ~5 ms a warm Nord build with the latter)
+        written = json_bytes({"listing": recorded.listing, **data})
+        _atomic_bytes(self.folder / CACHES / f"{release}.json", written)
 
     def read_cache(self, release: str) -> dict[str, Any] | None:
         """:meth:`save_cache`'s data, if it is the one of ``release``'s files as recorded."""

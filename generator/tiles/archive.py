@@ -83,10 +83,18 @@ def directories_key(data: bytes | memoryview) -> bytes:
 def entry_places(entries: Iterable[Any], tile_data_offset: int) -> dict[int, tuple[int, int]]:
     """Tile id -> (offset in the file, length) of an archive's tiles, from the entries of its
     directories (leaf pointers, of run length 0, left out)."""
-    found: dict[int, tuple[int, int]] = {}
+    entries = list(entries)
+    found = {  # (most entries are one tile: a comprehension, then the runs)
+        entry.tile_id: (tile_data_offset + entry.offset, entry.length)
+        for entry in entries
+        if entry.run_length == 1
+    }
     for entry in entries:
-        for i in range(entry.run_length):
-            found[entry.tile_id + i] = (tile_data_offset + entry.offset, entry.length)
+        if entry.run_length > 1:
+            place = (tile_data_offset + entry.offset, entry.length)
+            found.update(
+                dict.fromkeys(range(entry.tile_id, entry.tile_id + entry.run_length), place)
+            )
     return found
 
 

@@ -182,6 +182,9 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     # (Its coarse zooms' cascade and its place in the territory too: their names end with the
     # zooms, or the territory's digest.)
     moved = {re.sub(r" (\[.*\]|[0-9a-f]{64})$", "", name): n for name, n in moved_made.items()}
+    # (the tiles' keys of the subtrees it lies in: a subtree's key covers its tiles')
+    subtrees = cold_made["subtree tile keys"]
+    assert 1 <= moved.pop("subtree tile keys") < subtrees, (moved_made, subtrees)
     # (and its layer's part of each coarse zoom's tile it meets: tests/tiles/test_parts.py)
     assert moved.pop("tile layer") >= 1, moved_made
     # (the legend's five layers of the GeoPackage it is in, read again; not the communes')
@@ -213,6 +216,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     # ... a new name changes no geometry (only the communes' part of the coarse tiles); the
     # communes' file alone is read again.
     assert renamed_made.pop("read layer") == 1, renamed_made
+    assert 1 <= renamed_made.pop("subtree tile keys") < subtrees, renamed_made  # (its own)
     assert renamed_made.pop("prepared layer") == 1, renamed_made  # (the communes' tile layer)
     assert renamed_made.pop("feature digests") == 1, renamed_made  # (the same layer's)
     assert renamed_made.pop("tile key parts") == 1, renamed_made

@@ -103,7 +103,11 @@ def build_site(
         require_dsfr()
     output = (output or DEFAULT_SITE).resolve()
     # One build or deploy at a time writes a history.
-    with history_lock(history_folder(config, output, releases_dir)), one_reading():
+    with (
+        history_lock(history_folder(config, output, releases_dir)),
+        one_reading(),
+        parallel.interleaved(),
+    ):
         plan = plan_release(config, output, version, releases_dir, replace, pdf=pdf)
         if not force and plan.unchanged():
             current = site_is_current(output, history_site_key(plan.history))

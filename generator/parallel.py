@@ -19,6 +19,7 @@ import concurrent.futures as cf
 import contextlib
 import gc
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -76,6 +77,28 @@ def pool(workers: int | None = None, executor: cf.Executor | None = None) -> Ite
         except BaseException:
             processes.shutdown(cancel_futures=True)
             raise
+
+
+SWITCH_INTERVAL = 0.002
+"""How long a thread of a build holds the interpreter before another may take it (Python's
+default is 0.005 s). A build's threads (the tile thread, the main thread's communes and
+release) each wait for the other's hold: in a warm process, whose builds are short and
+mostly Python, 0.002 s made them faster (Nord, one process, builds alternating moved
+reservoir and renamed commune, five of each per setting: medians 0.636 / 0.513 s at 0.005,
+0.598 / 0.444 s at 0.002, 0.606 / 0.454 s at 0.001); a cold build and the tile step alone
+the same (three and four alternating runs: 5.86–6.43 s against 5.86–6.15 s, 2.84–3.11 s
+against 2.81–3.16 s)."""
+
+
+@contextlib.contextmanager
+def interleaved() -> Iterator[None]:
+    """Within the block, threads hand the interpreter over every :data:`SWITCH_INTERVAL`."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def settled() -> None:

@@ -167,3 +167,23 @@ def test_a_pool_keeps_what_the_process_froze_frozen():
         assert gc.get_freeze_count() >= frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_build_hands_the_interpreter_over_more_often(tmp_path, monkeypatch):
+    """A build's threads (tiles, communes) hand the interpreter over every 2 ms, not Python's
+    5 ms; the interval is set back afterwards."""
+    import sys
+
+    import trame.build
+    from trame.paths import DEMO_CONFIG
+
+    seen = []
+    load = trame.build.load_territory
+    monkeypatch.setattr(
+        trame.build, "load_territory", lambda c: seen.append(sys.getswitchinterval()) or load(c)
+    )
+    before = sys.getswitchinterval()
+    build_site(DEMO_CONFIG, None, tmp_path / "site", tiles_dir=tmp_path / "tiles", workers=1,
+               quiet=True)  # fmt: skip
+    assert seen == [parallel.SWITCH_INTERVAL] and before > parallel.SWITCH_INTERVAL
+    assert sys.getswitchinterval() == before

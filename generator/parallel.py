@@ -103,8 +103,11 @@ def interleaved() -> Iterator[None]:
 
 def settled() -> None:
     """What this process holds now (modules, configuration, data read) is left out of the
-    cycle collector's later passes (``gc.freeze``: reference counting still frees it). A
-    build makes and keeps objects by the hundred thousand; each full pass walked them all.
+    cycle collector's later passes (``gc.freeze``: reference counting still frees it, not a
+    cycle that was already garbage then: a process that builds again and again, as
+    ``trame serve --watch`` does, gives everything back to the collector after each build,
+    see :func:`generator.memo.one_build`). A build makes and keeps objects by the hundred
+    thousand; each full pass walked them all.
     Nord's tile step alone (``/tmp`` probe timing ``gc.callbacks``, three runs each): the
     driver's full passes took 0.024–0.030 s after the imports were frozen, 0.035–0.084 s
     before."""

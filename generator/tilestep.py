@@ -74,8 +74,7 @@ def _web_mercator(layers: list[np.ndarray]) -> list[np.ndarray]:
     projected = memo.each(
         "web mercator", every, lambda changed: reproject(changed, LAMBERT_93, WEB_MERCATOR)
     )
-    ends = np.cumsum([len(layer) for layer in layers]).tolist()
-    return [projected[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    return np.split(projected, np.cumsum([len(layer) for layer in layers])[:-1])
 
 
 def _communes_hint(config: Config, stats: TileStats) -> tuple[str, ...]:

@@ -222,8 +222,11 @@ def _jobs(
     coarse = coarse or CoarseFeatures(layers, r, minzoom, None)
     parts = parts or LayerParts(None)
 
-    def key(task: str, parameters: tuple, indices: list[np.ndarray]) -> str | None:
-        return None if keys is None else keys.key(task, parameters, indices)
+    def key(
+        task: str, parameters: tuple, indices: list[np.ndarray],
+        tile: tuple[int, int, int] | None = None,
+    ) -> str | None:  # fmt: skip
+        return None if keys is None else keys.key(task, parameters, indices, tile)
 
     def present(z: int, indices: list[np.ndarray]) -> list[np.ndarray]:
         """(a layer is not in the tiles of zooms under its own minzoom: no feature)"""
@@ -232,25 +235,28 @@ def _jobs(
     where: dict[tuple[int, int, int], int] = {}
     """A keyed tile's number in its level."""
 
-    def tile_keys(z: int, task: str, parameters: tuple, group: int) -> dict[tuple, dict]:
-        """The key of each occupied tile of zoom ``z``, by the tile of zoom ``group`` (its
-        task's) it lies in: {(gx, gy): {(z, x, y): key}} (nothing without ``keys``)."""
+    def tile_key(task: str, tile: tuple, z: int, i: int, x: int, y: int) -> str:
+        """The key of tile ``i`` of zoom ``z`` (``tile``: its parameters)."""
+        assert keys is not None
+        # (a warm process knows most tiles' parts: their features are not looked up)
+        found = keys.known_key(task, tile, (z, x, y))
+        return found or keys.key(task, tile, present(z, levels[z].indices(i)), (z, x, y))
+
+    def block_tile_keys(z: int, group: int) -> dict[tuple, dict]:
+        """The key of each occupied tile of zoom ``z``, by the block (tile of zoom ``group``)
+        it lies in: {(gx, gy): {(z, x, y): key}} (nothing without ``keys``)."""
         groups: dict[tuple[int, int], dict[tuple[int, int, int], str]] = {}
         if keys is None:
             return groups
         shift, level = z - group, levels[z]
         for i, (x, y) in enumerate(level.xy.tolist()):
             where[z, x, y] = i
-            tile = (z, x, y, *parameters, thin and z < maxzoom)
-            # (a warm process knows most tiles' parts: their features are not looked up)
-            k = keys.known_key(task, tile, (z, x, y))
-            inputs = None
-            if k is None:
-                inputs = present(z, level.indices(i))
-                k = keys.key(task, tile, inputs, (z, x, y))
-            groups.setdefault((x >> shift, y >> shift), {})[z, x, y] = k
-            if task == "tile":  # (a block's tile: a warm process keeps its layers' parts)
-                parts.add(z, x, y, tile, inputs or present(z, level.indices(i)))
+            tile = (z, x, y, thin and z < maxzoom)
+            groups.setdefault((x >> shift, y >> shift), {})[z, x, y] = tile_key(
+                "tile", tile, z, i, x, y
+            )
+            # (a warm process keeps the layers' parts of a block's tile)
+            parts.add(z, x, y, tile, present(z, level.indices(i)))
         return groups
 
     def features_of(tiles: frozenset[tuple[int, int, int]]) -> list[np.ndarray]:
@@ -294,27 +300,16 @@ def _jobs(
         A subtree's tiles are made of its features alone, which its key (``task``) covers: a
         warm process keeps its tiles' keys under it (Nord, a reservoir moved: the tiles of the
         65 unchanged subtrees held the interpreter ~0.025 s per build to be keyed again)."""
-        for z in zooms if keys is not None else ():
-            for i in below.get(z, {}).get(root, ()):
-                x, y = xy[z][i]
-                where[z, x, y] = i
-        if keys is None or task is None:
+        tiles = [(z, i, *xy[z][i]) for z, roots in below.items() for i in roots.get(root, ())]
+        for z, i, x, y in tiles:
+            where[z, x, y] = i
+        if task is None:
             return {}
-        return memo.value("subtree tile keys", task.encode, lambda: keyed(root))
-
-    def keyed(root: tuple[int, int]) -> dict[tuple[int, int, int], str]:
-        assert keys is not None
-        tiles: dict[tuple[int, int, int], str] = {}
-        for z in zooms:
-            level = levels[z]
-            for i in below.get(z, {}).get(root, ()):
-                x, y = xy[z][i]
-                tile = (z, x, y, r, maxzoom, thin and z < maxzoom)
-                k = keys.known_key("subtree tile", tile, (z, x, y))
-                if k is None:
-                    k = keys.key("subtree tile", tile, present(z, level.indices(i)), (z, x, y))
-                tiles[z, x, y] = k
-        return tiles
+        return memo.value("subtree tile keys", task.encode, lambda: {
+            (z, x, y): tile_key("subtree tile", (z, x, y, r, maxzoom, thin and z < maxzoom),
+                                z, i, x, y)
+            for z, i, x, y in tiles
+        })  # fmt: skip
 
     # A subtree's features are its root tile's: when every layer is in the root's zoom, its
     # key is made of the parts a warm process keeps for that tile (Nord, a reservoir moved:
@@ -324,11 +319,7 @@ def _jobs(
     def subtree_jobs(part: list) -> Iterator[Job]:
         for _, x, y, indices in part:
             parameters = (r, x, y, first, maxzoom, thin)
-            if rooted:
-                assert keys is not None
-                k = keys.key("subtree", parameters, indices, (r, x, y))
-            else:
-                k = key("subtree", parameters, indices)
+            k = key("subtree", parameters, indices, (r, x, y) if rooted else None)
             made = to_make(k, under((x, y), k), False, indices)
             if made is None:
                 continue  # every tile taken
@@ -371,7 +362,7 @@ def _jobs(
         for z in range(r - 1, minzoom - 1, -1):
             b = max(z - BLOCK_SHIFT, 0)
             shift = z - b
-            blocks = tile_keys(z, "tile", (), b)
+            blocks = block_tile_keys(z, b)
             for bx, by, indices in levels[b].tiles():
                 indices = present(z, indices)
                 k = key("block", (z, b, bx, by, thin and z < maxzoom), indices)

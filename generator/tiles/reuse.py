@@ -78,16 +78,8 @@ class TaskKeys:
         prepared layer (a tile's features in a layer are those of the layer alone that meet
         it). Nord, a reservoir moved: the 3,706 tile keys took ~0.09 s of the tile thread per
         warm build (py-spy, 200 Hz). Not kept in a cold build (France: ~1.9 million parts)."""
-        self.combined: tuple[dict, dict] | None = None
-        """A warm process: each tile's key by its task, parameters and parts, the last build's
-        (looked up) and this one's (filled), so that only this build's are kept. Nord, a
-        reservoir moved: combining the 3,845 tiles' parts took ~0.015 s of the tile thread's
-        hold on the interpreter per build (py-spy ``--gil``, 250 Hz, twelve builds)."""
         if memo.active():
             self.parts = [memo.of_object("tile key parts", layer, dict) for layer in layers]
-            holder = memo.value("tile keys", lambda: b"", lambda: [{}])
-            self.combined = (holder[0], {})
-            holder[0] = self.combined[1]
 
     def fill(self, levels: dict[int, Level], zooms: range, minzooms: Sequence[int]) -> None:
         """A warm process: every tile's part of each layer whose parts are not kept yet (a
@@ -124,17 +116,7 @@ class TaskKeys:
         if self.parts is None:
             return None
         found = [known.get(tile) for known in self.parts]
-        if None in found:
-            return None
-        if self.combined is None:
-            return _combined(task, parameters, found)  # type: ignore[arg-type]
-        before, now = self.combined
-        entry = (task, parameters, *found)
-        key = before.get(entry)
-        if key is None:
-            key = _combined(task, parameters, found)  # type: ignore[arg-type]
-        now[entry] = key
-        return key
+        return None if None in found else _combined(task, parameters, found)  # type: ignore[arg-type]
 
     def key(
         self, task: str, parameters: tuple, indices: Sequence[np.ndarray],

@@ -230,3 +230,16 @@ def test_the_archive_has_the_bytes_pmtiles_writer_gives(tmp_path):
         writer.finalize(dict(header), metadata)
     assert (tmp_path / "t.pmtiles").read_bytes() == (tmp_path / "writer.pmtiles").read_bytes()
     assert read_dir(tmp_path / "xyz") == tiles
+
+
+def test_entry_places_covers_single_tiles_and_runs_and_skips_leaf_pointers():
+    """Each tile id of an archive's entries, with its place in the file: a run of the same
+    tile gives each of its ids the same place, a leaf pointer (run length 0) gives none."""
+    from pmtiles.tile import Entry
+
+    from trame.tiles.archive import entry_places
+
+    entries = [Entry(5, 0, 10, 1), Entry(6, 10, 4, 3), Entry(9, 0, 10, 1), Entry(40, 99, 7, 0)]
+    assert entry_places(iter(entries), 127) == {
+        5: (127, 10), 6: (137, 4), 7: (137, 4), 8: (137, 4), 9: (127, 10)
+    }  # fmt: skip

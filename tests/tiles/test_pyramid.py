@@ -263,23 +263,27 @@ def test_task_keys_are_the_same_from_kept_parts(late):
     if late:
         layers[1] = dataclasses.replace(layers[1], minzoom=root + 1)
 
-    def task_keys() -> list[str | None]:
+    def task_keys() -> tuple[list[str | None], dict[str, dict]]:
+        """The tasks' keys, and each task's tiles' keys (as a previous run is asked for)."""
         prepared = [prepare_layer(layer) for layer in layers]
         levels = tile_levels.occupied(prepared, MAXZOOM)
         keys = TaskKeys(prepared)
         if keys.parts is not None:
             zooms = range(MINZOOM, MAXZOOM + 1)
             keys.fill(levels, zooms, [layer.minzoom for layer in prepared])
-        jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, root, True, keys)
-        return [key for _, _, key in jobs]
+        tiles: dict[str, dict] = {}
+        jobs = pyramid._jobs(prepared, levels, MINZOOM, MAXZOOM, root, True, keys,
+                             lambda key, keyed, whole: tiles.update({key: dict(keyed)}))  # fmt: skip
+        return [key for _, _, key in jobs], tiles
 
     cold = task_keys()
     with memo.kept():
         with memo.one_build():
             warm = task_keys()
-        with memo.one_build():  # (tile keys found by their parts, kept by the first)
+        with memo.one_build():  # (the subtrees' tile keys kept by the first)
             again = task_keys()
-    assert warm == again == cold and len(set(cold)) == len(cold) > 1
+    assert warm == again == cold and len(set(cold[0])) == len(cold[0]) > 1
+    assert sum(len(tiles) for tiles in cold[1].values()) > len(cold[1]) > 1
 
 
 def test_task_keys_are_the_same_in_another_process():

@@ -16,7 +16,7 @@ from . import mkdocsconfig
 from .config import Config, build_date, source_date_epoch
 from .errors import UserError
 from .files import file_digest, link_file, write_json
-from .mkdocsconfig import ASSETS, load_mkdocs_config, quiet_mkdocs
+from .mkdocsconfig import ASSETS, load_mkdocs_config, mkdocs_messages
 from .style import content_security_policy, secure_page
 from .tilestep import XYZ_FOLDER
 
@@ -38,17 +38,18 @@ def mkdocs_build(
     from mkdocs.exceptions import MkDocsException
 
     epoch = int(build_date(config).timestamp())
-    try:
-        with quiet_mkdocs(quiet), source_date_epoch(epoch):
+    with mkdocs_messages(quiet) as warnings, source_date_epoch(epoch):
+        try:
             options = options or mkdocsconfig.mkdocs_options(config)
             build(load_mkdocs_config(options, str(docs_dir), str(site_dir), assets,
                                            config.theme))  # fmt: skip
-    except MkDocsException as error:
-        raise UserError(
-            f"MkDocs n'a pas pu construire le site ({error}) ; ses avertissements ci-dessus "
-            "nomment la page en cause : corrigez-la (souvent un lien du texte explicatif), puis "
-            "relancez la construction"
-        ) from None
+        except MkDocsException as error:
+            raise UserError(
+                f"MkDocs n'a pas pu construire le site ({error}"
+                + "".join(f" ; {warning}" for warning in warnings)
+                + ") : corrigez la page en cause (souvent un lien du texte explicatif), puis "
+                "relancez la construction"
+            ) from None
     shutil.rmtree(site_dir / ASSETS, ignore_errors=True)
 
 
@@ -65,7 +66,7 @@ def write_sitemap(
     from mkdocs.utils import get_build_timestamp
 
     epoch = int(build_date(config).timestamp())
-    with quiet_mkdocs(), source_date_epoch(epoch):
+    with mkdocs_messages(), source_date_epoch(epoch):
         mkdocs_config = load_mkdocs_config(
             options or mkdocsconfig.mkdocs_options(config),
             str(docs_dir),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,14 +71,35 @@ def mkdocs_options(config: Config, release: dict[str, Any] | None = None) -> dic
 
 
 @contextlib.contextmanager
-def quiet_mkdocs(quiet: bool = True) -> Iterator[None]:
+def mkdocs_messages(quiet: bool = True) -> Iterator[list[str]]:
+    """MkDocs' warnings during a step (a broken link…), collected whatever ``quiet`` (strict
+    mode is made of them), and shown on stderr unless ``quiet``. Silencing MkDocs by its
+    logger's level, as before, also hid them from strict mode: a broken link in the explanatory
+    text passed unseen."""
+    collected: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            collected.append(record.getMessage())
+
     logger = logging.getLogger("mkdocs")
-    level = logger.level
-    logger.setLevel(logging.ERROR if quiet else logging.WARNING)
+    handlers = [Collect(logging.WARNING)]
+    if not quiet:
+        shown = logging.StreamHandler(sys.stderr)
+        shown.setLevel(logging.WARNING)
+        handlers.append(shown)
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False  # (shown here or not at all, never by logging's last resort)
+    for handler in handlers:
+        logger.addHandler(handler)
     try:
-        yield
+        yield collected
     finally:
+        for handler in handlers:
+            logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.propagate = propagate
 
 
 class AssetsPlugin:
@@ -113,7 +135,10 @@ def load_mkdocs_config(
     try:
         mkdocs_config = load_config(**options, docs_dir=docs_dir, site_dir=site_dir)
     except Exception as error:  # MkDocs' own config errors (e.g. an unknown theme)
-        raise UserError(f"{MKDOCS_CONFIG}: MkDocs cannot load its config: {error}") from None
+        raise UserError(
+            f"{MKDOCS_CONFIG} : MkDocs ne peut pas lire sa configuration ({error}) ; corrigez ce "
+            "fichier (le thème, les extensions Markdown…)"
+        ) from None
     # mkdocs.yml names the default theme's folder; the theme's own folders replace it.
     folders = mkdocs_config.theme.dirs
     resolved = [Path(d).resolve() for d in folders]

@@ -16,9 +16,7 @@ processing report (:mod:`generator.assemble`), with the same options (:func:`gen
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -30,7 +28,7 @@ from . import mkdocsconfig
 from .assets import write_assets
 from .config import Config, build_date, source_date_epoch
 from .errors import UserError
-from .mkdocsconfig import NAV, load_mkdocs_config, quiet_mkdocs
+from .mkdocsconfig import NAV, load_mkdocs_config, mkdocs_messages
 
 
 @dataclass(frozen=True)
@@ -77,9 +75,8 @@ def prepare_theme(
     assets = write_assets(config, site_dir, mkdocsconfig.mkdocs_options(config))
     with (
         tempfile.TemporaryDirectory() as site_dir,
-        quiet_mkdocs(),
+        mkdocs_messages() as warnings,
         source_date_epoch(epoch),
-        _warnings_are_errors() as warnings,
     ):
         mkdocs_config = load_mkdocs_config(options, str(docs_dir), site_dir, assets, config.theme)
         files = get_files(mkdocs_config)
@@ -94,7 +91,11 @@ def prepare_theme(
             page.render(mkdocs_config, Files([*files, page.file]))
             rendered[name] = Fragment(page.content or "", page.toc)
         if warnings:
-            raise UserError("MkDocs: " + " ; ".join(warnings))
+            raise UserError(
+                f"{config.explanatory_text} : MkDocs signale « {' ; '.join(warnings)} » ; "
+                "corrigez ce texte explicatif (un lien vers une page ou une ancre qui n'existe "
+                "pas ?), puis relancez la construction"
+            )
         documentation = tuple(f.src_uri for f in files.documentation_pages())
     options_json = json.dumps(options, sort_keys=True)
     return ThemeSpec(options_json, documentation, epoch, rendered, policy, assets, config.theme)
@@ -111,24 +112,6 @@ def _nav_paths(nav: Any) -> Iterator[str]:
             yield from _nav_paths(value)
 
 
-@contextlib.contextmanager
-def _warnings_are_errors() -> Iterator[list[str]]:
-    """MkDocs' strict mode for the fragments: its warnings (a broken link…) are collected."""
-    collected: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            collected.append(record.getMessage())
-
-    handler = Collect(logging.WARNING)
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(handler)
-    try:
-        yield collected
-    finally:
-        logger.removeHandler(handler)
-
-
 class ThemeRenderer:
     """MkDocs' config, theme environment and navigation, loaded once per worker process."""
 
@@ -139,7 +122,7 @@ class ThemeRenderer:
         self.spec = spec
         with (
             tempfile.TemporaryDirectory() as folder,
-            quiet_mkdocs(),
+            mkdocs_messages(),
             source_date_epoch(spec.epoch),
         ):
             # Neither folder is read or written: pages come from the tasks (they must exist).

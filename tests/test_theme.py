@@ -123,3 +123,37 @@ def test_the_spec_is_small_and_plain(tmp_path):
     assert len(pickle.dumps(spec)) < 40_000
     assert json.loads(spec.options)["site_name"] == config.name
     assert "index.md" in spec.documentation and "methode.md" in spec.documentation
+
+
+def test_a_broken_link_in_the_explanatory_text_stops_the_build_even_quiet(tmp_path):
+    """MkDocs' warnings are strict mode's matter: silencing MkDocs must not hide them (its
+    logger's level did, and a broken link in the explanatory text passed unseen)."""
+    from trame.errors import UserError
+
+    config = load_config(PROJECT / "layers" / "demo.yml")
+    docs = tmp_path / "docs"
+    pages.write_narrative_pages(docs)
+    fragments = pages.explication_fragments(config)
+    name, (src_uri, text) = next(iter(fragments.items()))
+    fragments[name] = (src_uri, text + "\n\nVoir [la page](inexistante.md).\n")
+    with pytest.raises(UserError, match=r"srce-tvb-nord-pas-de-calais.md : MkDocs signale.*"
+                       r"inexistante\.md.* ; corrigez ce texte explicatif"):  # fmt: skip
+        theme.prepare_theme(config, docs, tmp_path / "out", fragments, "policy")
+    theme.prepare_theme(config, docs, tmp_path / "ok", pages.explication_fragments(config), "p")
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_a_broken_link_in_a_narrative_page_stops_mkdocs(tmp_path, capsys, quiet):
+    from trame.errors import UserError
+
+    config = load_config(PROJECT / "layers" / "demo.yml")
+    docs = tmp_path / "docs"
+    pages.write_narrative_pages(docs)
+    spec = theme.prepare_theme(
+        config, docs, tmp_path / "out", pages.explication_fragments(config), "policy"
+    )
+    page = docs / "methode.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n[ailleurs](absente.md)\n", "utf-8")
+    with pytest.raises(UserError, match=r"MkDocs n'a pas pu construire le site \(.*absente\.md"):
+        assemble.mkdocs_build(docs, tmp_path / "site", config, quiet=quiet, assets=spec.assets)
+    assert ("absente.md" in capsys.readouterr().err) is not quiet

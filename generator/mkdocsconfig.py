@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import templatecache
+from . import memo, pagecache, templatecache
 from .config import Config, build_date
 from .dsfr import inline_styles
 from .errors import UserError
@@ -147,5 +147,7 @@ def load_mkdocs_config(
         folders[at : at + 1] = [str(d) for d in theme_dirs(theme)]
     if assets != ASSETS:
         mkdocs_config.plugins["trame-assets"] = AssetsPlugin(assets)
+    if memo.active():
+        mkdocs_config.plugins["trame-page-cache"] = pagecache.RenderCache()
     mkdocs_config.theme.get_env = templatecache.cached(mkdocs_config.theme.get_env)
     return mkdocs_config

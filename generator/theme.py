@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import mkdocsconfig
+from . import mkdocsconfig, pagecache
 from .assets import write_assets
 from .config import Config, build_date, source_date_epoch
 from .errors import UserError
@@ -88,7 +88,7 @@ def prepare_theme(
         for name, (src_uri, text) in fragments.items():
             page = Page(None, File(src_uri, str(docs_dir), site_dir, True), mkdocs_config)
             page.markdown, page.meta = text, {}
-            page.render(mkdocs_config, Files([*files, page.file]))
+            pagecache.render(page, mkdocs_config, Files([*files, page.file]))
             rendered[name] = Fragment(page.content or "", page.toc)
         if warnings:
             raise UserError(

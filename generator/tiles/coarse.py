@@ -63,10 +63,11 @@ class CoarseFeatures:
         layer = self.layers[k]
         return repr((layer.name, layer.kind.name, list(self.zooms(k))))
 
-    def get(self, k: int, subset: np.ndarray) -> dict[int, np.ndarray]:
-        """(Called once per layer, with the features of every block to make.) A warm process
-        (:mod:`..memo`) keeps each feature's cascade by its digest: it reads the previous run's
-        file, or simplifies, only for the features it lacks."""
+    def get(self, k: int, subset: np.ndarray, record: bool = True) -> dict[int, np.ndarray]:
+        """(Called once per layer, with the features of every block to make, which ``record``
+        keeps for :meth:`save`; again, not recording, for a block made again whole.) A warm
+        process (:mod:`..memo`) keeps each feature's cascade by its digest: it reads the
+        previous run's file, or simplifies, only for the features it lacks."""
         warm = memo.active() and self.digests is not None
         if warm and self.source is not None and not self.read:
             self._read(self.source)  # into the store, decoding only the features it lacks
@@ -86,7 +87,8 @@ class CoarseFeatures:
         for i in np.flatnonzero(~lacking).tolist():
             for z, geometry in zip(zooms, kept[i], strict=True):
                 out[z][i] = geometry
-        self.made[k] = (subset, out)
+        if record:
+            self.made[k] = (subset, out)
         return out
 
     def _memo_name(self, k: int) -> str:

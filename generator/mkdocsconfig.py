@@ -70,20 +70,26 @@ def mkdocs_options(config: Config, release: dict[str, Any] | None = None) -> dic
     return options
 
 
+class Said(logging.Handler):
+    """What MkDocs said from the warning level up, while registered on its logger."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 @contextlib.contextmanager
 def mkdocs_messages(quiet: bool = True) -> Iterator[list[str]]:
     """MkDocs' warnings during a step (a broken link…), collected whatever ``quiet`` (strict
     mode is made of them), and shown on stderr unless ``quiet``. Silencing MkDocs by its
     logger's level, as before, also hid them from strict mode: a broken link in the explanatory
     text passed unseen."""
-    collected: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            collected.append(record.getMessage())
-
+    collect = Said()
     logger = logging.getLogger("mkdocs")
-    handlers = [Collect(logging.WARNING)]
+    handlers: list[logging.Handler] = [collect]
     if not quiet:
         shown = logging.StreamHandler(sys.stderr)
         shown.setLevel(logging.WARNING)
@@ -94,7 +100,7 @@ def mkdocs_messages(quiet: bool = True) -> Iterator[list[str]]:
     for handler in handlers:
         logger.addHandler(handler)
     try:
-        yield collected
+        yield collect.messages
     finally:
         for handler in handlers:
             logger.removeHandler(handler)

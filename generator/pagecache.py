@@ -20,23 +20,21 @@ from typing import Any
 
 from . import memo
 
-_last_files: tuple[Any, bytes] | None = None
-"""The last ``Files`` object keyed, and its key: a build renders all its pages against one."""
-
 
 def _files_key(files: Any) -> bytes:
-    global _last_files
-    if _last_files is not None and _last_files[0] is files:
-        return _last_files[1]
-    key = memo.key(*(f"{f.src_uri}\0{f.dest_uri}\0{f.url}\0{f.inclusion}" for f in files))
-    _last_files = (files, key)
-    return key
+    """The key of the files a page's links may point to (once per ``Files`` object: a build
+    renders all its pages against one)."""
+    return memo.of_object("mkdocs files key", files, lambda: memo.key(
+        *(f"{f.src_uri}\0{f.dest_uri}\0{f.url}\0{f.inclusion}" for f in files)
+    ))  # fmt: skip
 
 
 def render(page: Any, config: Any, files: Any) -> None:
     """``page.render(config, files)`` (MkDocs' ``Page.render``), or what it gave for the same
     inputs in this build or the last one (a warm process)."""
     from mkdocs.structure.pages import Page
+
+    from .mkdocsconfig import Said  # (mkdocsconfig registers this module's hook)
 
     if not memo.active():
         Page.render(page, config, files)
@@ -48,7 +46,7 @@ def render(page: Any, config: Any, files: Any) -> None:
     )  # fmt: skip
     (found,) = memo.lookup("page html", [key])
     if found is None:
-        said = _Said(logging.INFO)
+        said = Said()
         logger = logging.getLogger("mkdocs")
         logger.addHandler(said)
         try:
@@ -59,21 +57,12 @@ def render(page: Any, config: Any, files: Any) -> None:
             page.content, page.toc, page._title_from_render, page.present_anchor_ids,
             getattr(page, "links_to_anchors", None),
         )  # fmt: skip
-        if not said.count:
+        if not said.messages:
             memo.keep("page html", [key], [found])
         return
     page.content, page.toc, page._title_from_render, page.present_anchor_ids, links = found
     if links is not None:
         page.links_to_anchors = links
-
-
-class _Said(logging.Handler):
-    """Counts what MkDocs said."""
-
-    count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
 
 
 class RenderCache:

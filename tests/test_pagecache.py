@@ -85,10 +85,30 @@ def test_a_render_that_warned_is_made_again(site, renders):
     assert len(warnings) == 2 and all("absente.md" in w for w in warnings)
 
 
-def test_mkdocs_build_renders_through_the_cache_in_a_warm_process(site):
-    config, _, _, _ = site
-    assert "trame-page-cache" not in config.plugins
+def test_mkdocs_build_renders_through_the_cache_in_a_warm_process(tmp_path, renders):
+    """MkDocs' own build goes through the hook: a second warm build renders no page again, and
+    writes the same pages."""
+    from trame import assemble, pages, theme
+    from trame.config import load_config
+
+    config = load_config(PROJECT / "layers" / "demo.yml")
+    docs = tmp_path / "docs"
+    pages.write_narrative_pages(docs)
+    for generated in ("index.md", "communes/index.md", "traitement.md"):  # (the build's own)
+        (docs / generated).parent.mkdir(exist_ok=True)
+        (docs / generated).write_text("# Page\n", encoding="utf-8")
+    spec = theme.prepare_theme(
+        config, docs, tmp_path / "out", pages.explication_fragments(config), "policy"
+    )
+    built = []
     with memo.kept():
-        options = {"config_file": str(PROJECT / "mkdocs.yml"), "site_name": "Essai"}
-        warm = load_mkdocs_config(options, str(site[2]), str(site[3]), "assets")
-    assert "trame-page-cache" in warm.plugins
+        for n in range(2):
+            with memo.one_build():
+                renders.clear()
+                site = tmp_path / f"site{n}"
+                assemble.mkdocs_build(docs, site, config, quiet=True, assets=spec.assets)
+                built.append({p.relative_to(site): p.read_bytes() for p in site.rglob("*.html")})
+                if n == 0:
+                    assert renders  # (the first warm build renders its pages)
+    assert renders == []
+    assert built[0] == built[1] and built[0]

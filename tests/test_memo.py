@@ -212,6 +212,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "union length": 1,
         "item length": 1,
         "web mercator": 1,
+        "mkdocs files key": 3,  # (each build's MkDocs files, keyed for its pages: no page html)
     }, moved_made
     # ... a new name changes no geometry (only the communes' part of the coarse tiles); the
     # communes' file alone is read again.
@@ -223,6 +224,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     assert renamed_made.pop("tile record") == 1, renamed_made
     assert renamed_made.pop("manifest.json") == 1, renamed_made
     assert renamed_made.pop("pmtiles directories") == 1, renamed_made
+    assert renamed_made.pop("mkdocs files key") == 3, renamed_made  # (MkDocs' files are new)
     assert set(renamed_made) <= {"tile layer"}, renamed_made
     # ... a commune's new outline: the communes' outline, overlaps, map borders and cascade
     # again (keyed by every commune's geometry), and that commune's own results.

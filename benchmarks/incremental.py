@@ -18,7 +18,12 @@ in a fresh process with every core (see common.py):
 ``--warm``: the builds 1-3 in one process that keeps its imports and its pool of workers between
 them and the results of its pure computations (generator/memo.py), as ``trame serve --watch``
 does; each build is timed inside it, and compared with the
-cold build of step 4, made in a fresh process as ``make build`` would.
+cold build of step 4, made in a fresh process as ``make build`` would. With ``--repeat N``,
+N rounds of (moved reservoir, renamed commune, fresh cold build of the same inputs): the cold
+builds interleaved with the warm ones, so that the host's speed, which drifts by ±15 % over
+minutes on these shared machines, weighs on both sides of each ratio (until the twenty-third
+session all the warm builds came first, then all the cold ones). The site is compared with
+each cold build, byte for byte.
 
 Budget (issue #11): each incremental build under 10 % of the cold one, and the same bytes as a
 cold build of the same inputs; exit status 1 when missed.
@@ -55,26 +60,27 @@ def child(config: str, data_dir: str, output: str, tiles: str) -> None:
     }))  # fmt: skip
 
 
-def warm_child(config: str, data_dir: str, output: str, tiles: str, repeat: str,
-               *fields: str) -> None:  # fmt: skip
-    """Builds 1-3 in this one process, with one pool of workers (``--warm``); builds 2 and 3
-    ``repeat`` times, alternating (the reservoir moved 150 m further each time, the commune's
-    name lengthened)."""
+def warm_child(config: str, data_dir: str, output: str, tiles: str, *fields: str) -> None:
+    """Builds in this one process, with one pool of workers (``--warm``), one per line read on
+    stdin: ``cold`` (the first), ``feature`` (the reservoir moved 150 m further each time) or
+    ``rename`` (the commune's name lengthened); each build's figures are one JSON line on
+    stdout. Between two builds the process waits, idle, while the parent times a fresh cold
+    build of the same inputs."""
     sys.path.insert(0, str(PROJECT))
     from trame import memo, parallel
     from trame.build import build_site
 
-    runs = []
     with parallel.pool() as pool, memo.kept():
-        for change in (None, *(("feature", "rename") * int(repeat))):
-            note = edit(Path(data_dir), change, *fields) if change else ""
+        for line in sys.stdin:
+            change = line.strip()
+            note = edit(Path(data_dir), change, *fields) if change != "cold" else ""
             started = time.perf_counter()
             result = build_site(Path(config), Path(data_dir), Path(output), tiles_dir=Path(tiles),
                                 quiet=True, pool=pool)  # fmt: skip
-            runs.append({"change": change, "note": note, "wall": time.perf_counter() - started,
-                         "rendered": result.rendered, "communes": result.communes,
-                         "stages": result.stages})  # fmt: skip
-    print(json.dumps(runs))
+            print(json.dumps({"change": None if change == "cold" else change, "note": note,
+                              "wall": time.perf_counter() - started, "rendered": result.rendered,
+                              "communes": result.communes, "stages": result.stages}),
+                  flush=True)  # fmt: skip
 
 
 def edit(data: Path, what: str, insee_field: str, name_field: str) -> str:
@@ -103,7 +109,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="with --warm: builds 2 and 3 (and the fresh cold one) N times each, "
                         "medians compared")  # fmt: skip
-    parser.add_argument("--warm-child", nargs=7, help=argparse.SUPPRESS)
+    parser.add_argument("--warm-child", nargs=6, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         child(*arguments.child)
@@ -160,30 +166,48 @@ def main() -> None:
 
 
 def warm(arguments: argparse.Namespace, data: Path, work: Path, fields: tuple[str, str]) -> int:
-    """``--warm``: builds 1-3 in one process, then a fresh cold build of the same inputs."""
+    """``--warm``: builds 1-3 in one process that stays; after each pair of incremental builds,
+    while it waits, a fresh cold build of the same inputs (interleaved, so that the host's
+    drift over the minutes of the run weighs on both sides of the ratio alike)."""
+    import subprocess
+
     from tests.test_incremental import read_tree
 
     repeat = max(arguments.repeat, 1)
     command = [PYTHON, HERE, "--warm-child", arguments.config, data, work / "site",
-               work / "site-tiles", repeat, *fields]  # fmt: skip
-    run = measure("warm process (builds 1-3)", command)
-    runs = json.loads(run.stdout.strip().splitlines()[-1])
-    colds = [
-        measure("cold (same inputs)", [PYTHON, HERE, "--child", arguments.config, data,
-                                       work / f"cold{k}/site", work / f"cold{k}/site-tiles"])
-        for k in range(repeat)
-    ]  # fmt: skip
+               work / "site-tiles", *fields]  # fmt: skip
+    process = subprocess.Popen([str(c) for c in command], cwd=PROJECT, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+
+    def build(change: str) -> dict:
+        process.stdin.write(change + "\n")
+        process.stdin.flush()
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"warm process: ended during the {change} build")
+        return json.loads(line)
+
+    runs, colds, same = [build("cold")], [], True
+    try:
+        for k in range(repeat):
+            runs += [build("feature"), build("rename")]
+            colds.append(measure("cold (same inputs)", [
+                PYTHON, HERE, "--child", arguments.config, data, work / f"cold{k}/site",
+                work / f"cold{k}/site-tiles"]))  # fmt: skip
+            same = same and read_tree(work / "site") == read_tree(work / f"cold{k}" / "site")
+    finally:
+        process.stdin.close()
+        process.wait()
     rows = []
     for entry in runs:
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in entry["stages"].items())
         name = entry["change"] or "cold, in the warm process"
         print(f"{name}: {entry['wall']:.2f} s ({stages})", flush=True)
         rows.append([name, entry["note"], entry["wall"], entry["rendered"], entry["communes"]])
-    for cold in colds:
-        rows.append(["cold (same inputs), fresh process", "", cold.wall, "", ""])
+    for cold in colds:  # kernel time: see common.py on deletions
+        rows.append(["cold (same inputs), fresh process", f"user {cold.user:.2f} s, "
+                     f"sys {cold.system:.2f} s", cold.wall, "", ""])  # fmt: skip
     print(table(["build", "change", "wall s", "communes made", "of"], rows))
-    same = all(read_tree(work / "site") == read_tree(work / f"cold{k}" / "site")
-               for k in range(repeat))  # fmt: skip
     cold_wall = median([cold.wall for cold in colds])
     walls = {change: median([e["wall"] for e in runs[1:] if e["change"] == change])
              for change in ("feature", "rename")}  # fmt: skip
@@ -193,10 +217,16 @@ def warm(arguments: argparse.Namespace, data: Path, work: Path, fields: tuple[st
             f"medians of {repeat}: fresh cold {cold_wall:.2f} s, "
             + ", ".join(f"{name} {wall:.2f} s" for name, wall in walls.items())
         )
+        pairs = {change: median([e["wall"] / cold.wall for e, cold in zip(
+            [e for e in runs[1:] if e["change"] == change], colds, strict=True)])
+            for change in ("feature", "rename")}  # fmt: skip
+        print("median of the ratios round by round (each incremental build over the fresh cold "
+              "build made just after it): "
+              + ", ".join(f"{name} {100 * r:.1f} %" for name, r in pairs.items()))  # fmt: skip
     for name, ratio in ratios.items():
         print(f"{name}: {100 * ratio:.1f} % of the fresh cold build, "
               f"{100 * ratio * cold_wall / runs[0]['wall']:.1f} % of the warm one")  # fmt: skip
-    print(f"site byte for byte the cold build of the same inputs: {same}")
+    print(f"site byte for byte the cold build of the same inputs, each round: {same}")
     print(load_avg())
     met = same and max(ratios.values()) < BUDGET
     print(f"budget (each < {BUDGET:.0%} of cold, same bytes): {'met' if met else 'MISSED'}")

@@ -120,14 +120,19 @@ def staging_folder(output: Path) -> Iterator[Path]:
     """A fresh folder beside ``output`` (same file system, so the final rename is atomic).
 
     Whatever is left in it is removed at the end: on failure, the previous output stays exactly
-    as it was.
+    as it was. After a build that went through, a warm process removes it once the build is
+    over (:func:`memo.after_build <generator.memo.after_build>`).
     """
+    from . import memo  # (memo reads this module's helpers)
+
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
     try:
         yield staging
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+    memo.after_build(lambda: shutil.rmtree(staging, ignore_errors=True))
 
 
 def replace_folder(finished: Path, output: Path) -> None:

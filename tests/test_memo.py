@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 import shapely
 import shapely.geometry
 from test_incremental import move_one_point, read_tree, rename_commune
@@ -75,6 +77,46 @@ def test_the_sweep_follows_the_build_and_the_next_build_waits_for_it(monkeypatch
         with memo.one_build():
             assert swept == ["trame-memo"]
     assert not memo.active()
+
+
+def test_a_warm_build_leaves_its_tidying_to_the_sweep(tmp_path, monkeypatch):
+    """A staging folder is removed at once by a build in a process that does not stay, and
+    once the build is over by a warm one (the next build, or leaving the store, waits)."""
+    from trame.files import staging_folder
+
+    ran: list[str] = []
+    memo.after_build(lambda: ran.append("now"))  # (no store: at once)
+    with staging_folder(tmp_path / "site") as cold:
+        (cold / "page.html").write_text("x")
+    assert ran == ["now"] and not cold.exists()
+    started, go_on = threading.Event(), threading.Event()
+    sweep = memo._sweep
+
+    def slow(*args):
+        started.set()
+        go_on.wait(10)
+        sweep(*args)
+
+    monkeypatch.setattr(memo, "_sweep", slow)
+    with memo.kept():
+        with memo.one_build():
+            with staging_folder(tmp_path / "site") as warm:
+                (warm / "page.html").write_text("x")
+            memo.after_build(lambda: ran.append("later"))
+            assert warm.exists() and ran == ["now"]  # (not during the build)
+        assert started.wait(10)
+        assert warm.exists() and ran == ["now"]  # (the sweep held back: not yet)
+        go_on.set()
+        with memo.one_build():
+            assert not warm.exists() and ran == ["now", "later"]
+        with (  # (a failed build: at once)
+            memo.one_build(),
+            pytest.raises(ValueError),
+            staging_folder(tmp_path / "site") as failed,
+        ):
+            raise ValueError
+        assert not failed.exists()
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_warm_build_leaves_what_it_found_out_of_the_cycle_collector():
@@ -213,6 +255,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
         "item length": 1,
         "web mercator": 1,
         "mkdocs files key": 3,  # (each build's MkDocs files, keyed for its pages: no page html)
+        "objects wanted": 1,  # (the last release's objects, grouped by folder to check them)
     }, moved_made
     # ... a new name changes no geometry (only the communes' part of the coarse tiles); the
     # communes' file alone is read again.
@@ -225,6 +268,7 @@ def test_a_warm_process_rebuilds_a_cold_builds_bytes_and_redoes_only_what_change
     assert renamed_made.pop("manifest.json") == 1, renamed_made
     assert renamed_made.pop("pmtiles directories") == 1, renamed_made
     assert renamed_made.pop("mkdocs files key") == 3, renamed_made  # (MkDocs' files are new)
+    assert renamed_made.pop("objects wanted") == 1, renamed_made
     assert set(renamed_made) <= {"tile layer"}, renamed_made
     # ... a commune's new outline: the communes' outline, overlaps, map borders and cascade
     # again (keyed by every commune's geometry), and that commune's own results.

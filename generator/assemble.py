@@ -140,6 +140,7 @@ def assemble_site(
     docs_dir: Path, mkdocs_dir: Path, tiles_dir: Path, site_dir: Path, config: Config,
     quiet: bool = False, pages: Iterable[str] = (), assets: str = ASSETS,
     options: dict[str, Any] | None = None, kept_tiles: Collection[str] = (),
+    tile_names: Iterable[str] | None = None,
 ) -> None:  # fmt: skip
     """MkDocs builds ``docs_dir`` into ``mkdocs_dir``, its pages get their
     Content-Security-Policy, and its files move into ``site_dir``, where the rendered files
@@ -148,7 +149,9 @@ def assemble_site(
     tiles join them (hard links). ``assets``: the folder of the static files, already there
     (:func:`generator.assets.write_assets`). ``options``: MkDocs' overrides, those the pages
     rendered outside it had (:attr:`generator.theme.ThemeSpec.options`). ``kept_tiles``: tiles
-    (``tiles/{z}/{x}/{y}.pbf``) the site being updated in place already has, not linked."""
+    (``tiles/{z}/{x}/{y}.pbf``) the site being updated in place already has, not linked;
+    ``tile_names``: every tile of the tree, when the tile step's record lists them (the
+    tree is not walked)."""
     mkdocs_build(docs_dir, mkdocs_dir, config, quiet, assets, options)
     pages = list(pages)
     for src_uri in pages:  # MkDocs' own rendering of a page rendered outside it: not kept
@@ -159,15 +162,30 @@ def assemble_site(
     add_content_security_policy(mkdocs_dir, content_security_policy(config))
     write_sitemap(mkdocs_dir, config, docs_dir, pages, options)
     move_tree(mkdocs_dir, site_dir)
-    link_tiles(tiles_dir / XYZ_FOLDER, site_dir / "tiles", kept_tiles)
+    link_tiles(tiles_dir / XYZ_FOLDER, site_dir / "tiles", kept_tiles, tile_names)
     for archive in tiles_dir.glob("*.pmtiles"):
         (site_dir / "tiles").mkdir(exist_ok=True)
         link_file(archive, site_dir / "tiles" / archive.name)
 
 
-def link_tiles(xyz: Path, target: Path, kept: Collection[str] = ()) -> None:
+def link_tiles(
+    xyz: Path, target: Path, kept: Collection[str] = (), names: Iterable[str] | None = None
+) -> None:
     """The tile tree ``xyz`` at ``target`` (hard links), but for the tiles ``kept``
-    (``tiles/{z}/{x}/{y}.pbf``): a folder is made only for the tiles it gets."""
+    (``tiles/{z}/{x}/{y}.pbf``): a folder is made only for the tiles it gets. ``names``: the
+    tiles of ``xyz`` (same form), when known: then only those not ``kept`` are looked at
+    (Nord, a reservoir moved, a warm build: walking the tree's 231 folders and 3,706 tiles
+    took 10–17 ms, for the ~60 tiles it links)."""
+    if names is not None:
+        folders: set[str] = set()
+        for name in sorted(n for n in names if n not in kept):
+            below = name.removeprefix("tiles/")
+            folder = below.rpartition("/")[0]
+            if folder not in folders:
+                os.makedirs(f"{target}/{folder}", exist_ok=True)
+                folders.add(folder)
+            link_file(f"{xyz}/{below}", f"{target}/{below}")
+        return
     for folder, _, files in os.walk(xyz):  # strings, not Path objects: 10^5 tiles
         below = os.path.relpath(folder, xyz).replace(os.sep, "/")
         prefix = "" if below == "." else below + "/"

@@ -227,7 +227,8 @@ def _build(
         }  # fmt: skip
         assemble.assemble_site(docs, staging / "mkdocs", tiles_dir, tree, config, quiet,
                                [*outside, *communes.pages], theme_spec.assets,
-                               json.loads(theme_spec.options), kept_tiles)  # fmt: skip
+                               json.loads(theme_spec.options), kept_tiles,
+                               None if inplace is None else tile_files)  # fmt: skip
         stages.done("assemblage")
 
         # Record it in the history (a published release never changes) and assemble the site:

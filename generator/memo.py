@@ -249,6 +249,16 @@ def of_object(name: str, obj: Any, compute: Callable[[], T]) -> T:
     return result
 
 
+def known_of_object(name: str, obj: Any, result: Any) -> None:
+    """Keep ``result`` as what :func:`of_object` would compute of ``obj`` under ``name``: a
+    result the caller has at hand (not counted in :func:`made`)."""
+    if _store is not None:
+        with _lock:
+            key_ = id(obj).to_bytes(8, "little")
+            _store.entries[name, key_] = (obj, result)
+            _store.used.add((name, key_))
+
+
 def each(
     name: str, geometries: np.ndarray, compute: Callable[[np.ndarray], np.ndarray],
     given: bytes = b"",

@@ -31,6 +31,8 @@ from .journal import Journal
 from .site import VERSIONS, CurrentAddresses
 
 MANIFEST = "manifest.json"
+CURRENT = "current addresses"
+"""The store's name for a manifest's files at the current addresses (:attr:`InPlace.current`)."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,13 @@ class InPlace:
     @functools.cached_property
     def current(self) -> dict[str, str]:
         """The files at the current addresses now (the manifest's, outside ``versions/``; asked
-        twice per build: ~0.014 s each for Nord's manifest)."""
-        return {name: d for name, d in self.files.items() if not name.startswith(f"{VERSIONS}/")}
+        twice per build: ~0.014 s each for Nord's manifest). A warm process finds those of the
+        manifest it wrote at the last build (:func:`.step.update_site`), not filtered again
+        (~9 ms of a warm Nord build)."""
+        return memo.of_object(
+            CURRENT, self.files,
+            lambda: {n: d for n, d in self.files.items() if not n.startswith(f"{VERSIONS}/")},
+        )  # fmt: skip
 
     def update(
         self, tree: Path, stored: dict[str, str], listing: dict[str, str],

@@ -16,7 +16,7 @@ from ..config import Config, build_date
 from ..errors import UserError
 from ..files import file_digest, parse_json, replace_folder, staging_folder
 from .history import History, Release, history_folder, release_id, tree_listing
-from .inplace import MANIFEST, InPlace
+from .inplace import CURRENT, MANIFEST, InPlace
 from .renamed import renamed_file
 from .site import VERSIONS, CurrentAddresses, assemble_releases
 
@@ -131,6 +131,7 @@ def update_site(
         for name, d in listing.items()
     }
     manifest = site_manifest(history, config, tree, current)
+    memo.known_of_object(CURRENT, manifest["files"], current)  # (for the next build)
     inplace.update(tree, stored, listing, made, manifest, Path(made.root).parent)
 
 
@@ -150,7 +151,7 @@ def site_manifest(
     files.update(current)
     base = config.config_path.parent
     return {
-        "files": dict(sorted(files.items())),
+        "files": files,  # (its keys sorted when written: index_json_bytes; not before, ~8 ms)
         "inputs": {
             Path(os.path.relpath(p, base)).as_posix(): input_digest(p)
             for p in sorted(set(inputs(config)))

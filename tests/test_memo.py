@@ -119,6 +119,32 @@ def test_a_warm_build_leaves_its_tidying_to_the_sweep(tmp_path, monkeypatch):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_sweep_collects_cycles_when_the_objects_have_grown_by_a_quarter():
+    """The full collection after a build is made when the objects frozen during it outnumber
+    by a quarter those tracked after the last one; else they stay frozen (leaving the store
+    gives them back to the collector)."""
+    import gc
+
+    gc.unfreeze()
+    with memo.kept():
+        with memo.one_build():
+            pass
+        memo._swept()
+        assert gc.get_freeze_count() == 0  # (the first sweep: a full collection)
+        with memo.one_build():
+            pass
+        memo._swept()
+        assert gc.get_freeze_count() > 0  # (about as many objects as after it: not due)
+        held = [[] for _ in range(gc.get_freeze_count())]  # (twice as many objects tracked)
+        with memo.one_build():
+            pass
+        memo._swept()
+        assert gc.get_freeze_count() == 0 and held
+        with memo.one_build():
+            pass
+    assert gc.get_freeze_count() == 0
+
+
 def test_a_warm_build_leaves_what_it_found_out_of_the_cycle_collector():
     """What the process held when a build began is frozen for the cycle collector while it
     runs (its full collections walked the whole store), and given back to it afterwards."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyogrio
 import pyogrio.raw
+import pytest
 import shapely
 
 from trame.build import build_site
@@ -45,7 +46,12 @@ def rename_commune(geojson: Path, insee: str, name: str) -> None:
     geojson.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
-def test_a_changed_feature_and_a_renamed_commune_rebuild_only_their_communes(territory, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_changed_feature_and_a_renamed_commune_rebuild_only_their_communes(
+    territory, tmp_path, workers
+):
+    """``workers``: the incremental build's (with two, the workers write the tiles' files into
+    the tree updated in place themselves: new files, the old ones being hard links)."""
     site, tiles = tmp_path / "site", tmp_path / "tiles"
     # Two workers: they hash the tile tasks; the driver hashes them in the incremental build.
     first = build_site(territory, None, site, quiet=True, workers=2, tiles_dir=tiles)
@@ -54,7 +60,7 @@ def test_a_changed_feature_and_a_renamed_commune_rebuild_only_their_communes(ter
     move_one_point(data / "srce_fictif.gpkg", "obstacles_ponctuels", 150.0)
     rename_commune(data / "communes.geojson", "00007", "Hérinval-sur-Selle")
 
-    again = build_site(territory, None, site, quiet=True, workers=1, tiles_dir=tiles)
+    again = build_site(territory, None, site, quiet=True, workers=workers, tiles_dir=tiles)
     # The cold build has its own history: with the same one, it would find this very release
     # there and only assemble it again.
     cold = build_site(territory, None, tmp_path / "cold", quiet=True, workers=1,

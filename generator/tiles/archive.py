@@ -8,6 +8,7 @@ the tiles, the archive and the tile report together).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import hashlib
 import math
@@ -129,6 +130,31 @@ def _write_file(path: str, data: bytes) -> None:
         os.close(fd)
 
 
+def write_tiles(directory: str, in_place: bool, tiles: list[Any]) -> list[Any]:
+    """Runs on a worker that shares the driver's disk: write each made tile's raw bytes to
+    ``directory/{z}/{x}/{y}.pbf`` (a new file when the tree is updated in place, see
+    :func:`_write_new_file`) and give the tiles back without them, their length and digest
+    in their place (``RenderedTile.written``). The driver's threads wrote every tile file
+    and received every tile's raw bytes: Nord's cold tile step, the driver 1.9 s of user and
+    0.9–1.2 s of kernel time, as much as the two workers together (3.0 s), which were busy
+    half of the time."""
+    write = _write_new_file if in_place else _write_file
+    made: set[str] = set()
+    out = []
+    for tile in tiles:
+        if tile.redo:
+            out.append(tile)
+            continue
+        folder = f"{directory}{os.sep}{tile.z}{os.sep}{tile.x}"
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        write(f"{folder}{os.sep}{tile.y}.pbf", tile.data)
+        written = (len(tile.data), hashlib.sha256(tile.data).hexdigest())
+        out.append(dataclasses.replace(tile, data=b"", written=written))
+    return out
+
+
 class TileArchive:
     """Collects tiles as they come (any order) and writes both outputs.
 
@@ -182,6 +208,8 @@ class TileArchive:
     def add_batch(self, tiles: Sequence[tuple[int, int, int, bytes, bytes]]) -> None:
         """Tiles as (z, x, y, raw bytes, gzipped bytes); the files are written in the
         background (one thread job for the whole batch)."""
+        if not tiles:
+            return
         files, folders = [], set()
         for z, x, y, data, gzipped in tiles:
             folder = f"{self.directory}{os.sep}{z}{os.sep}{x}"
@@ -192,6 +220,11 @@ class TileArchive:
         folders = sorted(folders)
         write = _write_file if self.in_place is None else _write_new_file
         self._writes.append(self._writer.submit(_put_files, folders, files, write))
+
+    def add_written(self, tiles: Sequence[tuple[int, int, int, bytes]]) -> None:
+        """Tiles as (z, x, y, gzipped bytes) whose files a worker wrote (:func:`write_tiles`)."""
+        for z, x, y, gzipped in tiles:
+            self._keep(z, x, y, gzipped)
 
     def link_batch(
         self, source: Path, tiles: Sequence[tuple[int, int, int]],

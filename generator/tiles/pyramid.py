@@ -23,7 +23,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import functools
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -36,7 +35,7 @@ from tqdm import tqdm
 from .. import memo, parallel
 from ..files import link_file
 from ..parallel import map_unordered
-from .archive import TileArchive, pmtiles_header
+from .archive import TileArchive, pmtiles_header, write_tiles
 from .cascade import COVERAGE_FILE, CoverageCascade
 from .coarse import FEATURES_DIR, CoarseFeatures
 from .grid import BUFFER, tile_bounds
@@ -74,10 +73,17 @@ Job = tuple[Callable[..., list[RenderedTile]], BlockTask | SubtreeTask, str | No
 """A task to run: its function, its inputs (cut) and its key (None: no key wanted)."""
 
 
-def _tile_task(job: Job) -> tuple[str | None, list[RenderedTile]]:
-    """Runs on a worker: a task's tiles, with the task's key (None: no key wanted)."""
+def _tile_task(
+    job: Job, files: tuple[str, bool] | None = None
+) -> tuple[str | None, list[RenderedTile]]:
+    """Runs on a worker: a task's tiles, with the task's key (None: no key wanted).
+    ``files``: (the tile tree, whether it is updated in place), for a worker on this
+    machine: it writes the tiles' files itself (:func:`.archive.write_tiles`)."""
     function, task, key = job
-    return key, function(task)
+    tiles = function(task)
+    if files is not None:
+        tiles = write_tiles(*files, tiles)
+    return key, tiles
 
 
 def _whole_block(
@@ -680,17 +686,19 @@ def build_tiles(
             over = [t for t in tiles if t.redo]
             tiles = [t for t in tiles if not t.redo]
             made += len(tiles)
-            archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles])
+            archive.add_batch([(t.z, t.x, t.y, t.data, t.gzipped) for t in tiles
+                               if t.written is None])  # fmt: skip
+            archive.add_written([(t.z, t.x, t.y, t.gzipped) for t in tiles if t.written])
             for t in tiles:
                 stats.add(
-                    t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features, t.thinned, t.level,
+                    t.z, t.x, t.y, t.size, len(t.gzipped), t.features, t.thinned, t.level,
                     MAX_TILE_BYTES,
                 )  # fmt: skip
                 if t.parts is not None:
                     parts.keep(t.z, t.x, t.y, t.parts)
             rows = [
-                [t.z, t.x, t.y, len(t.data), len(t.gzipped), t.features,
-                 [list(pair) for pair in t.thinned], t.level, hashlib.sha256(t.data).hexdigest()]
+                [t.z, t.x, t.y, t.size, len(t.gzipped), t.features,
+                 [list(pair) for pair in t.thinned], t.level, t.digest()]
                 for t in tiles
             ]  # fmt: skip
             if over:
@@ -702,7 +710,11 @@ def build_tiles(
                 keep(key, partial.pop(key, []) + held.pop(key, []) + rows)
             bar.update(1)
 
-        fresh = ((_tile_task, job) for job in jobs)
+        # (workers on this machine write the tiles' files themselves)
+        files = ((str(directory), archive.in_place is not None)
+                 if workers_pool.executor is not None and workers_pool.local else None)  # fmt: skip
+        task = _tile_task if files is None else functools.partial(_tile_task, files=files)
+        fresh = ((task, job) for job in jobs)
         with saving:
             for key, tiles in map_unordered(None, fresh, workers_pool, idle=take_one):
                 done(key, tiles)
@@ -712,7 +724,7 @@ def build_tiles(
                 saved[0].result()
             else:
                 save()
-        whole = [(_tile_task, again[key](only)) for key, only in sorted(redo.items())]
+        whole = [(task, again[key](only)) for key, only in sorted(redo.items())]
         redo.clear()
         for key, tiles in map_unordered(None, whole, workers_pool):
             done(key, tiles)

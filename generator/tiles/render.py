@@ -24,6 +24,7 @@ Size budget (every zoom but the last): a tile over ``MAX_TILE_BYTES`` is made ag
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -227,6 +228,18 @@ class RenderedTile:
     made coarser has none)."""
     redo: bool = False
     """Not made: over the size budget, and its task lacked layers (:attr:`BlockTask.omitted`)."""
+    written: tuple[int, str] | None = None
+    """When the worker wrote the raw bytes to their file itself (:func:`.archive.write_tiles`):
+    their length and SHA-256 (hex), ``data`` then left empty."""
+
+    @property
+    def size(self) -> int:
+        """The raw tile's length in bytes."""
+        return self.written[0] if self.written else len(self.data)
+
+    def digest(self) -> str:
+        """The raw tile's SHA-256 (hex)."""
+        return self.written[1] if self.written else hashlib.sha256(self.data).hexdigest()
 
 
 def _thin(

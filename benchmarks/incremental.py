@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -169,8 +170,6 @@ def warm(arguments: argparse.Namespace, data: Path, work: Path, fields: tuple[st
     """``--warm``: builds 1-3 in one process that stays; after each pair of incremental builds,
     while it waits, a fresh cold build of the same inputs (interleaved, so that the host's
     drift over the minutes of the run weighs on both sides of the ratio alike)."""
-    import subprocess
-
     from tests.test_incremental import read_tree
 
     repeat = max(arguments.repeat, 1)

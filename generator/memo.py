@@ -273,11 +273,7 @@ def of_object(name: str, obj: Any, compute: Callable[[], T]) -> T:
 def known_of_object(name: str, obj: Any, result: Any) -> None:
     """Keep ``result`` as what :func:`of_object` would compute of ``obj`` under ``name``: a
     result the caller has at hand (not counted in :func:`made`)."""
-    if _store is not None:
-        with _lock:
-            key_ = id(obj).to_bytes(8, "little")
-            _store.entries[name, key_] = (obj, result)
-            _store.used.add((name, key_))
+    keep(name, [id(obj).to_bytes(8, "little")], [(obj, result)], counted=False)
 
 
 def each(
@@ -316,14 +312,16 @@ def lookup(name: str, keys: list[bytes]) -> list[Any]:
     return found
 
 
-def keep(name: str, keys: list[bytes], values: Any) -> None:
-    """Keep ``values`` (not None) under ``keys``, if the store is on."""
+def keep(name: str, keys: list[bytes], values: Any, counted: bool = True) -> None:
+    """Keep ``values`` (not None) under ``keys``, if the store is on (``counted``: as results
+    the build computed, see :func:`made`)."""
     if _store is not None:
         with _lock:
             for k, value in zip(keys, values, strict=True):
                 _store.entries[name, k] = value
                 _store.used.add((name, k))
-            _store.made[name] += len(keys)
+            if counted:
+                _store.made[name] += len(keys)
 
 
 def write_json(name: str, path: Path, data: Any) -> None:

@@ -137,8 +137,6 @@ def write_tiles(
     The tasks run on ``pool`` (the build's), else on ``executor`` / ``workers``.
     ``incremental``: take the tiles of tasks that did not change from those in ``target``."""
     config = territory.config
-    if pool is not None:
-        workers, executor = pool.workers, pool.executor
     previous = previous_tiles(config, target) if incremental else None
     with staging_folder(target) as staging:
         if previous is not None:
@@ -154,6 +152,7 @@ def write_tiles(
             attribution=" · ".join(config.sources),
             workers=workers,
             executor=executor,
+            pool=pool,
             progress=not quiet,
             previous=previous,
             keep_record=True,

@@ -230,8 +230,9 @@ class History:
                 with contextlib.suppress(OSError):  # else (another file system) kept as is
                     os.link(target, source + ".~objet")
                     os.replace(source + ".~objet", source)
-        for folder in sorted(folders):
-            _folder_written(folder)
+        if memo.active():  # (their listings kept: see _folder_names)
+            for folder in sorted(folders):
+                _folder_names(folder, ours=True)
 
     def add(self, release: Release, listing: dict[str, str]) -> Release:
         """Put ``release`` (new, or replacing the one of the same id) in this history, in memory:
@@ -329,11 +330,18 @@ SETTLED_NS = 1_000_000_000
 made in the same tick of the file system's clock as an earlier one leaves its time as it was."""
 
 
-def _folder_names(path: str) -> frozenset[str]:
+def _folder_names(path: str, ours: bool = False) -> frozenset[str]:
     """The names in a folder. A warm process keeps a folder's listing while its modification
     time stays the same (an entry added or removed changes it), when that time was over a
     second old at listing time. Nord, a reservoir moved: listing the 256 objects folders took
-    ~0.02–0.03 s at the start of each warm build; a build stores objects in ~70 of them."""
+    ~0.02–0.03 s at the start of each warm build; a build stores objects in ~70 of them.
+
+    ``ours``: :meth:`History.store` has just written to it: its listing is kept however recent
+    the change, since the releases' lock keeps other builds out and a history's objects are
+    only ever added (the folder changes next at the next build's store, later than the file
+    system's clock tick). Without it the next build listed again the ~75 folders the last
+    one had written within the second: 15–35 ms of each warm Nord build (``listdir`` ~0.3 ms
+    each while the tile thread held the interpreter, ~0.02 ms alone; ``/tmp`` probe)."""
     if not memo.active():
         return frozenset(os.listdir(path))
     changed = os.stat(path).st_mtime_ns
@@ -341,7 +349,7 @@ def _folder_names(path: str) -> frozenset[str]:
     (names,) = memo.lookup("objects folder", [key])
     if names is None:
         names = frozenset(os.listdir(path))
-        if time.time_ns() - changed > SETTLED_NS:
+        if ours or time.time_ns() - changed > SETTLED_NS:
             memo.keep("objects folder", [key], [names])
     return names
 
@@ -353,19 +361,6 @@ def _by_folder(digests: Iterable[str]) -> dict[str, frozenset[str]]:
     for digest in digests:
         wanted.setdefault(digest[:2], set()).add(digest[2:])
     return {prefix: frozenset(names) for prefix, names in wanted.items()}
-
-
-def _folder_written(path: str) -> None:
-    """A warm process keeps the listing of an objects folder :meth:`History.store` has just
-    written to, however recent its change: the releases' lock keeps other builds out, and the
-    objects of a history are only ever added, so the folder changes next at the next build's
-    store, later than its file system's clock tick. Without it the next build listed the ~75
-    folders the last one had written, within the second (:data:`SETTLED_NS`): Nord, a
-    reservoir moved, 15–35 ms of each warm build (the main thread's ``listdir``, ~0.3 ms each
-    while the tile thread ran, against ~0.02 ms alone; ``/tmp`` probe)."""
-    if memo.active():
-        changed = os.stat(path).st_mtime_ns
-        memo.keep("objects folder", [memo.key(path, str(changed))], [frozenset(os.listdir(path))])
 
 
 def _read_listing(path: str, digest: str) -> dict[str, str]:

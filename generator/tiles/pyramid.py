@@ -21,6 +21,7 @@ Measured against tippecanoe and at region scale: ``benchmarks/`` and ``docs/scal
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import functools
 import os
@@ -35,7 +36,7 @@ from tqdm import tqdm
 from .. import memo, parallel
 from ..files import link_file
 from ..parallel import map_unordered
-from .archive import TileArchive, pmtiles_header, write_tiles
+from .archive import TileArchive, pmtiles_header, write_tile_files
 from .cascade import COVERAGE_FILE, CoverageCascade
 from .coarse import FEATURES_DIR, CoarseFeatures
 from .grid import BUFFER, tile_bounds
@@ -78,11 +79,11 @@ def _tile_task(
 ) -> tuple[str | None, list[RenderedTile]]:
     """Runs on a worker: a task's tiles, with the task's key (None: no key wanted).
     ``files``: (the tile tree, whether it is updated in place), for a worker on this
-    machine: it writes the tiles' files itself (:func:`.archive.write_tiles`)."""
+    machine: it writes the tiles' files itself (:func:`.archive.write_tile_files`)."""
     function, task, key = job
     tiles = function(task)
     if files is not None:
-        tiles = write_tiles(*files, tiles)
+        tiles = write_tile_files(*files, tiles)
     return key, tiles
 
 
@@ -491,6 +492,7 @@ def build_tiles(
     attribution: str = "",
     executor: cf.Executor | None = None,
     workers: int | None = None,
+    pool: parallel.Pool | None = None,
     progress: bool = True,
     thin: bool = True,
     previous: PreviousTiles | None = None,
@@ -503,8 +505,9 @@ def build_tiles(
     Work runs on ``executor`` if given (any ``concurrent.futures.Executor``, e.g. a Dask
     client's ``get_executor()``; ``workers`` then only sizes how many tasks are kept in flight,
     so pass the cluster's worker count), else on a process pool of ``workers`` processes
-    (default: all cores); ``workers=1`` runs in this process. The output does not depend on
-    the executor or the number of workers.
+    (default: all cores); ``workers=1`` runs in this process; or on ``pool``, a build's
+    (:func:`generator.parallel.pool`: whether its workers share this disk). The output does
+    not depend on the executor or the number of workers.
 
     ``previous``: a previous run to take unchanged tiles from (and its coverages' cascade, if
     it saved one for the same coverages); ``keep_record``: return in ``TileStats.record`` what
@@ -527,7 +530,7 @@ def build_tiles(
         # written: writing over it would pull them from under the reader)
         raise ValueError(f"{pmtiles_path}: write the new archive beside the previous one")
     started = time.perf_counter()
-    workers = workers or os.cpu_count() or 1
+    workers = (pool.workers if pool is not None else workers) or os.cpu_count() or 1
     # (GEOS releases the GIL: Nord's seven layers checked in 0.05 s instead of 0.09 s)
     with cf.ThreadPoolExecutor(min(workers, len(layers) or 1)) as threads:
         prepared = list(threads.map(_prepared, layers))
@@ -557,7 +560,9 @@ def build_tiles(
     record: dict[str, list[list]] = {}
     reused = made = 0
     with (
-        parallel.pool(workers, executor) as workers_pool,
+        parallel.pool(workers, executor)
+        if pool is None
+        else contextlib.nullcontext(pool) as workers_pool,
         TileArchive(directory, pmtiles_path, in_place=_in_place(previous, directory)) as archive,
         tqdm(total=n_tasks, unit="tâche", desc=f"tuiles {name}", disable=not progress) as bar,
         previous_archive(previous) as old,

@@ -229,7 +229,7 @@ class RenderedTile:
     redo: bool = False
     """Not made: over the size budget, and its task lacked layers (:attr:`BlockTask.omitted`)."""
     written: tuple[int, str] | None = None
-    """When the worker wrote the raw bytes to their file itself (:func:`.archive.write_tiles`):
+    """When the worker wrote the raw bytes to their file itself (:func:`.archive.write_tile_files`):
     their length and SHA-256 (hex), ``data`` then left empty."""
 
     @property

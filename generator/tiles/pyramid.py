@@ -61,6 +61,7 @@ from .render import (
     SubtreeTask,
     render_block,
     render_subtree,
+    shared,
 )
 from .reuse import PreviousTiles, TaskKeys, previous_archive
 
@@ -167,16 +168,14 @@ def _subtree_chunks(
         )
         if layer.coverage:
             # Same features at every zoom (a part may be empty at some zoom: skipped later).
-            per_zoom = {z: shapely.clip_by_rect(cascade.at(z)[k][index], *area) for z in zooms}
-            present = np.flatnonzero(
-                np.any([~shapely.is_empty(g) for g in per_zoom.values()], axis=0)
-            )
+            # (zooms that share the coverage's array share its clip: see render.shared)
+            clipped = shared({z: cascade.at(z)[k] for z in zooms},
+                             lambda g, i=index: shapely.clip_by_rect(g[i], *area))  # fmt: skip
+            distinct = {id(g): g for g in clipped.values()}.values()
+            present = np.flatnonzero(np.any([~shapely.is_empty(g) for g in distinct], axis=0))
             chunk = chunk.select(present)
-            chunk = dataclasses.replace(
-                chunk,
-                geometries=per_zoom[zooms[-1]][present],
-                zooms={z: g[present] for z, g in per_zoom.items()},
-            )
+            by_zoom = shared(clipped, lambda g, kept=present: g[kept])
+            chunk = dataclasses.replace(chunk, geometries=by_zoom[zooms[-1]], zooms=by_zoom)
         else:
             chunk = chunk.clip(area)
         chunks.append(chunk)

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import deflate
 import numpy as np
@@ -39,6 +40,9 @@ from . import pairs as pair_store
 from .encode import Properties, encode_layer, geometry_commands, tile_message
 from .grid import BUFFER, EXTENT, Bounds, tile_bounds, tile_size, tiles_bounds
 from .shape import keep_kind, simplify_for_zoom, snap_to_tiles
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 BLOCK_SHIFT = 3
 """A block is a tile BLOCK_SHIFT zooms up from the tiles it groups: up to 8 x 8 tiles."""
@@ -98,11 +102,20 @@ class LayerChunk:
     """Left out of the tiles of coarser zooms (``TileLayer.minzoom``)."""
 
     def __reduce__(self) -> tuple:
-        # Geometries travel (and are hashed into task keys) packed whole: see generator.wkb.
-        zooms = None if self.zooms is None else {z: pack(g) for z, g in self.zooms.items()}
+        # Geometries travel packed whole (see generator.wkb), each array once however many
+        # zooms share it (see :func:`shared`).
+        arrays = [self.geometries]
+        zooms = None
+        if self.zooms is not None:
+            at = {id(self.geometries): 0}
+            for g in self.zooms.values():
+                if id(g) not in at:
+                    at[id(g)] = len(arrays)
+                    arrays.append(g)
+            zooms = {z: at[id(g)] for z, g in self.zooms.items()}
         return (
             _layer_chunk,
-            (self.name, self.kind, pack(self.geometries), self.properties, self.extents,
+            (self.name, self.kind, [pack(g) for g in arrays], self.properties, self.extents,
              self.coverage, zooms, self.minzoom),
         )  # fmt: skip
 
@@ -115,7 +128,7 @@ class LayerChunk:
             [self.properties[i] for i in keep],
             None if self.extents is None else self.extents[keep],
             self.coverage,
-            None if self.zooms is None else {z: g[keep] for z, g in self.zooms.items()},
+            None if self.zooms is None else shared(self.zooms, lambda g: g[keep]),
             self.minzoom,
         )
 
@@ -146,14 +159,31 @@ class LayerChunk:
 
 
 def _layer_chunk(
-    name: str, kind: Kind, geometries: Packed, properties: list[Properties],
-    extents: np.ndarray | None, coverage: bool, zooms: dict[int, Packed] | None, minzoom: int,
+    name: str, kind: Kind, arrays: list[Packed], properties: list[Properties],
+    extents: np.ndarray | None, coverage: bool, zooms: dict[int, int] | None, minzoom: int,
 ) -> LayerChunk:  # fmt: skip
-    """A :class:`LayerChunk` from its pickled form (:meth:`LayerChunk.__reduce__`)."""
+    """A :class:`LayerChunk` from its pickled form (:meth:`LayerChunk.__reduce__`): its
+    geometries, then the other arrays its zooms share, by number."""
+    unpacked = [unpack(packed) for packed in arrays]
     return LayerChunk(
-        name, kind, unpack(geometries), properties, extents, coverage,
-        None if zooms is None else {z: unpack(g) for z, g in zooms.items()}, minzoom,
+        name, kind, unpacked[0], properties, extents, coverage,
+        None if zooms is None else {z: unpacked[i] for z, i in zooms.items()}, minzoom,
     )  # fmt: skip
+
+
+def shared(by_zoom: dict[int, T], function: Callable[[T], R]) -> dict[int, R]:
+    """``function`` of each zoom's value, called once per distinct value (by identity): zooms
+    that share an array (a coverage with nothing to simplify at the finer zooms, see
+    :data:`.shape.COVERAGE_SKIP`) still share the result, which then travels, is clipped and
+    is read back once (Nord's communes are the same at zooms 7 to 14: each subtree task
+    carried them five times)."""
+    done: dict[int, R] = {}
+    out = {}
+    for z, value in by_zoom.items():
+        if id(value) not in done:
+            done[id(value)] = function(value)
+        out[z] = done[id(value)]
+    return out
 
 
 @dataclass(frozen=True)
@@ -465,12 +495,17 @@ def render_subtree(task: SubtreeTask) -> list[RenderedTile]:
         ]
         simplified[z] = geoms
     out = []
+    measured: dict[int, np.ndarray] = {}
+    """Bounds by array (a coverage's zooms may share one: see :func:`shared`)."""
     for z in range(first, task.last + 1):
         if wanted is not None and z not in wanted:
             continue
         b = max(z - BLOCK_SHIFT, r)
         shift = z - b
-        bounds = [shapely.bounds(g) for g in simplified[z]]
+        for g in simplified[z]:
+            if id(g) not in measured:
+                measured[id(g)] = shapely.bounds(g)
+        bounds = [measured[id(g)] for g in simplified[z]]
         thin = task.thin and z < task.last
         for bx in range(rx << (b - r), (rx + 1) << (b - r)):
             for by in range(ry << (b - r), (ry + 1) << (b - r)):

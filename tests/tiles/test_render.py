@@ -14,7 +14,7 @@ from shapely.geometry import Polygon, box, shape
 
 from trame.kinds import POLYGON
 from trame.tiles import build_tiles
-from trame.tiles.render import PIXEL, BlockTask, LayerChunk, render_block
+from trame.tiles.render import PIXEL, BlockTask, LayerChunk, render_block, shared
 from trame.tiles.shape import simplify_for_zoom
 
 from .conftest import (
@@ -238,6 +238,32 @@ def test_a_layer_chunk_pickles_its_geometries_whole_and_comes_back_equal():
             None if g is None else g.wkb for g in before
         ]
     assert pickle.dumps(back, protocol=5) == pickle.dumps(chunk, protocol=5)
+
+
+def test_zooms_that_share_an_array_travel_once_and_still_share_it():
+    """A coverage with nothing to simplify at its finer zooms gives them one array: a task
+    packs it once (not once per zoom), and the worker's zooms share the one it reads back."""
+    import pickle
+
+    communes = np.array([box(i, 0, i + 1, 1) for i in range(50)], dtype=object)
+    coarser = np.array([box(i, 0, i + 1, 1) for i in range(50)], dtype=object)
+    chunk = LayerChunk("communes", POLYGON, communes, [{"i": i} for i in range(50)],
+                       coverage=True, zooms={11: coarser, 12: communes, 13: communes,
+                                             14: communes})  # fmt: skip
+    distinct = LayerChunk("communes", POLYGON, communes, chunk.properties, coverage=True,
+                          zooms={11: coarser, 12: communes.copy(), 13: communes.copy(),
+                                 14: communes.copy()})  # fmt: skip
+    data = pickle.dumps(chunk, protocol=5)
+    assert len(pickle.dumps(distinct, protocol=5)) - len(data) > 3 * len(communes) * 90
+    back = pickle.loads(data)
+    assert back.zooms[12] is back.zooms[13] is back.zooms[14] is back.geometries
+    assert back.zooms[11] is not back.geometries
+    assert [g.wkb for g in back.zooms[11]] == [g.wkb for g in coarser]
+    assert [g.wkb for g in back.zooms[14]] == [g.wkb for g in communes]
+    # selecting features keeps the sharing
+    some = chunk.select(np.array([1, 3]))
+    assert some.zooms[12] is some.zooms[14] and some.zooms[11] is not some.zooms[12]
+    assert shared({1: communes, 2: communes, 3: coarser}, len) == {1: 50, 2: 50, 3: 50}
 
 
 def test_gzipped_tiles_are_one_plain_gzip_member():

@@ -43,21 +43,37 @@ def varint(n: int) -> bytes:
 
 
 def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Varint-encode an array of uint64 at once; also give each value's byte offset (plus end)."""
-    nbytes = np.ones(len(values), dtype=np.int64)
+    """Varint-encode an array of uint64 at once; also give each value's byte offset (plus end).
+
+    Written for the usual stream (a tile's commands and coordinate deltas: ~7 % of the values
+    need a second byte, almost none a third): every value's first byte in one pass, then only
+    the values that need more. Nord's 1,612 streams (5.3 million values): 59 ms, against 101 ms
+    when each byte rank selected its values from the whole stream (``/tmp`` probe, best of
+    five)."""
+    n = len(values)
     top = int(values.max(initial=0))
-    for k in range(1, 10):
-        if top < 1 << (7 * k):
-            break  # no value needs more bytes
-        nbytes += values >= np.uint64(1 << (7 * k))
-    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    if top < 0x80:
+        return values.astype(np.uint8).tobytes(), np.arange(n + 1, dtype=np.int64)
+    longer = [np.flatnonzero(values >= np.uint64(0x80))]
+    """longer[k]: the values (by index, sorted) that need more than k + 1 bytes."""
+    while len(longer[-1]) and top >= 1 << (7 * (len(longer) + 1)):
+        last = longer[-1]
+        longer.append(last[values[last] >= np.uint64(1 << (7 * (len(longer) + 1)))])
+    nbytes = np.ones(n, dtype=np.int64)
+    for index in longer:
+        nbytes[index] += 1
+    offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(nbytes, out=offsets[1:])
     out = np.empty(int(offsets[-1]), dtype=np.uint8)
-    for k in range(int(nbytes.max(initial=0))):
-        sel = nbytes > k
-        byte = (values[sel] >> np.uint64(7 * k)) & np.uint64(0x7F)
-        byte |= np.where(nbytes[sel] > k + 1, np.uint64(0x80), np.uint64(0))
-        out[offsets[:-1][sel] + k] = byte.astype(np.uint8)
+    first = (values & np.uint64(0x7F)).astype(np.uint8)
+    first[longer[0]] |= 0x80
+    out[offsets[:-1]] = first
+    for k in range(1, len(longer) + 1):
+        index = longer[k - 1]
+        byte = ((values[index] >> np.uint64(7 * k)) & np.uint64(0x7F)).astype(np.uint8)
+        if k < len(longer):
+            byte[np.searchsorted(index, longer[k])] |= 0x80
+        out[offsets[index] + k] = byte
     return out.tobytes(), offsets
 
 
@@ -70,20 +86,22 @@ def _flatten(geoms: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray, np.
     if kind is POINT:
         coords, arc = shapely.get_coordinates(geoms, return_index=True)
         return np.rint(coords).astype(np.int64), arc, np.arange(len(geoms))
-    parts, part_feature = shapely.get_parts(geoms, return_index=True)
+    parts, part_feature = _parts(geoms)
     if kind is POLYGON:
         rings, ring_part = shapely.get_rings(parts, return_index=True)
         coords, arc = shapely.get_coordinates(rings, return_index=True)
-        last = np.ones(len(arc), dtype=bool)
-        last[:-1] = arc[1:] != arc[:-1]
-        coords, arc, arc_feature = coords[~last], arc[~last], part_feature[ring_part]
+        arc_feature = part_feature[ring_part]
+        keep = np.zeros(len(arc), dtype=bool)
+        keep[:-1] = arc[1:] == arc[:-1]  # (not the closing point of a ring)
     else:
         coords, arc = shapely.get_coordinates(parts, return_index=True)
         arc_feature = part_feature
-    coords = np.rint(coords).astype(np.int64)
-    keep = np.ones(len(arc), dtype=bool)
-    keep[1:] = (arc[1:] != arc[:-1]) | (coords[1:] != coords[:-1]).any(axis=1)
-    coords, arc = coords[keep], arc[keep]
+        keep = np.ones(len(arc), dtype=bool)
+    np.rint(coords, out=coords)
+    pairs = coords.view(np.complex128).ravel()  # (each (x, y) compared at once)
+    keep[1:] &= (arc[1:] != arc[:-1]) | (pairs[1:] != pairs[:-1])
+    coords = pairs[keep].view(np.float64).reshape(-1, 2).astype(np.int64)  # (see shape.points)
+    arc = arc[keep]
     # Degenerate paths would be invalid MVT; shape.py never produces them, but never emit them
     # (and drop a polygon whose exterior is degenerate with its holes, or they would turn
     # into exteriors).
@@ -98,6 +116,20 @@ def _flatten(geoms: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray, np.
         coords, arc = coords[keep], np.cumsum(good)[arc[keep]] - 1
         arc_feature = arc_feature[good]
     return coords, arc, arc_feature
+
+
+def _parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The single parts of ``geoms`` in order, and the geometry each is of: a single geometry
+    is its own part (``get_parts`` copies every geometry it returns; most are single)."""
+    multi = shapely.get_type_id(geoms) >= 4
+    if not multi.any():
+        return geoms, np.arange(len(geoms))
+    single, of_multi = np.flatnonzero(~multi), np.flatnonzero(multi)
+    split, at = shapely.get_parts(geoms[of_multi], return_index=True)
+    parts = np.concatenate([geoms[single], split])
+    feature = np.concatenate([single, of_multi[at]])
+    order = np.argsort(feature, kind="stable")
+    return parts[order], feature[order]
 
 
 def geometry_commands(geoms: np.ndarray, kind: Kind) -> list[bytes]:
@@ -116,7 +148,8 @@ def geometry_commands(geoms: np.ndarray, kind: Kind) -> list[bytes]:
     delta[1:] -= xy[:-1]
     starts = np.ones(len(xy), dtype=bool)
     starts[1:] = feature_of[1:] != feature_of[:-1]
-    delta[starts] = xy[starts]
+    first_points = np.flatnonzero(starts)
+    delta[first_points] = xy[first_points]
     zigzag = ((delta << 1) ^ (delta >> 63)).astype(np.uint64)
 
     k = np.arange(len(xy)) - first[arc]  # index of a point within its arc

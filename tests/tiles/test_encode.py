@@ -5,6 +5,8 @@ from __future__ import annotations
 import mapbox_vector_tile
 import numpy as np
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
 from trame.kinds import LINE, POINT, POLYGON
@@ -65,3 +67,50 @@ def test_encoder_gives_the_bytes_mapbox_vector_tile_gives():
     )
     assert ours == theirs
     assert counts == {"polygons": 2, "lines": 2, "points": 2}
+
+
+def _theirs(name, geometries):
+    """mapbox_vector_tile's bytes of one layer of ``geometries`` (no properties)."""
+    return mapbox_vector_tile.encode(
+        [{"name": name, "features": [{"geometry": g, "properties": {}} for g in geometries]}],
+        default_options={"y_coord_down": True, "check_winding_order": False},
+    )
+
+
+def _ours(name, kind, geometries):
+    data, _ = encode_layer(name, kind, geometry_commands(geometries, kind), [()] * len(geometries))
+    return tile_message([data])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 3),  # parts (1: a single polygon or line)
+            st.integers(-300_000, 300_000),  # where (far ones need varints of three bytes)
+            st.integers(-300_000, 300_000),
+            st.integers(1, 40_000),  # size
+            st.booleans(),  # a repeated point
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_single_and_multi_parts_mixed_and_far_coordinates_give_the_reference_bytes(shapes):
+    """Single and multi-part geometries in any order (only the multi ones are split into
+    parts), repeated points, and coordinates whose deltas take one, two or three varint bytes:
+    the bytes of mapbox_vector_tile."""
+    polygons, lines = [], []
+    for parts, x, y, size, repeat in shapes:
+        boxes = [box(x + 3 * i * size, y, x + 3 * i * size + size, y + size) for i in range(parts)]
+        polygons.append(boxes[0] if parts == 1 else shapely.MultiPolygon(boxes))
+        paths = [
+            [(x + 3 * i * size, y), *([(x + 3 * i * size, y)] if repeat else []),
+             (x + 3 * i * size + size, y + size // 2)]
+            for i in range(parts)
+        ]  # fmt: skip
+        lines.append(LineString(paths[0]) if parts == 1 else shapely.MultiLineString(paths))
+    polygons = shapely.orient_polygons(np.array(polygons, dtype=object))
+    lines = np.array(lines, dtype=object)
+    assert _ours("polygones", POLYGON, polygons) == _theirs("polygones", polygons)
+    assert _ours("lignes", LINE, lines) == _theirs("lignes", lines)

@@ -149,7 +149,7 @@ def geometry_commands(geoms: np.ndarray, kind: Kind) -> list[bytes]:
     starts = np.ones(len(xy), dtype=bool)
     starts[1:] = feature_of[1:] != feature_of[:-1]
     first_points = np.flatnonzero(starts)
-    delta[first_points] = xy[first_points]
+    delta[first_points] = np.take(xy, first_points, axis=0)
     zigzag = ((delta << 1) ^ (delta >> 63)).astype(np.uint64)
 
     k = np.arange(len(xy)) - first[arc]  # index of a point within its arc

@@ -156,7 +156,8 @@ def to_tile_units(geoms: np.ndarray, z: int, origins: np.ndarray, snap: bool = T
     (minx, maxy) of each geometry's tile. Rounded to the integer grid if ``snap``."""
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     scale = EXTENT / tile_size(z)
-    coords = (coords - origins[index]) * (scale, -scale)
+    # (np.take: indexing the rows of a 2-D array with an index array is ~8x slower)
+    coords = (coords - np.take(origins, index, axis=0)) * (scale, -scale)
     return shapely.set_coordinates(geoms.copy(), np.rint(coords) if snap else coords)
 
 

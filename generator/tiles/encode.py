@@ -100,7 +100,7 @@ def _flatten(geoms: np.ndarray, kind: Kind) -> tuple[np.ndarray, np.ndarray, np.
     np.rint(coords, out=coords)
     pairs = coords.view(np.complex128).ravel()  # (each (x, y) compared at once)
     keep[1:] &= (arc[1:] != arc[:-1]) | (pairs[1:] != pairs[:-1])
-    coords = pairs[keep].view(np.float64).reshape(-1, 2).astype(np.int64)  # (see shape.points)
+    coords = np.compress(keep, coords, axis=0).astype(np.int64)  # (see shape._simplify_rings)
     arc = arc[keep]
     # Degenerate paths would be invalid MVT; shape.py never produces them, but never emit them
     # (and drop a polygon whose exterior is degenerate with its holes, or they would turn
